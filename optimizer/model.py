@@ -134,6 +134,13 @@ class Visit:
     demand: Mapping[str, int] = field(default_factory=dict)
     client_id: str | None = None
     """The senior (or job) the visit belongs to; used for continuity KPIs and explanations."""
+    end_location: int | None = None
+    """Where the worker is when the visit ends, if not where it began (a ride ends at the
+    destination); travel to the next stop starts there.  None: the visit's ``location``."""
+
+    @property
+    def exit_location(self) -> int:
+        return self.location if self.end_location is None else self.end_location
 
     def duration_for(self, kind: WorkerKind) -> int:
         return self.duration_by_kind.get(kind, self.duration)
@@ -176,7 +183,8 @@ class Weights:
     gender_mismatch: int = 500
     changed_from_previous: int = 200
     imbalance: int = 1
-    """Quadratic coefficient on a worker's minutes above the fair share (per minute squared / 100)."""
+    """Per route, (service minutes above the fair share)^2 x this; the fair share of a shift is
+    1.1 x (all requested service minutes / all shift minutes) x the shift's minutes."""
     wait_minute: int = 0
 
 

@@ -1,0 +1,89 @@
+"""Solver parameters and objective weights as data.
+
+Defaults live in ``optimizer/params.toml`` so a centre can tune them without code, and every
+run records the parameters it used (``SolveStats.parameters``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from optimizer.model import Weights
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a long solve reports each time it finds a better plan."""
+
+    solutions_found: int
+    best_cost: int
+    visits_placed: int
+    visits_total: int
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """How to search.  Deterministic for a given ``seed`` and ``solution_limit``.
+
+    A wall-clock ``time_limit_s`` makes the result depend on the machine's speed; tests
+    use ``solution_limit`` (number of improving solutions) instead.
+    """
+
+    time_limit_s: float | None = 10.0
+    solution_limit: int | None = None
+    seed: int = 0
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    arc_cost: Literal["travel_time", "distance"] = "travel_time"
+    """What the routing arc cost counts: travel minutes (home care) or ``problem.distances``
+    (Solomon's distance objective)."""
+    guided_local_search_lambda: float = 0.1
+    use_full_propagation: bool = False
+    explain: bool = True
+    """Compute a reason for every unplaced visit (insertion tests against the final plan)."""
+    on_progress: Callable[[Progress], None] | None = field(default=None, compare=False)
+    should_stop: Callable[[], bool] | None = field(default=None, compare=False)
+
+    def recorded(self) -> dict[str, Any]:
+        """The parameters as plain data, for the solution's record."""
+        out = {}
+        for f in dataclasses.fields(self):
+            if f.name in ("on_progress", "should_stop"):
+                continue
+            out[f.name] = getattr(self, f.name)
+        return out
+
+
+def _defaults_toml() -> dict[str, Any]:
+    text = resources.files("optimizer").joinpath("params.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def load_weights(path: Path | None = None) -> Weights:
+    """Weights from a TOML file (``[weights]`` table), falling back to the packaged defaults."""
+    data = _defaults_toml().get("weights", {})
+    if path is not None:
+        data = {**data, **tomllib.loads(path.read_text(encoding="utf-8")).get("weights", {})}
+    known = {f.name for f in dataclasses.fields(Weights)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown weight(s) in [weights]: {', '.join(unknown)}")
+    return Weights(**{k: int(v) for k, v in data.items()})
+
+
+def load_params(path: Path | None = None, **overrides: Any) -> SolveParams:
+    """Search parameters from a TOML file (``[search]`` table) plus keyword overrides."""
+    data = _defaults_toml().get("search", {})
+    if path is not None:
+        data = {**data, **tomllib.loads(path.read_text(encoding="utf-8")).get("search", {})}
+    known = {f.name for f in dataclasses.fields(SolveParams)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown search parameter(s) in [search]: {', '.join(unknown)}")
+    return SolveParams(**{**data, **overrides})

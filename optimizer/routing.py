@@ -1,0 +1,627 @@
+"""The OR-Tools routing model: the only module of the project that imports ``ortools``.
+
+One vehicle per (worker, shift); one node per visit and worker it needs (a two-person
+visit has two nodes that must be served at the same minute by different workers); start
+and end nodes shared by the vehicles that begin or finish at the same place.  Each rule of
+the problem is added by its own ``add_*`` function, so each can be read (and tested) alone.
+
+Cross-route rules (synchronised starts, dependencies, max working time over split shifts)
+are plain CP constraints: OR-Tools' local-search filters do not see them, so moves that
+break them are rejected late.  That is correct but slow on problems dense with them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from optimizer.model import (
+    BreakTaken,
+    Problem,
+    Route,
+    Stop,
+    TravelMode,
+    Visit,
+    Worker,
+)
+from optimizer.params import Progress, SolveParams
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    worker_index: int
+    shift_index: int
+
+
+@dataclass(frozen=True)
+class Node:
+    """A routing node: a visit slot, or a start/end place."""
+
+    location: int
+    exit_location: int
+    visit_index: int | None = None
+    copy: int = 0
+
+
+@dataclass
+class RawRoute:
+    vehicle: int
+    nodes: list[int]
+    starts: list[int]
+    route_start: int
+    route_end: int
+    breaks: list[tuple[int, int]]
+
+
+@dataclass
+class RawResult:
+    status: str
+    objective: int
+    routes: list[RawRoute]
+    dropped_visits: list[int]
+    solutions_found: int
+    elapsed_s: float
+
+
+@dataclass
+class Ctx:
+    """Everything the ``add_*`` builders share."""
+
+    problem: Problem
+    params: SolveParams
+    vehicles: list[Vehicle]
+    nodes: list[Node]
+    visit_nodes: list[list[int]]
+    horizon: int
+    manager: pywrapcp.RoutingIndexManager = None  # type: ignore[assignment]
+    routing: pywrapcp.RoutingModel = None  # type: ignore[assignment]
+    time: pywrapcp.RoutingDimension = None  # type: ignore[assignment]
+    service: np.ndarray = None  # type: ignore[assignment]
+    """service[v_kind_profile][node] minutes, via ``service_of(vehicle)``."""
+    allowed: list[list[int]] = field(default_factory=list)
+    break_intervals: dict[int, list[object]] = field(default_factory=dict)
+
+    def worker(self, v: int) -> Worker:
+        return self.problem.workers[self.vehicles[v].worker_index]
+
+    def index(self, node: int) -> int:
+        return self.manager.NodeToIndex(node)
+
+
+def _horizon(problem: Problem) -> int:
+    ends = [s.end + s.max_overtime for w in problem.workers for s in w.shifts]
+    ends += [tw.end + v.max_lateness for v in problem.visits for tw in v.windows]
+    return max(ends + [0]) + 1
+
+
+def build_nodes(problem: Problem) -> tuple[list[Vehicle], list[Node], list[list[int]], list[int], list[int]]:
+    """Vehicles, nodes, node ids per visit, and per vehicle its start and end node."""
+    vehicles = [
+        Vehicle(wi, si) for wi, w in enumerate(problem.workers) for si, _ in enumerate(w.shifts)
+    ]
+    nodes: list[Node] = []
+    visit_nodes: list[list[int]] = []
+    for vi, visit in enumerate(problem.visits):
+        ids = []
+        for c in range(max(1, visit.workers_needed)):
+            ids.append(len(nodes))
+            nodes.append(Node(visit.location, visit.exit_location, vi, c))
+        visit_nodes.append(ids)
+    place_node: dict[int, int] = {}
+
+    def place(loc: int) -> int:
+        if loc not in place_node:
+            place_node[loc] = len(nodes)
+            nodes.append(Node(loc, loc))
+        return place_node[loc]
+
+    starts = [place(problem.workers[v.worker_index].start_location) for v in vehicles]
+    ends = [place(problem.workers[v.worker_index].end_location) for v in vehicles]
+    return vehicles, nodes, visit_nodes, starts, ends
+
+
+# ----------------------------------------------------------------------------- builders
+
+
+def _service_vector(ctx: Ctx, worker: Worker) -> list[int]:
+    visits = ctx.problem.visits
+    return [
+        visits[n.visit_index].duration_for(worker.kind) if n.visit_index is not None else 0
+        for n in ctx.nodes
+    ]
+
+
+def add_time_dimension(ctx: Ctx) -> None:
+    """Travel + service transits, one registered matrix per (travel mode, service profile).
+
+    Also sets the arc cost: travel minutes (or distance) times the travel weight.
+    """
+    problem, routing = ctx.problem, ctx.routing
+    n = len(ctx.nodes)
+    loc_in = np.array([nd.location for nd in ctx.nodes])
+    loc_out = np.array([nd.exit_location for nd in ctx.nodes])
+    travel_cache: dict[TravelMode, np.ndarray] = {}
+    transit_cache: dict[tuple[TravelMode, tuple[int, ...]], int] = {}
+    cost_cache: dict[TravelMode, int] = {}
+    evaluators: list[int] = []
+    weight = problem.weights.travel_minute
+    for v in range(len(ctx.vehicles)):
+        worker = ctx.worker(v)
+        mode = worker.travel_mode
+        if mode not in travel_cache:
+            matrix = np.asarray(problem.travel_times[mode], dtype=np.int64)
+            travel_cache[mode] = matrix[np.ix_(loc_out, loc_in)]
+        service = tuple(_service_vector(ctx, worker))
+        key = (mode, service)
+        if key not in transit_cache:
+            transit = travel_cache[mode] + np.asarray(service, dtype=np.int64)[:, None]
+            np.fill_diagonal(transit, 0)
+            # A visit's own duration still counts when leaving it for a node at the same
+            # place: restore service on the diagonal of visit nodes only.
+            diag = np.asarray(service, dtype=np.int64)
+            transit[np.arange(n), np.arange(n)] = diag
+            transit_cache[key] = routing.RegisterTransitMatrix(transit.tolist())
+        evaluators.append(transit_cache[key])
+        if mode not in cost_cache:
+            if ctx.params.arc_cost == "distance":
+                base = np.asarray(problem.distances[mode], dtype=np.int64)[np.ix_(loc_out, loc_in)]
+                cost = base
+            else:
+                cost = travel_cache[mode] * max(weight, 0)
+            cost_cache[mode] = routing.RegisterTransitMatrix(cost.tolist())
+        routing.SetArcCostEvaluatorOfVehicle(cost_cache[mode], v)
+    routing.AddDimensionWithVehicleTransits(evaluators, ctx.horizon, ctx.horizon, False, "Time")
+    ctx.time = routing.GetDimensionOrDie("Time")
+
+
+def add_shifts(ctx: Ctx) -> None:
+    """Each route lies inside its shift; minutes past the shift end are soft overtime."""
+    ow = ctx.problem.weights.overtime_minute
+    for v, veh in enumerate(ctx.vehicles):
+        shift = ctx.worker(v).shifts[veh.shift_index]
+        start = ctx.time.CumulVar(ctx.routing.Start(v))
+        end = ctx.time.CumulVar(ctx.routing.End(v))
+        start.SetRange(shift.start, shift.end)
+        end.SetRange(shift.start, shift.end + shift.max_overtime)
+        if shift.max_overtime > 0 and ow > 0:
+            ctx.time.SetCumulVarSoftUpperBound(ctx.routing.End(v), shift.end, ow)
+        # Leave as late and come back as early as the plan allows: no idle minutes on the
+        # clock before the first visit or after the last.
+        ctx.routing.AddVariableMaximizedByFinalizer(start)
+        ctx.routing.AddVariableMinimizedByFinalizer(end)
+
+
+def add_max_work(ctx: Ctx) -> None:
+    """Cap a worker's working time (leaving the start place to arriving at the end) per day."""
+    by_worker: dict[int, list[int]] = {}
+    for v, veh in enumerate(ctx.vehicles):
+        by_worker.setdefault(veh.worker_index, []).append(v)
+    solver = ctx.routing.solver()
+    for wi, vs in by_worker.items():
+        cap = ctx.problem.workers[wi].max_work_minutes
+        if cap is None:
+            continue
+        if len(vs) == 1:
+            ctx.time.SetSpanUpperBoundForVehicle(cap, vs[0])
+            continue
+        spans = [
+            ctx.time.CumulVar(ctx.routing.End(v)) - ctx.time.CumulVar(ctx.routing.Start(v))
+            for v in vs
+        ]
+        solver.Add(solver.Sum(spans) <= cap)
+
+
+def add_time_windows(ctx: Ctx) -> None:
+    """Start of service inside a window; gaps between windows are forbidden.
+
+    With soft windows the last window may be overrun by ``max_lateness`` at a cost per minute.
+    """
+    lw = ctx.problem.weights.lateness_minute
+    for vi, visit in enumerate(ctx.problem.visits):
+        windows = sorted(visit.windows, key=lambda w: w.start)
+        lo = windows[0].start
+        hi = windows[-1].end + (visit.max_lateness if visit.soft_windows else 0)
+        for node in ctx.visit_nodes[vi]:
+            idx = ctx.index(node)
+            var = ctx.time.CumulVar(idx)
+            var.SetRange(lo, min(hi, ctx.horizon))
+            for a, b in zip(windows, windows[1:]):
+                if b.start > a.end + 1:
+                    var.RemoveInterval(a.end + 1, b.start - 1)
+            if visit.soft_windows and visit.max_lateness > 0 and lw > 0:
+                ctx.time.SetCumulVarSoftUpperBound(idx, windows[-1].end, lw)
+            if visit.pinned_start is not None:
+                var.SetValue(visit.pinned_start)
+
+
+def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
+    """Workers who may do the visit by the hard rules: skills, required/forbidden, gender, pin."""
+    out = []
+    for wi, w in enumerate(problem.workers):
+        if not visit.required_skills <= w.skills:
+            continue
+        if visit.required_workers and w.id not in visit.required_workers:
+            continue
+        if w.id in visit.forbidden_workers:
+            continue
+        if visit.gender_strict and visit.gender_preference and w.gender != visit.gender_preference:
+            continue
+        if visit.pinned_worker is not None and w.id != visit.pinned_worker:
+            continue
+        out.append(wi)
+    return out
+
+
+def add_allowed_workers(ctx: Ctx) -> None:
+    """Restrict each visit node to eligible workers' vehicles (``-1``: the node may be dropped).
+
+    ``SetAllowedVehiclesForIndex`` rejects Python lists in OR-Tools 9.15, so the vehicle
+    variable's domain is restricted directly.
+    """
+    by_worker: dict[int, list[int]] = {}
+    for v, veh in enumerate(ctx.vehicles):
+        by_worker.setdefault(veh.worker_index, []).append(v)
+    for vi, visit in enumerate(ctx.problem.visits):
+        allowed = [v for wi in eligible_workers(ctx.problem, visit) for v in by_worker.get(wi, [])]
+        if len(allowed) == len(ctx.vehicles):
+            continue
+        for node in ctx.visit_nodes[vi]:
+            ctx.routing.VehicleVar(ctx.index(node)).SetValues([-1] + allowed)
+
+
+def drop_penalty(problem: Problem, visit: Visit) -> int:
+    w = problem.weights
+    if visit.mandatory or visit.pinned_worker is not None or visit.pinned_start is not None:
+        return w.drop_mandatory
+    return w.drop_per_priority * max(1, visit.priority)
+
+
+def add_drop_penalties(ctx: Ctx) -> None:
+    """Every visit may be dropped at a price: mandatory ones at a price nothing else reaches.
+
+    Allowing drops keeps the search feasible on tight days (plain OR-Tools finds no first
+    solution on Solomon R101 otherwise); dropped visits are reported with a reason.
+    """
+    solver = ctx.routing.solver()
+    for vi, visit in enumerate(ctx.problem.visits):
+        nodes = ctx.visit_nodes[vi]
+        penalty = drop_penalty(ctx.problem, visit)
+        share = max(1, penalty // len(nodes))
+        for node in nodes:
+            ctx.routing.AddDisjunction([ctx.index(node)], share)
+        first = ctx.routing.ActiveVar(ctx.index(nodes[0]))
+        for other in nodes[1:]:
+            solver.Add(first == ctx.routing.ActiveVar(ctx.index(other)))
+
+
+def add_synchronised_visits(ctx: Ctx) -> None:
+    """Two-person visits: both nodes start at the same minute with two different workers.
+
+    Ordering the two workers (worker of copy 0 < worker of copy 1) both forbids the same
+    worker twice (also across split shifts) and removes the symmetric duplicate plans.
+    """
+    solver = ctx.routing.solver()
+    worker_of = [-1] + [veh.worker_index for veh in ctx.vehicles]
+    for vi, visit in enumerate(ctx.problem.visits):
+        nodes = ctx.visit_nodes[vi]
+        if len(nodes) < 2:
+            continue
+        idx = [ctx.index(n) for n in nodes]
+        for a, b in zip(idx, idx[1:]):
+            solver.Add(ctx.time.CumulVar(a) == ctx.time.CumulVar(b))
+            wa = solver.Element(worker_of, ctx.routing.VehicleVar(a) + 1)
+            wb = solver.Element(worker_of, ctx.routing.VehicleVar(b) + 1)
+            solver.Add(solver.IsLessVar(wa, wb) >= ctx.routing.ActiveVar(a))
+
+
+def add_dependencies(ctx: Ctx) -> None:
+    """``after`` starts within [min, max] minutes of ``before``; ``after`` needs ``before`` placed."""
+    solver = ctx.routing.solver()
+    index_of = {v.id: i for i, v in enumerate(ctx.problem.visits)}
+    big = 2 * ctx.horizon
+    for dep in ctx.problem.dependencies:
+        a = ctx.index(ctx.visit_nodes[index_of[dep.before]][0])
+        b = ctx.index(ctx.visit_nodes[index_of[dep.after]][0])
+        active_b = ctx.routing.ActiveVar(b)
+        solver.Add(active_b <= ctx.routing.ActiveVar(a))
+        ca, cb = ctx.time.CumulVar(a), ctx.time.CumulVar(b)
+        solver.Add(cb - ca >= dep.min_delay - big * (1 - active_b))
+        if dep.max_delay is not None:
+            solver.Add(cb - ca <= dep.max_delay + big * (1 - active_b))
+
+
+def add_breaks(ctx: Ctx) -> None:
+    """Breaks between visits (never inside one), inside the route's span and their window."""
+    solver = ctx.routing.solver()
+    for v, veh in enumerate(ctx.vehicles):
+        worker = ctx.worker(v)
+        shift = worker.shifts[veh.shift_index]
+        if not shift.breaks:
+            continue
+        intervals = []
+        for k, rule in enumerate(shift.breaks):
+            interval = solver.FixedDurationIntervalVar(
+                rule.earliest, rule.latest, rule.duration, False, f"break_{v}_{k}"
+            )
+            intervals.append(interval)
+            start = ctx.time.CumulVar(ctx.routing.Start(v))
+            end = ctx.time.CumulVar(ctx.routing.End(v))
+            solver.Add(start <= interval.StartExpr())
+            solver.Add(end >= interval.EndExpr())
+        for a, b in zip(intervals, intervals[1:]):
+            solver.Add(b.StartExpr() >= a.EndExpr())
+        service = _service_vector(ctx, worker)
+        visit_transits = [0] * ctx.routing.Size()
+        for index in range(ctx.routing.Size()):
+            node = ctx.manager.IndexToNode(index)
+            visit_transits[index] = service[node]
+        ctx.time.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
+        ctx.break_intervals[v] = intervals
+
+
+def add_capacities(ctx: Ctx) -> None:
+    """Named capacities (Solomon demand, seats): the sum over a route fits the worker's."""
+    keys = sorted({k for v in ctx.problem.visits for k in v.demand})
+    for key in keys:
+        demand = [
+            ctx.problem.visits[n.visit_index].demand.get(key, 0) if n.visit_index is not None else 0
+            for n in ctx.nodes
+        ]
+        # Indexed by routing index, not node: unary vectors take node-indexed values.
+        cb = ctx.routing.RegisterUnaryTransitVector(demand)
+        caps = [ctx.worker(v).capacity.get(key, 0) for v in range(len(ctx.vehicles))]
+        ctx.routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"cap:{key}")
+
+
+def preference_costs(problem: Problem, visit: Visit, worker: Worker, previous: dict[str, str]) -> int:
+    """Soft costs of giving ``visit`` to ``worker``: continuity, gender, plan stability."""
+    w = problem.weights
+    cost = 0
+    if visit.preferred_workers and worker.id not in visit.preferred_workers:
+        cost += w.non_preferred_worker
+    if visit.gender_preference and not visit.gender_strict and worker.gender != visit.gender_preference:
+        cost += w.gender_mismatch
+    before = previous.get(visit.id)
+    if before is not None and before != worker.id:
+        cost += w.changed_from_previous
+    return cost
+
+
+def add_preferences(ctx: Ctx) -> None:
+    """Soft per-(visit, worker) costs as a dimension of unary, vehicle-specific transits."""
+    previous = {pv.visit_id: pv.worker_id for pv in ctx.problem.previous_plan}
+    vectors: list[list[int]] = []
+    any_cost = False
+    for v in range(len(ctx.vehicles)):
+        worker = ctx.worker(v)
+        vec = [
+            preference_costs(ctx.problem, ctx.problem.visits[n.visit_index], worker, previous)
+            if n.visit_index is not None
+            else 0
+            for n in ctx.nodes
+        ]
+        any_cost = any_cost or any(vec)
+        vectors.append(vec)
+    if not any_cost:
+        return
+    cache: dict[tuple[int, ...], int] = {}
+    evaluators = []
+    for vec in vectors:
+        key = tuple(vec)
+        if key not in cache:
+            cache[key] = ctx.routing.RegisterUnaryTransitVector(vec)
+        evaluators.append(cache[key])
+    big = sum(max(vec) for vec in vectors) * len(ctx.nodes) + 1
+    ctx.routing.AddDimensionWithVehicleTransits(evaluators, 0, min(big, 2**62), True, "Preference")
+    ctx.routing.GetDimensionOrDie("Preference").SetSpanCostCoefficientForAllVehicles(1)
+
+
+def fair_shares(problem: Problem) -> list[tuple[int, int, int]]:
+    """(worker index, shift index, fair service minutes) per shift; see ``Weights.imbalance``."""
+    total_service = sum(v.duration * max(1, v.workers_needed) for v in problem.visits)
+    shifts = [(wi, si, s.end - s.start) for wi, w in enumerate(problem.workers) for si, s in enumerate(w.shifts)]
+    total_shift = sum(m for _, _, m in shifts) or 1
+    return [(wi, si, int(1.1 * total_service * m / total_shift)) for wi, si, m in shifts]
+
+
+def add_balance(ctx: Ctx) -> None:
+    """Quadratic cost on service minutes above each shift's fair share (workload balance)."""
+    weight = ctx.problem.weights.imbalance
+    if weight <= 0 or not ctx.problem.visits:
+        return
+    evaluators = []
+    cache: dict[int, int] = {}
+    for v in range(len(ctx.vehicles)):
+        worker = ctx.worker(v)
+        key = hash(worker.kind)
+        if key not in cache:
+            cache[key] = ctx.routing.RegisterUnaryTransitVector(_service_vector(ctx, worker))
+        evaluators.append(cache[key])
+    ctx.routing.AddDimensionWithVehicleTransits(evaluators, 0, ctx.horizon * 4, True, "Load")
+    load = ctx.routing.GetDimensionOrDie("Load")
+    share = {(wi, si): m for wi, si, m in fair_shares(ctx.problem)}
+    for v, veh in enumerate(ctx.vehicles):
+        bound_cost = pywrapcp.BoundCost(share[(veh.worker_index, veh.shift_index)], weight)
+        load.SetQuadraticCostSoftSpanUpperBoundForVehicle(bound_cost, v)
+
+
+BUILDERS = (
+    add_time_dimension,
+    add_shifts,
+    add_max_work,
+    add_time_windows,
+    add_allowed_workers,
+    add_drop_penalties,
+    add_synchronised_visits,
+    add_dependencies,
+    add_breaks,
+    add_capacities,
+    add_preferences,
+    add_balance,
+)
+
+
+# ----------------------------------------------------------------------------- search
+
+
+def _search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchParameters:
+    sp = pywrapcp.DefaultRoutingSearchParameters()
+    sp.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, params.first_solution
+    )
+    sp.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic
+    )
+    if params.time_limit_s is not None:
+        sp.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
+    if params.solution_limit is not None:
+        sp.solution_limit = params.solution_limit
+    sp.guided_local_search_lambda_coefficient = params.guided_local_search_lambda
+    sp.use_full_propagation = params.use_full_propagation
+    return sp
+
+
+def build_model(problem: Problem, params: SolveParams) -> Ctx:
+    vehicles, nodes, visit_nodes, starts, ends = build_nodes(problem)
+    ctx = Ctx(problem, params, vehicles, nodes, visit_nodes, _horizon(problem))
+    ctx.manager = pywrapcp.RoutingIndexManager(len(nodes), len(vehicles), starts, ends)
+    ctx.routing = pywrapcp.RoutingModel(ctx.manager)
+    for builder in BUILDERS:
+        builder(ctx)
+    return ctx
+
+
+def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
+    """Build and solve the model; return raw routes (node ids and start minutes)."""
+    if not problem.workers:
+        return RawResult("NO_WORKERS", 0, [], list(range(len(problem.visits))), 0, 0.0)
+    ctx = build_model(problem, params)
+    routing = ctx.routing
+    found = [0]
+
+    def on_solution() -> None:
+        found[0] += 1
+        if params.on_progress is not None:
+            placed = sum(
+                1
+                for nodes in ctx.visit_nodes
+                if routing.NextVar(ctx.index(nodes[0])).Value() != ctx.index(nodes[0])
+            )
+            params.on_progress(
+                Progress(
+                    found[0],
+                    int(routing.CostVar().Value()),
+                    placed,
+                    len(problem.visits),
+                    routing.solver().WallTime() / 1000.0,
+                )
+            )
+        if params.should_stop is not None and params.should_stop():
+            routing.solver().FinishCurrentSearch()
+
+    routing.AddAtSolutionCallback(on_solution)
+    solver_start = routing.solver().WallTime()
+    assignment = routing.SolveWithParameters(_search_parameters(params))
+    elapsed = (routing.solver().WallTime() - solver_start) / 1000.0
+    status = {
+        0: "NOT_SOLVED",
+        1: "SUCCESS",
+        2: "PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED",
+        3: "FAIL",
+        4: "FAIL_TIMEOUT",
+        5: "INVALID",
+        6: "INFEASIBLE",
+        7: "OPTIMAL",
+    }.get(routing.status(), str(routing.status()))
+    if assignment is None:
+        return RawResult(status, 0, [], list(range(len(problem.visits))), found[0], elapsed)
+    return _extract(ctx, assignment, status, found[0], elapsed)
+
+
+def _extract(ctx: Ctx, assignment, status: str, found: int, elapsed: float) -> RawResult:
+    routing, time = ctx.routing, ctx.time
+    routes: list[RawRoute] = []
+    served: set[int] = set()
+    for v in range(len(ctx.vehicles)):
+        index = routing.Start(v)
+        route_start = assignment.Value(time.CumulVar(index))
+        nodes, starts = [], []
+        index = assignment.Value(routing.NextVar(index))
+        while not routing.IsEnd(index):
+            node = ctx.manager.IndexToNode(index)
+            nodes.append(node)
+            starts.append(assignment.Value(time.CumulVar(index)))
+            served.add(ctx.nodes[node].visit_index)  # type: ignore[arg-type]
+            index = assignment.Value(routing.NextVar(index))
+        route_end = assignment.Value(time.CumulVar(index))
+        breaks = []
+        for interval in ctx.break_intervals.get(v, []):
+            s = assignment.StartValue(interval)
+            breaks.append((s, s + assignment.DurationValue(interval)))
+        routes.append(RawRoute(v, nodes, starts, route_start, route_end, breaks))
+    dropped = [vi for vi in range(len(ctx.problem.visits)) if vi not in served]
+    return RawResult(status, int(assignment.ObjectiveValue()), routes, dropped, found, elapsed)
+
+
+def to_routes(problem: Problem, raw: RawResult) -> list[Route]:
+    """Turn raw node sequences into timed routes with arrival, waiting and travel per stop."""
+    vehicles, nodes, *_ = build_nodes(problem)
+    out = []
+    for rr in raw.routes:
+        veh = vehicles[rr.vehicle]
+        worker = problem.workers[veh.worker_index]
+        shift = worker.shifts[veh.shift_index]
+        matrix = problem.travel_times[worker.travel_mode]
+        stops: list[Stop] = []
+        prev_loc, prev_end = worker.start_location, rr.route_start
+        breaks = sorted(rr.breaks)
+        travel_total = service_total = wait_total = 0
+        for node, start in zip(rr.nodes, rr.starts):
+            nd = nodes[node]
+            visit = problem.visits[nd.visit_index]  # type: ignore[index]
+            travel = matrix[prev_loc][nd.location]
+            pause = sum(e - s for s, e in breaks if s >= prev_end and e <= start)
+            arrival = prev_end + travel + pause
+            end = start + visit.duration_for(worker.kind)
+            stops.append(Stop(visit.id, nd.location, arrival, start, end, travel, start - arrival))
+            travel_total += travel
+            service_total += end - start
+            wait_total += start - arrival
+            prev_loc, prev_end = nd.exit_location, end
+        if stops:
+            travel_total += matrix[prev_loc][worker.end_location]
+        distance = None
+        if worker.travel_mode in problem.distances and stops:
+            dm = problem.distances[worker.travel_mode]
+            locs = [worker.start_location]
+            for s in stops:
+                locs.append(s.location)
+            distance = 0
+            prev = worker.start_location
+            for s in stops:
+                distance += dm[prev][s.location]
+                prev = problem.visit_by_id()[s.visit_id].exit_location
+            distance += dm[prev][worker.end_location]
+        if not stops:
+            continue
+        out.append(
+            Route(
+                worker_id=worker.id,
+                shift_index=veh.shift_index,
+                start=rr.route_start,
+                end=rr.route_end,
+                stops=tuple(stops),
+                breaks=tuple(BreakTaken(s, e) for s, e in breaks),
+                travel_minutes=travel_total,
+                service_minutes=service_total,
+                waiting_minutes=wait_total,
+                overtime_minutes=max(0, rr.route_end - shift.end),
+                distance_m=distance,
+            )
+        )
+    return out
