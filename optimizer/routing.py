@@ -27,6 +27,7 @@ from optimizer.model import (
     Visit,
     Worker,
 )
+from optimizer.construct import Construction, construct, effective_pins
 from optimizer.params import Progress, SolveParams
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ class Ctx:
     time: pywrapcp.RoutingDimension = None  # type: ignore[assignment]
     service: np.ndarray = None  # type: ignore[assignment]
     """service[v_kind_profile][node] minutes, via ``service_of(vehicle)``."""
-    allowed: list[list[int]] = field(default_factory=list)
+    eligible: list[list[int]] = field(default_factory=list)
+    """Per visit, the indices of workers allowed to do it (hard rules, pins, frozen work)."""
     break_intervals: dict[int, list[object]] = field(default_factory=dict)
 
     def worker(self, v: int) -> Worker:
@@ -222,6 +224,7 @@ def add_time_windows(ctx: Ctx) -> None:
     With soft windows the last window may be overrun by ``max_lateness`` at a cost per minute.
     """
     lw = ctx.problem.weights.lateness_minute
+    pins = effective_pins(ctx.problem)
     for vi, visit in enumerate(ctx.problem.visits):
         windows = sorted(visit.windows, key=lambda w: w.start)
         lo = windows[0].start
@@ -235,8 +238,9 @@ def add_time_windows(ctx: Ctx) -> None:
                     var.RemoveInterval(a.end + 1, b.start - 1)
             if visit.soft_windows and visit.max_lateness > 0 and lw > 0:
                 ctx.time.SetCumulVarSoftUpperBound(idx, windows[-1].end, lw)
-            if visit.pinned_start is not None:
-                var.SetValue(visit.pinned_start)
+            pinned = pins.get(visit.id, (None, None))[1]
+            if pinned is not None:
+                var.SetValue(pinned)
 
 
 def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
@@ -266,17 +270,24 @@ def add_allowed_workers(ctx: Ctx) -> None:
     by_worker: dict[int, list[int]] = {}
     for v, veh in enumerate(ctx.vehicles):
         by_worker.setdefault(veh.worker_index, []).append(v)
+    pins = effective_pins(ctx.problem)
+    ctx.eligible = []
     for vi, visit in enumerate(ctx.problem.visits):
-        allowed = [v for wi in eligible_workers(ctx.problem, visit) for v in by_worker.get(wi, [])]
+        workers = eligible_workers(ctx.problem, visit)
+        pinned = pins.get(visit.id, (frozenset(), None))[0]
+        if pinned:
+            workers = [wi for wi in workers if ctx.problem.workers[wi].id in pinned]
+        ctx.eligible.append(workers)
+        allowed = [v for wi in workers for v in by_worker.get(wi, [])]
         if len(allowed) == len(ctx.vehicles):
             continue
         for node in ctx.visit_nodes[vi]:
             ctx.routing.VehicleVar(ctx.index(node)).SetValues([-1] + allowed)
 
 
-def drop_penalty(problem: Problem, visit: Visit) -> int:
+def drop_penalty(problem: Problem, visit: Visit, pinned: bool = False) -> int:
     w = problem.weights
-    if visit.mandatory or visit.pinned_worker is not None or visit.pinned_start is not None:
+    if pinned or visit.mandatory or visit.pinned_worker is not None or visit.pinned_start is not None:
         return w.drop_mandatory
     return w.drop_per_priority * max(1, visit.priority)
 
@@ -288,9 +299,10 @@ def add_drop_penalties(ctx: Ctx) -> None:
     solution on Solomon R101 otherwise); dropped visits are reported with a reason.
     """
     solver = ctx.routing.solver()
+    pins = effective_pins(ctx.problem)
     for vi, visit in enumerate(ctx.problem.visits):
         nodes = ctx.visit_nodes[vi]
-        penalty = drop_penalty(ctx.problem, visit)
+        penalty = drop_penalty(ctx.problem, visit, visit.id in pins)
         share = max(1, penalty // len(nodes))
         for node in nodes:
             ctx.routing.AddDisjunction([ctx.index(node)], share)
@@ -503,6 +515,16 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
     ctx = build_model(problem, params)
     routing = ctx.routing
     found = [0]
+    search = _search_parameters(params)
+    routing.CloseModelWithParameters(search)
+    seed = construct(problem, [(v.worker_index, v.shift_index) for v in ctx.vehicles], ctx.eligible)
+    initial = None
+    if seed.placed:
+        initial = routing.ReadAssignmentFromRoutes(
+            [[ctx.index(ctx.visit_nodes[vi][c]) for vi, c in r.stops] for r in seed.routes], True
+        )
+        if initial is None:
+            log.warning("the constructed first plan was rejected by the routing model; using OR-Tools' own")
 
     def on_solution() -> None:
         found[0] += 1
@@ -526,7 +548,10 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
 
     routing.AddAtSolutionCallback(on_solution)
     solver_start = routing.solver().WallTime()
-    assignment = routing.SolveWithParameters(_search_parameters(params))
+    if initial is not None:
+        assignment = routing.SolveFromAssignmentWithParameters(initial, search)
+    else:
+        assignment = routing.SolveWithParameters(search)
     elapsed = (routing.solver().WallTime() - solver_start) / 1000.0
     status = {
         0: "NOT_SOLVED",
@@ -539,8 +564,21 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
         7: "OPTIMAL",
     }.get(routing.status(), str(routing.status()))
     if assignment is None:
+        if seed.placed:
+            return _from_construction(ctx, seed, status, elapsed)
         return RawResult(status, 0, [], list(range(len(problem.visits))), found[0], elapsed)
     return _extract(ctx, assignment, status, found[0], elapsed)
+
+
+def _from_construction(ctx: Ctx, seed: Construction, status: str, elapsed: float) -> RawResult:
+    """The constructed plan as the result, when the OR-Tools search returned nothing."""
+    routes = [
+        RawRoute(r.vehicle, [ctx.visit_nodes[vi][c] for vi, c in r.stops], list(r.starts),
+                 r.departure, r.end, list(r.breaks))
+        for r in seed.routes
+    ]
+    dropped = [vi for vi in range(len(ctx.problem.visits)) if vi not in seed.placed]
+    return RawResult(f"{status}_CONSTRUCTED", 0, routes, dropped, 1, elapsed)
 
 
 def _extract(ctx: Ctx, assignment, status: str, found: int, elapsed: float) -> RawResult:

@@ -1,0 +1,375 @@
+"""A first plan built by our own insertion heuristic, aware of every cross-route rule.
+
+OR-Tools' first-solution heuristics insert one node at a time, so they cannot place a
+two-person visit (two nodes that must start together on two workers) and often fail the
+whole first solution when such visits exist.  This module inserts visits in order of
+difficulty (pinned, mandatory, two-person, dependency chains, tight windows first), each at
+its cheapest feasible place, with starts of synchronised and dependent visits fixed once
+placed.  The result seeds the OR-Tools search and is the fallback if that search fails.
+
+Timing follows the routing model: a visit starts in a window, no earlier than arrival;
+breaks fit in gaps between visits (or before the first / after the last) inside their
+window; routes end by shift end + max overtime; working time over split shifts is capped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from optimizer.model import Problem, Visit, Worker
+
+INF = 10**9
+
+
+@dataclass
+class RouteState:
+    vehicle: int
+    worker_index: int
+    shift_index: int
+    stops: list[tuple[int, int]] = field(default_factory=list)
+    """(visit index, copy) in visiting order."""
+    starts: list[int] = field(default_factory=list)
+    span: int = 0
+    travel: int = 0
+    departure: int = 0
+    end: int = 0
+    breaks: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Construction:
+    routes: list[RouteState]
+    fixed_start: dict[int, int]
+    placed: set[int]
+
+
+def effective_pins(problem: Problem) -> dict[str, tuple[frozenset[str], int | None]]:
+    """Visit id -> (allowed worker ids or empty, fixed start or None), from pins and frozen work."""
+    pins: dict[str, tuple[frozenset[str], int | None]] = {}
+    for v in problem.visits:
+        if v.pinned_worker is not None or v.pinned_start is not None:
+            workers = frozenset({v.pinned_worker}) if v.pinned_worker else frozenset()
+            pins[v.id] = (workers, v.pinned_start)
+    if problem.freeze_until is not None:
+        frozen: dict[str, list[tuple[str, int]]] = {}
+        for pv in problem.previous_plan:
+            if pv.start < problem.freeze_until:
+                frozen.setdefault(pv.visit_id, []).append((pv.worker_id, pv.start))
+        for vid, entries in frozen.items():
+            pins[vid] = (frozenset(w for w, _ in entries), entries[0][1])
+    return pins
+
+
+class Builder:
+    """Sequential cheapest insertion with exact timing checks."""
+
+    def __init__(self, problem: Problem, vehicles: list[tuple[int, int]], eligible: list[list[int]]):
+        self.p = problem
+        self.vehicles = vehicles
+        self.eligible = eligible  # per visit: eligible worker indices
+        self.routes = [RouteState(v, wi, si) for v, (wi, si) in enumerate(vehicles)]
+        self.fixed: dict[int, int] = {}
+        self.placed: set[int] = set()
+        self.index = {v.id: i for i, v in enumerate(problem.visits)}
+        self.pins = effective_pins(problem)
+        self.before: dict[int, list[tuple[int, int, int | None]]] = {}
+        self.after: dict[int, list[tuple[int, int, int | None]]] = {}
+        for d in problem.dependencies:
+            a, b = self.index[d.before], self.index[d.after]
+            self.before.setdefault(b, []).append((a, d.min_delay, d.max_delay))
+            self.after.setdefault(a, []).append((b, d.min_delay, d.max_delay))
+        self.last_breaks: list[tuple[int, int]] = []
+        self.by_worker: dict[int, list[int]] = {}
+        for r in self.routes:
+            self.by_worker.setdefault(r.worker_index, []).append(r.vehicle)
+
+    # ------------------------------------------------------------------ timing
+
+    def _window_start(self, visit: Visit, t: int) -> int | None:
+        """Earliest allowed start >= t, or None."""
+        windows = sorted(visit.windows, key=lambda w: w.start)
+        for i, w in enumerate(windows):
+            end = w.end + (visit.max_lateness if visit.soft_windows and i == len(windows) - 1 else 0)
+            if t <= end:
+                return max(t, w.start)
+        return None
+
+    def simulate(self, route: RouteState, stops: list[tuple[int, int]], fixed: dict[int, int]) -> tuple[list[int], int, int, int] | None:
+        """Earliest starts for ``stops`` on ``route``; (starts, departure, end, travel) or None.
+
+        The breaks placed for that timing are left in ``self.last_breaks``.
+        """
+        worker = self.p.workers[route.worker_index]
+        shift = worker.shifts[route.shift_index]
+        matrix = self.p.travel_times[worker.travel_mode]
+        t, loc = shift.start, worker.start_location
+        starts: list[int] = []
+        ends: list[int] = []
+        travels: list[int] = []
+        travel_total = 0
+        load: dict[str, int] = {}
+        for vi, _ in stops:
+            visit = self.p.visits[vi]
+            tr = matrix[loc][visit.location]
+            arrival = t + tr
+            s = self._window_start(visit, arrival)
+            if s is None:
+                return None
+            if vi in fixed:
+                if fixed[vi] < arrival:
+                    return None
+                s = fixed[vi]
+            starts.append(s)
+            travels.append(tr)
+            travel_total += tr
+            t = s + visit.duration_for(worker.kind)
+            ends.append(t)
+            loc = visit.exit_location
+            for k, q in visit.demand.items():
+                load[k] = load.get(k, 0) + q
+        if any(q > worker.capacity.get(k, 0) for k, q in load.items()):
+            return None
+        back = matrix[loc][worker.end_location]
+        travel_total += back
+        end = t + back
+        departure = (starts[0] - travels[0]) if starts else shift.start
+        fitted = self._fit_breaks(worker, route.shift_index, departure, starts, ends, travels, end, back)
+        if fitted is None:
+            return None
+        departure, end, self.last_breaks = fitted
+        if end > shift.end + shift.max_overtime:
+            return None
+        return starts, departure, end, travel_total
+
+    def _fit_breaks(self, worker: Worker, si: int, departure: int, starts: list[int], ends: list[int],
+                    travels: list[int], end: int, back: int) -> tuple[int, int, list[tuple[int, int]]] | None:
+        """Place each break in a gap: (departure, end, breaks), both possibly widened, or None."""
+        shift = worker.shifts[si]
+        if not shift.breaks or not starts:
+            return departure, end, []
+        taken: list[tuple[int, int]] = []
+        gaps = [(shift.start, starts[0] - travels[0])]
+        gaps += [(ends[k], starts[k + 1] - travels[k + 1]) for k in range(len(starts) - 1)]
+        gaps.append((ends[-1], INF))
+        cursor = -INF
+        for rule in shift.breaks:
+            placed = False
+            for k, (a, b) in enumerate(gaps):
+                s = max(a, rule.earliest, cursor)
+                if s > rule.latest:
+                    break
+                if k == len(gaps) - 1:
+                    # After the last visit: the worker comes back after the break.
+                    end = max(end, s + rule.duration + back)
+                    placed = True
+                elif s + rule.duration <= b:
+                    if k == 0:
+                        departure = min(departure, s)
+                    placed = True
+                if placed:
+                    cursor = s + rule.duration
+                    taken.append((s, cursor))
+                    break
+            if not placed:
+                return None
+        return departure, end, taken
+
+    def _work_ok(self, route: RouteState, span: int) -> bool:
+        worker = self.p.workers[route.worker_index]
+        if worker.max_work_minutes is None:
+            return True
+        other = sum(self.routes[v].span for v in self.by_worker[route.worker_index] if v != route.vehicle)
+        return other + span <= worker.max_work_minutes
+
+    # ------------------------------------------------------------------ insertion
+
+    def _dependency_range(self, vi: int) -> tuple[int, int] | None:
+        lo, hi = -INF, INF
+        for a, dmin, dmax in self.before.get(vi, []):
+            if a not in self.placed:
+                return None
+            lo = max(lo, self.fixed[a] + dmin)
+            if dmax is not None:
+                hi = min(hi, self.fixed[a] + dmax)
+        for b, dmin, dmax in self.after.get(vi, []):
+            if b in self.placed:
+                hi = min(hi, self.fixed[b] - dmin)
+                if dmax is not None:
+                    lo = max(lo, self.fixed[b] - dmax)
+        return (lo, hi) if lo <= hi else None
+
+    def _candidates(self, vi: int, forced: int | None) -> list[tuple[int, int, int, int]]:
+        """Per eligible route, the cheapest position: (cost, vehicle, position, start)."""
+        visit = self.p.visits[vi]
+        pin = self.pins.get(visit.id)
+        fixed_start = forced if forced is not None else (pin[1] if pin else None)
+        out = []
+        for wi in self.eligible[vi]:
+            worker = self.p.workers[wi]
+            if pin and pin[0] and worker.id not in pin[0]:
+                continue
+            for v in self.by_worker.get(wi, []):
+                route = self.routes[v]
+                best = None
+                for pos in range(len(route.stops) + 1):
+                    stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
+                    fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
+                    sim = self.simulate(route, stops, fixed)
+                    if sim is None:
+                        continue
+                    starts, departure, end, travel = sim
+                    if not self._work_ok(route, end - departure):
+                        continue
+                    cost = (travel - route.travel) * max(1, self.p.weights.travel_minute)
+                    if visit.preferred_workers and worker.id not in visit.preferred_workers:
+                        cost += self.p.weights.non_preferred_worker
+                    if best is None or cost < best[0]:
+                        best = (cost, v, pos, starts[pos])
+                if best is not None:
+                    out.append(best)
+        return out
+
+    def _commit(self, vi: int, copy: int, v: int, pos: int, fixed_start: int | None) -> None:
+        route = self.routes[v]
+        route.stops.insert(pos, (vi, copy))
+        fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
+        sim = self.simulate(route, route.stops, fixed)
+        assert sim is not None
+        route.starts, route.departure, route.end, route.travel = sim
+        route.span = route.end - route.departure
+        route.breaks = self.last_breaks
+        self.placed.add(vi)
+        start = route.starts[pos]
+        if fixed_start is not None or vi in self.before or vi in self.after or self.p.visits[vi].workers_needed > 1:
+            self.fixed[vi] = start if fixed_start is None else fixed_start
+
+    def insert(self, vi: int) -> bool:
+        visit = self.p.visits[vi]
+        dep = self._dependency_range(vi)
+        if dep is None:
+            return False
+        if visit.workers_needed <= 1:
+            return self._insert_single(vi, dep)
+        return self._insert_pair(vi, dep)
+
+    def _insert_single(self, vi: int, dep: tuple[int, int]) -> bool:
+        lo, hi = dep
+        if lo == -INF and hi == INF:
+            cands = self._candidates(vi, None)
+        else:
+            # Try the earliest start the dependency allows, then a few later ones.
+            cands = []
+            visit = self.p.visits[vi]
+            tried = set()
+            for t in self._probe_times(visit, lo, hi):
+                if t in tried:
+                    continue
+                tried.add(t)
+                cands = self._candidates(vi, t)
+                if cands:
+                    best = min(cands)
+                    self._commit(vi, 0, best[1], best[2], t)
+                    return True
+            return False
+        if not cands:
+            return False
+        best = min(cands)
+        self._commit(vi, 0, best[1], best[2], None)
+        return True
+
+    def _probe_times(self, visit: Visit, lo: int, hi: int) -> list[int]:
+        times = []
+        for w in sorted(visit.windows, key=lambda w: w.start):
+            a = max(w.start, lo)
+            b = min(w.end + (visit.max_lateness if visit.soft_windows else 0), hi)
+            if a <= b:
+                step = max(1, (b - a) // 8)
+                times.extend(range(a, b + 1, step))
+        return times[:24]
+
+    def _insert_pair(self, vi: int, dep: tuple[int, int]) -> bool:
+        """Two workers, same start: try the common start times the best single slots suggest."""
+        visit = self.p.visits[vi]
+        lo, hi = dep
+        free = self._candidates(vi, None) if (lo == -INF and hi == INF) else []
+        times = sorted({c[3] for c in free}) or self._probe_times(visit, lo, hi)
+        if free:
+            # Also probe later starts: the later of two workers' earliest starts often works.
+            times = sorted(set(times) | set(self._probe_times(visit, max(lo, -INF), hi)))
+        for t in times:
+            if not (lo <= t <= hi):
+                continue
+            cands = sorted(self._candidates(vi, t))
+            chosen: list[tuple[int, int, int, int]] = []
+            workers: set[int] = set()
+            for c in cands:
+                wi = self.routes[c[1]].worker_index
+                if wi in workers:
+                    continue
+                chosen.append(c)
+                workers.add(wi)
+                if len(chosen) == visit.workers_needed:
+                    break
+            if len(chosen) < visit.workers_needed:
+                continue
+            for copy, c in enumerate(chosen):
+                self._commit(vi, copy, c[1], c[2], t)
+            return True
+        return False
+
+
+def insertion_order(problem: Problem, pins: dict[str, tuple[frozenset[str], int | None]]) -> list[int]:
+    """Hardest first: pinned, mandatory, priority, two-person, dependency chains, tight windows."""
+    index = {v.id: i for i, v in enumerate(problem.visits)}
+    depth = [0] * len(problem.visits)
+    for _ in range(len(problem.dependencies)):
+        changed = False
+        for d in problem.dependencies:
+            a, b = index[d.before], index[d.after]
+            if depth[b] < depth[a] + 1:
+                depth[b] = depth[a] + 1
+                changed = True
+        if not changed:
+            break
+
+    def key(i: int) -> tuple:
+        v = problem.visits[i]
+        width = sum(w.end - w.start for w in v.windows)
+        return (
+            0 if v.id in pins else 1,
+            0 if v.mandatory else 1,
+            -v.priority,
+            depth[i],
+            -v.workers_needed,
+            width,
+            min(w.start for w in v.windows),
+            i,
+        )
+
+    ranked = sorted(range(len(problem.visits)), key=key)
+    preds: dict[int, list[int]] = {}
+    for d in problem.dependencies:
+        preds.setdefault(index[d.after], []).append(index[d.before])
+    order: list[int] = []
+    seen: set[int] = set()
+
+    def emit(i: int) -> None:
+        # A visit that must follow another is inserted after it, whatever its rank.
+        if i in seen:
+            return
+        seen.add(i)
+        for a in preds.get(i, []):
+            emit(a)
+        order.append(i)
+
+    for i in ranked:
+        emit(i)
+    return order
+
+
+def construct(problem: Problem, vehicles: list[tuple[int, int]], eligible: list[list[int]]) -> Construction:
+    """Build a feasible first plan; visits that fit nowhere stay out."""
+    builder = Builder(problem, vehicles, eligible)
+    for vi in insertion_order(problem, builder.pins):
+        builder.insert(vi)
+    return Construction(builder.routes, builder.fixed, builder.placed)
