@@ -206,10 +206,13 @@ def _explain_one(
     route_list: list[Route],
 ) -> Unassigned:
     needed = max(1, visit.workers_needed)
-    skilled = [w for w in problem.workers if visit.required_skills <= w.skills]
+    skilled = [
+        w for w in problem.workers
+        if visit.required_skills <= w.skills and (not visit.worker_kinds or w.kind in visit.worker_kinds)
+    ]
     if len(skilled) < needed:
         missing = sorted(visit.required_skills - set().union(*[w.skills for w in problem.workers] or [set()]))
-        skills = ", ".join(sorted(visit.required_skills)) or "-"
+        skills = ", ".join(sorted(visit.required_skills) + sorted(k.value for k in visit.worker_kinds)) or "-"
         return Unassigned(
             visit.id, ReasonCode.NO_SKILLED_WORKER,
             f"No worker on duty has the required skills ({skills}).",

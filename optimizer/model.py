@@ -117,6 +117,8 @@ class Visit:
     windows: tuple[TimeWindow, ...]
     duration_by_kind: Mapping[WorkerKind, int] = field(default_factory=dict)
     required_skills: frozenset[str] = frozenset()
+    worker_kinds: frozenset[WorkerKind] = frozenset()
+    """Kinds of worker who may do it (a service's staff); empty: any kind with the skills."""
     mandatory: bool = False
     priority: int = 1
     """1 (lowest) .. 5 (highest); scales the drop penalty of optional visits."""

@@ -249,6 +249,8 @@ def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
     for wi, w in enumerate(problem.workers):
         if not visit.required_skills <= w.skills:
             continue
+        if visit.worker_kinds and w.kind not in visit.worker_kinds:
+            continue
         if visit.required_workers and w.id not in visit.required_workers:
             continue
         if w.id in visit.forbidden_workers:
@@ -526,9 +528,15 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
         if initial is None:
             log.warning("the constructed first plan was rejected by the routing model; using OR-Tools' own")
 
+    best = [None]
+
     def on_solution() -> None:
         found[0] += 1
-        if params.on_progress is not None:
+        cost = int(routing.CostVar().Value())
+        improved = best[0] is None or cost < best[0]
+        if improved:
+            best[0] = cost
+        if params.on_progress is not None and improved:
             placed = sum(
                 1
                 for nodes in ctx.visit_nodes
@@ -537,7 +545,7 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
             params.on_progress(
                 Progress(
                     found[0],
-                    int(routing.CostVar().Value()),
+                    cost,
                     placed,
                     len(problem.visits),
                     routing.solver().WallTime() / 1000.0,

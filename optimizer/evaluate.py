@@ -1,0 +1,246 @@
+"""Solution evaluator: KPIs and the objective, term by term, recomputed from the stops.
+
+Why
+---
+The solver's own objective value is a single number out of OR-Tools; dispatchers and
+benchmarks need to know *what* it is made of (how much is travel, how much is a dropped
+visit) and to compare plans from different sources (solver versions, hand-made plans,
+VROOM) on the same scale.  So the evaluator recomputes everything from the problem and
+the solution's stops with plain arithmetic and never trusts route totals.  Like the
+checker it does not import the solver or ``ortools``.
+
+The evaluator assumes a structurally sound solution (run :func:`optimizer.checker.check`
+first): routes of unknown workers or shifts, and stops of unknown visits, are ignored.
+
+Definitions
+-----------
+* A visit is *placed* when at least one route has a stop for it; a route is *used* when it
+  has a stop; a worker is *used* when one of their routes is.
+* Travel minutes (and metres) follow the worker's matrix from the start location through
+  each visit (leaving from its ``exit_location``) back to the end location, for used routes.
+* Waiting is ``start - arrival`` per stop (never negative); work is ``end - start`` per used
+  route; overtime is ``max(0, end - shift.end)`` per used route.
+* Lateness is per *visit* (a two-person visit is late once for its client): minutes its
+  start falls after the end of its latest window.
+* Utilisation: service minutes / the shift minutes (``end - start``) of the used routes.
+* Continuity: of the stops of placed visits that name preferred workers, the share made by
+  one of them; 1.0 when no placed visit names any (nothing to lose).
+* Distance: ``None`` unless ``problem.distances`` has the mode of every used route.
+
+Objective terms (``Evaluation.terms``; all are integers, the total is their sum)
+----------------------------------------------------------------------------------
+``drop_mandatory``
+    unplaced mandatory visits x ``drop_mandatory``
+``drop_optional``
+    sum of the priorities of unplaced optional visits x ``drop_per_priority``
+``travel`` / ``lateness`` / ``overtime`` / ``waiting``
+    minutes x ``travel_minute`` / ``lateness_minute`` / ``overtime_minute`` / ``wait_minute``
+``non_preferred_worker``
+    stops of visits with preferred workers made by someone else x ``non_preferred_worker``
+``gender_mismatch``
+    stops of visits with a *soft* gender preference made by a worker of another (or
+    unrecorded) gender x ``gender_mismatch``
+``changed_from_previous``
+    entries of ``previous_plan`` whose worker no longer has the visit (moved to another
+    worker, or dropped) x ``changed_from_previous``; a new start time alone is no change
+``imbalance``
+    as documented on ``Weights.imbalance``: per used route, ``(service minutes above the
+    shift's fair share) ** 2 x imbalance``, where the fair share is
+    ``floor(1.1 x requested / all_shift_minutes x shift_minutes)``, ``requested`` being the
+    sum over all visits of ``duration x workers_needed`` and ``all_shift_minutes`` the sum
+    of all workers' shift lengths (computed in exact rationals).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Mapping
+
+from optimizer.model import Kpis, Problem, Route, Shift, Solution, Stop, TravelMode, Visit, Worker
+
+TERM_NAMES: tuple[str, ...] = (
+    "drop_mandatory",
+    "drop_optional",
+    "travel",
+    "lateness",
+    "overtime",
+    "waiting",
+    "non_preferred_worker",
+    "gender_mismatch",
+    "changed_from_previous",
+    "imbalance",
+)
+
+FAIR_SHARE_SLACK = Fraction(11, 10)
+"""A route may carry 10 % more than the day's average load per shift minute before it costs."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    kpis: Kpis
+    terms: dict[str, int]
+    """Objective contribution per term (keys: ``TERM_NAMES``, all present)."""
+    total: int
+
+
+@dataclass(frozen=True)
+class _Used:
+    """A used route with its worker and shift resolved."""
+
+    route: Route
+    worker: Worker
+    shift: Shift
+
+
+def _used_routes(problem: Problem, solution: Solution) -> list[_Used]:
+    workers = problem.worker_by_id()
+    out = []
+    for route in solution.routes:
+        worker = workers.get(route.worker_id)
+        if route.stops and worker is not None and 0 <= route.shift_index < len(worker.shifts):
+            out.append(_Used(route, worker, worker.shifts[route.shift_index]))
+    return out
+
+
+def _known_stops(used: _Used, visits: Mapping[str, Visit]) -> list[tuple[Stop, Visit]]:
+    return [(s, visits[s.visit_id]) for s in used.route.stops if s.visit_id in visits]
+
+
+def _path_length(matrix: tuple[tuple[int, ...], ...], used: _Used, visits: Mapping[str, Visit]) -> int:
+    """Sum of the matrix over start -> visits (in, then out at exit) -> end."""
+    total, place = 0, used.worker.start_location
+    for _, visit in _known_stops(used, visits):
+        total += matrix[place][visit.location]
+        place = visit.exit_location
+    return total + matrix[place][used.worker.end_location]
+
+
+def _distance(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> int | None:
+    if not problem.distances:
+        return None
+    modes: set[TravelMode] = {u.worker.travel_mode for u in used}
+    if not modes <= set(problem.distances):
+        return None
+    return sum(_path_length(problem.distances[u.worker.travel_mode], u, visits) for u in used)
+
+
+def _visit_starts(used: list[_Used], visits: Mapping[str, Visit]) -> dict[str, int]:
+    """Placed visit -> its start (the earliest stop's, should two-person starts differ)."""
+    starts: dict[str, int] = {}
+    for u in used:
+        for stop, visit in _known_stops(u, visits):
+            starts[visit.id] = min(stop.start, starts.get(visit.id, stop.start))
+    return starts
+
+
+def _lateness(visit: Visit, start: int) -> int:
+    return max(0, start - max(w.end for w in visit.windows)) if visit.windows else 0
+
+
+def _continuity(used: list[_Used], visits: Mapping[str, Visit]) -> tuple[float, int]:
+    """(share of preference-bearing stops made by a preferred worker, stops by someone else)."""
+    with_pref = done_by_preferred = 0
+    for u in used:
+        for _, visit in _known_stops(u, visits):
+            if visit.preferred_workers:
+                with_pref += 1
+                done_by_preferred += u.worker.id in visit.preferred_workers
+    share = done_by_preferred / with_pref if with_pref else 1.0
+    return share, with_pref - done_by_preferred
+
+
+def _kpis(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> Kpis:
+    starts = _visit_starts(used, visits)
+    by_priority: dict[int, tuple[int, int]] = {}
+    for visit in problem.visits:
+        placed, total = by_priority.get(visit.priority, (0, 0))
+        by_priority[visit.priority] = (placed + (visit.id in starts), total + 1)
+    all_stops = [(u, s) for u in used for s, _ in _known_stops(u, visits)]
+    service = sum(s.end - s.start for _, s in all_stops)
+    shift_minutes = sum(u.shift.end - u.shift.start for u in used)
+    return Kpis(
+        visits_total=len(problem.visits),
+        visits_placed=len(starts),
+        mandatory_total=sum(v.mandatory for v in problem.visits),
+        mandatory_placed=sum(v.mandatory and v.id in starts for v in problem.visits),
+        placed_by_priority=dict(sorted(by_priority.items())),
+        travel_minutes=sum(_path_length(problem.travel_times[u.worker.travel_mode], u, visits) for u in used),
+        service_minutes=service,
+        waiting_minutes=sum(max(0, s.start - s.arrival) for _, s in all_stops),
+        work_minutes=sum(u.route.end - u.route.start for u in used),
+        overtime_minutes=sum(max(0, u.route.end - u.shift.end) for u in used),
+        lateness_minutes=sum(_lateness(visits[vid], start) for vid, start in starts.items()),
+        utilisation=service / shift_minutes if shift_minutes else 0.0,
+        continuity_share=_continuity(used, visits)[0],
+        workers_used=len({u.worker.id for u in used}),
+        distance_m=_distance(problem, used, visits),
+    )
+
+
+# ----------------------------------------------------------------------------- terms
+
+
+def fair_share(problem: Problem, shift: Shift) -> int:
+    """Service minutes a shift may carry before the imbalance term charges (``Weights.imbalance``)."""
+    requested = sum(v.duration * max(1, v.workers_needed) for v in problem.visits)
+    all_shifts = sum(s.end - s.start for w in problem.workers for s in w.shifts) or 1
+    return math.floor(FAIR_SHARE_SLACK * requested * (shift.end - shift.start) / all_shifts)
+
+
+def _imbalance(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> int:
+    total = 0
+    for u in used:
+        service = sum(s.end - s.start for s, _ in _known_stops(u, visits))
+        above = max(0, service - fair_share(problem, u.shift))
+        total += above * above
+    return total * problem.weights.imbalance
+
+
+def _drops(problem: Problem, placed: set[str]) -> tuple[int, int]:
+    """(unplaced mandatory visits, sum of priorities of unplaced optional visits)."""
+    mandatory = sum(1 for v in problem.visits if v.mandatory and v.id not in placed)
+    optional = sum(v.priority for v in problem.visits if not v.mandatory and v.id not in placed)
+    return mandatory, optional
+
+
+def _gender_mismatches(used: list[_Used], visits: Mapping[str, Visit]) -> int:
+    return sum(
+        1
+        for u in used
+        for _, v in _known_stops(u, visits)
+        if v.gender_preference is not None and not v.gender_strict and u.worker.gender != v.gender_preference
+    )
+
+
+def _changes(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> int:
+    now = {(u.worker.id, v.id) for u in used for _, v in _known_stops(u, visits)}
+    return sum(1 for pv in problem.previous_plan if (pv.worker_id, pv.visit_id) not in now)
+
+
+def _terms(problem: Problem, used: list[_Used], visits: Mapping[str, Visit], kpis: Kpis) -> dict[str, int]:
+    w = problem.weights
+    placed = set(_visit_starts(used, visits))
+    dropped_mandatory, dropped_priority = _drops(problem, placed)
+    return {
+        "drop_mandatory": dropped_mandatory * w.drop_mandatory,
+        "drop_optional": dropped_priority * w.drop_per_priority,
+        "travel": kpis.travel_minutes * w.travel_minute,
+        "lateness": kpis.lateness_minutes * w.lateness_minute,
+        "overtime": kpis.overtime_minutes * w.overtime_minute,
+        "waiting": kpis.waiting_minutes * w.wait_minute,
+        "non_preferred_worker": _continuity(used, visits)[1] * w.non_preferred_worker,
+        "gender_mismatch": _gender_mismatches(used, visits) * w.gender_mismatch,
+        "changed_from_previous": _changes(problem, used, visits) * w.changed_from_previous,
+        "imbalance": _imbalance(problem, used, visits),
+    }
+
+
+def evaluate(problem: Problem, solution: Solution) -> Evaluation:
+    """KPIs and objective terms of ``solution``, recomputed from its stops."""
+    visits = problem.visit_by_id()
+    used = _used_routes(problem, solution)
+    kpis = _kpis(problem, used, visits)
+    terms = _terms(problem, used, visits, kpis)
+    return Evaluation(kpis=kpis, terms=terms, total=sum(terms.values()))
