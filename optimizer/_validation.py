@@ -16,7 +16,8 @@ import difflib
 import math
 import re
 from enum import Enum
-from typing import Any, Collection, Mapping, NoReturn, TypeVar
+from collections.abc import Collection, Mapping
+from typing import Any, NoReturn, TypeVar
 
 E = TypeVar("E", bound=Enum)
 
@@ -168,6 +169,16 @@ class Reader:
             seen.add(s)
         return frozenset(seen)
 
+    def enum_set(self, value: Any, path: str, cls: type[E], what: str) -> frozenset[E]:
+        """A set of enum members written as an array of distinct values."""
+        seen: set[E] = set()
+        for item, ipath in self.array(value, path):
+            member = self.enum(item, ipath, cls, what)
+            if member in seen:
+                self.fail(ipath, f"duplicate entry {item!r}")
+            seen.add(member)
+        return frozenset(seen)
+
     def mapping(self, value: Any, path: str) -> dict[str, Any]:
         """A JSON object with free-form keys (capacities, parameters)."""
         if not isinstance(value, dict):
@@ -279,6 +290,11 @@ class Obj:
         if self._absent(key, frozenset()):
             return frozenset()
         return self.r.string_set(self.value[key], self.path(key))
+
+    def enum_set(self, key: str, cls: type[E], what: str) -> frozenset[E]:
+        if self._absent(key, frozenset()):
+            return frozenset()
+        return self.r.enum_set(self.value[key], self.path(key), cls, what)
 
     def int_map(self, key: str, *, minimum: int | None = None) -> dict[str, int]:
         if self._absent(key, {}):

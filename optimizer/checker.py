@@ -141,6 +141,7 @@ def _v(
     visit: str | None = None,
     shift: int | None = None,
 ) -> Violation:
+    """Build a violation; severity follows from the rule so callers cannot mislabel it."""
     severity: Severity = WARNING if rule in WARNING_RULES else ERROR
     return Violation(rule, message, worker, visit, shift, severity)
 
@@ -158,6 +159,8 @@ def clock(minute: int) -> str:
 
 @dataclass(frozen=True)
 class _Placed:
+    """One stop of a visit with the route it is on (a two-person visit has two)."""
+
     route: Route
     stop: Stop
 
@@ -174,6 +177,7 @@ class _Index:
 
     @classmethod
     def build(cls, problem: Problem, solution: Solution) -> _Index:
+        """Index stops by visit once, so every rule sees every placement (two-person too)."""
         placements: dict[str, list[_Placed]] = {}
         for route in solution.routes:
             for stop in route.stops:
@@ -181,6 +185,7 @@ class _Index:
         return cls(problem, solution, problem.visit_by_id(), problem.worker_by_id(), placements)
 
     def shift_of(self, route: Route) -> Shift | None:
+        """The route's shift, or None when the worker or the shift index is unknown."""
         worker = self.workers.get(route.worker_id)
         if worker is None or not 0 <= route.shift_index < len(worker.shifts):
             return None
@@ -278,6 +283,7 @@ def _check_accounting(ix: _Index) -> list[Violation]:
 def _check_visit_accounting(
     visit: Visit, placed: Sequence[_Placed], listed_unassigned: bool
 ) -> list[Violation]:
+    """Accounting of one visit: planned xor unassigned, right number of distinct workers, in sync."""
     out: list[Violation] = []
     vid = visit.id
     if placed and listed_unassigned:
@@ -484,6 +490,7 @@ def _check_windows(ix: _Index) -> list[Violation]:
 
 
 def _window_violation(visit: Visit, start: int) -> Violation | None:
+    """The violation of one start against the visit's windows, or None when it fits."""
     if any(w.start <= start <= w.end for w in visit.windows):
         return None
     last_end = max(w.end for w in visit.windows)

@@ -312,6 +312,8 @@ class Builder:
                     break
             if len(chosen) < visit.workers_needed:
                 continue
+            # Copy k goes to the k-th worker by index: the routing model orders them so.
+            chosen.sort(key=lambda c: self.routes[c[1]].worker_index)
             for copy, c in enumerate(chosen):
                 self._commit(vi, copy, c[1], c[2], t)
             return True

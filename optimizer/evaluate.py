@@ -79,6 +79,8 @@ FAIR_SHARE_SLACK = Fraction(11, 10)
 
 @dataclass(frozen=True)
 class Evaluation:
+    """What a plan achieves (``kpis``) and what it costs, term by term (``terms``, ``total``)."""
+
     kpis: Kpis
     terms: dict[str, int]
     """Objective contribution per term (keys: ``TERM_NAMES``, all present)."""
@@ -95,6 +97,7 @@ class _Used:
 
 
 def _used_routes(problem: Problem, solution: Solution) -> list[_Used]:
+    """Routes with stops of known workers and shifts: the only ones that cost or count."""
     workers = problem.worker_by_id()
     out = []
     for route in solution.routes:
@@ -105,6 +108,7 @@ def _used_routes(problem: Problem, solution: Solution) -> list[_Used]:
 
 
 def _known_stops(used: _Used, visits: Mapping[str, Visit]) -> list[tuple[Stop, Visit]]:
+    """The route's stops paired with their visits (stops of unknown visits are ignored)."""
     return [(s, visits[s.visit_id]) for s in used.route.stops if s.visit_id in visits]
 
 
@@ -118,6 +122,7 @@ def _path_length(matrix: tuple[tuple[int, ...], ...], used: _Used, visits: Mappi
 
 
 def _distance(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> int | None:
+    """Metres driven/walked, or None when some used mode has no distance matrix (no partial sums)."""
     if not problem.distances:
         return None
     modes: set[TravelMode] = {u.worker.travel_mode for u in used}
@@ -136,6 +141,7 @@ def _visit_starts(used: list[_Used], visits: Mapping[str, Visit]) -> dict[str, i
 
 
 def _lateness(visit: Visit, start: int) -> int:
+    """Minutes past the latest window end (a start in a gap is a checker matter, not lateness)."""
     return max(0, start - max(w.end for w in visit.windows)) if visit.windows else 0
 
 
@@ -152,6 +158,7 @@ def _continuity(used: list[_Used], visits: Mapping[str, Visit]) -> tuple[float, 
 
 
 def _kpis(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> Kpis:
+    """All KPIs, from the stops and the matrices only (route totals are not read)."""
     starts = _visit_starts(used, visits)
     by_priority: dict[int, tuple[int, int]] = {}
     for visit in problem.visits:
@@ -190,6 +197,7 @@ def fair_share(problem: Problem, shift: Shift) -> int:
 
 
 def _imbalance(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> int:
+    """Sum over used routes of (service above the shift's fair share)^2, times the weight."""
     total = 0
     for u in used:
         service = sum(s.end - s.start for s, _ in _known_stops(u, visits))
@@ -206,6 +214,7 @@ def _drops(problem: Problem, placed: set[str]) -> tuple[int, int]:
 
 
 def _gender_mismatches(used: list[_Used], visits: Mapping[str, Visit]) -> int:
+    """Stops breaking a *soft* gender preference (strict ones are the checker's business)."""
     return sum(
         1
         for u in used
@@ -215,11 +224,13 @@ def _gender_mismatches(used: list[_Used], visits: Mapping[str, Visit]) -> int:
 
 
 def _changes(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> int:
+    """Previous-plan entries whose worker no longer has the visit (moved away or dropped)."""
     now = {(u.worker.id, v.id) for u in used for _, v in _known_stops(u, visits)}
     return sum(1 for pv in problem.previous_plan if (pv.worker_id, pv.visit_id) not in now)
 
 
 def _terms(problem: Problem, used: list[_Used], visits: Mapping[str, Visit], kpis: Kpis) -> dict[str, int]:
+    """Objective contribution of each term (see the module docstring for definitions)."""
     w = problem.weights
     placed = set(_visit_starts(used, visits))
     dropped_mandatory, dropped_priority = _drops(problem, placed)

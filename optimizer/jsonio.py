@@ -29,7 +29,8 @@ import os
 from dataclasses import MISSING, fields, is_dataclass
 from enum import Enum
 from functools import cache
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from optimizer._validation import (
     REQUIRED,
@@ -93,16 +94,20 @@ PathLike = str | os.PathLike[str]
 # =========================================================================== writing
 
 
-@cache
+_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
 def _defaults(cls: type) -> dict[str, Any]:
     """Field name -> default value of a dataclass (fields without a default are absent)."""
-    out: dict[str, Any] = {}
-    for f in fields(cls):
-        if f.default is not MISSING:
-            out[f.name] = f.default
-        elif f.default_factory is not MISSING:
-            out[f.name] = f.default_factory()
-    return out
+    if cls not in _DEFAULTS:
+        out: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.default is not MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not MISSING:
+                out[f.name] = f.default_factory()
+        _DEFAULTS[cls] = out
+    return _DEFAULTS[cls]
 
 
 def _encode(obj: Any, **encoded: Any) -> dict[str, Any]:
@@ -213,6 +218,7 @@ def _visit_to(v: Visit) -> dict[str, Any]:
         id=v.id,
         client_id=v.client_id,
         location=v.location,
+        end_location=v.end_location,
         duration=v.duration,
         duration_by_kind={k: by_kind[k] for k in sorted(by_kind)},
         windows=[{"start": w.start, "end": w.end} for w in v.windows],
@@ -221,6 +227,7 @@ def _visit_to(v: Visit) -> dict[str, Any]:
         mandatory=v.mandatory,
         priority=v.priority,
         required_skills=_sorted(v.required_skills),
+        worker_kinds=sorted(WorkerKind(k).value for k in v.worker_kinds),
         workers_needed=v.workers_needed,
         required_workers=_sorted(v.required_workers),
         preferred_workers=_sorted(v.preferred_workers),
@@ -393,8 +400,10 @@ class _ProblemReader:
 
     # ------------------------------------------------------------------ helpers
 
-    def location_index(self, o: Obj, key: str) -> int:
-        index = o.integer(key)
+    def location_index(self, o: Obj, key: str, default: Any = REQUIRED) -> Any:
+        index = o.integer(key, default)
+        if index is None:
+            return None
         if not 0 <= index < self.n_locations:
             self.fail(o.path(key), f"location index {index} out of range ({self.n_locations} locations)")
         return index
@@ -472,9 +481,11 @@ class _ProblemReader:
                 latest=b.integer("latest", minimum=0),
             )
             if rule.latest < rule.earliest:
-                self.fail(b.path("latest"), f"break latest start {rule.latest} is before its earliest start {rule.earliest}")
+                self.fail(b.path("latest"),
+                          f"break latest start {rule.latest} is before its earliest start {rule.earliest}")
             if rule.earliest < start or rule.latest > end:
-                self.fail(bpath, f"break start range [{rule.earliest}, {rule.latest}] is not inside its shift [{start}, {end}]")
+                self.fail(bpath, f"break start range [{rule.earliest}, {rule.latest}] "
+                          f"is not inside its shift [{start}, {end}]")
             breaks.append(rule)
         return Shift(start=start, end=end, max_overtime=o.integer("max_overtime", 0, minimum=0),
                      breaks=tuple(breaks))
@@ -492,10 +503,11 @@ class _ProblemReader:
         shifts: list[Shift] = []
         for svalue, spath in o.array("shifts"):
             shift = self.shift(svalue, spath)
-            if shifts and shift.start < shifts[-1].end + shifts[-1].max_overtime:
-                prev = shifts[-1]
+            # Overtime is not counted here: it is an allowance, and the solver cannot use it
+            # to run into the next shift anyway (a worker is in one route at a time).
+            if shifts and shift.start < shifts[-1].end:
                 self.fail(key_path(spath, "start"), f"shift start {shift.start} is before the previous shift's end "
-                          f"{prev.end} plus its max_overtime {prev.max_overtime}; shifts must be in order and must not overlap")
+                          f"{shifts[-1].end}; shifts must be in order and must not overlap")
             shifts.append(shift)
         worker = Worker(
             id=wid,
@@ -518,6 +530,7 @@ class _ProblemReader:
         if vid in self.visit_ids:
             self.fail(o.path("id"), f"duplicate visit id {vid!r}")
         location = self.location_index(o, "location")
+        end_location = self.location_index(o, "end_location", None)
         duration = o.integer("duration", minimum=0)
         by_kind: dict[WorkerKind, int] = {}
         bpath = o.path("duration_by_kind")
@@ -526,10 +539,10 @@ class _ProblemReader:
             kind = self.r.enum(kind_name, kpath, WorkerKind, "worker kind")
             by_kind[kind] = self.r.integer(minutes, kpath, minimum=0)
         windows = self.windows(o, "windows")
+        # max_lateness without soft_windows is ignored by the solver, not an error: the
+        # dispatch layer copies both from the request as they are.
         soft = o.boolean("soft_windows", False)
         max_lateness = o.integer("max_lateness", 0, minimum=0)
-        if max_lateness and not soft:
-            self.fail(o.path("max_lateness"), "max_lateness only applies with \"soft_windows\": true")
         required = self.worker_refs(o, "required_workers")
         preferred = self.worker_refs(o, "preferred_workers")
         forbidden = self.worker_refs(o, "forbidden_workers")
@@ -554,6 +567,7 @@ class _ProblemReader:
             windows=windows,
             duration_by_kind=by_kind,
             required_skills=o.string_set("required_skills"),
+            worker_kinds=o.enum_set("worker_kinds", WorkerKind, "worker kind"),
             mandatory=o.boolean("mandatory", False),
             priority=o.integer("priority", 1, minimum=1, maximum=5),
             soft_windows=soft,
@@ -568,6 +582,7 @@ class _ProblemReader:
             pinned_start=o.integer("pinned_start", None, minimum=0),
             demand=o.int_map("demand", minimum=0),
             client_id=o.string("client_id", None, nonempty=True),
+            end_location=end_location,
         )
         self.visit_ids.add(vid)
         return visit
@@ -621,7 +636,8 @@ class _ProblemReader:
         seen_ids: dict[str, int] = {}
         for i, loc in enumerate(locations):
             if loc.id in seen_ids:
-                self.fail(f"locations[{i}].id", f"duplicate location id {loc.id!r} (also locations[{seen_ids[loc.id]}])")
+                self.fail(f"locations[{i}].id",
+                          f"duplicate location id {loc.id!r} (also locations[{seen_ids[loc.id]}])")
             seen_ids[loc.id] = i
         self.n_locations = len(locations)
         travel = self.matrices(doc, "travel_times", REQUIRED)

@@ -406,33 +406,60 @@ def preference_costs(problem: Problem, visit: Visit, worker: Worker, previous: d
     return cost
 
 
+MATRIX_BUDGET = 30_000_000
+"""Entries of per-vehicle node matrices we accept before falling back to Python callbacks."""
+
+
+def _per_vehicle_dimension(ctx: Ctx, vectors: list[list[int]], name: str, capacity: int) -> pywrapcp.RoutingDimension:
+    """A dimension whose transit leaving node i on vehicle v is ``vectors[v][i]``.
+
+    Unary evaluators are wrong in ``AddDimensionWithVehicleTransits`` (OR-Tools 9.15 rejects
+    valid routes), so each distinct vector becomes a binary transit matrix (row i constant),
+    or a Python callback when the matrices would not fit in memory.
+    """
+    cache: dict[tuple[int, ...], int] = {}
+    n = len(ctx.nodes)
+    distinct = {tuple(v) for v in vectors}
+    use_matrix = n * n * len(distinct) <= MATRIX_BUDGET
+    evaluators = []
+    for vec in vectors:
+        key = tuple(vec)
+        if key not in cache:
+            if len(distinct) == 1:
+                cache[key] = ctx.routing.RegisterUnaryTransitVector(list(vec))
+            elif use_matrix:
+                row = np.asarray(vec, dtype=np.int64)
+                cache[key] = ctx.routing.RegisterTransitMatrix(np.repeat(row[:, None], n, axis=1).tolist())
+            else:
+                manager = ctx.manager
+                cache[key] = ctx.routing.RegisterTransitCallback(
+                    lambda i, j, vec=key: vec[manager.IndexToNode(i)]
+                )
+        evaluators.append(cache[key])
+    if len(distinct) == 1:
+        ctx.routing.AddDimension(evaluators[0], 0, capacity, True, name)
+    else:
+        ctx.routing.AddDimensionWithVehicleTransits(evaluators, 0, capacity, True, name)
+    return ctx.routing.GetDimensionOrDie(name)
+
+
 def add_preferences(ctx: Ctx) -> None:
-    """Soft per-(visit, worker) costs as a dimension of unary, vehicle-specific transits."""
+    """Soft per-(visit, worker) costs (continuity, gender, stability) as a cost dimension."""
     previous = {pv.visit_id: pv.worker_id for pv in ctx.problem.previous_plan}
-    vectors: list[list[int]] = []
-    any_cost = False
-    for v in range(len(ctx.vehicles)):
-        worker = ctx.worker(v)
-        vec = [
+    by_worker: dict[int, list[int]] = {}
+    for wi, worker in enumerate(ctx.problem.workers):
+        by_worker[wi] = [
             preference_costs(ctx.problem, ctx.problem.visits[n.visit_index], worker, previous)
             if n.visit_index is not None
             else 0
             for n in ctx.nodes
         ]
-        any_cost = any_cost or any(vec)
-        vectors.append(vec)
-    if not any_cost:
+    vectors = [by_worker[veh.worker_index] for veh in ctx.vehicles]
+    if not any(any(vec) for vec in vectors):
         return
-    cache: dict[tuple[int, ...], int] = {}
-    evaluators = []
-    for vec in vectors:
-        key = tuple(vec)
-        if key not in cache:
-            cache[key] = ctx.routing.RegisterUnaryTransitVector(vec)
-        evaluators.append(cache[key])
     big = sum(max(vec) for vec in vectors) * len(ctx.nodes) + 1
-    ctx.routing.AddDimensionWithVehicleTransits(evaluators, 0, min(big, 2**62), True, "Preference")
-    ctx.routing.GetDimensionOrDie("Preference").SetSpanCostCoefficientForAllVehicles(1)
+    dim = _per_vehicle_dimension(ctx, vectors, "Preference", min(big, 2**62))
+    dim.SetSpanCostCoefficientForAllVehicles(1)
 
 
 def fair_shares(problem: Problem) -> list[tuple[int, int, int]]:
@@ -448,16 +475,8 @@ def add_balance(ctx: Ctx) -> None:
     weight = ctx.problem.weights.imbalance
     if weight <= 0 or not ctx.problem.visits:
         return
-    evaluators = []
-    cache: dict[int, int] = {}
-    for v in range(len(ctx.vehicles)):
-        worker = ctx.worker(v)
-        key = hash(worker.kind)
-        if key not in cache:
-            cache[key] = ctx.routing.RegisterUnaryTransitVector(_service_vector(ctx, worker))
-        evaluators.append(cache[key])
-    ctx.routing.AddDimensionWithVehicleTransits(evaluators, 0, ctx.horizon * 4, True, "Load")
-    load = ctx.routing.GetDimensionOrDie("Load")
+    vectors = [_service_vector(ctx, ctx.worker(v)) for v in range(len(ctx.vehicles))]
+    load = _per_vehicle_dimension(ctx, vectors, "Load", ctx.horizon * 4)
     share = {(wi, si): m for wi, si, m in fair_shares(ctx.problem)}
     for v, veh in enumerate(ctx.vehicles):
         bound_cost = pywrapcp.BoundCost(share[(veh.worker_index, veh.shift_index)], weight)

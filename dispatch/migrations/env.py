@@ -1,0 +1,78 @@
+"""Alembic environment for carepath: SQLModel metadata, settings URL, batch mode on SQLite.
+
+The URL comes from the Alembic config (``sqlalchemy.url``, set by ``dispatch.migrate``) when
+given, else from ``dispatch.settings``.  Custom column types are rendered as their plain
+SQLAlchemy equivalents so that revision files never import application code that may change.
+"""
+
+from __future__ import annotations
+
+import logging
+from logging.config import fileConfig
+from typing import Any
+
+from alembic import context
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+
+import dispatch.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from dispatch.db import make_engine
+from dispatch.settings import get_settings
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logging", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+log = logging.getLogger("alembic.env")
+target_metadata = SQLModel.metadata
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render our TypeDecorators (UTCDateTime, ValueEnum, sqlmodel's AutoString) as their impl."""
+    if type_ == "type" and isinstance(obj, TypeDecorator) and not type(obj).__module__.startswith("sqlalchemy"):
+        return f"sa.{obj.impl_instance!r}"
+    return False
+
+
+def _database_url() -> str:
+    return config.get_main_option("sqlalchemy.url") or get_settings().database_url
+
+
+def _configure(**kwargs: Any) -> None:
+    context.configure(
+        target_metadata=target_metadata,
+        render_item=render_item,
+        compare_type=True,
+        **kwargs,
+    )
+
+
+def run_migrations_offline() -> None:
+    """Emit SQL to stdout (``alembic upgrade --sql``) without a database connection."""
+    url = _database_url()
+    _configure(url=url, literal_binds=True, render_as_batch=url.startswith("sqlite"))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:  # a caller (tests, dispatch.migrate) lent us a connection
+        _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(_database_url())
+    try:
+        with engine.connect() as conn:
+            _configure(connection=conn, render_as_batch=conn.dialect.name == "sqlite")
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
