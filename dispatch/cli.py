@@ -215,5 +215,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - a bad setting is a user error
         err.print(f"[bold red]error:[/] invalid settings: {exc}")
         raise SystemExit(2) from None
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # The CLI talks to people: library INFO chatter (Alembic, loaders) stays out unless asked for.
+    cli_level = level if level == "DEBUG" else max(logging.WARNING, logging.getLevelName(level))
+    logging.basicConfig(level=cli_level, format="%(levelname)s %(name)s: %(message)s")
     app()

@@ -47,7 +47,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             raise TypeError(f"UTCDateTime expects a datetime, got {type(value).__name__}")
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value.isoformat()} refused: pass an aware datetime (UTC)")
-        utc = value.astimezone(dt.timezone.utc)
+        utc = value.astimezone(dt.UTC)
         # SQLite would silently drop any offset, so hand it the UTC wall time explicitly.
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
@@ -55,8 +55,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 class ValueEnum(TypeDecorator[Enum]):

@@ -21,7 +21,7 @@ later; API schemas themselves live in ``api/``.
 
 import datetime as dt
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Index, Time, UniqueConstraint, text
 from sqlmodel import Field, Relationship, SQLModel
@@ -77,7 +77,7 @@ def _json(*, nullable: bool = False) -> Any:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 # --------------------------------------------------------------------------- places, services, cars
@@ -145,7 +145,7 @@ class WorkerBase(SQLModel):
     travel_mode: TravelMode = _enum(TravelMode)
     starts_at_office: bool = False
     max_daily_minutes: int = Field(default=480, gt=0)
-    car_id: Optional[str] = Field(default=None, foreign_key="cars.id", max_length=ID_LEN)
+    car_id: str | None = Field(default=None, foreign_key="cars.id", max_length=ID_LEN)
 
 
 class Worker(WorkerBase, table=True):
@@ -170,7 +170,7 @@ class WorkerShift(SQLModel, table=True):
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
         CheckConstraint('"end" > start', name="end_after_start"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     worker_id: str = Field(foreign_key="workers.id", index=True, max_length=ID_LEN, ondelete="CASCADE")
     weekday: int
     start: dt.time = Field(sa_type=Time)
@@ -182,7 +182,7 @@ class WorkerAbsence(SQLModel, table=True):
 
     __tablename__ = "worker_absences"
     __table_args__ = (CheckConstraint("to_date >= from_date", name="date_order"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     worker_id: str = Field(foreign_key="workers.id", index=True, max_length=ID_LEN, ondelete="CASCADE")
     from_date: dt.date
     to_date: dt.date
@@ -199,7 +199,7 @@ class SeniorBase(SQLModel):
     birth_year: int
     street: str = Field(max_length=200)
     number: str = Field(max_length=20)
-    flat: Optional[str] = Field(default=None, max_length=20)
+    flat: str | None = Field(default=None, max_length=20)
     postcode: str = Field(max_length=10)
     city: str = Field(max_length=100)
     area: str = Field(foreign_key="places.id", index=True, max_length=ID_LEN)
@@ -211,7 +211,7 @@ class SeniorBase(SQLModel):
     wheelchair: bool = False
     mental_disorder: bool = False
     needs: list[ServiceCode] = _json()
-    preferred_gender: Optional[str] = Field(default=None, max_length=1)
+    preferred_gender: str | None = Field(default=None, max_length=1)
     regular_workers: list[str] = _json()  # worker ids, continuity of care
     forbidden_workers: list[str] = _json()  # worker ids never to send
     notes_for_workers: str = ""
@@ -241,8 +241,8 @@ class VisitRequestBase(SQLModel):
     window_start: dt.time = Field(sa_type=Time)
     window_end: dt.time = Field(sa_type=Time)  # latest start
     duration: int = Field(gt=0)  # minutes on site
-    rrule: Optional[str] = Field(default=None, max_length=500)  # RFC 5545 RRULE, no DTSTART
-    until: Optional[dt.date] = None
+    rrule: str | None = Field(default=None, max_length=500)  # RFC 5545 RRULE, no DTSTART
+    until: dt.date | None = None
     required_skills: list[str] = _json()
     workers_needed: int = Field(default=1, ge=1)
     priority: int = Field(default=3, ge=1, le=5)
@@ -250,17 +250,17 @@ class VisitRequestBase(SQLModel):
     soft_window: bool = False
     max_lateness: int = Field(default=0, ge=0)
     # Ride (senior taxi) fields: all None unless the request is a ride.
-    destination_place_id: Optional[str] = Field(default=None, foreign_key="places.id", max_length=ID_LEN)
-    appointment: Optional[dt.time] = Field(default=None, sa_type=Time)
-    appointment_minutes: Optional[int] = None
-    return_trip: Optional[bool] = None
-    return_on_call: Optional[bool] = None
-    escort: Optional[bool] = None
-    wheelchair: Optional[bool] = None
-    purpose: Optional[str] = Field(default=None, max_length=32)
-    follows_request_id: Optional[str] = Field(default=None, foreign_key="visit_requests.id", max_length=ID_LEN)
+    destination_place_id: str | None = Field(default=None, foreign_key="places.id", max_length=ID_LEN)
+    appointment: dt.time | None = Field(default=None, sa_type=Time)
+    appointment_minutes: int | None = None
+    return_trip: bool | None = None
+    return_on_call: bool | None = None
+    escort: bool | None = None
+    wheelchair: bool | None = None
+    purpose: str | None = Field(default=None, max_length=32)
+    follows_request_id: str | None = Field(default=None, foreign_key="visit_requests.id", max_length=ID_LEN)
     follow_min_delay: int = Field(default=0, ge=0)
-    follow_max_delay: Optional[int] = None
+    follow_max_delay: int | None = None
     tasks: str = ""
     status: RequestStatus = Field(default=RequestStatus.ACTIVE, sa_type=ValueEnum(RequestStatus), index=True)
 
@@ -278,12 +278,12 @@ class VisitRequest(VisitRequestBase, table=True):
     id: str = Field(primary_key=True, max_length=ID_LEN)
 
     @property
-    def follows(self) -> Optional[str]:
+    def follows(self) -> str | None:
         """Alias with the fixture's name for ``follows_request_id``."""
         return self.follows_request_id
 
     @property
-    def ride(self) -> Optional[Ride]:
+    def ride(self) -> Ride | None:
         """The fixture ``Ride`` rebuilt from the flat ride columns, or None for a non-ride request."""
         if self.destination_place_id is None or self.appointment is None:
             return None
@@ -320,13 +320,13 @@ class Roster(SQLModel, table=True):
         ),
         Index("ix_rosters_date_status", "date", "status"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     date: dt.date
-    area: Optional[str] = Field(default=None, foreign_key="places.id", max_length=ID_LEN)
+    area: str | None = Field(default=None, foreign_key="places.id", max_length=ID_LEN)
     version: int = Field(default=1, ge=1)
     status: RosterStatus = Field(default=RosterStatus.DRAFT, sa_type=ValueEnum(RosterStatus))
     created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
-    objective: Optional[float] = None
+    objective: float | None = None
     kpis: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     solver_stats: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
@@ -336,7 +336,7 @@ class RosterAssignment(SQLModel, table=True):
 
     __tablename__ = "roster_assignments"
     __table_args__ = (Index("ix_roster_assignments_roster_worker", "roster_id", "worker_id", "sequence"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     roster_id: int = Field(foreign_key="rosters.id", ondelete="CASCADE")
     worker_id: str = Field(foreign_key="workers.id", index=True, max_length=ID_LEN)
     shift_index: int = 0
@@ -354,7 +354,7 @@ class RosterUnassigned(SQLModel, table=True):
     """A request occurrence the roster could not place, with a reason a coordinator can act on."""
 
     __tablename__ = "roster_unassigned"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     roster_id: int = Field(foreign_key="rosters.id", index=True, ondelete="CASCADE")
     visit_request_id: str = Field(foreign_key="visit_requests.id", index=True, max_length=ID_LEN)
     reason: str = Field(max_length=64)  # stable reason code, e.g. "no_skilled_worker"
@@ -368,11 +368,11 @@ class RosterUnassigned(SQLModel, table=True):
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=100, unique=True)
     password_hash: str = Field(max_length=255)
     role: UserRole = Field(sa_type=ValueEnum(UserRole))
-    worker_id: Optional[str] = Field(default=None, foreign_key="workers.id", max_length=ID_LEN, ondelete="SET NULL")
+    worker_id: str | None = Field(default=None, foreign_key="workers.id", max_length=ID_LEN, ondelete="SET NULL")
     active: bool = True
 
 
@@ -381,12 +381,12 @@ class AuditLog(SQLModel, table=True):
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime, index=True)
     actor: str = Field(max_length=100)
     action: str = Field(max_length=64)
     entity: str = Field(max_length=64)
-    entity_id: Optional[str] = Field(default=None, max_length=64)
+    entity_id: str | None = Field(default=None, max_length=64)
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 

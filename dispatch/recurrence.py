@@ -5,12 +5,13 @@ A request recurs by an RRULE (``"FREQ=WEEKLY;BYDAY=MO,WE,FR"``) counted from its
 Works on anything with ``first_date``, ``rrule``, ``until`` and ``service`` attributes: a
 ``dispatch.models.VisitRequest`` row or a ``fixtures.scenario.VisitRequest``.
 
-Public holidays: the senior-taxi and handyman services run on working days only (domain.md
-1.1 and 1.2), so a *recurring* taxi or handyman series skips Polish public holidays (package
-``holidays``, which has 24 December since 2025).  A *one-off* request is kept even on a holiday:
-someone booked that date on purpose, and the planner should report it rather than have it
-vanish here.  ``COUNT`` in a rule counts skipped holiday dates too (the series does not extend).
-Care services (home care, SUO, assistance, respite) run on holidays per the care plan.
+Calendar rule, the same as ``fixtures.occurrences`` applies to an in-memory ``Scenario`` (a test
+checks the two agree): the senior taxi and the handyman run on working days only (Mon-Fri, not
+on Polish public holidays; domain.md 1.1, 1.2 and 3; package ``holidays``, which has 24 December
+since 2025), so their occurrences on a weekend or holiday are dropped, one-off requests
+included.  ``COUNT`` in a rule counts dropped dates too (the series does not extend).  Care
+services (home care, SUO, assistance, respite) follow their RRULE on holidays too: a care plan
+that wants a holiday off says so in the plan.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from dateutil.rrule import rrule, rrulestr
 
 from fixtures.scenario import ServiceCode
 
-#: Services that do not run on public holidays.
-HOLIDAY_FREE_SERVICES: frozenset[ServiceCode] = frozenset({ServiceCode.TAXI, ServiceCode.HANDYMAN})
+#: Services that run on working days only (Mon-Fri, not on public holidays).
+WORKING_DAY_SERVICES: frozenset[ServiceCode] = frozenset({ServiceCode.TAXI, ServiceCode.HANDYMAN})
 
 
 class InvalidRecurrence(ValueError):
@@ -56,6 +57,11 @@ def is_public_holiday(day: dt.date) -> bool:
     return day in _polish_holidays(day.year)
 
 
+def is_working_day(day: dt.date) -> bool:
+    """Monday to Friday and not a Polish public holiday."""
+    return day.weekday() < 5 and not is_public_holiday(day)
+
+
 @lru_cache(maxsize=4096)
 def parse_rrule(text: str, first_date: dt.date) -> rrule:
     """Parse an RRULE (with or without the ``RRULE:`` prefix) starting at ``first_date``.
@@ -77,10 +83,10 @@ def parse_rrule(text: str, first_date: dt.date) -> rrule:
     return rule
 
 
-def skips_holidays(request: RecurringRequest) -> bool:
-    """True if the request's service does not run on public holidays."""
+def working_days_only(request: RecurringRequest) -> bool:
+    """True if the request's service runs on working days only (taxi, handyman)."""
     try:
-        return ServiceCode(request.service) in HOLIDAY_FREE_SERVICES
+        return ServiceCode(request.service) in WORKING_DAY_SERVICES
     except ValueError:
         return False
 
@@ -89,10 +95,10 @@ def occurs_on(request: RecurringRequest, day: dt.date) -> bool:
     """True if the request has an occurrence on the local date ``day``."""
     if day < request.first_date or (request.until is not None and day > request.until):
         return False
+    if working_days_only(request) and not is_working_day(day):
+        return False
     if not request.rrule:
         return day == request.first_date
-    if skips_holidays(request) and is_public_holiday(day):
-        return False
     midnight = dt.datetime.combine(day, dt.time(0, 0))
     return bool(parse_rrule(request.rrule, request.first_date).between(midnight, midnight, inc=True))
 
@@ -103,15 +109,15 @@ def occurrences_between(request: RecurringRequest, start: dt.date, end: dt.date)
     first = max(start, request.first_date)
     if first > last:
         return
+    skip = working_days_only(request)
     if not request.rrule:
-        if first <= request.first_date <= last:
+        if first <= request.first_date <= last and not (skip and not is_working_day(request.first_date)):
             yield request.first_date
         return
-    skip = skips_holidays(request)
     rule = parse_rrule(request.rrule, request.first_date)
     lo = dt.datetime.combine(first, dt.time(0, 0))
     hi = dt.datetime.combine(last, dt.time(23, 59, 59))
     for moment in rule.between(lo, hi, inc=True):
         day = moment.date()
-        if not (skip and is_public_holiday(day)):
+        if not (skip and not is_working_day(day)):
             yield day

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.settings import get_settings
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class NonexistentLocalTime(ValueError):

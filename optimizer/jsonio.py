@@ -804,11 +804,13 @@ def solution_from_dict(d: Mapping[str, Any]) -> Solution:
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    """JSON text for a document: indented, but short values and number rows on one line.
+    """JSON text for a document: indented, but short values, number rows and records on one line.
 
     Plain ``indent=2`` puts every matrix entry on its own line (a 50-location matrix
-    becomes 2,500 lines); here arrays of numbers always stay on one line and any value
-    whose compact form fits in the line width is written compactly.
+    becomes 2,500 lines) and every field of every stop on its own line.  Here arrays of
+    scalars (matrix rows) and flat objects inside arrays (stops, windows, locations) always
+    stay on one line each, and any other value whose compact form fits in the line width
+    is written compactly: files stay small and still diff line by line.
     """
     return _format(doc, 0, 0) + "\n"
 
@@ -816,8 +818,17 @@ def dumps(doc: Mapping[str, Any]) -> str:
 _WIDTH = 100
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+
+
+def _flat(value: Any) -> bool:
+    """An object of scalars only: a record that reads best on one line."""
+    return isinstance(value, dict) and not any(isinstance(v, (dict, list)) for v in value.values())
+
+
 def _format(value: Any, indent: int, used: int) -> str:
-    compact = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+    compact = _compact(value)
     if not isinstance(value, (dict, list)) or not value:
         return compact
     if used + len(compact) <= _WIDTH:
@@ -831,7 +842,7 @@ def _format(value: Any, indent: int, used: int) -> str:
             key = json.dumps(k, ensure_ascii=False) + ": "
             lines.append(pad + key + _format(v, indent + 2, indent + 2 + len(key)))
         return "{\n" + ",\n".join(lines) + "\n" + " " * indent + "}"
-    lines = [pad + _format(v, indent + 2, indent + 2) for v in value]
+    lines = [pad + (_compact(v) if _flat(v) else _format(v, indent + 2, indent + 2)) for v in value]
     return "[\n" + ",\n".join(lines) + "\n" + " " * indent + "]"
 
 

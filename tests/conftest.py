@@ -30,7 +30,8 @@ import pytest
 log = logging.getLogger(__name__)
 
 PG_ADMIN_URL = os.environ.get("CAREPATH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PG_SKIP_REASON = "PostgreSQL not reachable on 127.0.0.1:5432: storage tests ran on SQLite only"
+_PG_HOST = PG_ADMIN_URL.split("@")[-1].split("/")[0]
+PG_SKIP_REASON = f"PostgreSQL not reachable on {_PG_HOST}: storage tests ran on SQLite only"
 BACKENDS = ("sqlite", "postgresql")
 
 _backend_use: collections.Counter[str] = collections.Counter()

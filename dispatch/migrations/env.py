@@ -65,7 +65,10 @@ def run_migrations_online() -> None:
     engine = make_engine(_database_url())
     try:
         with engine.connect() as conn:
-            _configure(connection=conn, render_as_batch=conn.dialect.name == "sqlite")
+            sqlite = conn.dialect.name == "sqlite"
+            # make_engine lets SQLAlchemy emit BEGIN on SQLite, so DDL there is transactional too:
+            # a failing migration leaves the file as it was instead of half-migrated.
+            _configure(connection=conn, render_as_batch=sqlite, **({"transactional_ddl": True} if sqlite else {}))
             with context.begin_transaction():
                 context.run_migrations()
     finally:

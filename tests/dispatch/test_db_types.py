@@ -23,7 +23,7 @@ def test_utc_datetime_round_trip_keeps_utc(engine: Engine) -> None:
         row = s.scalars(select(AuditLog)).one()
     assert row.at.tzinfo is not None and row.at.utcoffset() == dt.timedelta(0)
     # Compare in UTC: PEP 495 makes an ambiguous local time unequal to every other zone's instant.
-    assert row.at == written.astimezone(dt.timezone.utc) == dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.timezone.utc)
+    assert row.at == written.astimezone(dt.UTC) == dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
 
 
 def test_utc_datetime_stores_utc_wall_time(engine: Engine) -> None:

@@ -61,11 +61,36 @@ def test_taxi_and_handyman_skip_polish_holidays_but_care_does_not() -> None:
     assert holiday not in dates and len(dates) == 3
 
 
-def test_one_off_request_occurs_on_its_date_even_on_a_holiday() -> None:
-    """Without a rule a request happens once; a one-off taxi booked on a holiday is kept."""
-    r = request(ServiceCode.TAXI, first_date=dt.date(2026, 11, 11))
-    assert occurs_on(r, dt.date(2026, 11, 11))
-    assert not occurs_on(r, dt.date(2026, 11, 12))
+def test_one_off_request_occurs_once_and_taxi_only_on_working_days() -> None:
+    """Without a rule a request happens once; a taxi on a holiday or Saturday does not happen at all."""
+    r = request(ServiceCode.TAXI, first_date=dt.date(2026, 11, 12))
+    assert occurs_on(r, dt.date(2026, 11, 12))
+    assert not occurs_on(r, dt.date(2026, 11, 13))
+    assert not occurs_on(request(ServiceCode.TAXI, first_date=dt.date(2026, 11, 11)), dt.date(2026, 11, 11))
+    assert not occurs_on(request(ServiceCode.HANDYMAN, first_date=dt.date(2026, 11, 14)), dt.date(2026, 11, 14))
+    assert occurs_on(request(ServiceCode.RESPITE, first_date=dt.date(2026, 11, 14)), dt.date(2026, 11, 14))
+
+
+def test_weekend_days_of_a_daily_taxi_series_are_dropped() -> None:
+    """A FREQ=DAILY taxi series yields Monday to Friday only."""
+    days = list(occurrences_between(request(ServiceCode.TAXI, rrule="FREQ=DAILY"), MON, MON + dt.timedelta(days=6)))
+    assert days == [MON + dt.timedelta(days=i) for i in range(5)]
+
+
+def test_same_expansion_as_the_fixture_occurrences() -> None:
+    """dispatch.recurrence and fixtures.occurrences agree day by day over a year with holidays."""
+    fixture_occurrences = pytest.importorskip("fixtures.occurrences")
+    samples = [
+        request(rrule="FREQ=WEEKLY;BYDAY=MO,WE,FR", until=dt.date(2027, 3, 1)),
+        request(ServiceCode.TAXI, rrule="FREQ=WEEKLY;BYDAY=WE,SA"),
+        request(ServiceCode.HANDYMAN, rrule="FREQ=DAILY;COUNT=40"),
+        request(ServiceCode.TAXI, first_date=dt.date(2026, 12, 24)),
+        request(ServiceCode.RESPITE, rrule="FREQ=MONTHLY;BYMONTHDAY=1"),
+    ]
+    for r in samples:
+        for i in range(400):
+            day = MON - dt.timedelta(days=10) + dt.timedelta(days=i)
+            assert occurs_on(r, day) == fixture_occurrences.occurs_on(r, day), (r.service, r.rrule, day)
 
 
 def test_christmas_eve_is_a_holiday_from_2025() -> None:

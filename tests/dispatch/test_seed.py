@@ -124,7 +124,7 @@ def test_replace_swaps_scenario_and_drops_its_rosters(engine: Engine) -> None:
         roster = m.Roster(date=MON, version=1)
         s.add(roster)
         s.flush()
-        at = dt.datetime(2026, 11, 2, 7, 0, tzinfo=dt.timezone.utc)
+        at = dt.datetime(2026, 11, 2, 7, 0, tzinfo=dt.UTC)
         s.add(m.RosterAssignment(roster_id=roster.id, worker_id="W001", visit_request_id="R1", occurrence_date=MON,
                                  sequence=0, arrival=at, start=at, end=at + dt.timedelta(hours=1)))
         s.add(m.User(username="anna", password_hash="x", role=m.UserRole.WORKER, worker_id="W001"))

@@ -16,7 +16,7 @@ from dispatch.timeutil import (
     to_minutes,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 WAW = "Europe/Warsaw"
 SPRING = dt.date(2026, 3, 29)  # 02:00 CET -> 03:00 CEST
 AUTUMN = dt.date(2026, 10, 25)  # 03:00 CEST -> 02:00 CET

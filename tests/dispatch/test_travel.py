@@ -14,7 +14,13 @@ import pytest
 from geopy.distance import geodesic
 
 from dispatch.settings import Settings
-from dispatch.travel import GeodesicProvider, OsrmProvider, TravelTimeError, provider_from_settings, straight_line_metres
+from dispatch.travel import (
+    GeodesicProvider,
+    OsrmProvider,
+    TravelTimeError,
+    provider_from_settings,
+    straight_line_metres,
+)
 
 # From shared fixtures-data/kielce_places.csv
 RYNEK = (50.8703, 20.6280)  # Centrum (Rynek), +-200 m

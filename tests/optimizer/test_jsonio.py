@@ -306,7 +306,7 @@ def example_solution() -> Solution:
                        "Wizyta opcjonalna pominięta: jej zaplanowanie kosztuje więcej niż pominięcie.",
                        {"priority": 2, "workers_considered": ["w-ewa"]}),
         ),
-        kpis=Kpis(8, 7, 6, 6, {2: (0, 1), 3: (2, 2), 4: (2, 2), 5: (3, 3)}, 400, 300, 250, 1100, 0, 0,
+        kpis=Kpis(8, 7, 5, 5, {2: (0, 1), 3: (2, 2), 4: (2, 2), 5: (3, 3)}, 400, 300, 250, 1100, 0, 0,
                   0.45, 0.75, 3),
         stats=SolveStats("ROUTING_SUCCESS", 1_234_567, 30.02, 17, 30.0, 1,
                          {"first_solution": "PARALLEL_CHEAPEST_INSERTION"}),

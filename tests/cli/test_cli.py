@@ -1,0 +1,164 @@
+"""The ``carepath`` command line, run in-process with typer's runner in temporary directories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dispatch.cli import app
+from optimizer.checker import check, is_feasible
+from optimizer.jsonio import read_problem, read_solution
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "optimizer" / "examples" / "small_problem.json"
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Each test gets its own data directory, so no test sees another's database."""
+    from dispatch.settings import get_settings
+
+    monkeypatch.setenv("CAREPATH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("CAREPATH_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_demo_runs_end_to_end_in_a_temporary_directory(tmp_path: Path) -> None:
+    """`carepath demo` creates the database, loads Kielce, plans the day and prints the summary."""
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo"), "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "demo" / "carepath-demo.db").exists()
+    out = " ".join(result.output.split())  # rich wraps long lines at the runner's width
+    assert "Roster 2026-12-01" in out
+    assert "Placed" in out and "visits" in out
+    assert "Senior taxi" in out
+    assert "passed the independent checker" in out
+    assert "carepath serve" in out
+
+
+def test_demo_stores_a_checked_draft_roster(tmp_path: Path) -> None:
+    """The stored roster has one assignment row per planned stop and one row per unplaced visit."""
+    from sqlmodel import Session, select
+
+    from dispatch import models as m
+    from dispatch.db import make_engine
+
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "d"), "--time-limit", "1"])
+    assert result.exit_code == 0, result.output
+    engine = make_engine(f"sqlite:///{tmp_path / 'd' / 'carepath-demo.db'}")
+    with Session(engine) as session:
+        rosters = session.exec(select(m.Roster)).all()
+        assert len(rosters) == 1 and rosters[0].status == m.RosterStatus.DRAFT
+        assigned = session.exec(select(m.RosterAssignment)).all()
+        unplaced = session.exec(select(m.RosterUnassigned)).all()
+        kpis = rosters[0].kpis
+    engine.dispose()
+    assert len(assigned) > 150
+    assert all(a.start <= a.end and a.arrival <= a.start for a in assigned)
+    assert all(u.reason and u.message_pl and u.message_en for u in unplaced)
+    assert kpis["visits_placed"] + len(unplaced) >= kpis["visits_total"] - 1  # ride legs share a request
+
+
+def test_demo_rejects_a_malformed_date(tmp_path: Path) -> None:
+    """A bad --date is a user error: a one-line message, exit code 2, no traceback."""
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path), "--date", "2026-13-01"])
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_demo_rejects_a_date_outside_the_demo_week(tmp_path: Path) -> None:
+    """A date with no demo data is refused with the week it must fall in."""
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path), "--date", "2027-01-05"])
+    assert result.exit_code == 2
+    assert "outside the demo week" in result.output
+
+
+def test_solve_writes_a_feasible_solution(tmp_path: Path) -> None:
+    """`carepath solve` writes a solution the independent checker accepts."""
+    out = tmp_path / "solution.json"
+    result = runner.invoke(app, ["solve", str(EXAMPLE), "--time-limit", "1", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    problem, solution = read_problem(EXAMPLE), read_solution(out)
+    assert is_feasible(check(problem, solution))
+    assert "placed" in result.output
+
+
+def test_solve_reports_a_missing_file() -> None:
+    """A missing problem file is named in the error."""
+    result = runner.invoke(app, ["solve", "no-such-problem.json"])
+    assert result.exit_code == 2
+    assert "no-such-problem.json" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_solve_reports_where_a_problem_file_is_wrong(tmp_path: Path) -> None:
+    """A malformed problem names the JSON path at fault."""
+    doc = json.loads(EXAMPLE.read_text())
+    doc["visits"][0]["location"] = 999
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    result = runner.invoke(app, ["solve", str(bad), "--time-limit", "1"])
+    assert result.exit_code == 2
+    assert "visits[0].location" in result.output
+
+
+def test_solve_rejects_a_non_positive_time_limit() -> None:
+    """Typer validates option ranges: a zero time limit is refused."""
+    result = runner.invoke(app, ["solve", str(EXAMPLE), "--time-limit", "0"])
+    assert result.exit_code == 2
+
+
+def test_check_flags_an_edited_infeasible_solution(tmp_path: Path) -> None:
+    """`carepath check` exits 1 and lists the broken rule when a roster is edited badly."""
+    out = tmp_path / "solution.json"
+    assert runner.invoke(app, ["solve", str(EXAMPLE), "--time-limit", "1", "--out", str(out), "-q"]).exit_code == 0
+    doc = json.loads(out.read_text())
+    route = next(r for r in doc["routes"] if r["stops"])
+    route["stops"][0]["start"] += 300  # far past its window, and into the next stop
+    route["stops"][0]["end"] += 300
+    out.write_text(json.dumps(doc))
+    result = runner.invoke(app, ["check", str(EXAMPLE), str(out)])
+    assert result.exit_code == 1
+    assert "infeasible" in result.output
+
+
+def test_fixtures_generate_writes_the_scenario(tmp_path: Path) -> None:
+    """`carepath fixtures generate` writes the scenario tables and a manifest."""
+    target = tmp_path / "scenario"
+    result = runner.invoke(app, ["fixtures", "generate", "--out", str(target), "--scale", "0.2"])
+    assert result.exit_code == 0, result.output
+    assert (target / "scenario.json").exists()
+    assert any(target.glob("requests*"))
+
+
+def test_fixtures_generate_rejects_an_unknown_region(tmp_path: Path) -> None:
+    """An unknown --region value is a clear user error."""
+    result = runner.invoke(app, ["fixtures", "generate", "--out", str(tmp_path), "--region", "mars"])
+    assert result.exit_code == 2
+    assert "--region" in result.output
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    """`carepath db upgrade --url` brings an empty SQLite database to the head revision."""
+    from dispatch.migrate import current_revision, head_revision
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = runner.invoke(app, ["db", "upgrade", "--url", url])
+    assert result.exit_code == 0, result.output
+    assert current_revision(url) == head_revision()
+
+
+def test_db_upgrade_reports_an_unusable_url() -> None:
+    """A database URL that cannot be used is reported, not thrown."""
+    result = runner.invoke(app, ["db", "upgrade", "--url", "nosuchdriver://x"])
+    assert result.exit_code == 2
+    assert "database upgrade failed" in result.output
