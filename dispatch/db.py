@@ -68,6 +68,7 @@ class ValueEnum(TypeDecorator[Enum]):
     def __init__(self, enum_class: type[Enum], length: int = 32) -> None:
         super().__init__(length)
         self.enum_class = enum_class
+        self.length = length
 
     def process_bind_param(self, value: Enum | str | None, dialect: Any) -> str | None:
         if value is None:
@@ -79,7 +80,7 @@ class ValueEnum(TypeDecorator[Enum]):
         return None if value is None else self.enum_class(value)
 
     def __repr__(self) -> str:
-        return f"ValueEnum({self.enum_class.__name__}, length={self.impl.length})"
+        return f"ValueEnum({self.enum_class.__name__}, length={self.length})"
 
 
 # --------------------------------------------------------------------------- engines

@@ -101,7 +101,7 @@ class Place(PlaceBase, table=True):
 class ServiceBase(SQLModel):
     name_pl: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
-    worker_kinds: list[WorkerKind] = _json()
+    worker_kinds: list[str] = _json()  # WorkerKind values
     required_skills: list[str] = _json()
     default_duration: int = Field(gt=0)
 
@@ -210,7 +210,7 @@ class SeniorBase(SQLModel):
     lives_alone: bool = False
     wheelchair: bool = False
     mental_disorder: bool = False
-    needs: list[ServiceCode] = _json()
+    needs: list[str] = _json()  # ServiceCode values
     preferred_gender: str | None = Field(default=None, max_length=1)
     regular_workers: list[str] = _json()  # worker ids, continuity of care
     forbidden_workers: list[str] = _json()  # worker ids never to send
@@ -391,7 +391,9 @@ class AuditLog(SQLModel, table=True):
 
 
 #: Tables holding scenario data, in insertion order (parents first).
-SCENARIO_TABLES: tuple[type[SQLModel], ...] = (Place, Service, Car, Worker, WorkerShift, WorkerAbsence, Senior, VisitRequest)
+SCENARIO_TABLES: tuple[type[SQLModel], ...] = (
+    Place, Service, Car, Worker, WorkerShift, WorkerAbsence, Senior, VisitRequest
+)
 #: Tables derived from scenario data by planning, in insertion order.
 ROSTER_TABLES: tuple[type[SQLModel], ...] = (Roster, RosterAssignment, RosterUnassigned)
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, exists, func, or_, select, update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from dispatch import models as m
 from dispatch.recurrence import InvalidRecurrence, occurs_on, parse_rrule
@@ -151,7 +151,7 @@ def _delete_scenario_data(session: Session) -> None:
     """Remove scenario rows and the rosters planned from them, children first; keep users and audit."""
     for model in reversed(m.ROSTER_TABLES):
         session.execute(delete(model))
-    session.execute(update(m.User).where(m.User.worker_id.is_not(None)).values(worker_id=None))  # type: ignore[union-attr]
+    session.execute(update(m.User).where(col(m.User.worker_id).is_not(None)).values(worker_id=None))
     for model in reversed(m.SCENARIO_TABLES):
         session.execute(delete(model))
     log.warning("existing scenario data and rosters deleted for replacement")
@@ -246,7 +246,7 @@ def _worker(w: sc.Worker) -> m.Worker:
         starts_at_office=w.starts_at_office,
         max_daily_minutes=w.max_daily_minutes,
         car_id=w.car_id,
-        shifts=[m.WorkerShift(weekday=p.weekday, start=p.start, end=p.end) for p in w.shifts],
+        shifts=[m.WorkerShift(worker_id=w.id, weekday=p.weekday, start=p.start, end=p.end) for p in w.shifts],
     )
 
 
@@ -320,12 +320,14 @@ def _request(r: sc.VisitRequest) -> m.VisitRequest:
 def workers_on(session: Session, day: dt.date) -> list[WorkerDay]:
     """Workers with a shift on ``day``'s weekday and no absence covering ``day``, by worker id."""
     absent = exists().where(
-        m.WorkerAbsence.worker_id == m.Worker.id,
-        m.WorkerAbsence.from_date <= day,
-        m.WorkerAbsence.to_date >= day,
+        col(m.WorkerAbsence.worker_id) == col(m.Worker.id),
+        col(m.WorkerAbsence.from_date) <= day,
+        col(m.WorkerAbsence.to_date) >= day,
     )
-    has_shift = exists().where(m.WorkerShift.worker_id == m.Worker.id, m.WorkerShift.weekday == day.weekday())
-    workers = session.scalars(select(m.Worker).where(has_shift, ~absent).order_by(m.Worker.id)).all()
+    has_shift = exists().where(
+        col(m.WorkerShift.worker_id) == col(m.Worker.id), col(m.WorkerShift.weekday) == day.weekday()
+    )
+    workers = session.scalars(select(m.Worker).where(has_shift, ~absent).order_by(col(m.Worker.id))).all()
     weekday = day.weekday()
     return [WorkerDay(worker=w, shifts=tuple(s for s in w.shifts if s.weekday == weekday)) for w in workers]
 
@@ -335,10 +337,10 @@ def requests_active_on(session: Session, day: dt.date) -> list[m.VisitRequest]:
     candidates = session.scalars(
         select(m.VisitRequest)
         .where(
-            m.VisitRequest.status == m.RequestStatus.ACTIVE,
-            m.VisitRequest.first_date <= day,
-            or_(m.VisitRequest.until.is_(None), m.VisitRequest.until >= day),  # type: ignore[union-attr]
+            col(m.VisitRequest.status) == m.RequestStatus.ACTIVE,
+            col(m.VisitRequest.first_date) <= day,
+            or_(col(m.VisitRequest.until).is_(None), col(m.VisitRequest.until) >= day),
         )
-        .order_by(m.VisitRequest.id)
+        .order_by(col(m.VisitRequest.id))
     ).all()
     return [r for r in candidates if occurs_on(r, day)]

@@ -45,6 +45,8 @@ class SolveParams:
     (Solomon's distance objective)."""
     guided_local_search_lambda: float = 0.1
     use_full_propagation: bool = False
+    max_visits_per_area: int = 600
+    """Above this many visits the day is split into areas solved separately (see decompose)."""
     explain: bool = True
     """Compute a reason for every unplaced visit (insertion tests against the final plan)."""
     on_progress: Callable[[Progress], None] | None = field(default=None, compare=False)

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from optimizer.decompose import Area, split
+from optimizer.evaluate import evaluate
 from optimizer.explain import explain_unassigned
-from optimizer.model import Problem, ReasonCode, SolveStats, Solution, Unassigned
+from optimizer.model import Problem, ReasonCode, Route, SolveStats, Solution, Unassigned
 from optimizer.params import SolveParams
-from optimizer.routing import solve_routing, to_routes
+from optimizer.routing import RawResult, solve_routing, to_routes
 
 
 def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     """Plan the day: routes with times, every unplaced visit with a reason, KPIs and stats.
 
     Pure: the result depends only on ``problem`` and ``params`` (with a wall-clock time
-    limit, also on how far the search got in that time).
+    limit, also on how far the search got in that time).  Days larger than
+    ``params.max_visits_per_area`` are split into areas solved one after another.
     """
     params = params or SolveParams()
-    raw = solve_routing(problem, params)
-    routes = to_routes(problem, raw)
-    dropped = [problem.visits[i].id for i in raw.dropped_visits]
+    areas = split(problem, params.max_visits_per_area, params.seed)
+    routes: list[Route] = []
+    dropped: list[str] = []
+    status, found, elapsed, objective = [], 0, 0.0, 0
+    for area in areas:
+        area_params = params
+        if len(areas) > 1 and params.time_limit_s is not None:
+            area_params = replace(params, time_limit_s=params.time_limit_s / len(areas))
+        raw = solve_routing(area.problem, area_params)
+        routes.extend(_to_global(area, to_routes(area.problem, raw)))
+        dropped.extend(area.problem.visits[i].id for i in raw.dropped_visits)
+        status.append(raw.status)
+        found += raw.solutions_found
+        elapsed += raw.elapsed_s
+        objective += raw.objective
+    order = {v.id: i for i, v in enumerate(problem.visits)}
+    dropped.sort(key=order.__getitem__)
+    routes.sort(key=lambda r: (r.worker_id, r.shift_index))
     if params.explain:
         unassigned = explain_unassigned(problem, routes, dropped)
     else:
@@ -27,16 +47,26 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
             for vid in dropped
         ]
     solution = Solution(tuple(routes), tuple(unassigned))
-    from optimizer.evaluate import evaluate  # the shared KPI and objective arithmetic
-
     evaluation = evaluate(problem, solution)
     stats = SolveStats(
-        status=raw.status,
+        status=status[0] if len(set(status)) == 1 else ",".join(status),
         objective=evaluation.total,
-        elapsed_s=raw.elapsed_s,
-        solutions_found=raw.solutions_found,
+        elapsed_s=elapsed,
+        solutions_found=found,
         time_limit_s=params.time_limit_s,
         seed=params.seed,
-        parameters={**params.recorded(), "routing_objective": raw.objective},
+        parameters={**params.recorded(), "routing_objective": objective, "areas": len(areas),
+                    "objective_terms": dict(evaluation.terms)},
     )
     return Solution(solution.routes, solution.unassigned, evaluation.kpis, stats)
+
+
+def _to_global(area: Area, routes: list[Route]) -> list[Route]:
+    """Area routes with location indices mapped back to the whole problem's."""
+    if len(area.locations) == len(area.problem.locations) and area.locations == tuple(range(len(area.locations))):
+        return routes
+    loc = area.locations
+    return [replace(r, stops=tuple(replace(s, location=loc[s.location]) for s in r.stops)) for r in routes]
+
+
+__all__ = ["solve", "RawResult"]

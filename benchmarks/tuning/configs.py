@@ -136,7 +136,7 @@ class MultiStart(Cfg):
         from benchmarks.tuning.run import evaluate
         best = None
         for fs in self.firsts:
-            c = Cfg([*self.mods, fs])
+            c = Cfg([*self.mods, *fs.split("/")])
             routes = solve_once(inst, tl / len(self.firsts), c)
             d, ok = evaluate(inst, routes)
             if ok and (best is None or d < best[0]): best = (d, routes)

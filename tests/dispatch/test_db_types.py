@@ -29,11 +29,13 @@ def test_utc_datetime_round_trip_keeps_utc(engine: Engine) -> None:
 def test_utc_datetime_stores_utc_wall_time(engine: Engine) -> None:
     """What lands in the column is the UTC wall time, whatever the backend or session zone."""
     with session_scope(engine) as s:
-        s.add(AuditLog(at=dt.datetime(2026, 3, 29, 3, 15, tzinfo=ZoneInfo("Europe/Warsaw")), actor="t", action="a", entity="e"))
+        at = dt.datetime(2026, 3, 29, 3, 15, tzinfo=ZoneInfo("Europe/Warsaw"))
+        s.add(AuditLog(at=at, actor="t", action="a", entity="e"))
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SET TIME ZONE 'Asia/Tokyo'"))
-            raw = conn.execute(text("SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM audit_log")).scalar_one()
+            sql = "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM audit_log"
+            raw = conn.execute(text(sql)).scalar_one()
         else:
             raw = conn.execute(text("SELECT substr(at, 1, 16) FROM audit_log")).scalar_one()
     assert raw == "2026-03-29 01:15"

@@ -29,7 +29,9 @@ def tiny_scenario() -> sc.Scenario:
     )
     services = (
         sc.Service(sc.ServiceCode.HOME_CARE, "usługi opiekuńcze", "home care", (sc.WorkerKind.CARER,), (), 60),
-        sc.Service(sc.ServiceCode.TAXI, "taksówka dla seniora", "senior taxi", (sc.WorkerKind.DRIVER,), ("driving",), 30),
+        sc.Service(
+            sc.ServiceCode.TAXI, "taksówka dla seniora", "senior taxi", (sc.WorkerKind.DRIVER,), ("driving",), 30
+        ),
     )
     cars = (sc.Car("C1", "TK 12345", seats=3, wheelchair_places=1, base_place="O-MOPR"),)
     mon_wed = (sc.ShiftPattern(0, T(7), T(15)), sc.ShiftPattern(2, T(7), T(15)))

@@ -57,7 +57,8 @@ def consistency_problems(s: Scenario) -> list[str]:
         dupes = [i for i, n in Counter(ids).items() if n > 1]
         if dupes or len(set(ids)) != len(ids):
             problems.append(f"duplicate {table} ids: {dupes[:5]}")
-    if len(set(seniors) | set(workers) | set(cars) | set(requests)) != len(seniors) + len(workers) + len(cars) + len(requests):
+    tables = (seniors, workers, cars, requests)
+    if len(set().union(*tables)) != sum(len(t) for t in tables):
         problems.append("ids are shared between tables")
     last = s.start_date + dt.timedelta(days=s.days - 1)
     by_senior: dict[str, list[VisitRequest]] = {}

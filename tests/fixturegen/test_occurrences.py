@@ -38,7 +38,8 @@ def request(service: ServiceCode = ServiceCode.HOME_CARE, **kw: object) -> Visit
 
 
 def days_of(r: VisitRequest, first: dt.date, last: dt.date) -> list[dt.date]:
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1) if occurs_on(r, first + dt.timedelta(days=i))]
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return [day for day in days if occurs_on(r, day)]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,774 @@
+"""The solver, one rule at a time, on days small enough to solve by hand.
+
+Every test builds a tiny problem where one rule *binds* (it changes the plan), asserts the
+plan the rule forces (who, in which order, and the start minutes where they are
+determined), and, where cheap, solves a twin where the rule does not bind to show the plan
+changes accordingly.  Every returned solution goes through the independent checker
+(``optimizer.checker``) and must be feasible; every unplaced visit must carry a reason in
+English and Polish.
+
+The map used unless a test says otherwise (car minutes; walking is twice as long):
+
+    locations 0 office, 1 A, 2 B, 3 C
+        0: 0 10 20 15
+        1: 10 0 10 25
+        2: 20 10 0 10
+        3: 15 25 10 0
+
+Times are minutes from the origin.  The solver is run with a solution limit, never a wall
+clock, so every result is deterministic.  Workload balance (``Weights.imbalance``) is set to
+0 except in the balance tests: with tiny days its quadratic cost would otherwise dominate
+the few minutes of travel the tests reason about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Iterable
+
+import pytest
+
+from optimizer.checker import check, is_feasible
+from optimizer.evaluate import evaluate
+from optimizer.model import (
+    BreakRule,
+    BreakTaken,
+    Dependency,
+    Gender,
+    Location,
+    PlannedVisit,
+    Problem,
+    ReasonCode,
+    Shift,
+    Solution,
+    Stop,
+    TimeWindow,
+    TravelMode,
+    Unassigned,
+    Visit,
+    Weights,
+    Worker,
+    WorkerKind,
+)
+from optimizer.params import SolveParams
+from optimizer.solve import solve
+
+CAR = (
+    (0, 10, 20, 15),
+    (10, 0, 10, 25),
+    (20, 10, 0, 10),
+    (15, 25, 10, 0),
+)
+OFFICE, A, B, C = 0, 1, 2, 3
+PARAMS = SolveParams(time_limit_s=None, solution_limit=50, seed=0)
+NO_BALANCE = Weights(imbalance=0)
+CARER = WorkerKind.CARER
+SPECIALIST = WorkerKind.SPECIALIST_CARER
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def worker(
+    wid: str,
+    *shifts: Shift,
+    home: int = OFFICE,
+    kind: WorkerKind = CARER,
+    mode: TravelMode = TravelMode.CAR,
+    skills: Iterable[str] = (),
+    gender: Gender | None = None,
+    max_work: int | None = None,
+    capacity: dict[str, int] | None = None,
+) -> Worker:
+    """A worker living at ``home`` (start and end); one 0-600 shift unless given."""
+    return Worker(
+        id=wid,
+        kind=kind,
+        shifts=shifts or (Shift(0, 600),),
+        start_location=home,
+        end_location=home,
+        travel_mode=mode,
+        skills=frozenset(skills),
+        gender=gender,
+        max_work_minutes=max_work,
+        capacity=capacity or {},
+    )
+
+
+def visit(vid: str, loc: int, duration: int = 30, windows: Iterable[tuple[int, int]] = ((0, 600),), **kw: Any) -> Visit:
+    """A visit at ``loc``; set-valued keywords may be given as any iterable."""
+    for key in ("required_skills", "worker_kinds", "required_workers", "preferred_workers", "forbidden_workers"):
+        if key in kw:
+            kw[key] = frozenset(kw[key])
+    return Visit(vid, loc, duration, tuple(TimeWindow(a, b) for a, b in windows), **kw)
+
+
+def problem(
+    workers: Iterable[Worker],
+    visits: Iterable[Visit],
+    *,
+    car: tuple[tuple[int, ...], ...] = CAR,
+    weights: Weights = NO_BALANCE,
+    **kw: Any,
+) -> Problem:
+    """A problem on the ``car`` matrix, with walking twice as long."""
+    walk = tuple(tuple(2 * t for t in row) for row in car)
+    return Problem(
+        locations=tuple(Location(f"L{i}") for i in range(len(car))),
+        travel_times={TravelMode.CAR: car, TravelMode.WALK: walk},
+        workers=tuple(workers),
+        visits=tuple(visits),
+        weights=weights,
+        **kw,
+    )
+
+
+def solve_ok(p: Problem, params: SolveParams = PARAMS) -> Solution:
+    """Solve, then insist on a clean, fully accounted plan with bilingual reasons."""
+    sol = solve(p, params)
+    violations = check(p, sol)
+    errors = [f"{v.rule}: {v.message}" for v in violations if v.severity == "error"]
+    assert is_feasible(violations), errors
+    placed = sol.assignments()
+    dropped = {u.visit_id for u in sol.unassigned}
+    for v in p.visits:
+        assert (v.id in placed) != (v.id in dropped), v.id
+        if v.id in placed:
+            assert len(placed[v.id]) == v.workers_needed
+    for u in sol.unassigned:
+        assert u.message_en.strip() and u.message_pl.strip()
+        assert u.message_en != u.message_pl
+    return sol
+
+
+def plan(sol: Solution) -> dict[str, list[str]]:
+    """worker id -> visit ids in the order done (over the worker's shifts in order)."""
+    out: dict[str, list[str]] = {}
+    for r in sorted(sol.routes, key=lambda r: (r.worker_id, r.shift_index)):
+        out.setdefault(r.worker_id, []).extend(s.visit_id for s in r.stops)
+    return out
+
+
+def who(sol: Solution, vid: str) -> set[str]:
+    return {w for w, _ in sol.assignments().get(vid, [])}
+
+
+def stop(sol: Solution, vid: str) -> Stop:
+    [found] = [s for r in sol.routes for s in r.stops if s.visit_id == vid]
+    return found
+
+
+def start(sol: Solution, vid: str) -> int:
+    starts = {s for _, s in sol.assignments()[vid]}
+    assert len(starts) == 1
+    return starts.pop()
+
+
+def reason(sol: Solution, vid: str) -> Unassigned:
+    [u] = [u for u in sol.unassigned if u.visit_id == vid]
+    return u
+
+
+def dropped(sol: Solution) -> set[str]:
+    return {u.visit_id for u in sol.unassigned}
+
+
+def assert_polish(u: Unassigned) -> None:
+    """The Polish message is really Polish (not the English text copied)."""
+    assert any(ch in u.message_pl for ch in "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ") or " nie " in f" {u.message_pl} "
+
+
+# ----------------------------------------------------------------------------- time windows
+
+
+def test_time_window_forces_waiting() -> None:
+    """A window later than the arrival makes the worker wait at the door; a wide one does not."""
+    w = worker("W1")
+    v1 = visit("V1", A, 30, [(0, 20)])
+    v2 = visit("V2", B, 30, [(100, 120)])
+    sol = solve_ok(problem([w], [v1, v2]))
+    assert plan(sol) == {"W1": ["V1", "V2"]}
+    assert 10 <= start(sol, "V1") <= 20
+    assert start(sol, "V2") == 100
+    s2 = stop(sol, "V2")
+    assert s2.arrival == start(sol, "V1") + 30 + 10
+    assert s2.waiting == 100 - s2.arrival >= 40
+
+    twin = solve_ok(problem([w], [v1, replace(v2, windows=(TimeWindow(0, 600),))]))
+    assert plan(twin) == {"W1": ["V1", "V2"]}
+    assert all(s.waiting == 0 for r in twin.routes for s in r.stops)
+    assert start(twin, "V2") == start(twin, "V1") + 30 + 10
+
+
+def test_multiple_windows_gap_is_forbidden() -> None:
+    """With windows 50-60 and 200-210 a worker arriving at 110 waits for 200, never starts in the gap."""
+    v = visit("V", A, 30, [(50, 60), (200, 210)])
+    late = solve_ok(problem([worker("W1", Shift(100, 600))], [v]))
+    assert start(late, "V") == 200
+    # Twin: a shift over by 100 reaches only the first window.
+    early = solve_ok(problem([worker("W1", Shift(0, 100))], [v]))
+    assert 50 <= start(early, "V") <= 60
+    # Twin: one window spanning the gap lets it start in what was the gap (on arrival or later).
+    wide = solve_ok(problem([worker("W1", Shift(100, 600))], [replace(v, windows=(TimeWindow(50, 150),))]))
+    assert 110 <= start(wide, "V") <= 150
+
+
+def test_soft_window_lateness_within_max_lateness_is_costed() -> None:
+    """A soft window may be missed by up to max_lateness minutes, at lateness_minute per minute."""
+    w = worker("W1", Shift(100, 600))  # arrives at A at 110 at the earliest
+    v = visit("V", A, 30, [(0, 100)], soft_windows=True, max_lateness=30)
+    p = problem([w], [v])
+    sol = solve_ok(p)
+    assert start(sol, "V") == 110
+    ev = evaluate(p, sol)
+    assert ev.kpis.lateness_minutes == 10
+    assert ev.terms["lateness"] == 10 * p.weights.lateness_minute
+    assert sol.stats.objective == ev.total
+
+
+def test_hard_window_drops_what_a_soft_window_would_place_late() -> None:
+    """The same visit with a hard window (or lateness over max_lateness) is dropped: NO_WORKER_FREE."""
+    w = worker("W1", Shift(100, 600))
+    soft = visit("V", A, 30, [(0, 100)], soft_windows=True, max_lateness=30)
+    for v in (replace(soft, soft_windows=False), replace(soft, max_lateness=5)):
+        p = problem([w], [v])
+        sol = solve_ok(p)
+        assert dropped(sol) == {"V"}
+        u = reason(sol, "V")
+        assert u.reason == ReasonCode.NO_WORKER_FREE
+        assert "01:40" in u.message_en and "01:40" in u.message_pl  # the window 00:00-01:40
+        assert_polish(u)
+        # Dropping costs far more than the 10 late minutes of the soft twin.
+        assert evaluate(p, sol).total > evaluate(problem([w], [soft]), solve_ok(problem([w], [soft]))).total
+
+
+def test_window_outside_every_shift_is_no_worker_free() -> None:
+    """A visit whose window no eligible shift reaches is unplaced with NO_WORKER_FREE."""
+    p = problem([worker("W1", Shift(0, 300)), worker("W2", Shift(0, 200))], [visit("V", A, 30, [(400, 450)])])
+    sol = solve_ok(p)
+    u = reason(sol, "V")
+    assert u.reason == ReasonCode.NO_WORKER_FREE
+    assert sorted(u.details["eligible_workers"]) == ["W1", "W2"]
+    assert_polish(u)
+
+
+# ----------------------------------------------------------------------------- travel
+
+
+@pytest.mark.parametrize("driver", ["W1", "W2"])
+def test_car_beats_walker(driver: str) -> None:
+    """Of two otherwise equal workers the one by car (10 min to A) gets the visit, not the walker (20 min)."""
+    walker = "W2" if driver == "W1" else "W1"
+    ws = [worker(driver, mode=TravelMode.CAR), worker(walker, mode=TravelMode.WALK)]
+    sol = solve_ok(problem(sorted(ws, key=lambda w: w.id), [visit("V", A)]))
+    assert who(sol, "V") == {driver}
+    assert stop(sol, "V").travel == 10
+
+
+def test_walker_too_slow_for_window() -> None:
+    """A window the walker cannot reach (arrives at 20) goes to the driver even when the driver lives farther."""
+    ws = [worker("W1", mode=TravelMode.WALK), worker("W2", home=C, mode=TravelMode.CAR)]
+    v = visit("V", A, 30, [(0, 15)])  # walker from the office: 20 min; driver from C: 25 min
+    sol = solve_ok(problem(ws, [v]))
+    assert dropped(sol) == {"V"}
+    # Now the driver lives at B (10 min by car): only the driver can make it.
+    ws[1] = worker("W2", home=B, mode=TravelMode.CAR)
+    sol = solve_ok(problem(ws, [v]))
+    assert who(sol, "V") == {"W2"}
+    assert start(sol, "V") == 10
+    # Widen the window: the walker (40 min round trip) and driver (20 min) both could; cost picks the driver.
+    sol = solve_ok(problem(ws, [replace(v, windows=(TimeWindow(0, 600),))]))
+    assert who(sol, "V") == {"W2"}
+
+
+def test_duration_by_kind() -> None:
+    """A specialist's shorter duration lets both visits fit; a carer's 60 minutes crowd out the second."""
+    v1 = visit("V1", A, 60, [(10, 10)], duration_by_kind={SPECIALIST: 30}, mandatory=True)
+    v2 = visit("V2", A, 10, [(40, 50)])
+    fast = solve_ok(problem([worker("W1", Shift(0, 100), kind=SPECIALIST)], [v1, v2]))
+    assert plan(fast) == {"W1": ["V1", "V2"]}
+    assert (stop(fast, "V1").start, stop(fast, "V1").end) == (10, 40)
+    assert start(fast, "V2") == 40
+
+    slow = solve_ok(problem([worker("W1", Shift(0, 100), kind=CARER)], [v1, v2]))
+    assert plan(slow) == {"W1": ["V1"]}
+    assert (stop(slow, "V1").start, stop(slow, "V1").end) == (10, 70)
+    u = reason(slow, "V2")
+    assert u.reason == ReasonCode.DISPLACED
+    assert u.details["would_displace"] == "V1"
+    assert "V1" in u.message_en and "V1" in u.message_pl
+
+
+# ----------------------------------------------------------------------------- who may do it
+
+
+def test_skills() -> None:
+    """A skill requirement sends the visit past the nearer unskilled worker to the skilled one."""
+    ws = [worker("W1", home=A), worker("W2", skills={"insulin"})]
+    free = solve_ok(problem(ws, [visit("V", A)]))
+    assert who(free, "V") == {"W1"}
+    skilled = solve_ok(problem(ws, [visit("V", A, required_skills={"insulin"})]))
+    assert who(skilled, "V") == {"W2"}
+    assert plan(skilled) == {"W2": ["V"]}
+
+
+def test_nobody_skilled_is_no_skilled_worker() -> None:
+    """A skill nobody has leaves the visit unplaced with NO_SKILLED_WORKER, naming the skill."""
+    ws = [worker("W1", home=A), worker("W2", skills={"insulin"})]
+    sol = solve_ok(problem(ws, [visit("V", A, required_skills={"insulin", "dialysis"})]))
+    u = reason(sol, "V")
+    assert u.reason == ReasonCode.NO_SKILLED_WORKER
+    assert u.details["missing_everywhere"] == ["dialysis"]
+    assert "dialysis" in u.message_en and "dialysis" in u.message_pl
+    assert_polish(u)
+
+
+def test_worker_kinds() -> None:
+    """worker_kinds restricts the visit to a driver even when a carer lives next door."""
+    ws = [worker("W1", home=A, kind=CARER), worker("W2", kind=WorkerKind.DRIVER)]
+    sol = solve_ok(problem(ws, [visit("V", A, worker_kinds={WorkerKind.DRIVER})]))
+    assert who(sol, "V") == {"W2"}
+    free = solve_ok(problem(ws, [visit("V", A)]))
+    assert who(free, "V") == {"W1"}
+    none = solve_ok(problem(ws, [visit("V", A, worker_kinds={WorkerKind.HANDYMAN})]))
+    assert reason(none, "V").reason == ReasonCode.NO_SKILLED_WORKER
+
+
+def test_forbidden_and_required_workers() -> None:
+    """Forbidden workers are skipped, a required worker is used even if farthest."""
+    ws = [worker("W1", home=A), worker("W2"), worker("W3", home=C)]  # 0, 10, 25 min from A
+    assert who(solve_ok(problem(ws, [visit("V", A)])), "V") == {"W1"}
+    assert who(solve_ok(problem(ws, [visit("V", A, forbidden_workers={"W1"})])), "V") == {"W2"}
+    assert who(solve_ok(problem(ws, [visit("V", A, required_workers={"W3"})])), "V") == {"W3"}
+    assert who(solve_ok(problem(ws, [visit("V", A, required_workers={"W2", "W3"})])), "V") == {"W2"}
+
+
+def test_only_forbidden_workers_is_forbidden_only() -> None:
+    """When every skilled worker is forbidden (or not the required one) the reason is FORBIDDEN_ONLY."""
+    ws = [worker("W1", home=A, skills={"x"}), worker("W2", skills={"x"}), worker("W3", home=C)]
+    for v in (
+        visit("V", A, required_skills={"x"}, forbidden_workers={"W1", "W2"}),
+        visit("V", A, required_skills={"x"}, required_workers={"W3"}),
+    ):
+        sol = solve_ok(problem(ws, [v]))
+        u = reason(sol, "V")
+        assert u.reason == ReasonCode.FORBIDDEN_ONLY
+        assert sorted(u.details["skilled_workers"]) == ["W1", "W2"]
+        assert u.details["eligible_workers"] == []
+        assert_polish(u)
+
+
+def test_strict_gender() -> None:
+    """A strict gender requirement is hard: never the other gender or an unrecorded one, whatever the cost."""
+    ws = [worker("W1", home=A, gender=Gender.MALE), worker("W2", gender=Gender.FEMALE), worker("W3", home=A)]
+    v = visit("V", A, gender_preference=Gender.FEMALE, gender_strict=True)
+    sol = solve_ok(problem(ws, [v], weights=Weights(imbalance=0, gender_mismatch=0)))
+    assert who(sol, "V") == {"W2"}
+    only_men = solve_ok(problem(ws[:1], [v]))
+    u = reason(only_men, "V")
+    assert u.reason == ReasonCode.FORBIDDEN_ONLY
+    assert_polish(u)
+
+
+@pytest.mark.parametrize(("mismatch", "expected"), [(500, "W2"), (100, "W1")])
+def test_soft_gender_preference_is_a_cost(mismatch: int, expected: str) -> None:
+    """A soft gender preference costs gender_mismatch: worth 20 extra travel minutes (200) at 500, not at 100."""
+    ws = [worker("W1", home=A, gender=Gender.MALE), worker("W2", gender=Gender.FEMALE)]
+    p = problem(ws, [visit("V", A, gender_preference=Gender.FEMALE)],
+                weights=Weights(imbalance=0, gender_mismatch=mismatch))
+    sol = solve_ok(p)
+    assert who(sol, "V") == {expected}
+    ev = evaluate(p, sol)
+    assert ev.terms["gender_mismatch"] == (mismatch if expected == "W1" else 0)
+    assert ev.terms["travel"] == (0 if expected == "W1" else 20 * p.weights.travel_minute)
+
+
+@pytest.mark.parametrize("preferred", ["W1", "W2"])
+def test_preferred_worker_chosen_when_equally_good(preferred: str) -> None:
+    """Of two identical workers the senior's preferred one (continuity) gets the visit."""
+    p = problem([worker("W1"), worker("W2")], [visit("V", A, preferred_workers={preferred}, client_id="S1")])
+    sol = solve_ok(p)
+    assert who(sol, "V") == {preferred}
+    assert sol.kpis.continuity_share == 1.0
+
+
+@pytest.mark.parametrize(("penalty", "expected"), [(300, "W2"), (100, "W1")])
+def test_preferred_worker_is_a_cost(penalty: int, expected: str) -> None:
+    """Continuity is soft: a preferred worker 20 travel minutes (200) away wins at 300, loses at 100."""
+    ws = [worker("W1", home=A), worker("W2")]
+    p = problem(ws, [visit("V", A, preferred_workers={"W2"})], weights=Weights(imbalance=0, non_preferred_worker=penalty))
+    sol = solve_ok(p)
+    assert who(sol, "V") == {expected}
+    assert evaluate(p, sol).terms["non_preferred_worker"] == (penalty if expected == "W1" else 0)
+
+
+# ----------------------------------------------------------------------------- drops
+
+
+def test_mandatory_kept_and_lowest_priority_dropped_first() -> None:
+    """Room for two of three 40-minute visits: the mandatory one (priority 1) and priority 5 stay, priority 1 goes."""
+    w = worker("W1", Shift(0, 100))  # 10 there + 40 + 40 + 10 back = 100
+    vs = [
+        visit("M", A, 40, [(0, 100)], mandatory=True, priority=1),
+        visit("P1", A, 40, [(0, 100)], priority=1),
+        visit("P5", A, 40, [(0, 100)], priority=5),
+    ]
+    sol = solve_ok(problem([w], vs))
+    assert sorted(plan(sol)["W1"]) == ["M", "P5"]
+    assert dropped(sol) == {"P1"}
+    u = reason(sol, "P1")
+    assert u.reason == ReasonCode.DISPLACED
+    # The cheapest stop to give way is the optional one, never the mandatory one.
+    assert u.details["would_displace"] == "P5"
+    assert u.details["displaced_mandatory"] is False
+    assert "P5" in u.message_en and "P5" in u.message_pl
+    assert_polish(u)
+
+
+def test_mandatory_beats_higher_priority_optional() -> None:
+    """One slot, a mandatory priority-1 visit and an optional priority-5 one: the mandatory one is kept."""
+    w = worker("W1", Shift(0, 100))
+    vs = [visit("O5", A, 80, [(0, 100)], priority=5), visit("M", A, 80, [(0, 100)], mandatory=True, priority=1)]
+    sol = solve_ok(problem([w], vs))
+    assert plan(sol) == {"W1": ["M"]}
+    u = reason(sol, "O5")
+    assert u.reason == ReasonCode.DISPLACED
+    assert u.details["would_displace"] == "M"
+    assert u.details["displaced_mandatory"] is True
+
+
+def test_drops_follow_priority() -> None:
+    """Room for two of four visits with priorities 1..4: priorities 1 and 2 are dropped."""
+    w = worker("W1", Shift(0, 100))
+    vs = [visit(f"P{k}", A, 40, [(0, 100)], priority=k) for k in (2, 4, 1, 3)]
+    p = problem([w], vs)
+    sol = solve_ok(p)
+    assert sorted(plan(sol)["W1"]) == ["P3", "P4"]
+    assert dropped(sol) == {"P1", "P2"}
+    for vid in ("P1", "P2"):
+        assert reason(sol, vid).reason == ReasonCode.DISPLACED
+        assert reason(sol, vid).details["would_displace"] == "P3"
+    assert evaluate(p, sol).terms["drop_optional"] == (1 + 2) * p.weights.drop_per_priority
+
+
+def test_fully_booked_is_displaced_with_the_visit_to_give_way() -> None:
+    """A fully booked worker: the lower-priority visit is DISPLACED, naming the one whose removal frees room."""
+    w = worker("W1", Shift(0, 100))
+    vs = [visit("HIGH", A, 80, [(0, 100)], priority=5), visit("LOW", A, 80, [(0, 100)], priority=2)]
+    sol = solve_ok(problem([w], vs))
+    assert plan(sol) == {"W1": ["HIGH"]}
+    u = reason(sol, "LOW")
+    assert u.reason == ReasonCode.DISPLACED
+    assert u.details["would_displace"] == "HIGH"
+    assert u.details["displaced_priority"] == 5
+    assert_polish(u)
+
+
+def test_optional_too_dear_is_not_worth_it() -> None:
+    """An optional visit whose travel costs more than its drop penalty is left out: NOT_WORTH_IT."""
+    far = ((0, 200), (200, 0))
+    p = problem([worker("W1")], [visit("V", 1, 30, [(0, 600)])], car=far,
+                weights=Weights(imbalance=0, drop_per_priority=1000))
+    sol = solve_ok(p)
+    u = reason(sol, "V")
+    assert u.reason == ReasonCode.NOT_WORTH_IT
+    assert u.details["insertion_cost"] == 400 * p.weights.travel_minute
+    assert u.details["drop_penalty"] == 1000
+    assert_polish(u)
+    # Mandatory, the same visit is placed whatever it costs.
+    sol = solve_ok(replace(p, visits=(replace(p.visits[0], mandatory=True),)))
+    assert who(sol, "V") == {"W1"}
+
+
+# ----------------------------------------------------------------------------- two-person visits
+
+
+def test_two_person_visit_two_workers_same_start() -> None:
+    """A two-person visit goes to the two nearest distinct workers, starting together (the nearer one waits)."""
+    ws = [worker("W1", home=A), worker("W2"), worker("W3", home=C)]  # 0, 10, 25 min from A
+    sol = solve_ok(problem(ws, [visit("V", A, 30, workers_needed=2)]))
+    entries = sol.assignments()["V"]
+    assert sorted(w for w, _ in entries) == ["W1", "W2"]
+    assert len({s for _, s in entries}) == 1
+    assert start(sol, "V") >= 10  # W2 cannot be there before 10
+
+
+def test_two_person_visit_not_taken_twice_by_a_split_shift_worker() -> None:
+    """A worker with two shifts is still one person: both copies need distinct workers."""
+    split = worker("W1", Shift(0, 300), Shift(300, 600))
+    v = visit("V", A, 30, [(0, 600)], workers_needed=2)
+    sol = solve_ok(problem([split], [v]))
+    assert dropped(sol) == {"V"}
+    u = reason(sol, "V")
+    assert u.reason == ReasonCode.NO_SKILLED_WORKER
+    assert u.details["workers_needed"] == 2
+    # With a second worker it is placed, once per worker.
+    sol = solve_ok(problem([split, worker("W2")], [v]))
+    assert sorted(w for w, _ in sol.assignments()["V"]) == ["W1", "W2"]
+
+
+def test_two_person_visit_waits_for_the_later_worker() -> None:
+    """The common start is the later of the two workers' earliest arrivals."""
+    ws = [worker("W1", home=A), worker("W2", Shift(100, 600))]
+    sol = solve_ok(problem(ws, [visit("V", A, 30, [(0, 600)], workers_needed=2)]))
+    assert start(sol, "V") >= 110
+    assert {w for w, _ in sol.assignments()["V"]} == {"W1", "W2"}
+    # And a window closing before the later worker arrives leaves it unplaced.
+    sol = solve_ok(problem(ws, [visit("V", A, 30, [(0, 105)], workers_needed=2)]))
+    assert reason(sol, "V").reason == ReasonCode.NO_WORKER_FREE
+
+
+# ----------------------------------------------------------------------------- dependencies
+
+
+def test_dependency_min_delay() -> None:
+    """``after`` starts at least min_delay after ``before`` (the worker waits 60, not the 30 of service)."""
+    w = worker("W1")
+    vs = [visit("FIRST", A, 30), visit("THEN", A, 30)]
+    p = problem([w], vs, dependencies=(Dependency("FIRST", "THEN", min_delay=60),))
+    sol = solve_ok(p)
+    assert plan(sol) == {"W1": ["FIRST", "THEN"]}
+    assert start(sol, "THEN") - start(sol, "FIRST") >= 60
+    # Reversed dependency: the order flips.
+    p = problem([w], vs, dependencies=(Dependency("THEN", "FIRST", min_delay=60),))
+    sol = solve_ok(p)
+    assert plan(sol) == {"W1": ["THEN", "FIRST"]}
+    assert start(sol, "FIRST") - start(sol, "THEN") >= 60
+
+
+def test_dependency_max_delay() -> None:
+    """``after`` starts at most max_delay after ``before``: the first visit is pulled late towards the second."""
+    ws = [worker("W1"), worker("W2")]
+    vs = [visit("FIRST", A, 30, [(0, 600)]), visit("THEN", B, 30, [(200, 300)])]
+    sol = solve_ok(problem(ws, vs, dependencies=(Dependency("FIRST", "THEN", min_delay=10, max_delay=50),)))
+    delay = start(sol, "THEN") - start(sol, "FIRST")
+    assert 10 <= delay <= 50
+    assert start(sol, "FIRST") >= 150
+
+
+def test_dependency_max_delay_unreachable_drops_after() -> None:
+    """If no start of ``after`` can be within max_delay of ``before`` only ``before`` is placed: DEPENDENCY."""
+    w = worker("W1")
+    vs = [visit("FIRST", A, 30, [(0, 10)], mandatory=True), visit("THEN", A, 30, [(200, 300)])]
+    sol = solve_ok(problem([w], vs, dependencies=(Dependency("FIRST", "THEN", max_delay=60),)))
+    assert plan(sol) == {"W1": ["FIRST"]}
+    u = reason(sol, "THEN")
+    assert u.reason == ReasonCode.DEPENDENCY
+    assert_polish(u)
+
+
+def test_dependency_after_dropped_when_before_cannot_be_placed() -> None:
+    """``after`` (even mandatory) is dropped when ``before`` cannot be placed; its reason names ``before``."""
+    w = worker("W1")
+    vs = [visit("FIRST", A, 30, required_skills={"nobody"}), visit("THEN", B, 30, mandatory=True)]
+    sol = solve_ok(problem([w], vs, dependencies=(Dependency("FIRST", "THEN"),)))
+    assert dropped(sol) == {"FIRST", "THEN"}
+    assert reason(sol, "FIRST").reason == ReasonCode.NO_SKILLED_WORKER
+    u = reason(sol, "THEN")
+    assert u.reason == ReasonCode.DEPENDENCY
+    assert u.details["depends_on"] == "FIRST"
+    assert "FIRST" in u.message_en and "FIRST" in u.message_pl
+    assert_polish(u)
+    # Twin without the dependency: THEN is placed.
+    sol = solve_ok(problem([w], vs))
+    assert dropped(sol) == {"FIRST"}
+
+
+# ----------------------------------------------------------------------------- pins and frozen work
+
+
+def test_pinned_worker() -> None:
+    """A visit pinned to a worker goes to that worker even if another is next door."""
+    ws = [worker("W1", home=A), worker("W2", home=C)]
+    sol = solve_ok(problem(ws, [visit("V", A, pinned_worker="W2")]))
+    assert who(sol, "V") == {"W2"}
+    assert who(solve_ok(problem(ws, [visit("V", A)])), "V") == {"W1"}
+
+
+def test_pinned_start() -> None:
+    """A visit pinned to a minute starts exactly then, inside a wide window."""
+    sol = solve_ok(problem([worker("W1")], [visit("V", A, 30, [(0, 600)], pinned_start=250)]))
+    assert start(sol, "V") == 250
+    # Pinned worker and start together; the other visit fits around it.
+    ws = [worker("W1"), worker("W2")]
+    vs = [visit("V", A, 30, pinned_worker="W2", pinned_start=100), visit("U", A, 30, [(110, 120)], required_workers={"W2"})]
+    sol = solve_ok(problem(ws, vs))
+    assert who(sol, "V") == {"W2"} and start(sol, "V") == 100
+    assert dropped(sol) == {"U"}  # W2 is busy 100-130 at A, U must start 110-120
+
+
+def test_frozen_work_keeps_early_visits() -> None:
+    """previous_plan + freeze_until: a visit planned before the freeze keeps its worker and start.
+
+    W1 lives at C (25 min from A), W2 at A.  Unfrozen, both visits move to W2: two changes
+    (2 x 200) cost less than W1's 50 travel minutes (500).  Frozen at 200, EARLY stays with
+    W1 at minute 100 although W2 would be cheaper.
+    """
+    ws = [worker("W1", home=C), worker("W2", home=A)]
+    vs = [visit("EARLY", A, 30, [(0, 600)]), visit("LATE", A, 30, [(0, 600)])]
+    previous = (PlannedVisit("EARLY", "W1", 100), PlannedVisit("LATE", "W1", 300))
+    free = solve_ok(problem(ws, vs, previous_plan=previous))
+    assert plan(free) == {"W2": ["EARLY", "LATE"]} or plan(free) == {"W2": ["LATE", "EARLY"]}
+    frozen = solve_ok(problem(ws, vs, previous_plan=previous, freeze_until=200))
+    assert sol_entry(frozen, "EARLY") == [("W1", 100)]
+
+
+def sol_entry(sol: Solution, vid: str) -> list[tuple[str, int]]:
+    return sorted(sol.assignments().get(vid, []))
+
+
+def test_frozen_work_later_visits_may_move() -> None:
+    """After the freeze a visit moves when its old worker can no longer do it (shift now ends at 200)."""
+    ws = [worker("W1", Shift(0, 200)), worker("W2", home=A)]
+    vs = [visit("EARLY", A, 30, [(0, 600)]), visit("LATE", A, 30, [(250, 400)])]
+    previous = (PlannedVisit("EARLY", "W1", 100), PlannedVisit("LATE", "W1", 300))
+    sol = solve_ok(problem(ws, vs, previous_plan=previous, freeze_until=200))
+    assert sol_entry(sol, "EARLY") == [("W1", 100)]
+    assert who(sol, "LATE") == {"W2"}
+
+
+# ----------------------------------------------------------------------------- shifts and working time
+
+
+def test_soft_overtime_used_when_needed() -> None:
+    """A mandatory visit running past the shift end is placed with overtime (10 min), at overtime_minute each."""
+    w = worker("W1", Shift(0, 100, max_overtime=30))
+    p = problem([w], [visit("V", A, 90, [(0, 100)], mandatory=True)])
+    sol = solve_ok(p)
+    [route] = sol.routes
+    assert route.end == 110 and route.overtime_minutes == 10
+    ev = evaluate(p, sol)
+    assert ev.terms["overtime"] == 10 * p.weights.overtime_minute
+    assert sol.kpis.overtime_minutes == 10
+
+
+def test_overtime_is_hard_beyond_max_overtime() -> None:
+    """Past max_overtime the visit is not placed (NO_WORKER_FREE); without overtime even less."""
+    for shift, duration in ((Shift(0, 100, max_overtime=30), 130), (Shift(0, 100), 90)):
+        p = problem([worker("W1", shift)], [visit("V", A, duration, [(0, 100)], mandatory=True)])
+        sol = solve_ok(p)
+        assert dropped(sol) == {"V"}
+        assert reason(sol, "V").reason == ReasonCode.NO_WORKER_FREE
+
+
+def test_overtime_only_when_it_pays() -> None:
+    """With a second worker free, the visit goes to them instead of causing overtime."""
+    ws = [worker("W1", Shift(0, 100, max_overtime=30), home=A), worker("W2", Shift(0, 300))]
+    p = problem(ws, [visit("V", A, 95, [(0, 10)])])
+    sol = solve_ok(p)
+    # W1 (lives at A): 0-95 within the shift; W2: 20 travel minutes.
+    assert who(sol, "V") == {"W1"}
+    assert sol.kpis.overtime_minutes == 0
+
+
+def test_max_work_minutes_across_split_shifts() -> None:
+    """Two 70-minute routes in a split shift exceed a 100-minute day: the lower-priority visit is dropped."""
+    shifts = (Shift(0, 200), Shift(300, 500))
+    vs = [visit("AM", A, 50, [(0, 100)], priority=1), visit("PM", A, 50, [(300, 400)], priority=2)]
+    capped = solve_ok(problem([worker("W1", *shifts, max_work=100)], vs))
+    assert plan(capped) == {"W1": ["PM"]}
+    assert sum(r.work_minutes for r in capped.routes) <= 100
+    assert reason(capped, "AM").reason == ReasonCode.DISPLACED
+    # Twin: a 140-minute cap fits both.
+    roomy = solve_ok(problem([worker("W1", *shifts, max_work=140)], vs))
+    assert plan(roomy) == {"W1": ["AM", "PM"]}
+    assert sorted(r.shift_index for r in roomy.routes) == [0, 1]
+
+
+def test_max_work_minutes_single_shift() -> None:
+    """A cap on one shift counts travel and waiting: waiting 80 min between visits breaks a 100-minute cap."""
+    vs = [visit("V1", A, 10, [(0, 10)], priority=2), visit("V2", A, 10, [(100, 110)])]
+    sol = solve_ok(problem([worker("W1", max_work=100)], vs))
+    assert plan(sol) == {"W1": ["V1"]}
+    sol = solve_ok(problem([worker("W1", max_work=130)], vs))
+    assert plan(sol) == {"W1": ["V1", "V2"]}
+
+
+# ----------------------------------------------------------------------------- breaks
+
+
+def test_break_in_window_not_during_a_visit() -> None:
+    """The break starts inside its window and never overlaps a visit."""
+    w = worker("W1", Shift(0, 400, breaks=(BreakRule(30, 60, 200),)))
+    vs = [visit(f"V{k}", A, 50, [(0, 400)]) for k in range(4)]
+    sol = solve_ok(problem([w], vs))
+    [route] = sol.routes
+    [b] = route.breaks
+    assert 60 <= b.start <= 200 and b.end - b.start == 30
+    for s in route.stops:
+        assert b.end <= s.start or s.end <= b.start
+
+
+def test_break_pushes_the_next_visit() -> None:
+    """V1 ends at 70; the break must start by 70, so V2 (same place) starts at 100, not 70."""
+    brk = BreakRule(30, 60, 70)
+    vs = [visit("V1", A, 60, [(10, 10)], mandatory=True), visit("V2", A, 30, [(0, 300)], mandatory=True)]
+    sol = solve_ok(problem([worker("W1", Shift(0, 300, breaks=(brk,)))], vs))
+    assert plan(sol) == {"W1": ["V1", "V2"]}
+    [route] = sol.routes
+    assert route.breaks == (BreakTaken(70, 100),)
+    assert start(sol, "V1") == 10
+    assert start(sol, "V2") >= 100
+    # Twin without the break: V2 may follow V1 at once.
+    sol = solve_ok(problem([worker("W1", Shift(0, 300))], [vs[0], replace(vs[1], windows=(TimeWindow(70, 70),))]))
+    assert start(sol, "V2") == 70
+
+
+def test_break_blocks_a_tight_window() -> None:
+    """A visit whose only start falls inside the unavoidable break is dropped; without the break it fits."""
+    brk = BreakRule(30, 70, 70)
+    vs = [visit("V1", A, 60, [(10, 10)], mandatory=True), visit("V2", A, 20, [(80, 80)])]
+    sol = solve_ok(problem([worker("W1", Shift(0, 300, breaks=(brk,)))], vs))
+    assert dropped(sol) == {"V2"}
+    sol = solve_ok(problem([worker("W1", Shift(0, 300))], vs))
+    assert dropped(sol) == set()
+
+
+# ----------------------------------------------------------------------------- capacity
+
+
+def test_capacity_forces_a_second_worker() -> None:
+    """Three one-seat visits, two seats per worker: the visits are split; with three seats one worker does all."""
+    vs = [visit(f"V{k}", A, 30, demand={"seats": 1}) for k in range(3)]
+    small = solve_ok(problem([worker("W1", capacity={"seats": 2}), worker("W2", capacity={"seats": 2})], vs))
+    assert sorted(len(stops) for stops in plan(small).values()) == [1, 2]
+    big = solve_ok(problem([worker("W1", capacity={"seats": 3}), worker("W2", capacity={"seats": 3})], vs))
+    assert sorted(len(stops) for stops in plan(big).values()) == [3]
+
+
+def test_capacity_shortage_drops() -> None:
+    """A worker without the capacity key cannot take a visit with demand."""
+    sol = solve_ok(problem([worker("W1")], [visit("V", A, demand={"seats": 1})]))
+    assert dropped(sol) == {"V"}
+
+
+# ----------------------------------------------------------------------------- rides
+
+
+def test_ride_travel_starts_from_end_location() -> None:
+    """A ride from A to C: travel to the next visit at C is 0 minutes (from C), not 25 (from A)."""
+    ride = visit("RIDE", A, 30, [(10, 10)], end_location=C, mandatory=True)
+    nxt = visit("NEXT", C, 20, [(40, 45)])
+    sol = solve_ok(problem([worker("W1")], [ride, nxt]))
+    assert plan(sol) == {"W1": ["RIDE", "NEXT"]}
+    s = stop(sol, "NEXT")
+    assert s.travel == 0 and s.arrival == 40 and s.start == 40
+    [route] = sol.routes
+    assert route.travel_minutes == 10 + 0 + 15  # office->A, C->C, C->office
+    assert route.end == 60 + 15
+    # Twin: without end_location the worker is still at A, 25 minutes from C: NEXT cannot be reached.
+    sol = solve_ok(problem([worker("W1")], [replace(ride, end_location=None), nxt]))
+    assert dropped(sol) == {"NEXT"}
+
+
+# ----------------------------------------------------------------------------- balance
+
+
+def test_balance_splits_work_between_identical_workers() -> None:
+    """With imbalance > 0 two identical workers share four visits 2/2; with imbalance 0 one does all (less travel)."""
+    vs = [visit(f"V{k}", A, 30) for k in range(4)]
+    ws = [worker("W1"), worker("W2")]
+    balanced = solve_ok(problem(ws, vs, weights=Weights(imbalance=1)))
+    assert sorted(len(s) for s in plan(balanced).values()) == [2, 2]
+    lazy = solve_ok(problem(ws, vs, weights=Weights(imbalance=0)))
+    assert sorted(len(s) for s in plan(lazy).values()) == [4]
