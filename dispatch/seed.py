@@ -48,7 +48,7 @@ class WorkerDay:
 # --------------------------------------------------------------------------- loading
 
 
-def has_scenario_data(session: Session) -> dict[str, int]:
+def scenario_row_counts(session: Session) -> dict[str, int]:
     """Row counts of the non-empty scenario tables (empty dict: nothing loaded)."""
     counts: dict[str, int] = {}
     for model in m.SCENARIO_TABLES:
@@ -70,7 +70,7 @@ def load_scenario(
     """
     try:
         _check_scenario(scenario)
-        existing = has_scenario_data(session)
+        existing = scenario_row_counts(session)
         if existing and not replace:
             raise ScenarioAlreadyLoaded(
                 f"the database already holds scenario data ({_describe(existing)}); "

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from optimizer.model import Problem, Visit, Worker
+from optimizer.model import Problem, Visit
+from optimizer.rules import fair_shares, preference_costs
 
 INF = 10**9
 
@@ -41,6 +42,7 @@ class Construction:
     routes: list[RouteState]
     fixed_start: dict[int, int]
     placed: set[int]
+    builder: "Builder | None" = None
 
 
 def effective_pins(problem: Problem) -> dict[str, tuple[frozenset[str], int | None]]:
@@ -72,6 +74,11 @@ class Builder:
         self.placed: set[int] = set()
         self.index = {v.id: i for i, v in enumerate(problem.visits)}
         self.pins = effective_pins(problem)
+        self.previous = {pv.visit_id: pv.worker_id for pv in problem.previous_plan}
+        self.fair = {(wi, si): m for wi, si, m in fair_shares(problem)}
+        for vid, (_, start) in self.pins.items():
+            if start is not None:
+                self.fixed[self.index[vid]] = start
         self.before: dict[int, list[tuple[int, int, int | None]]] = {}
         self.after: dict[int, list[tuple[int, int, int | None]]] = {}
         for d in problem.dependencies:
@@ -79,6 +86,20 @@ class Builder:
             self.before.setdefault(b, []).append((a, d.min_delay, d.max_delay))
             self.after.setdefault(a, []).append((b, d.min_delay, d.max_delay))
         self.last_breaks: list[tuple[int, int]] = []
+        self.vindex = {id(v): i for i, v in enumerate(problem.visits)}
+        self.windows: list[list[tuple[int, int]]] = []
+        for v in problem.visits:
+            ws = sorted(v.windows, key=lambda w: w.start)
+            self.windows.append([
+                (w.start, w.end + (v.max_lateness if v.soft_windows and i == len(ws) - 1 else 0))
+                for i, w in enumerate(ws)
+            ])
+        self.durations = {
+            kind: [v.duration_for(kind) for v in problem.visits] for kind in {w.kind for w in problem.workers}
+        }
+        self.latest_start = [
+            max(w.end for w in v.windows) + (v.max_lateness if v.soft_windows else 0) for v in problem.visits
+        ]
         self.by_worker: dict[int, list[int]] = {}
         for r in self.routes:
             self.by_worker.setdefault(r.worker_index, []).append(r.vehicle)
@@ -87,92 +108,97 @@ class Builder:
 
     def _window_start(self, visit: Visit, t: int) -> int | None:
         """Earliest allowed start >= t, or None."""
-        windows = sorted(visit.windows, key=lambda w: w.start)
-        for i, w in enumerate(windows):
-            end = w.end + (visit.max_lateness if visit.soft_windows and i == len(windows) - 1 else 0)
+        for start, end in self.windows[self.vindex[id(visit)]]:
             if t <= end:
-                return max(t, w.start)
+                return t if t > start else start
         return None
 
     def simulate(self, route: RouteState, stops: list[tuple[int, int]], fixed: dict[int, int]) -> tuple[list[int], int, int, int] | None:
         """Earliest starts for ``stops`` on ``route``; (starts, departure, end, travel) or None.
 
-        The breaks placed for that timing are left in ``self.last_breaks``.
+        Breaks are placed during the same forward pass: a break goes into the first gap
+        where it fits without delaying the next visit; if waiting any longer would push it
+        past its latest start, it is taken right away and the following visits move later.
+        The breaks placed are left in ``self.last_breaks``.
         """
         worker = self.p.workers[route.worker_index]
         shift = worker.shifts[route.shift_index]
         matrix = self.p.travel_times[worker.travel_mode]
         t, loc = shift.start, worker.start_location
         starts: list[int] = []
-        ends: list[int] = []
-        travels: list[int] = []
         travel_total = 0
         load: dict[str, int] = {}
+        pending = list(shift.breaks) if stops else []
+        taken: list[tuple[int, int]] = []
+        departure: int | None = None
+        durations = self.durations[worker.kind]
         for vi, _ in stops:
             visit = self.p.visits[vi]
+            duration = durations[vi]
             tr = matrix[loc][visit.location]
-            arrival = t + tr
-            s = self._window_start(visit, arrival)
-            if s is None:
-                return None
-            if vi in fixed:
-                if fixed[vi] < arrival:
+            while pending:
+                rule = pending[0]
+                b_start = max(t, rule.earliest)
+                if b_start > rule.latest:
                     return None
-                s = fixed[vi]
-            starts.append(s)
-            travels.append(tr)
+                start = self._start_at(visit, vi, t + tr, fixed)
+                if start is not None and b_start + rule.duration + tr <= start:
+                    pass  # fits in the waiting time
+                elif start is not None and start + duration <= rule.latest:
+                    break  # can still be taken after this visit
+                if not starts and departure is None:
+                    departure = b_start
+                taken.append((b_start, b_start + rule.duration))
+                t = b_start + rule.duration
+                pending.pop(0)
+            start = self._start_at(visit, vi, t + tr, fixed)
+            if start is None:
+                return None
+            if not starts and departure is None:
+                departure = start - tr
+            starts.append(start)
             travel_total += tr
-            t = s + visit.duration_for(worker.kind)
-            ends.append(t)
+            t = start + duration
             loc = visit.exit_location
             for k, q in visit.demand.items():
                 load[k] = load.get(k, 0) + q
+        for rule in pending:
+            b_start = max(t, rule.earliest)
+            if b_start > rule.latest:
+                return None
+            taken.append((b_start, b_start + rule.duration))
+            t = b_start + rule.duration
         if any(q > worker.capacity.get(k, 0) for k, q in load.items()):
             return None
-        back = matrix[loc][worker.end_location]
+        back = matrix[loc][worker.end_location] if stops else 0
         travel_total += back
         end = t + back
-        departure = (starts[0] - travels[0]) if starts else shift.start
-        fitted = self._fit_breaks(worker, route.shift_index, departure, starts, ends, travels, end, back)
-        if fitted is None:
-            return None
-        departure, end, self.last_breaks = fitted
         if end > shift.end + shift.max_overtime:
             return None
-        return starts, departure, end, travel_total
+        self.last_breaks = taken
+        return starts, (departure if departure is not None else shift.start), end, travel_total
 
-    def _fit_breaks(self, worker: Worker, si: int, departure: int, starts: list[int], ends: list[int],
-                    travels: list[int], end: int, back: int) -> tuple[int, int, list[tuple[int, int]]] | None:
-        """Place each break in a gap: (departure, end, breaks), both possibly widened, or None."""
-        shift = worker.shifts[si]
-        if not shift.breaks or not starts:
-            return departure, end, []
-        taken: list[tuple[int, int]] = []
-        gaps = [(shift.start, starts[0] - travels[0])]
-        gaps += [(ends[k], starts[k + 1] - travels[k + 1]) for k in range(len(starts) - 1)]
-        gaps.append((ends[-1], INF))
-        cursor = -INF
-        for rule in shift.breaks:
-            placed = False
-            for k, (a, b) in enumerate(gaps):
-                s = max(a, rule.earliest, cursor)
-                if s > rule.latest:
-                    break
-                if k == len(gaps) - 1:
-                    # After the last visit: the worker comes back after the break.
-                    end = max(end, s + rule.duration + back)
-                    placed = True
-                elif s + rule.duration <= b:
-                    if k == 0:
-                        departure = min(departure, s)
-                    placed = True
-                if placed:
-                    cursor = s + rule.duration
-                    taken.append((s, cursor))
-                    break
-            if not placed:
-                return None
-        return departure, end, taken
+    def _start_at(self, visit: Visit, vi: int, arrival: int, fixed: dict[int, int]) -> int | None:
+        """Earliest allowed start for an arrival, honouring a fixed start; None if impossible."""
+        if vi in fixed:
+            return fixed[vi] if fixed[vi] >= arrival and self._window_start(visit, fixed[vi]) == fixed[vi] else None
+        return self._window_start(visit, arrival)
+
+    def service_minutes(self, route: RouteState) -> int:
+        durations = self.durations[self.p.workers[route.worker_index].kind]
+        return sum(durations[vi] for vi, _ in route.stops)
+
+    def imbalance(self, route: RouteState, service: int) -> int:
+        """The balance term of ``Weights.imbalance`` for a route with ``service`` minutes."""
+        weight = self.p.weights.imbalance
+        if weight <= 0:
+            return 0
+        excess = service - self.fair[(route.worker_index, route.shift_index)]
+        return weight * excess * excess if excess > 0 else 0
+
+    def imbalance_delta(self, route: RouteState, added: int) -> int:
+        service = self.service_minutes(route)
+        return self.imbalance(route, service + added) - self.imbalance(route, service)
 
     def _work_ok(self, route: RouteState, span: int) -> bool:
         worker = self.p.workers[route.worker_index]
@@ -199,21 +225,39 @@ class Builder:
         return (lo, hi) if lo <= hi else None
 
     def _candidates(self, vi: int, forced: int | None) -> list[tuple[int, int, int, int]]:
-        """Per eligible route, the cheapest position: (cost, vehicle, position, start)."""
+        """Per eligible route, the cheapest position: (cost, vehicle, position, start).
+
+        Positions that cannot work are skipped without simulating: after a stop that ends
+        past the visit's latest start, or before a stop that must start before the visit
+        could even begin.
+        """
         visit = self.p.visits[vi]
         pin = self.pins.get(visit.id)
         fixed_start = forced if forced is not None else (pin[1] if pin else None)
+        lo = min(w.start for w in visit.windows) if fixed_start is None else fixed_start
+        hi = (max(w.end for w in visit.windows) + (visit.max_lateness if visit.soft_windows else 0)
+              if fixed_start is None else fixed_start)
         out = []
         for wi in self.eligible[vi]:
             worker = self.p.workers[wi]
             if pin and pin[0] and worker.id not in pin[0]:
                 continue
+            duration = visit.duration_for(worker.kind)
             for v in self.by_worker.get(wi, []):
                 route = self.routes[v]
+                shift = worker.shifts[route.shift_index]
+                if hi < shift.start or lo + duration > shift.end + shift.max_overtime:
+                    continue
                 best = None
+                fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
                 for pos in range(len(route.stops) + 1):
+                    if pos > 0:
+                        prev_vi = route.stops[pos - 1][0]
+                        if route.starts[pos - 1] + self.p.visits[prev_vi].duration_for(worker.kind) > hi:
+                            break
+                    if pos < len(route.stops) and self.latest_start[route.stops[pos][0]] < lo + duration:
+                        continue
                     stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
-                    fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
                     sim = self.simulate(route, stops, fixed)
                     if sim is None:
                         continue
@@ -221,8 +265,8 @@ class Builder:
                     if not self._work_ok(route, end - departure):
                         continue
                     cost = (travel - route.travel) * max(1, self.p.weights.travel_minute)
-                    if visit.preferred_workers and worker.id not in visit.preferred_workers:
-                        cost += self.p.weights.non_preferred_worker
+                    cost += preference_costs(self.p, visit, worker, self.previous)
+                    cost += self.imbalance_delta(route, duration)
                     if best is None or cost < best[0]:
                         best = (cost, v, pos, starts[pos])
                 if best is not None:
@@ -374,4 +418,4 @@ def construct(problem: Problem, vehicles: list[tuple[int, int]], eligible: list[
     builder = Builder(problem, vehicles, eligible)
     for vi in insertion_order(problem, builder.pins):
         builder.insert(vi)
-    return Construction(builder.routes, builder.fixed, builder.placed)
+    return Construction(builder.routes, builder.fixed, builder.placed, builder)

@@ -117,14 +117,47 @@ def split(problem: Problem, max_visits: int, seed: int = 0) -> list[Area]:
     area_visits: list[list[int]] = [[] for _ in range(k)]
     for g, label in zip(groups, labels):
         area_visits[label].extend(g)
+    area_visits, centres = _rebalance(problem, groups, labels, points, weights, centres, max_visits, seed)
     area_workers = _share_workers(problem, area_visits, centres)
-    return [_sub_problem(problem, sorted(vs), ws) for vs, ws in zip(area_visits, area_workers) if vs]
+    arrays = {("t", m): np.asarray(t, dtype=np.int64) for m, t in problem.travel_times.items()}
+    arrays.update({("d", m): np.asarray(t, dtype=np.int64) for m, t in problem.distances.items()})
+    return [_sub_problem(problem, sorted(vs), ws, arrays) for vs, ws in zip(area_visits, area_workers) if vs]
+
+
+def _rebalance(problem, groups, labels, points, weights, centres, max_visits, seed):
+    """Split areas much larger than ``max_visits`` again (k-means makes uneven clusters)."""
+    out_visits: list[list[int]] = []
+    out_centres: list[np.ndarray] = []
+    for j in range(len(centres)):
+        members = [gi for gi, label in enumerate(labels) if label == j]
+        size = sum(len(groups[gi]) for gi in members)
+        if not members:
+            continue
+        if size <= 1.25 * max_visits or len(members) < 2:
+            out_visits.append([i for gi in members for i in groups[gi]])
+            out_centres.append(centres[j])
+            continue
+        parts = math.ceil(size / max_visits)
+        sub_labels = _kmeans(points[members], weights[members], parts, seed + j + 1)
+        for q in range(parts):
+            chosen = [members[t] for t in range(len(members)) if sub_labels[t] == q]
+            if chosen:
+                out_visits.append([i for gi in chosen for i in groups[gi]])
+                out_centres.append(np.average(points[chosen], axis=0, weights=weights[chosen]))
+    return out_visits, np.array(out_centres)
 
 
 def _share_workers(problem: Problem, area_visits: list[list[int]], centres: np.ndarray) -> list[list[int]]:
     """Workers to areas: each kind in proportion to the area's minutes for it, nearest first."""
     k = len(area_visits)
     kinds = sorted({w.kind for w in problem.workers}, key=lambda x: x.value)
+    preferred_in: list[dict[str, int]] = []
+    for vs in area_visits:
+        counts: dict[str, int] = {}
+        for i in vs:
+            for wid in problem.visits[i].preferred_workers:
+                counts[wid] = counts.get(wid, 0) + 1
+        preferred_in.append(counts)
     out: list[list[int]] = [[] for _ in range(k)]
     for kind in kinds:
         pool = [wi for wi, w in enumerate(problem.workers) if w.kind == kind]
@@ -142,10 +175,12 @@ def _share_workers(problem: Problem, area_visits: list[list[int]], centres: np.n
         for wi in pool:
             wp = np.array(_coords(problem, problem.workers[wi].start_location))
             for j in range(k):
-                pairs.append((float(((wp - centres[j]) ** 2).sum()), wi, j))
+                # Continuity first: a worker goes where their regular seniors are.
+                regulars = preferred_in[j].get(problem.workers[wi].id, 0)
+                pairs.append((-regulars, float(((wp - centres[j]) ** 2).sum()), wi, j))
         pairs.sort()
         taken: set[int] = set()
-        for _, wi, j in pairs:
+        for _, _, wi, j in pairs:
             if wi in taken or quota[j] <= 0:
                 continue
             out[j].append(wi)
@@ -154,7 +189,7 @@ def _share_workers(problem: Problem, area_visits: list[list[int]], centres: np.n
     return out
 
 
-def _sub_problem(problem: Problem, visit_idx: list[int], worker_idx: list[int]) -> Area:
+def _sub_problem(problem: Problem, visit_idx: list[int], worker_idx: list[int], arrays: dict) -> Area:
     """The area's problem with its own (smaller) location index and matrices."""
     visits = [problem.visits[i] for i in visit_idx]
     workers = [problem.workers[i] for i in worker_idx]
@@ -165,12 +200,19 @@ def _sub_problem(problem: Problem, visit_idx: list[int], worker_idx: list[int]) 
     remap = {old: new for new, old in enumerate(used)}
     idx = np.array(used)
 
-    def sub(matrix) -> tuple[tuple[int, ...], ...]:
-        return tuple(map(tuple, np.asarray(matrix)[np.ix_(idx, idx)].tolist()))
+    def sub(key) -> tuple[tuple[int, ...], ...]:
+        return tuple(map(tuple, arrays[key][np.ix_(idx, idx)].tolist()))
 
     ids = {v.id for v in visits}
+    here = {w.id for w in workers}
     new_visits = tuple(
-        replace(v, location=remap[v.location], end_location=None if v.end_location is None else remap[v.end_location])
+        replace(
+            v,
+            location=remap[v.location],
+            end_location=None if v.end_location is None else remap[v.end_location],
+            preferred_workers=v.preferred_workers & here,
+            forbidden_workers=v.forbidden_workers & here,
+        )
         for v in visits
     )
     new_workers = tuple(
@@ -180,8 +222,8 @@ def _sub_problem(problem: Problem, visit_idx: list[int], worker_idx: list[int]) 
     sub_problem = replace(
         problem,
         locations=tuple(problem.locations[i] for i in used),
-        travel_times={m: sub(t) for m, t in problem.travel_times.items()},
-        distances={m: sub(t) for m, t in problem.distances.items()},
+        travel_times={m: sub(("t", m)) for m in problem.travel_times},
+        distances={m: sub(("d", m)) for m in problem.distances},
         workers=new_workers,
         visits=new_visits,
         dependencies=tuple(d for d in problem.dependencies if d.before in ids and d.after in ids),

@@ -31,7 +31,7 @@ from optimizer.model import (
     Visit,
     Worker,
 )
-from optimizer.routing import eligible_workers, drop_penalty
+from optimizer.rules import drop_penalty, eligible_workers
 
 
 @dataclass(frozen=True)
@@ -134,14 +134,28 @@ def _slots_in_route(
     return out
 
 
+_CACHE: dict[int, tuple[dict, dict]] = {}
+
+
+def _lookups(problem: Problem) -> tuple[dict, dict]:
+    """visit and worker dicts of ``problem``, built once per problem (explain is called in loops)."""
+    key = id(problem)
+    hit = _CACHE.get(key)
+    if hit is None or hit[2] is not problem:
+        hit = (problem.visit_by_id(), problem.worker_by_id(), problem)
+        _CACHE.clear()
+        _CACHE[key] = hit
+    return hit[0], hit[1]
+
+
 def _route_stops(problem: Problem, route: Route, skip: str | None = None) -> list[tuple[int, int, int, int]]:
     """The route's stops (minus ``skip``) and breaks as fixed blocks, in time order.
 
     A break is a block spent where the worker last was: conservative (the solver may take
     it while travelling), so an insertion found around it is always really feasible.
     """
-    visits = problem.visit_by_id()
-    worker = problem.worker_by_id()[route.worker_id]
+    visits, workers = _lookups(problem)
+    worker = workers[route.worker_id]
     kept = [s for s in route.stops if s.visit_id != skip]
     out = [(s.location, visits[s.visit_id].exit_location, s.start, s.end) for s in kept]
     for b in route.breaks:
@@ -162,7 +176,8 @@ def _slots_for_worker(
         stops = [] if (route is None or empty) else _route_stops(problem, route, skip)
         other = 0 if empty else sum(m for (w, s), m in work.items() if s != si)
         if not empty and route is not None:
-            load = {k: sum(problem.visit_by_id()[s.visit_id].demand.get(k, 0) for s in route.stops) for k in visit.demand}
+            visits = _lookups(problem)[0]
+            load = {k: sum(visits[s.visit_id].demand.get(k, 0) for s in route.stops) for k in visit.demand}
             if any(load[k] + visit.demand[k] > worker.capacity.get(k, 0) for k in visit.demand):
                 continue
         out.extend(_slots_in_route(problem, visit, worker, si, stops, allowed, other))
@@ -192,7 +207,7 @@ def _pair_slot(slots_by_worker: dict[str, list[Slot]], needed: int) -> list[Slot
 
 def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str]) -> list[Unassigned]:
     """A reason, in English and Polish, for every visit id in ``unplaced``."""
-    visits = problem.visit_by_id()
+    visits = _lookups(problem)[0]
     starts: dict[str, int] = {}
     for r in routes:
         for s in r.stops:
@@ -288,7 +303,7 @@ def _displaced(
     allowed: list[tuple[int, int]], needed: int,
 ) -> Unassigned:
     """Find the cheapest single stop whose removal frees a slot (for one-person visits)."""
-    visits = problem.visit_by_id()
+    visits = _lookups(problem)[0]
     best: tuple[tuple[int, int, int], Slot, Visit] | None = None
     if needed == 1:
         for w in eligible:

@@ -45,6 +45,14 @@ class SolveParams:
     (Solomon's distance objective)."""
     guided_local_search_lambda: float = 0.1
     use_full_propagation: bool = False
+    safety_time_limit_s: float = 20.0
+    """Without a time limit, OR-Tools still stops after this long: a search that finds no
+    solution (pathological first-solution failures) must not run forever.  Runs that stop
+    on ``solution_limit`` first stay deterministic."""
+    lns_share: float = 0.5
+    """Share of the time limit for our own large-neighbourhood search (the rest: OR-Tools)."""
+    lns_iterations: int | None = None
+    """Cap on LNS rounds; without a time limit it defaults to 100 (deterministic runs)."""
     max_visits_per_area: int = 600
     """Above this many visits the day is split into areas solved separately (see decompose)."""
     explain: bool = True

@@ -13,6 +13,7 @@ break them are rejected late.  That is correct but slow on problems dense with t
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +28,9 @@ from optimizer.model import (
     Visit,
     Worker,
 )
-from optimizer.construct import Construction, construct, effective_pins
+from optimizer.construct import Builder, Construction, construct, effective_pins
+from optimizer.rules import drop_penalty, eligible_workers, fair_shares, preference_costs
+from optimizer.lns import improve, plan_cost
 from optimizer.params import Progress, SolveParams
 
 log = logging.getLogger(__name__)
@@ -243,26 +246,6 @@ def add_time_windows(ctx: Ctx) -> None:
                 var.SetValue(pinned)
 
 
-def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
-    """Workers who may do the visit by the hard rules: skills, required/forbidden, gender, pin."""
-    out = []
-    for wi, w in enumerate(problem.workers):
-        if not visit.required_skills <= w.skills:
-            continue
-        if visit.worker_kinds and w.kind not in visit.worker_kinds:
-            continue
-        if visit.required_workers and w.id not in visit.required_workers:
-            continue
-        if w.id in visit.forbidden_workers:
-            continue
-        if visit.gender_strict and visit.gender_preference and w.gender != visit.gender_preference:
-            continue
-        if visit.pinned_worker is not None and w.id != visit.pinned_worker:
-            continue
-        out.append(wi)
-    return out
-
-
 def add_allowed_workers(ctx: Ctx) -> None:
     """Restrict each visit node to eligible workers' vehicles (``-1``: the node may be dropped).
 
@@ -285,13 +268,6 @@ def add_allowed_workers(ctx: Ctx) -> None:
             continue
         for node in ctx.visit_nodes[vi]:
             ctx.routing.VehicleVar(ctx.index(node)).SetValues([-1] + allowed)
-
-
-def drop_penalty(problem: Problem, visit: Visit, pinned: bool = False) -> int:
-    w = problem.weights
-    if pinned or visit.mandatory or visit.pinned_worker is not None or visit.pinned_start is not None:
-        return w.drop_mandatory
-    return w.drop_per_priority * max(1, visit.priority)
 
 
 def add_drop_penalties(ctx: Ctx) -> None:
@@ -350,25 +326,32 @@ def add_dependencies(ctx: Ctx) -> None:
 
 
 def add_breaks(ctx: Ctx) -> None:
-    """Breaks between visits (never inside one), inside the route's span and their window."""
+    """Breaks between visits (never inside one), inside the route's span and their window.
+
+    A break is taken only by a worker who works: the interval is optional and performed
+    exactly when the vehicle is used.  (A mandatory break on an unused vehicle makes the
+    OR-Tools break constraint fail whole searches: google/or-tools#1243.)
+    """
     solver = ctx.routing.solver()
     for v, veh in enumerate(ctx.vehicles):
         worker = ctx.worker(v)
         shift = worker.shifts[veh.shift_index]
         if not shift.breaks:
             continue
+        used = ctx.routing.ActiveVehicleVar(v)
+        start = ctx.time.CumulVar(ctx.routing.Start(v))
+        end = ctx.time.CumulVar(ctx.routing.End(v))
         intervals = []
         for k, rule in enumerate(shift.breaks):
             interval = solver.FixedDurationIntervalVar(
-                rule.earliest, rule.latest, rule.duration, False, f"break_{v}_{k}"
+                rule.earliest, rule.latest, rule.duration, True, f"break_{v}_{k}"
             )
+            solver.Add(interval.PerformedExpr() == used)
+            solver.Add(start <= interval.SafeStartExpr(ctx.horizon))
+            solver.Add(end >= interval.SafeEndExpr(0))
             intervals.append(interval)
-            start = ctx.time.CumulVar(ctx.routing.Start(v))
-            end = ctx.time.CumulVar(ctx.routing.End(v))
-            solver.Add(start <= interval.StartExpr())
-            solver.Add(end >= interval.EndExpr())
         for a, b in zip(intervals, intervals[1:]):
-            solver.Add(b.StartExpr() >= a.EndExpr())
+            solver.Add(b.SafeStartExpr(ctx.horizon) >= a.SafeEndExpr(0))
         service = _service_vector(ctx, worker)
         visit_transits = [0] * ctx.routing.Size()
         for index in range(ctx.routing.Size()):
@@ -390,20 +373,6 @@ def add_capacities(ctx: Ctx) -> None:
         cb = ctx.routing.RegisterUnaryTransitVector(demand)
         caps = [ctx.worker(v).capacity.get(key, 0) for v in range(len(ctx.vehicles))]
         ctx.routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"cap:{key}")
-
-
-def preference_costs(problem: Problem, visit: Visit, worker: Worker, previous: dict[str, str]) -> int:
-    """Soft costs of giving ``visit`` to ``worker``: continuity, gender, plan stability."""
-    w = problem.weights
-    cost = 0
-    if visit.preferred_workers and worker.id not in visit.preferred_workers:
-        cost += w.non_preferred_worker
-    if visit.gender_preference and not visit.gender_strict and worker.gender != visit.gender_preference:
-        cost += w.gender_mismatch
-    before = previous.get(visit.id)
-    if before is not None and before != worker.id:
-        cost += w.changed_from_previous
-    return cost
 
 
 MATRIX_BUDGET = 30_000_000
@@ -462,14 +431,6 @@ def add_preferences(ctx: Ctx) -> None:
     dim.SetSpanCostCoefficientForAllVehicles(1)
 
 
-def fair_shares(problem: Problem) -> list[tuple[int, int, int]]:
-    """(worker index, shift index, fair service minutes) per shift; see ``Weights.imbalance``."""
-    total_service = sum(v.duration * max(1, v.workers_needed) for v in problem.visits)
-    shifts = [(wi, si, s.end - s.start) for wi, w in enumerate(problem.workers) for si, s in enumerate(w.shifts)]
-    total_shift = sum(m for _, _, m in shifts) or 1
-    return [(wi, si, int(1.1 * total_service * m / total_shift)) for wi, si, m in shifts]
-
-
 def add_balance(ctx: Ctx) -> None:
     """Quadratic cost on service minutes above each shift's fair share (workload balance)."""
     weight = ctx.problem.weights.imbalance
@@ -510,8 +471,8 @@ def _search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchPara
     sp.local_search_metaheuristic = getattr(
         routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic
     )
-    if params.time_limit_s is not None:
-        sp.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
+    limit = params.time_limit_s if params.time_limit_s is not None else params.safety_time_limit_s
+    sp.time_limit.FromMilliseconds(int(limit * 1000))
     if params.solution_limit is not None:
         sp.solution_limit = params.solution_limit
     sp.guided_local_search_lambda_coefficient = params.guided_local_search_lambda
@@ -530,23 +491,118 @@ def build_model(problem: Problem, params: SolveParams) -> Ctx:
 
 
 def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
-    """Build and solve the model; return raw routes (node ids and start minutes)."""
+    """Construct, search with OR-Tools, then with our LNS; return the cheaper plan.
+
+    Time is shared: OR-Tools gets ``1 - lns_share`` of the limit, our LNS what is left.
+    OR-Tools starts from our construction (its own first-solution heuristics cannot place
+    two-person visits); its result is handed to the LNS, which sees cross-route rules.
+    """
+    began = time.monotonic()
     if not problem.workers:
         return RawResult("NO_WORKERS", 0, [], list(range(len(problem.visits))), 0, 0.0)
     ctx = build_model(problem, params)
+    search = _search_parameters(params)
+    ctx.routing.CloseModelWithParameters(search)
+    seed = construct(problem, [(v.worker_index, v.shift_index) for v in ctx.vehicles], ctx.eligible)
+    builder = seed.builder
+    assert builder is not None
+    or_result: RawResult | None = None
+    or_share = 1.0 - params.lns_share
+    if params.time_limit_s is None or or_share > 0:
+        if params.time_limit_s is not None:
+            spent = time.monotonic() - began
+            search.time_limit.FromMilliseconds(int(max(0.1, params.time_limit_s * or_share - spent) * 1000))
+        or_result = _search_ortools(ctx, seed, search, params)
+        if or_result is not None and not _adopt(ctx, builder, or_result):
+            log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
+    lns_budget = None if params.time_limit_s is None else params.time_limit_s - (time.monotonic() - began)
+    lns_rounds = params.lns_iterations if params.lns_iterations is not None else (
+        100 if params.time_limit_s is None else None)
+    if params.lns_share > 0 and (lns_budget is None or lns_budget > 0.05):
+        stats = improve(builder, seed=params.seed, iterations=lns_rounds, time_budget_s=lns_budget)
+        log.info("LNS: %d rounds, %d improvements, cost %d -> %d", stats.iterations, stats.improvements,
+                 stats.start_cost, stats.best_cost)
+    elapsed = time.monotonic() - began
+    own = _from_construction(ctx, builder, "LNS", elapsed)
+    if or_result is not None and raw_cost(problem, ctx, or_result) < plan_cost(builder):
+        or_result.elapsed_s = elapsed
+        return or_result
+    if or_result is not None:
+        own.status = f"{or_result.status}+LNS"
+        own.solutions_found += or_result.solutions_found
+    return own
+
+
+def raw_cost(problem: Problem, ctx: Ctx, raw: RawResult) -> int:
+    """``lns.plan_cost`` of a raw OR-Tools plan: drops, travel, lost continuity."""
+    pins = effective_pins(problem)
+    previous = {pv.visit_id: pv.worker_id for pv in problem.previous_plan}
+    shares = {(wi, si): m for wi, si, m in fair_shares(problem)}
+    w = problem.weights
+    cost = sum(drop_penalty(problem, problem.visits[vi], problem.visits[vi].id in pins) for vi in raw.dropped_visits)
+    for rr in raw.routes:
+        if not rr.nodes:
+            continue
+        worker = ctx.worker(rr.vehicle)
+        matrix = problem.travel_times[worker.travel_mode]
+        loc = worker.start_location
+        for node in rr.nodes:
+            nd = ctx.nodes[node]
+            cost += matrix[loc][nd.location] * w.travel_minute
+            loc = nd.exit_location
+            visit = problem.visits[nd.visit_index]  # type: ignore[index]
+            cost += preference_costs(problem, visit, worker, previous)
+        cost += matrix[loc][worker.end_location] * w.travel_minute
+        if w.imbalance > 0:
+            service = sum(problem.visits[ctx.nodes[n].visit_index].duration_for(worker.kind) for n in rr.nodes)  # type: ignore[index]
+            excess = service - shares[(ctx.vehicles[rr.vehicle].worker_index, ctx.vehicles[rr.vehicle].shift_index)]
+            cost += w.imbalance * excess * excess if excess > 0 else 0
+    return cost
+
+
+def _adopt(ctx: Ctx, builder: Builder, raw: RawResult) -> bool:
+    """Load an OR-Tools plan into the builder (same order; linked visits' starts kept)."""
+    linked = {vi for vi, v in enumerate(ctx.problem.visits) if v.workers_needed > 1}
+    for d in ctx.problem.dependencies:
+        linked |= {builder.index[d.before], builder.index[d.after]}
+    fixed = dict(builder.fixed)
+    fixed = {vi: s for vi, s in fixed.items() if ctx.problem.visits[vi].id in builder.pins}
+    for rr in raw.routes:
+        for node, start in zip(rr.nodes, rr.starts):
+            vi = ctx.nodes[node].visit_index
+            if vi in linked:
+                fixed[vi] = start
+    sims = []
+    for rr in raw.routes:
+        route = builder.routes[rr.vehicle]
+        stops = [(ctx.nodes[n].visit_index, ctx.nodes[n].copy) for n in rr.nodes]
+        sim = builder.simulate(route, stops, fixed)  # type: ignore[arg-type]
+        if sim is None:
+            return False
+        sims.append((route, stops, sim, list(builder.last_breaks)))
+    for route, stops, (starts, departure, end, travel), breaks in sims:
+        route.stops, route.starts, route.departure, route.end, route.travel = stops, starts, departure, end, travel
+        route.span = end - departure if stops else 0
+        route.breaks = breaks
+    builder.fixed = fixed
+    builder.placed = {ctx.nodes[n].visit_index for rr in raw.routes for n in rr.nodes}  # type: ignore[misc]
+    return True
+
+
+def _search_ortools(ctx: Ctx, seed: Construction, search, params: SolveParams) -> RawResult | None:
+    """OR-Tools guided local search from our construction (or its own first solution)."""
     routing = ctx.routing
     found = [0]
-    search = _search_parameters(params)
-    routing.CloseModelWithParameters(search)
-    seed = construct(problem, [(v.worker_index, v.shift_index) for v in ctx.vehicles], ctx.eligible)
     initial = None
     if seed.placed:
-        initial = routing.ReadAssignmentFromRoutes(
-            [[ctx.index(ctx.visit_nodes[vi][c]) for vi, c in r.stops] for r in seed.routes], True
-        )
-        if initial is None:
-            log.warning("the constructed first plan was rejected by the routing model; using OR-Tools' own")
-
+        # Only the Next variables: ReadAssignmentFromRoutes also stores propagated values of
+        # break intervals, which the search then restores and fails on.
+        initial = routing.solver().Assignment()
+        if not routing.RoutesToAssignment(
+            [[ctx.index(ctx.visit_nodes[vi][c]) for vi, c in r.stops] for r in seed.routes], True, True, initial
+        ):
+            initial = None
+            log.warning("the constructed first plan could not be loaded; using OR-Tools' own")
     best = [None]
 
     def on_solution() -> None:
@@ -557,18 +613,10 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
             best[0] = cost
         if params.on_progress is not None and improved:
             placed = sum(
-                1
-                for nodes in ctx.visit_nodes
-                if routing.NextVar(ctx.index(nodes[0])).Value() != ctx.index(nodes[0])
+                1 for nodes in ctx.visit_nodes if routing.NextVar(ctx.index(nodes[0])).Value() != ctx.index(nodes[0])
             )
             params.on_progress(
-                Progress(
-                    found[0],
-                    cost,
-                    placed,
-                    len(problem.visits),
-                    routing.solver().WallTime() / 1000.0,
-                )
+                Progress(found[0], cost, placed, len(ctx.problem.visits), routing.solver().WallTime() / 1000.0)
             )
         if params.should_stop is not None and params.should_stop():
             routing.solver().FinishCurrentSearch()
@@ -580,32 +628,34 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
     else:
         assignment = routing.SolveWithParameters(search)
     elapsed = (routing.solver().WallTime() - solver_start) / 1000.0
-    status = {
-        0: "NOT_SOLVED",
-        1: "SUCCESS",
-        2: "PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED",
-        3: "FAIL",
-        4: "FAIL_TIMEOUT",
-        5: "INVALID",
-        6: "INFEASIBLE",
-        7: "OPTIMAL",
-    }.get(routing.status(), str(routing.status()))
+    status = _STATUS.get(routing.status(), str(routing.status()))
+    log.info("OR-Tools: %s, %d solutions in %.1f s", status, found[0], elapsed)
     if assignment is None:
-        if seed.placed:
-            return _from_construction(ctx, seed, status, elapsed)
-        return RawResult(status, 0, [], list(range(len(problem.visits))), found[0], elapsed)
+        return None
     return _extract(ctx, assignment, status, found[0], elapsed)
 
 
-def _from_construction(ctx: Ctx, seed: Construction, status: str, elapsed: float) -> RawResult:
-    """The constructed plan as the result, when the OR-Tools search returned nothing."""
+_STATUS = {
+    0: "NOT_SOLVED",
+    1: "SUCCESS",
+    2: "PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED",
+    3: "FAIL",
+    4: "FAIL_TIMEOUT",
+    5: "INVALID",
+    6: "INFEASIBLE",
+    7: "OPTIMAL",
+}
+
+
+def _from_construction(ctx: Ctx, builder: Builder, status: str, elapsed: float) -> RawResult:
+    """The builder's plan (construction improved by the LNS) as a raw result."""
     routes = [
         RawRoute(r.vehicle, [ctx.visit_nodes[vi][c] for vi, c in r.stops], list(r.starts),
                  r.departure, r.end, list(r.breaks))
-        for r in seed.routes
+        for r in builder.routes
     ]
-    dropped = [vi for vi in range(len(ctx.problem.visits)) if vi not in seed.placed]
-    return RawResult(f"{status}_CONSTRUCTED", 0, routes, dropped, 1, elapsed)
+    dropped = [vi for vi in range(len(ctx.problem.visits)) if vi not in builder.placed]
+    return RawResult(status, plan_cost(builder), routes, dropped, 1, elapsed)
 
 
 def _extract(ctx: Ctx, assignment, status: str, found: int, elapsed: float) -> RawResult:
@@ -626,8 +676,9 @@ def _extract(ctx: Ctx, assignment, status: str, found: int, elapsed: float) -> R
         route_end = assignment.Value(time.CumulVar(index))
         breaks = []
         for interval in ctx.break_intervals.get(v, []):
-            s = assignment.StartValue(interval)
-            breaks.append((s, s + assignment.DurationValue(interval)))
+            if assignment.PerformedValue(interval):
+                s = assignment.StartValue(interval)
+                breaks.append((s, s + assignment.DurationValue(interval)))
         routes.append(RawRoute(v, nodes, starts, route_start, route_end, breaks))
     dropped = [vi for vi in range(len(ctx.problem.visits)) if vi not in served]
     return RawResult(status, int(assignment.ObjectiveValue()), routes, dropped, found, elapsed)

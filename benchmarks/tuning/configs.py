@@ -144,7 +144,40 @@ class MultiStart(Cfg):
 
 
 def get(name):
+    if name.startswith("rr:"):  # rr:K:SUB:FRAC:mods
+        _, k, sub, frac, rest = name.split(":", 4)
+        return RuinRecreate(["pci", "gls"] + [x for x in rest.split("+") if x and x != "base"], int(k), float(sub), float(frac))
     if name.startswith("ms:"):  # ms:pci,sav,lci:base+mods
         _, firsts, rest = name.split(":", 2)
-        return MultiStart(["gls"] + rest.split("+"), firsts.split(","))
+        return MultiStart(["gls"] + [x for x in rest.split("+") if x and x != "base"], firsts.split(","))
     return Cfg(["pci", "gls"] + [x for x in name.split("+") if x and x != "base"])
+
+
+class RuinRecreate(Cfg):
+    """outer ILS in Python: GLS for frac*tl, then repeat {remove k customers close to a random seed from
+    the best solution, warm-start GLS for sub seconds from the partial solution}, keep best."""
+    def __init__(self, mods, k, sub, frac, seed=0):
+        super().__init__(mods); self.k, self.sub, self.frac, self.seed = k, sub, frac, seed
+    def outer(self, inst, tl, solve_once):
+        import random, time
+        from benchmarks.tuning.run import evaluate
+        from benchmarks import solomon as S
+        rng = random.Random(self.seed)
+        c0 = time.process_time()
+        best = solve_once(inst, tl * self.frac, self); bd = evaluate(inst, best)[0]
+        n = len(inst.xy); self.trace = [(round(time.process_time() - c0, 1), round(bd, 2))]
+        while True:
+            left = tl - (time.process_time() - c0)
+            if left < 0.3: break
+            seed = rng.randrange(1, n)
+            near = sorted(range(1, n), key=lambda c: S.euclid(inst.xy[seed], inst.xy[c]))[: self.k]
+            drop = set(near)
+            partial = [[c for c in rt if c not in drop] for rt in best]
+            partial = [rt for rt in partial if rt]
+            routes = solve_once(inst, min(self.sub, left), self, hint_routes=partial)
+            if routes is None: continue
+            d, ok = evaluate(inst, routes)
+            if ok and d < bd - 1e-6:
+                best, bd = routes, d
+            self.trace.append((round(time.process_time() - c0, 1), round(d, 2)))
+        return best

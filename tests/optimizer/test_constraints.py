@@ -60,7 +60,9 @@ CAR = (
     (15, 25, 10, 0),
 )
 OFFICE, A, B, C = 0, 1, 2, 3
-PARAMS = SolveParams(time_limit_s=None, solution_limit=50, seed=0)
+PARAMS = SolveParams(time_limit_s=None, solution_limit=50, seed=0, metaheuristic="GREEDY_DESCENT")
+"""Deterministic and terminating.  Not the default guided local search: without a time limit
+OR-Tools' GLS never stops on some one-visit days (see test_solution_limit_alone_terminates)."""
 NO_BALANCE = Weights(imbalance=0)
 CARER = WorkerKind.CARER
 SPECIALIST = WorkerKind.SPECIALIST_CARER

@@ -1,0 +1,263 @@
+"""Our own large-neighbourhood search: remove related visits, re-insert them exactly.
+
+OR-Tools' local search cannot see cross-route rules (two workers starting together, a visit
+a set time after another), so on home-care days it mostly rejects its own moves late and
+stops improving.  This search works on whole visits instead: it removes a handful of
+related visits (close in place and time, or one worker's stretch of the day) together with
+anything that depends on them, then re-inserts them and every unplaced visit with the
+sync-aware insertion of ``construct.Builder`` (which schedules start times exactly and
+keeps linked visits' starts fixed).  A new plan is kept when it is cheaper, or slightly
+dearer with a small, shrinking probability (simulated annealing), so the search can leave
+a local optimum.
+
+It stops after ``iterations`` rounds or ``time_budget_s`` seconds, whichever comes first;
+with an iteration limit only, it is deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+import time
+from dataclasses import dataclass
+
+from optimizer.construct import Builder, insertion_order
+from optimizer.model import Problem
+from optimizer.rules import drop_penalty, preference_costs
+
+
+FREED_MARGIN = 90
+"""Minutes around the removed visits' starts in which an unplaced visit may now fit."""
+
+
+def chosen_set(chosen: list[int], dependents: dict[int, list[int]]) -> set[int]:
+    """The visits a removal of ``chosen`` takes out: them and what depends on them."""
+    out: set[int] = set()
+    stack = list(chosen)
+    while stack:
+        x = stack.pop()
+        if x not in out:
+            out.add(x)
+            stack.extend(dependents.get(x, []))
+    return out
+
+
+@dataclass
+class LnsStats:
+    iterations: int = 0
+    improvements: int = 0
+    start_cost: int = 0
+    best_cost: int = 0
+
+
+def plan_cost(builder: Builder) -> int:
+    """Drops by priority, travel, and lost continuity: the terms insertion can change."""
+    p = builder.p
+    w = p.weights
+    cost = 0
+    for vi, visit in enumerate(p.visits):
+        if vi not in builder.placed:
+            cost += drop_penalty(p, visit, visit.id in builder.pins)
+    for route in builder.routes:
+        if not route.stops:
+            continue
+        cost += route.travel * w.travel_minute
+        worker = p.workers[route.worker_index]
+        for vi, _ in route.stops:
+            cost += preference_costs(p, p.visits[vi], worker, builder.previous)
+        cost += builder.imbalance(route, builder.service_minutes(route))
+    return cost
+
+
+class Search:
+    def __init__(self, builder: Builder, seed: int) -> None:
+        self.b = builder
+        self.rng = random.Random(seed)
+        p = builder.p
+        by_worker: dict[int, list[int]] = {}
+        for r in builder.routes:
+            by_worker.setdefault(r.worker_index, []).append(r.vehicle)
+        self.vehicles_of = [[v for wi in builder.eligible[vi] for v in by_worker.get(wi, [])]
+                            for vi in range(len(p.visits))]
+        self.dependents: dict[int, list[int]] = {}
+        for d in p.dependencies:
+            a, c = builder.index[d.before], builder.index[d.after]
+            self.dependents.setdefault(a, []).append(c)
+
+    # ------------------------------------------------------------------ state
+
+    def snapshot(self) -> tuple:
+        b = self.b
+        return (copy.deepcopy(b.routes), dict(b.fixed), set(b.placed))
+
+    def restore(self, snap: tuple) -> None:
+        routes, fixed, placed = snap
+        self.b.routes = copy.deepcopy(routes)
+        self.b.fixed = dict(fixed)
+        self.b.placed = set(placed)
+
+    def remove(self, vi: int) -> list[int]:
+        """Take ``vi`` (all its copies) and every placed visit depending on it out of the plan."""
+        b = self.b
+        out: list[int] = []
+        stack = [vi]
+        while stack:
+            x = stack.pop()
+            if x not in b.placed or b.p.visits[x].id in b.pins:
+                continue
+            b.placed.discard(x)
+            b.fixed.pop(x, None)
+            out.append(x)
+            for route in b.routes:
+                if any(s[0] == x for s in route.stops):
+                    route.stops = [s for s in route.stops if s[0] != x]
+                    self._resimulate(route)
+            stack.extend(self.dependents.get(x, []))
+        return out
+
+    def _resimulate(self, route) -> None:
+        sim = self.b.simulate(route, route.stops, self.b.fixed)
+        if sim is None:  # cannot happen for removals, but never keep a broken route
+            p = self.b.p
+            w = p.workers[route.worker_index]
+            raise RuntimeError(f"route became infeasible after a removal: {w.id} {w.shifts[route.shift_index]} "
+                               f"{[(p.visits[vi].id, p.visits[vi].windows, self.b.fixed.get(vi)) for vi, _ in route.stops]}")
+        route.starts, route.departure, route.end, route.travel = sim
+        route.span = route.end - route.departure if route.stops else 0
+        route.breaks = self.b.last_breaks if route.stops else []
+
+    # ------------------------------------------------------------------ neighbourhoods
+
+    def _related(self, k: int) -> list[int]:
+        """A random placed visit and the k-1 placed visits nearest to it in place and time."""
+        b = self.b
+        placed = sorted(b.placed)
+        if not placed:
+            return []
+        seed = self.rng.choice(placed)
+        starts = {}
+        for route in b.routes:
+            for (vi, _), s in zip(route.stops, route.starts):
+                starts[vi] = s
+        p = b.p
+        matrix = next(iter(p.travel_times.values()))
+        loc = p.visits[seed].location
+        scored = sorted(
+            placed,
+            key=lambda vi: matrix[loc][p.visits[vi].location] + abs(starts.get(vi, 0) - starts.get(seed, 0)) / 4
+            + self.rng.random() * 5,
+        )
+        return scored[:k]
+
+    def _route_stretch(self, k: int) -> list[int]:
+        """A run of consecutive visits of one worker."""
+        routes = [r for r in self.b.routes if r.stops]
+        if not routes:
+            return []
+        route = self.rng.choice(routes)
+        start = self.rng.randrange(len(route.stops))
+        return [vi for vi, _ in route.stops[start : start + k]]
+
+    def _unplaced_neighbours(self, k: int) -> list[int]:
+        """Visits placed near an unplaced one: making room where the plan is short."""
+        b = self.b
+        missing = [vi for vi in range(len(b.p.visits)) if vi not in b.placed]
+        if not missing:
+            return self._related(k)
+        target = self.rng.choice(missing)
+        p = b.p
+        matrix = next(iter(p.travel_times.values()))
+        loc = p.visits[target].location
+        window = p.visits[target].windows[0]
+        starts = {}
+        for route in b.routes:
+            for (vi, _), s in zip(route.stops, route.starts):
+                starts[vi] = s
+        scored = sorted(
+            b.placed,
+            key=lambda vi: abs(starts[vi] - window.start) / 2 + matrix[loc][p.visits[vi].location]
+            + self.rng.random() * 5,
+        )
+        return scored[: k - 1]
+
+    def _may_fit(self, vi: int, freed: dict[int, tuple[int, int]]) -> bool:
+        windows = self.b.windows[vi]
+        for v in self.vehicles_of[vi]:
+            span = freed.get(v)
+            if span is None:
+                continue
+            lo, hi = span[0] - FREED_MARGIN, span[1] + FREED_MARGIN
+            if any(a <= hi and b >= lo for a, b in windows):
+                return True
+        return False
+
+    # ------------------------------------------------------------------ search
+
+    def run(self, iterations: int | None, time_budget_s: float | None) -> LnsStats:
+        b = self.b
+        stats = LnsStats()
+        current = best = plan_cost(b)
+        stats.start_cost = stats.best_cost = current
+        best_snap = self.snapshot()
+        started = time.monotonic()
+        temperature = max(1.0, 0.002 * current)
+        n = len(b.p.visits)
+        it = 0
+        while True:
+            if iterations is not None and it >= iterations:
+                break
+            if time_budget_s is not None and time.monotonic() - started >= time_budget_s:
+                break
+            it += 1
+            snap = self.snapshot()
+            k = self.rng.randint(3, max(4, min(25, n // 8 + 3)))
+            pick = self.rng.random()
+            if pick < 0.45:
+                chosen = self._related(k)
+            elif pick < 0.7:
+                chosen = self._route_stretch(k)
+            else:
+                chosen = self._unplaced_neighbours(k)
+            removed: list[int] = []
+            freed: dict[int, tuple[int, int]] = {}
+            for route in b.routes:
+                for (vi, _), start in zip(route.stops, route.starts):
+                    if vi in chosen_set(chosen, self.dependents):
+                        lo, hi = freed.get(route.vehicle, (start, start))
+                        freed[route.vehicle] = (min(lo, start), max(hi, start))
+            for vi in chosen:
+                removed.extend(self.remove(vi))
+            # Unplaced visits get another try only where this round freed room (in time too).
+            todo = set(removed) | {
+                vi for vi in range(n)
+                if vi not in b.placed and self._may_fit(vi, freed)
+            }
+            order = [vi for vi in insertion_order(b.p, b.pins) if vi in todo]
+            if self.rng.random() < 0.3:
+                self.rng.shuffle(order)
+            for vi in order:
+                if vi not in b.placed:
+                    b.insert(vi)
+            cost = plan_cost(b)
+            if cost < current or self.rng.random() < math.exp(-(cost - current) / temperature):
+                current = cost
+                if cost < best:
+                    best = cost
+                    best_snap = self.snapshot()
+                    stats.improvements += 1
+            else:
+                self.restore(snap)
+            temperature *= 0.995
+        self.restore(best_snap)
+        stats.iterations = it
+        stats.best_cost = best
+        return stats
+
+
+def improve(builder: Builder, *, seed: int, iterations: int | None, time_budget_s: float | None) -> LnsStats:
+    """Improve the builder's plan in place; return what the search did."""
+    return Search(builder, seed).run(iterations, time_budget_s)
+
+
+__all__ = ["improve", "plan_cost", "LnsStats", "Problem"]

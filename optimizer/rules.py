@@ -1,0 +1,60 @@
+"""Rules of the problem shared by the solver, the construction, the LNS and the explainer.
+
+Kept apart from ``routing`` (the one module that imports OR-Tools) so that everything else
+can use them without loading the solver.
+"""
+
+from __future__ import annotations
+
+from optimizer.model import Problem, Visit, Worker
+
+
+def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
+    """Workers who may do the visit by the hard rules: skills, required/forbidden, gender, pin."""
+    out = []
+    for wi, w in enumerate(problem.workers):
+        if not visit.required_skills <= w.skills:
+            continue
+        if visit.worker_kinds and w.kind not in visit.worker_kinds:
+            continue
+        if visit.required_workers and w.id not in visit.required_workers:
+            continue
+        if w.id in visit.forbidden_workers:
+            continue
+        if visit.gender_strict and visit.gender_preference and w.gender != visit.gender_preference:
+            continue
+        if visit.pinned_worker is not None and w.id != visit.pinned_worker:
+            continue
+        out.append(wi)
+    return out
+
+
+def drop_penalty(problem: Problem, visit: Visit, pinned: bool = False) -> int:
+    w = problem.weights
+    if pinned or visit.mandatory or visit.pinned_worker is not None or visit.pinned_start is not None:
+        return w.drop_mandatory
+    return w.drop_per_priority * max(1, visit.priority)
+
+
+def preference_costs(problem: Problem, visit: Visit, worker: Worker, previous: dict[str, str]) -> int:
+    """Soft costs of giving ``visit`` to ``worker``: continuity, gender, plan stability."""
+    w = problem.weights
+    cost = 0
+    if visit.preferred_workers and worker.id not in visit.preferred_workers:
+        cost += w.non_preferred_worker
+    if visit.gender_preference and not visit.gender_strict and worker.gender != visit.gender_preference:
+        cost += w.gender_mismatch
+    before = previous.get(visit.id)
+    if before is not None and before != worker.id:
+        cost += w.changed_from_previous
+    return cost
+
+
+def fair_shares(problem: Problem) -> list[tuple[int, int, int]]:
+    """(worker index, shift index, fair service minutes) per shift; see ``Weights.imbalance``."""
+    total_service = sum(v.duration * max(1, v.workers_needed) for v in problem.visits)
+    shifts = [(wi, si, s.end - s.start) for wi, w in enumerate(problem.workers) for si, s in enumerate(w.shifts)]
+    total_shift = sum(m for _, _, m in shifts) or 1
+    return [(wi, si, int(1.1 * total_service * m / total_shift)) for wi, si, m in shifts]
+
+
