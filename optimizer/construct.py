@@ -184,6 +184,22 @@ class Builder:
             return fixed[vi] if fixed[vi] >= arrival and self._window_start(visit, fixed[vi]) == fixed[vi] else None
         return self._window_start(visit, arrival)
 
+    def time_penalty(self, route: RouteState, stops: list[tuple[int, int]], starts: list[int], end: int) -> int:
+        """Lateness (soft windows) and overtime of a timed route, in objective units."""
+        if not stops:
+            return 0
+        w = self.p.weights
+        late = 0
+        for (vi, _), start in zip(stops, starts):
+            visit = self.p.visits[vi]
+            if visit.soft_windows:
+                last_end = max(tw.end for tw in visit.windows)
+                if start > last_end:
+                    late += start - last_end
+        shift = self.p.workers[route.worker_index].shifts[route.shift_index]
+        overtime = max(0, end - shift.end)
+        return late * w.lateness_minute + overtime * w.overtime_minute
+
     def service_minutes(self, route: RouteState) -> int:
         durations = self.durations[self.p.workers[route.worker_index].kind]
         return sum(durations[vi] for vi, _ in route.stops)
@@ -265,6 +281,8 @@ class Builder:
                     if not self._work_ok(route, end - departure):
                         continue
                     cost = (travel - route.travel) * max(1, self.p.weights.travel_minute)
+                    cost += self.time_penalty(route, stops, starts, end) - self.time_penalty(
+                        route, route.stops, route.starts, route.end)
                     cost += preference_costs(self.p, visit, worker, self.previous)
                     cost += self.imbalance_delta(route, duration)
                     if best is None or cost < best[0]:

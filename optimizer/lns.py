@@ -67,6 +67,7 @@ def plan_cost(builder: Builder) -> int:
         for vi, _ in route.stops:
             cost += preference_costs(p, p.visits[vi], worker, builder.previous)
         cost += builder.imbalance(route, builder.service_minutes(route))
+        cost += builder.time_penalty(route, route.stops, route.starts, route.end)
     return cost
 
 
@@ -194,7 +195,7 @@ class Search:
 
     # ------------------------------------------------------------------ search
 
-    def run(self, iterations: int | None, time_budget_s: float | None) -> LnsStats:
+    def run(self, iterations: int | None, time_budget_s: float | None, on_improvement=None) -> LnsStats:
         b = self.b
         stats = LnsStats()
         current = best = plan_cost(b)
@@ -246,6 +247,8 @@ class Search:
                     best = cost
                     best_snap = self.snapshot()
                     stats.improvements += 1
+                    if on_improvement is not None:
+                        on_improvement(it, cost, len(b.placed), time.monotonic() - started)
             else:
                 self.restore(snap)
             temperature *= 0.995
@@ -255,9 +258,13 @@ class Search:
         return stats
 
 
-def improve(builder: Builder, *, seed: int, iterations: int | None, time_budget_s: float | None) -> LnsStats:
-    """Improve the builder's plan in place; return what the search did."""
-    return Search(builder, seed).run(iterations, time_budget_s)
+def improve(builder: Builder, *, seed: int, iterations: int | None, time_budget_s: float | None,
+            on_improvement=None) -> LnsStats:
+    """Improve the builder's plan in place; return what the search did.
+
+    ``on_improvement(round, cost, visits placed, seconds)`` is called on each new best.
+    """
+    return Search(builder, seed).run(iterations, time_budget_s, on_improvement)
 
 
 __all__ = ["improve", "plan_cost", "LnsStats", "Problem"]

@@ -518,12 +518,21 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
     lns_budget = None if params.time_limit_s is None else params.time_limit_s - (time.monotonic() - began)
     lns_rounds = params.lns_iterations if params.lns_iterations is not None else (
         100 if params.time_limit_s is None else None)
-    if params.lns_share > 0 and (lns_budget is None or lns_budget > 0.05):
-        stats = improve(builder, seed=params.seed, iterations=lns_rounds, time_budget_s=lns_budget)
+    lns_ran = params.lns_share > 0 and (lns_budget is None or lns_budget > 0.05)
+    if lns_ran:
+        offset = time.monotonic() - began
+
+        def report(rounds: int, cost: int, placed: int, seconds: float) -> None:
+            if params.on_progress is not None:
+                params.on_progress(Progress(rounds, cost, placed, len(problem.visits), offset + seconds))
+
+        stats = improve(builder, seed=params.seed, iterations=lns_rounds, time_budget_s=lns_budget,
+                        on_improvement=report)
         log.info("LNS: %d rounds, %d improvements, cost %d -> %d", stats.iterations, stats.improvements,
                  stats.start_cost, stats.best_cost)
     elapsed = time.monotonic() - began
     own = _from_construction(ctx, builder, "LNS", elapsed)
+    own.solutions_found = 1 + (stats.improvements if lns_ran else 0)
     if or_result is not None and raw_cost(problem, ctx, or_result) < plan_cost(builder):
         or_result.elapsed_s = elapsed
         return or_result
