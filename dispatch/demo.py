@@ -24,7 +24,7 @@ from dispatch.rosters import PlannedDay, plan_day
 from dispatch.seed import load_scenario
 from dispatch.settings import get_settings
 from dispatch.travel import provider_from_settings
-from optimizer.params import Progress, load_params
+from optimizer.params import Progress, load_params, load_weights
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,14 @@ def run_demo(
                 f"best cost {p.best_cost:,d}"
             )
 
-    params = load_params(None, time_limit_s=time_limit, on_progress=progress)
+    try:
+        weights = load_weights(settings.weights_file)
+        params = load_params(settings.weights_file, time_limit_s=time_limit, on_progress=progress)
+    except (OSError, ValueError, TypeError) as exc:
+        raise UserError(f"weights file {settings.weights_file}: {exc}") from None
     with status:
         with session_scope(engine) as session:
-            planned = plan_day(session, day, provider_from_settings(settings), params, settings.timezone)
+            planned = plan_day(session, day, provider_from_settings(settings), params, settings.timezone, weights)
     engine.dispose()
     print_summary(console, planned)
     return DemoResult(url, planned)

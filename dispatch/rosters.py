@@ -19,7 +19,7 @@ from dispatch.timeutil import from_minutes
 from dispatch.travel import TravelTimeProvider
 from optimizer.checker import check, is_feasible
 from optimizer.jsonio import solution_to_dict
-from optimizer.model import Solution
+from optimizer.model import Solution, Weights
 from optimizer.params import SolveParams
 from optimizer.solve import solve
 
@@ -35,7 +35,9 @@ class InfeasiblePlan(RuntimeError):
     """The solver returned a plan the independent checker rejects: a bug, never stored."""
 
 
-def build_day(session: Session, day: dt.date, travel: TravelTimeProvider, tz: str) -> BuiltProblem:
+def build_day(
+    session: Session, day: dt.date, travel: TravelTimeProvider, tz: str, weights: Weights | None = None
+) -> BuiltProblem:
     """The optimizer problem for ``day`` from what is stored."""
     worker_days = workers_on(session, day)
     requests = requests_active_on(session, day)
@@ -43,14 +45,19 @@ def build_day(session: Session, day: dt.date, travel: TravelTimeProvider, tz: st
     places = {p.id: p for p in session.scalars(select(m.Place)).all()}
     cars = {c.id: c for c in session.scalars(select(m.Car)).all()}
     services = {str(getattr(s.code, "value", s.code)): s for s in session.scalars(select(m.Service)).all()}
-    return build_problem(day, worker_days, requests, seniors, places, cars, services, travel, tz)
+    return build_problem(day, worker_days, requests, seniors, places, cars, services, travel, tz, weights)
 
 
 def plan_day(
-    session: Session, day: dt.date, travel: TravelTimeProvider, params: SolveParams, tz: str = "Europe/Warsaw"
+    session: Session,
+    day: dt.date,
+    travel: TravelTimeProvider,
+    params: SolveParams,
+    tz: str = "Europe/Warsaw",
+    weights: Weights | None = None,
 ) -> PlannedDay:
     """Build, solve, check and store a new draft roster version for ``day``, in one transaction."""
-    built = build_day(session, day, travel, tz)
+    built = build_day(session, day, travel, tz, weights)
     solution = solve(built.problem, params)
     violations = check(built.problem, solution)
     if not is_feasible(violations):

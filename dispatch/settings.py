@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
 
     solve_time_limit_s: int = Field(default=10, gt=0)
+    weights_file: Path | None = Field(
+        default=None,
+        description="TOML with [weights] (and [search]) overriding optimizer/params.toml: the objective's weights",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -162,3 +162,29 @@ def test_db_upgrade_reports_an_unusable_url() -> None:
     result = runner.invoke(app, ["db", "upgrade", "--url", "nosuchdriver://x"])
     assert result.exit_code == 2
     assert "database upgrade failed" in result.output
+
+
+def test_demo_reports_a_bad_weights_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Objective weights come from settings; an unknown weight name is a clear user error."""
+    from dispatch.settings import get_settings
+
+    weights = tmp_path / "weights.toml"
+    weights.write_text("[weights]\ntravel_minutes = 3\n")
+    monkeypatch.setenv("CAREPATH_WEIGHTS_FILE", str(weights))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "d"), "--time-limit", "1"])
+    assert result.exit_code == 2
+    assert "travel_minutes" in " ".join(result.output.split())
+
+
+def test_solve_uses_weights_from_a_params_file(tmp_path: Path) -> None:
+    """`--params` weights reach the solver: the recorded objective terms use them."""
+    params = tmp_path / "p.toml"
+    params.write_text("[weights]\ntravel_minute = 1\n")
+    out = tmp_path / "s.json"
+    result = runner.invoke(app, ["solve", str(EXAMPLE), "-t", "1", "-o", str(out), "-q", "--params", str(params)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    terms = doc["stats"]["parameters"]["objective_terms"]
+    travel = sum(r["travel_minutes"] for r in doc["routes"])
+    assert terms["travel"] == travel  # weight 1 per minute, not the default 10
