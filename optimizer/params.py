@@ -43,12 +43,18 @@ class SolveParams:
     arc_cost: Literal["travel_time", "distance"] = "travel_time"
     """What the routing arc cost counts: travel minutes (home care) or ``problem.distances``
     (Solomon's distance objective)."""
-    guided_local_search_lambda: float = 0.1
+    guided_local_search_lambda: float = 0.3
     use_full_propagation: bool = False
     safety_time_limit_s: float = 20.0
     """Without a time limit, OR-Tools still stops after this long: a search that finds no
     solution (pathological first-solution failures) must not run forever.  Runs that stop
     on ``solution_limit`` first stay deterministic."""
+    rr_first_share: float = 0.2
+    """Share of OR-Tools' time for its first guided local search; the rest goes to ruin and
+    recreate rounds around it (remove ``rr_remove`` visits near a random one, let a short
+    guided local search re-insert them, keep the plan if it is better)."""
+    rr_remove: int = 12
+    rr_round_s: float = 0.5
     lns_share: float = 0.5
     """Share of the time limit for our own large-neighbourhood search (the rest: OR-Tools)."""
     lns_iterations: int | None = None
