@@ -11,8 +11,9 @@ from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures.generator import SERVICE_BY_CODE, generate
+from fixtures.generator import SERVICE_BY_CODE, TERRITORY_RADIUS_M, generate
 from fixtures.occurrences import occurrences_on, occurs_on
+from fixtures.places import distance_m
 from fixtures.scenario import (
     Contract,
     Disability,
@@ -146,6 +147,11 @@ def consistency_problems(s: Scenario) -> list[str]:
         for wid in x.regular_workers:
             if wid in workers and x.preferred_gender and workers[wid].gender != x.preferred_gender:
                 problems.append(f"{where}: regular worker {wid} of the wrong gender")
+            if wid in workers:
+                w = workers[wid]
+                reach = TERRITORY_RADIUS_M[w.travel_mode]
+                if distance_m(x.lat, x.lon, w.home_lat, w.home_lon) > reach:
+                    problems.append(f"{where}: regular worker {wid} ({w.travel_mode.value}) lives beyond {reach:.0f} m")
 
     for w in s.workers:
         where = f"worker {w.id}"
@@ -200,7 +206,7 @@ def test_global_random_state_is_left_alone() -> None:
 
 
 def test_default_scenario_is_internally_consistent(default: Scenario) -> None:
-    """Every cross-reference, window, duration, ride and continuity rule holds in the demo scenario."""
+    """Every cross-reference, window, duration, ride, continuity and territory rule holds in the demo scenario."""
     assert consistency_problems(default) == []
 
 
