@@ -62,10 +62,21 @@ class RosterStatus(str, Enum):
 
 
 class UserRole(str, Enum):
+    """Who may do what: coordinators enter requests, dispatchers plan and publish, workers
+    read their own schedule, admins manage users."""
+
     ADMIN = "admin"
     COORDINATOR = "coordinator"
+    DISPATCHER = "dispatcher"
     WORKER = "worker"
-    VIEWER = "viewer"
+
+
+class JobStatus(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 def _enum(enum_class: type[Enum], *, nullable: bool = False, index: bool = False) -> Any:
@@ -390,6 +401,56 @@ class AuditLog(SQLModel, table=True):
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
+class IdempotencyKey(SQLModel, table=True):
+    """A creating POST already answered: a retry with the same key gets the same answer."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("username", "key", name="uq_idempotency_user_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100)
+    key: str = Field(max_length=200)
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=500)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response_body: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    location: str | None = Field(default=None, max_length=500)
+    created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+
+
+class PlanJob(SQLModel, table=True):
+    """A background planning run for a day (and area); never left "running" after it dies."""
+
+    __tablename__ = "plan_jobs"
+    __table_args__ = (Index("ix_plan_jobs_date_status", "date", "status"),)
+    id: str = Field(primary_key=True, max_length=36)
+    date: dt.date
+    area: str | None = Field(default=None, foreign_key="places.id", max_length=ID_LEN)
+    status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=ValueEnum(JobStatus))
+    time_limit_s: float = 10.0
+    progress: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    error: str | None = Field(default=None, max_length=2000)
+    roster_id: int | None = Field(default=None, foreign_key="rosters.id")
+    cancel_requested: bool = False
+    created_by: str = Field(max_length=100)
+    created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+    started_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    runner_pid: int | None = None
+
+
+class CalendarToken(SQLModel, table=True):
+    """A secret calendar-feed URL of one worker; only its hash is stored, and it can be revoked."""
+
+    __tablename__ = "calendar_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    worker_id: str = Field(foreign_key="workers.id", index=True, max_length=ID_LEN, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 #: Tables holding scenario data, in insertion order (parents first).
 SCENARIO_TABLES: tuple[type[SQLModel], ...] = (
     Place, Service, Car, Worker, WorkerShift, WorkerAbsence, Senior, VisitRequest
@@ -399,6 +460,10 @@ ROSTER_TABLES: tuple[type[SQLModel], ...] = (Roster, RosterAssignment, RosterUna
 
 __all__ = [
     "AuditLog",
+    "CalendarToken",
+    "IdempotencyKey",
+    "JobStatus",
+    "PlanJob",
     "Car",
     "CarBase",
     "NAMING_CONVENTION",

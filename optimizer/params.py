@@ -55,6 +55,18 @@ class SolveParams:
     guided local search re-insert them, keep the plan if it is better)."""
     rr_remove: int = 12
     rr_round_s: float = 0.5
+    rr_method: str = "ortools"
+    """Ruin-and-recreate engine: "ortools" (rounds of warm-started guided local search) or
+    "sisr" (string removals, ``optimizer.vrptw_search``) when the problem is a plain VRPTW;
+    other problems always use "ortools"."""
+    sisr_t0: float = 0.3
+    """SISR start temperature, relative to the mean arc cost of its start plan."""
+    sisr_tf: float = 0.01
+    """SISR final temperature, relative to the mean arc cost of its start plan."""
+    sisr_avg_removed: float = 10.0
+    """SISR: mean number of visits removed per round."""
+    sisr_polish_s: float = 1.0
+    """SISR: seconds kept at the end for a guided local search from the SISR plan."""
     lns_share: float = 0.5
     """Share of the time limit for our own large-neighbourhood search (the rest: OR-Tools)."""
     lns_iterations: int | None = None

@@ -12,6 +12,7 @@ import time
 
 from optimizer.params import SolveParams
 from optimizer.routing import Ctx, RawResult, _extract, _search_parameters
+from optimizer.vrptw_search import Vrptw, improve_plan, plain_vrptw
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,10 @@ def ruin_and_recreate(ctx: Ctx, best: RawResult, params: SolveParams, deadline: 
     fell from 5.7 % (one long guided local search) to about 2.5 %: one long search spends
     its time deep in one basin, short searches from perturbed plans explore more of them.
     """
+    if params.rr_method == "sisr":
+        inst = plain_vrptw(ctx.problem, params.arc_cost)
+        if inst is not None and not best.dropped_visits and len(ctx.vehicles) == inst.vehicles:
+            return _sisr(ctx, inst, best, params, deadline)
     routing = ctx.routing
     rng = random.Random(params.seed)
     problem = ctx.problem
@@ -65,3 +70,28 @@ def ruin_and_recreate(ctx: Ctx, best: RawResult, params: SolveParams, deadline: 
     return best
 
 
+
+
+def _sisr(ctx: Ctx, inst: Vrptw, best: RawResult, params: SolveParams, deadline: float) -> RawResult:
+    """Plain VRPTW: SISR (``optimizer.vrptw_search``) from the best plan, then a short guided
+    local search from the SISR plan (``sisr_polish_s``) that also yields OR-Tools' times."""
+    routing = ctx.routing
+    start_routes = [[ctx.nodes[n].visit_index + 1 for n in rr.nodes]  # type: ignore[operator]
+                    for rr in sorted(best.routes, key=lambda r: r.vehicle) if rr.nodes]
+    polish = min(params.sisr_polish_s, 0.5 * max(0.0, deadline - time.monotonic()))
+    routes, stats = improve_plan(inst, start_routes, seed=params.seed, deadline=deadline - polish,
+                                 t0=params.sisr_t0, tf=params.sisr_tf, avg_removed=params.sisr_avg_removed)
+    log.info("SISR: %d iterations, %d accepted, %d improvements, cost %d -> %d", stats.iterations,
+             stats.accepted, stats.improvements, stats.start_cost, stats.best_cost)
+    vehicles = [[ctx.index(ctx.visit_nodes[c - 1][0]) for c in r] for r in routes]
+    vehicles += [[] for _ in range(len(ctx.vehicles) - len(vehicles))]
+    start = routing.solver().Assignment()
+    if not routing.RoutesToAssignment(vehicles, True, True, start):
+        log.warning("SISR plan could not be loaded into OR-Tools; keeping the OR-Tools plan")
+        return best
+    sp = _search_parameters(params)
+    sp.time_limit.FromMilliseconds(int(max(0.05, deadline - time.monotonic()) * 1000))
+    assignment = routing.SolveFromAssignmentWithParameters(start, sp)
+    if assignment is None or assignment.ObjectiveValue() >= best.objective:
+        return best
+    return _extract(ctx, assignment, best.status, best.solutions_found + stats.improvements + 1, best.elapsed_s)

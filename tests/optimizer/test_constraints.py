@@ -883,15 +883,31 @@ def test_lns_removal_beside_a_pinned_visit_with_a_break() -> None:
     assert start(sol, "PIN") == 220
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: _adopt re-times OR-Tools routes without re-checking max_work_minutes")
-def test_max_work_with_a_break_after_the_last_visit() -> None:
-    """A 15 min break must start at 400; the only visit is at A (25 min away) at 200.  OR-Tools'
-    plan (leave 175, back 235, break 400-415 at the base, end 415: 240 min) fits max_work 250,
-    but routing._adopt re-times it with Builder.simulate, which takes the break before
-    travelling home (end 440: 265 min) and never checks max_work_minutes; that plan is returned
-    (checker: max_work_exceeded)."""
+def _max_work_waiting() -> Problem:
+    vs = [visit("V0", A, 20, [(0, 190)]), visit("V1", A, 20, [(200, 200)])]
+    return problem([worker("W1", Shift(0, 300), max_work=100)], vs)
+
+
+def _max_work_break() -> Problem:
     w = worker("W1", Shift(0, 500, breaks=(BreakRule(15, 400, 400),)), max_work=250)
-    solve_ok(problem([w], [visit("V", 1, 10, [(200, 200)])], car=((0, 25), (25, 0))))
+    return problem([w], [visit("V", 1, 10, [(200, 200)])], car=((0, 25), (25, 0)))
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: routing._adopt re-times OR-Tools routes without re-checking max_work_minutes")
+@pytest.mark.parametrize("make", [_max_work_waiting, _max_work_break], ids=["waiting", "break"])
+def test_max_work_survives_retiming(make: Any) -> None:
+    """The OR-Tools plan fits max_work_minutes, the returned one does not (checker:
+    max_work_exceeded).  routing._adopt loads the OR-Tools routes into the Builder, whose
+    simulate() re-times them (earliest starts from the shift start; breaks before travelling)
+    and never checks max_work_minutes; with equal cost the re-timed plan is returned.
+
+    * waiting: V0 (window 0-190) and V1 at 200, cap 100.  Feasible: leave 160, V0 170-190,
+      V1 200-220, back 230 (70 min).  Returned: leave 0, V0 10-30, wait, V1 200, back 230 (230 min).
+    * break: a 15 min break at 400, the only visit at A (25 min away) at 200, cap 250.
+      Feasible: leave 175, back 235, break 400-415 at the base, end 415 (240 min).  Returned:
+      break taken at A before travelling home, end 440 (265 min).
+    """
+    solve_ok(make())
 
 
 @pytest.mark.xfail(strict=True, reason="BUG (explain): max_work over split shifts: says no single visit giving way would help")
