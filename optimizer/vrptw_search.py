@@ -29,6 +29,7 @@ import numpy as np
 from optimizer.model import Problem
 
 Routes = list[list[int]]
+_BIG = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -131,38 +132,60 @@ def solution_feasible(inst: Vrptw, routes: Routes) -> bool:
         route_feasible(inst, r) for r in routes)
 
 
+class _Lists:
+    """The instance's matrices as nested Python lists (fast scalar access)."""
+
+    def __init__(self, inst: Vrptw) -> None:
+        self.inst = inst
+        self.travel = inst.travel.tolist()
+        self.cost = inst.cost.tolist()
+        self.service = inst.service.tolist()
+        self.ready = inst.ready.tolist()
+        self.due = inst.due.tolist()
+        self.demand = inst.demand.tolist()
+
+
 class _RouteData:
     """Insertion data of one route: per gap (pred, succ) the earliest departure from pred,
     the latest start at succ, and the arc cost pred -> succ."""
 
-    __slots__ = ("pred", "succ", "depart", "latest", "base", "load")
+    __slots__ = ("pred", "succ", "depart", "latest", "base", "load", "gap")
 
-    def __init__(self, inst: Vrptw, route: list[int]) -> None:
+    def __init__(self, m: _Lists, route: list[int]) -> None:
         path = [0, *route, 0]
-        m = len(path)
-        start = [0] * m
-        t = int(inst.ready[0])
-        start[0] = t
-        tr, sv, rd, du = inst.travel, inst.service, inst.ready, inst.due
-        for i in range(1, m - 1):
-            a, b = path[i - 1], path[i]
-            t = max(int(rd[b]), t + int(sv[a]) + int(tr[a, b]))
-            start[i] = t
-        latest = [0] * m
-        z = int(du[0])
-        latest[m - 1] = z
-        for i in range(m - 2, 0, -1):
-            a, b = path[i], path[i + 1]
-            z = min(int(du[a]), z - int(sv[a]) - int(tr[a, b]))
-            latest[i] = z
-        p = np.array(path[:-1], dtype=np.int64)
-        s = np.array(path[1:], dtype=np.int64)
-        self.pred = p
-        self.succ = s
-        self.depart = np.array(start[:-1], dtype=np.int64) + sv[p]
-        self.latest = np.array(latest[1:], dtype=np.int64)
-        self.base = inst.cost[p, s]
-        self.load = int(inst.demand[route].sum()) if route else 0
+        k = len(path)
+        tr, sv, rd, du, co = m.travel, m.service, m.ready, m.due, m.cost
+        depart = [0] * (k - 1)
+        t = rd[0]
+        depart[0] = t
+        prev = 0
+        for i in range(1, k - 1):
+            b = path[i]
+            t = t + tr[prev][b]
+            if t < rd[b]:
+                t = rd[b]
+            t += sv[b]
+            depart[i] = t
+            prev = b
+        latest = [0] * (k - 1)
+        z = du[0]
+        latest[k - 2] = z
+        nxt = 0
+        for i in range(k - 2, 0, -1):
+            a = path[i]
+            z = z - sv[a] - tr[a][nxt]
+            if z > du[a]:
+                z = du[a]
+            latest[i - 1] = z
+            nxt = a
+        self.pred = np.array(path[:-1], dtype=np.int64)
+        self.succ = np.array(path[1:], dtype=np.int64)
+        self.depart = np.array(depart, dtype=np.int64)
+        self.latest = np.array(latest, dtype=np.int64)
+        self.base = np.array([co[path[i]][path[i + 1]] for i in range(k - 1)], dtype=np.int64)
+        dm = m.demand
+        self.load = sum(dm[c] for c in route)
+        self.gap = np.arange(k - 1, dtype=np.int64)
 
 
 @dataclass
@@ -194,7 +217,8 @@ class Sisr:
         sym = inst.cost[1:, 1:] + inst.cost[1:, 1:].T
         self.adjacent = [list(np.argsort(sym[i], kind="stable") + 1) for i in range(n)]
         self.far = inst.cost[0]
-        self.empty = _RouteData(inst, [])
+        self.lists = _Lists(inst)
+        self.empty = _RouteData(self.lists, [])
         # Per customer, columns of the matrices (fast fancy indexing).
         self.travel_to = np.ascontiguousarray(inst.travel.T)
         self.cost_to = np.ascontiguousarray(inst.cost.T)
@@ -269,8 +293,9 @@ class Sisr:
         for c in self._order(removed):
             if flat is None:
                 parts = data if len([r for r in routes if r]) >= inst.vehicles else data + [self.empty]
-                owner = np.concatenate([np.full(len(d.pred), k, dtype=np.int64) for k, d in enumerate(parts)])
-                gap = np.concatenate([np.arange(len(d.pred), dtype=np.int64) for d in parts])
+                sizes = [len(d.pred) for d in parts]
+                owner = np.repeat(np.arange(len(parts)), sizes)
+                gap = np.concatenate([d.gap for d in parts])
                 pred = np.concatenate([d.pred for d in parts])
                 succ = np.concatenate([d.succ for d in parts])
                 depart = np.concatenate([d.depart for d in parts])
@@ -289,15 +314,15 @@ class Sisr:
                 missing += 1
                 continue
             delta = self.cost_to[c][pred] + inst.cost[c, succ] - base
-            delta = np.where(ok, delta, np.iinfo(np.int64).max)
+            delta = np.where(ok, delta, _BIG)
             k = int(np.argmin(delta))
             ri, g = int(owner[k]), int(gap[k])
             if ri == len(data):
                 routes.append([c])
-                data.append(_RouteData(inst, [c]))
+                data.append(_RouteData(self.lists, [c]))
             else:
                 routes[ri].insert(g, c)
-                data[ri] = _RouteData(inst, routes[ri])
+                data[ri] = _RouteData(self.lists, routes[ri])
             flat = None
         return missing
 
@@ -317,7 +342,7 @@ class Sisr:
         cost = routes_cost(inst, current)
         stats = SisrStats(start_cost=cost, best_cost=cost)
         best, best_cost = [list(r) for r in current], cost
-        data = [_RouteData(inst, r) for r in current]
+        data = [_RouteData(self.lists, r) for r in current]
         arcs = sum(len(r) + 1 for r in current) or 1
         mean_arc = cost / arcs
         hot, cold = max(t0 * mean_arc, 1e-9), max(tf * mean_arc, 1e-9)
@@ -343,7 +368,7 @@ class Sisr:
                 continue
             tdata = list(data)
             for ri in ruined:
-                tdata[ri] = _RouteData(inst, trial[ri])
+                tdata[ri] = _RouteData(self.lists, trial[ri])
             if self._recreate(trial, tdata, removed):
                 continue
             keep = [i for i, r in enumerate(trial) if r]
