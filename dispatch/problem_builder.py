@@ -179,6 +179,7 @@ def build_problem(
         )
     worker_ids = {w.id for w in workers}
     kinds_by_id = {w.id: w.kind for w in workers}
+    skills_by_id = {w.id: w.skills for w in workers}
     visits: list[Visit] = []
     sources: dict[str, VisitSource] = {}
     dependencies: list[Dependency] = []
@@ -216,7 +217,12 @@ def build_problem(
         )
         if ride is None:
             vid = f"{r.id}@{day.isoformat()}"  # type: ignore[attr-defined]
-            preferred = frozenset(x for x in regular if kinds_by_id[x] in (common["worker_kinds"] or {kinds_by_id[x]}))
+            # A regular worker is preferred only for visits they can actually do.
+            preferred = frozenset(
+                x for x in regular
+                if kinds_by_id[x] in (common["worker_kinds"] or {kinds_by_id[x]})
+                and common["required_skills"] <= skills_by_id[x]
+            )
             visits.append(
                 Visit(
                     id=vid,

@@ -19,6 +19,8 @@ of the successor), so one recreate step costs a handful of vector operations.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 import time
@@ -289,41 +291,40 @@ class Sisr:
         rd, du, sv, dm = inst.ready, inst.due, inst.service, inst.demand
         cap = inst.capacity
         missing = 0
-        flat = None
+        travel_to, cost_to = self.travel_to, self.cost_to
+        travel_from, cost_from = inst.travel, inst.cost
         for c in self._order(removed):
-            if flat is None:
-                parts = data if len([r for r in routes if r]) >= inst.vehicles else data + [self.empty]
-                sizes = [len(d.pred) for d in parts]
-                owner = np.repeat(np.arange(len(parts)), sizes)
-                gap = np.concatenate([d.gap for d in parts])
-                pred = np.concatenate([d.pred for d in parts])
-                succ = np.concatenate([d.succ for d in parts])
-                depart = np.concatenate([d.depart for d in parts])
-                latest = np.concatenate([d.latest for d in parts])
-                base = np.concatenate([d.base for d in parts])
-                load = np.array([d.load for d in parts], dtype=np.int64)[owner]
-                flat = (owner, gap, pred, succ, depart, latest, base, load, len(parts) > len(data))
-            owner, gap, pred, succ, depart, latest, base, load, has_empty = flat
-            tt = self.travel_to[c]
-            begin = np.maximum(rd[c], depart + tt[pred])
-            arrive = np.maximum(rd[succ], begin + sv[c] + inst.travel[c, succ])
-            ok = (begin <= du[c]) & (arrive <= latest) & (load + dm[c] <= cap)
-            if self.blink > 0:
-                ok &= self.np_rng.random(len(ok)) >= self.blink
-            if not ok.any():
+            used = sum(1 for r in routes if r)
+            parts = data if used >= inst.vehicles else data + [self.empty]
+            need = cap - int(dm[c])
+            fit = [k for k, d in enumerate(parts) if d.load <= need]
+            if not fit:
                 missing += 1
                 continue
-            delta = self.cost_to[c][pred] + inst.cost[c, succ] - base
-            delta = np.where(ok, delta, _BIG)
+            sel = [parts[k] for k in fit]
+            ends = list(itertools.accumulate(len(d.pred) for d in sel))
+            pred = np.concatenate([d.pred for d in sel])
+            succ = np.concatenate([d.succ for d in sel])
+            begin = np.maximum(rd[c], np.concatenate([d.depart for d in sel]) + travel_to[c][pred])
+            arrive = np.maximum(rd[succ], begin + (sv[c] + travel_from[c][succ]))
+            delta = cost_to[c][pred] + cost_from[c][succ] - np.concatenate([d.base for d in sel])
+            bad = (begin > du[c]) | (arrive > np.concatenate([d.latest for d in sel]))
+            if self.blink > 0:
+                bad |= self.np_rng.random(len(bad)) < self.blink
+            delta[bad] = _BIG
             k = int(np.argmin(delta))
-            ri, g = int(owner[k]), int(gap[k])
+            if delta[k] == _BIG:
+                missing += 1
+                continue
+            j = bisect.bisect_right(ends, k)
+            ri = fit[j]
+            g = k - (ends[j - 1] if j else 0)
             if ri == len(data):
                 routes.append([c])
                 data.append(_RouteData(self.lists, [c]))
             else:
                 routes[ri].insert(g, c)
                 data[ri] = _RouteData(self.lists, routes[ri])
-            flat = None
         return missing
 
     # ---------------------------------------------------------------- driver

@@ -1,0 +1,103 @@
+"""SISR for plain VRPTW (``optimizer.vrptw_search``) on small random instances.
+
+Every plan the search returns is checked by re-simulation here (not by the module's own
+feasibility test): each customer once, windows, capacity, return to the depot in time.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from optimizer.model import Location, Problem, Shift, TimeWindow, TravelMode, Visit, Weights, Worker, WorkerKind
+from optimizer.vrptw_search import Vrptw, improve_plan, plain_vrptw, routes_cost
+
+
+def _problem(n: int = 30, vehicles: int = 8, seed: int = 1) -> Problem:
+    rng = random.Random(seed)
+    xy = [(50.0, 50.0)] + [(rng.uniform(0, 100), rng.uniform(0, 100)) for _ in range(n)]
+    times = tuple(tuple(math.ceil(math.dist(a, b)) for b in xy) for a in xy)
+    visits = []
+    for c in range(1, n + 1):
+        start = rng.randrange(0, 400)
+        visits.append(Visit(id=str(c), location=c, duration=10,
+                            windows=(TimeWindow(start, start + rng.randrange(60, 200)),),
+                            mandatory=True, demand={"load": rng.randrange(1, 20)}))
+    workers = tuple(Worker(id=f"v{k}", kind=WorkerKind.DRIVER, shifts=(Shift(0, 800),), start_location=0,
+                           end_location=0, capacity={"load": 100}) for k in range(vehicles))
+    return Problem(locations=tuple(Location(str(i)) for i in range(n + 1)), travel_times={TravelMode.CAR: times},
+                   workers=workers, visits=tuple(visits), distances={TravelMode.CAR: times},
+                   weights=Weights(imbalance=0, travel_minute=1))
+
+
+def _resimulate(problem: Problem, routes: list[list[int]]) -> int:
+    """Independent check of a plan in visit numbers (1-based); returns its travel."""
+    times = problem.travel_times[TravelMode.CAR]
+    served = sorted(c for r in routes for c in r)
+    assert served == list(range(1, len(problem.visits) + 1))
+    assert sum(1 for r in routes if r) <= len(problem.workers)
+    total = 0
+    for r in routes:
+        t, load, prev = 0, 0, 0
+        for c in r:
+            v = problem.visits[c - 1]
+            t = max(t + times[prev][c], v.windows[0].start)
+            assert t <= v.windows[0].end
+            t += v.duration
+            load += v.demand["load"]
+            total += times[prev][c]
+            prev = c
+        assert load <= 100
+        assert t + times[prev][0] <= 800
+        total += times[prev][0]
+    return total
+
+
+def _one_per_route(inst: Vrptw) -> list[list[int]]:
+    return [[c] for c in range(1, inst.n + 1)]
+
+
+def test_plain_vrptw_detects_the_plain_case_and_rejects_extras() -> None:
+    """A windows + capacity + travel day converts; a day with a two-person visit does not."""
+    problem = _problem()
+    assert plain_vrptw(problem, "distance") is not None
+    visits = list(problem.visits)
+    v = visits[0]
+    visits[0] = Visit(id=v.id, location=v.location, duration=v.duration, windows=v.windows, mandatory=True,
+                      demand=dict(v.demand), workers_needed=2)
+    assert plain_vrptw(Problem(problem.locations, problem.travel_times, problem.workers, tuple(visits),
+                               distances=problem.distances, weights=problem.weights), "distance") is None
+
+
+def test_sisr_improves_a_trivial_plan_and_stays_feasible() -> None:
+    """From one customer per route (enough vehicles), 300 iterations cut the cost a lot and the
+    re-simulated plan serves everyone within windows, capacity and the depot's hours."""
+    problem = _problem(n=20, vehicles=20)
+    inst = plain_vrptw(problem, "distance")
+    assert inst is not None
+    start = _one_per_route(inst)
+    routes, stats = improve_plan(inst, start, seed=3, max_iterations=300)
+    travel = _resimulate(problem, routes)
+    assert travel == routes_cost(inst, routes) == stats.best_cost
+    assert stats.best_cost < 0.7 * routes_cost(inst, start)
+
+
+def test_sisr_is_deterministic_for_an_iteration_limit() -> None:
+    """Same seed and iteration limit: the same plan."""
+    problem = _problem(n=20, vehicles=20, seed=2)
+    inst = plain_vrptw(problem, "distance")
+    assert inst is not None
+    a, _ = improve_plan(inst, _one_per_route(inst), seed=5, max_iterations=100)
+    b, _ = improve_plan(inst, _one_per_route(inst), seed=5, max_iterations=100)
+    assert a == b
+
+
+def test_sisr_rejects_an_infeasible_start() -> None:
+    """A start plan missing a customer is refused rather than silently repaired."""
+    problem = _problem(n=10, vehicles=10)
+    inst = plain_vrptw(problem, "distance")
+    assert inst is not None
+    with pytest.raises(ValueError):
+        improve_plan(inst, _one_per_route(inst)[1:], max_iterations=5)
