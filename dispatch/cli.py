@@ -30,6 +30,21 @@ fixtures_app = typer.Typer(help="Sample data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(fixtures_app, name="fixtures")
 
+
+def _add_optional_commands() -> None:
+    """Command groups living in their own modules (users, the job worker)."""
+    from dispatch.cli_users import users_app
+
+    app.add_typer(users_app, name="users")
+    try:
+        from dispatch.cli_worker import worker as worker_command
+    except ImportError:  # the job worker lands with the planning-jobs module
+        return
+    app.command("worker")(worker_command)
+
+
+_add_optional_commands()
+
 out = Console()
 err = Console(stderr=True)
 
@@ -136,7 +151,13 @@ def demo(
     except UserError as exc:
         raise fail(str(exc)) from None
     out.print()
-    out.print(f"Start the API on this database:  [bold]CAREPATH_DATABASE_URL={result.database_url} carepath serve[/]")
+    out.print("Demo accounts (for this demo database only):")
+    for u in result.users:
+        worker = f"  (worker {u.worker_id})" if u.worker_id else ""
+        out.print(f"  {u.role:12} username [bold]{u.username}[/]  password [bold]{u.password}[/]{worker}",
+                  highlight=False)
+    out.print(f"Start the API on this database:  [bold]CAREPATH_DATABASE_URL={result.database_url} carepath serve[/]"
+              "  (or run `carepath demo --serve`); docs at http://127.0.0.1:8000/api/v1/docs")
     if serve_after:
         _serve(result.database_url, "127.0.0.1", 8000)
 

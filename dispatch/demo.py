@@ -24,6 +24,7 @@ from dispatch.rosters import PlannedDay, plan_day
 from dispatch.seed import load_scenario
 from dispatch.settings import get_settings
 from dispatch.travel import provider_from_settings
+from dispatch.users import ensure_demo_users
 from optimizer.params import Progress, load_params, load_weights
 
 
@@ -31,6 +32,8 @@ from optimizer.params import Progress, load_params, load_weights
 class DemoResult:
     database_url: str
     planned: PlannedDay
+    users: tuple = ()
+    """(username, password, role, worker_id) of the demo accounts, one per role."""
 
 
 def _hhmm(minutes: int) -> str:
@@ -95,9 +98,11 @@ def run_demo(
     with status:
         with session_scope(engine) as session:
             planned = plan_day(session, day, provider_from_settings(settings), params, settings.timezone, weights)
+    with session_scope(engine) as session:
+        users = tuple(ensure_demo_users(session, day))
     engine.dispose()
     print_summary(console, planned)
-    return DemoResult(url, planned)
+    return DemoResult(url, planned, users)
 
 
 def print_summary(console: Console, planned: PlannedDay) -> None:

@@ -84,6 +84,18 @@ def small_scenario() -> sc.Scenario:
     return sc.Scenario("api-test", 1, MON, 7, places, seniors, workers, cars, services, requests, demo_date=DAY)
 
 
+@pytest.fixture(autouse=True)
+def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at minimal cost in API tests, so a login takes milliseconds (the real cost is ~0.5 s)."""
+    import api.security
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    monkeypatch.setattr(
+        api.security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    )
+
+
 @dataclass
 class ApiClient:
     client: TestClient

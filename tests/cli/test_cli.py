@@ -188,3 +188,22 @@ def test_solve_uses_weights_from_a_params_file(tmp_path: Path) -> None:
     terms = doc["stats"]["parameters"]["objective_terms"]
     travel = sum(r["travel_minutes"] for r in doc["routes"])
     assert terms["travel"] == travel  # weight 1 per minute, not the default 10
+
+
+def test_demo_prints_accounts_that_log_in_to_the_api(tmp_path: Path) -> None:
+    """The demo creates one account per role whose printed credentials work on the API."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from dispatch.settings import Settings
+
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "d"), "--time-limit", "1"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    for role in ("admin", "coordinator", "dispatcher", "worker"):
+        assert f"username {role} password demo-{role}-2026" in out
+    url = f"sqlite:///{tmp_path / 'd' / 'carepath-demo.db'}"
+    with TestClient(create_app(Settings(database_url=url, data_dir=tmp_path))) as client:
+        response = client.post("/api/v1/auth/token", data={"username": "dispatcher", "password": "demo-dispatcher-2026"})
+        assert response.status_code == 200, response.text
+        assert response.json()["role"] == "dispatcher"
