@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from optimizer.model import Problem, Visit
-from optimizer.rules import fair_shares, preference_costs
+from optimizer.rules import fair_shares, preference_costs, shift_end_limit
 
 INF = 10**9
 
@@ -76,6 +76,9 @@ class Builder:
         self.pins = effective_pins(problem)
         self.previous = {pv.visit_id: pv.worker_id for pv in problem.previous_plan}
         self.fair = {(wi, si): m for wi, si, m in fair_shares(problem)}
+        self.end_limit = {
+            (wi, si): shift_end_limit(w, si) for wi, w in enumerate(problem.workers) for si in range(len(w.shifts))
+        }
         for vid, (_, start) in self.pins.items():
             if start is not None:
                 self.fixed[self.index[vid]] = start
@@ -173,7 +176,7 @@ class Builder:
         back = matrix[loc][worker.end_location] if stops else 0
         travel_total += back
         end = t + back
-        if end > shift.end + shift.max_overtime:
+        if end > self.end_limit[(route.worker_index, route.shift_index)]:
             return None
         self.last_breaks = taken
         return starts, (departure if departure is not None else shift.start), end, travel_total
@@ -249,7 +252,10 @@ class Builder:
         """
         visit = self.p.visits[vi]
         pin = self.pins.get(visit.id)
-        fixed_start = forced if forced is not None else (pin[1] if pin else None)
+        pinned_start = pin[1] if pin else None
+        if forced is not None and pinned_start is not None and forced != pinned_start:
+            return []  # a pinned start is never moved, not even to meet a dependency
+        fixed_start = pinned_start if pinned_start is not None else forced
         lo = min(w.start for w in visit.windows) if fixed_start is None else fixed_start
         hi = (max(w.end for w in visit.windows) + (visit.max_lateness if visit.soft_windows else 0)
               if fixed_start is None else fixed_start)

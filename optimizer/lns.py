@@ -43,6 +43,10 @@ def chosen_set(chosen: list[int], dependents: dict[int, list[int]]) -> set[int]:
     return out
 
 
+class RemovalBreaksRoute(Exception):
+    """Taking a visit out made its route infeasible (travel times not metric, breaks)."""
+
+
 @dataclass
 class LnsStats:
     iterations: int = 0
@@ -119,11 +123,10 @@ class Search:
 
     def _resimulate(self, route) -> None:
         sim = self.b.simulate(route, route.stops, self.b.fixed)
-        if sim is None:  # cannot happen for removals, but never keep a broken route
+        if sim is None:  # a removal can break a route (triangle inequality, breaks): undo the round
             p = self.b.p
             w = p.workers[route.worker_index]
-            raise RuntimeError(f"route became infeasible after a removal: {w.id} {w.shifts[route.shift_index]} "
-                               f"{[(p.visits[vi].id, p.visits[vi].windows, self.b.fixed.get(vi)) for vi, _ in route.stops]}")
+            raise RemovalBreaksRoute(f"removing a visit breaks {w.id}'s route in shift {route.shift_index}")
         route.starts, route.departure, route.end, route.travel = sim
         route.span = route.end - route.departure if route.stops else 0
         route.breaks = self.b.last_breaks if route.stops else []
@@ -227,8 +230,12 @@ class Search:
                     if vi in chosen_set(chosen, self.dependents):
                         lo, hi = freed.get(route.vehicle, (start, start))
                         freed[route.vehicle] = (min(lo, start), max(hi, start))
-            for vi in chosen:
-                removed.extend(self.remove(vi))
+            try:
+                for vi in chosen:
+                    removed.extend(self.remove(vi))
+            except RemovalBreaksRoute:
+                self.restore(snap)
+                continue
             # Unplaced visits get another try only where this round freed room (in time too).
             todo = set(removed) | {
                 vi for vi in range(n)

@@ -29,7 +29,7 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.construct import Builder, Construction, construct, effective_pins
-from optimizer.rules import drop_penalty, eligible_workers, fair_shares, preference_costs
+from optimizer.rules import drop_penalty, eligible_workers, fair_shares, preference_costs, shift_end_limit
 from optimizer.lns import improve, plan_cost
 from optimizer.params import Progress, SolveParams
 
@@ -191,8 +191,9 @@ def add_shifts(ctx: Ctx) -> None:
         shift = ctx.worker(v).shifts[veh.shift_index]
         start = ctx.time.CumulVar(ctx.routing.Start(v))
         end = ctx.time.CumulVar(ctx.routing.End(v))
+        limit = shift_end_limit(ctx.worker(v), veh.shift_index)
         start.SetRange(shift.start, shift.end)
-        end.SetRange(shift.start, shift.end + shift.max_overtime)
+        end.SetRange(shift.start, limit)
         if shift.max_overtime > 0 and ow > 0:
             ctx.time.SetCumulVarSoftUpperBound(ctx.routing.End(v), shift.end, ow)
         # Leave as late and come back as early as the plan allows: no idle minutes on the
@@ -243,7 +244,10 @@ def add_time_windows(ctx: Ctx) -> None:
                 ctx.time.SetCumulVarSoftUpperBound(idx, windows[-1].end, lw)
             pinned = pins.get(visit.id, (None, None))[1]
             if pinned is not None:
-                var.SetValue(pinned)
+                if var.Contains(pinned):
+                    var.SetValue(pinned)
+                else:  # pinned outside every window: it cannot be planned as pinned
+                    ctx.routing.ActiveVar(idx).SetValue(0)
 
 
 def add_allowed_workers(ctx: Ctx) -> None:
@@ -468,9 +472,11 @@ def _search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchPara
     sp.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, params.first_solution
     )
-    sp.local_search_metaheuristic = getattr(
-        routing_enums_pb2.LocalSearchMetaheuristic, params.metaheuristic
-    )
+    # Without a time limit, guided local search never stops on its own (it keeps
+    # penalising and re-searching): such runs use greedy descent, which ends at a local
+    # optimum and keeps solution-limited runs deterministic.
+    metaheuristic = params.metaheuristic if params.time_limit_s is not None else "GREEDY_DESCENT"
+    sp.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
     limit = params.time_limit_s if params.time_limit_s is not None else params.safety_time_limit_s
     sp.time_limit.FromMilliseconds(int(limit * 1000))
     if params.solution_limit is not None:
@@ -594,6 +600,14 @@ def _adopt(ctx: Ctx, builder: Builder, raw: RawResult) -> bool:
         if sim is None:
             return False
         sims.append((route, stops, sim, list(builder.last_breaks)))
+    worked: dict[int, int] = {}
+    for route, stops, (_, departure, end, _), _ in sims:
+        if stops:
+            worked[route.worker_index] = worked.get(route.worker_index, 0) + (end - departure)
+    for wi, minutes in worked.items():
+        cap = ctx.problem.workers[wi].max_work_minutes
+        if cap is not None and minutes > cap:
+            return False
     for route, stops, (starts, departure, end, travel), breaks in sims:
         route.stops, route.starts, route.departure, route.end, route.travel = stops, starts, departure, end, travel
         route.span = end - departure if stops else 0

@@ -58,3 +58,12 @@ def fair_shares(problem: Problem) -> list[tuple[int, int, int]]:
     return [(wi, si, int(1.1 * total_service * m / total_shift)) for wi, si, m in shifts]
 
 
+
+
+def shift_end_limit(worker: Worker, shift_index: int) -> int:
+    """Latest end of a route in this shift: shift end plus overtime, but never into the
+    worker's next shift (one person cannot be on two routes at once)."""
+    shift = worker.shifts[shift_index]
+    limit = shift.end + shift.max_overtime
+    later = [s.start for s in worker.shifts if s.start >= shift.end]
+    return min([limit, *later])

@@ -19,6 +19,9 @@ Times are minutes from the origin.  The solver is run with a solution limit, nev
 clock, so every result is deterministic.  Workload balance (``Weights.imbalance``) is set to
 0 except in the balance tests: with tiny days its quadratic cost would otherwise dominate
 the few minutes of travel the tests reason about.
+
+The last section holds minimal reproducers of solver bugs found while writing these tests
+and ``test_solver_properties.py``, as strict xfails with the diagnosis in each docstring.
 """
 
 from __future__ import annotations
@@ -171,6 +174,11 @@ def start(sol: Solution, vid: str) -> int:
     return starts.pop()
 
 
+def sol_entry(sol: Solution, vid: str) -> list[tuple[str, int]]:
+    """[(worker, start)] of a visit, sorted."""
+    return sorted(sol.assignments().get(vid, []))
+
+
 def reason(sol: Solution, vid: str) -> Unassigned:
     [u] = [u for u in sol.unassigned if u.visit_id == vid]
     return u
@@ -273,18 +281,20 @@ def test_car_beats_walker(driver: str) -> None:
 
 
 def test_walker_too_slow_for_window() -> None:
-    """A window the walker cannot reach (arrives at 20) goes to the driver even when the driver lives farther."""
-    ws = [worker("W1", mode=TravelMode.WALK), worker("W2", home=C, mode=TravelMode.CAR)]
-    v = visit("V", A, 30, [(0, 15)])  # walker from the office: 20 min; driver from C: 25 min
-    sol = solve_ok(problem(ws, [v]))
-    assert dropped(sol) == {"V"}
-    # Now the driver lives at B (10 min by car): only the driver can make it.
-    ws[1] = worker("W2", home=B, mode=TravelMode.CAR)
-    sol = solve_ok(problem(ws, [v]))
-    assert who(sol, "V") == {"W2"}
-    assert start(sol, "V") == 10
-    # Widen the window: the walker (40 min round trip) and driver (20 min) both could; cost picks the driver.
-    sol = solve_ok(problem(ws, [replace(v, windows=(TimeWindow(0, 600),))]))
+    """Walking to A takes 20 min, driving 10: a window closing at 15 is missed on foot (dropped,
+    NO_WORKER_FREE) and made by car; with the walker and a driver living at C (25 min away) it is
+    missed by both, with the driver at B (10 min) the driver takes it."""
+    v = visit("V", A, 30, [(0, 15)])
+    walking = solve_ok(problem([worker("W1", mode=TravelMode.WALK)], [v]))
+    assert dropped(walking) == {"V"}
+    assert reason(walking, "V").reason == ReasonCode.NO_WORKER_FREE
+    driving = solve_ok(problem([worker("W1", mode=TravelMode.CAR)], [v]))
+    assert who(driving, "V") == {"W1"}
+    assert 10 <= start(driving, "V") <= 15 and stop(driving, "V").travel == 10
+
+    walker = worker("W1", mode=TravelMode.WALK)
+    assert dropped(solve_ok(problem([walker, worker("W2", home=C)], [v]))) == {"V"}
+    sol = solve_ok(problem([walker, worker("W2", home=B)], [v]))
     assert who(sol, "V") == {"W2"}
 
 
@@ -512,6 +522,12 @@ def test_two_person_visit_not_taken_twice_by_a_split_shift_worker() -> None:
     # With a second worker it is placed, once per worker.
     sol = solve_ok(problem([split, worker("W2")], [v]))
     assert sorted(w for w, _ in sol.assignments()["V"]) == ["W1", "W2"]
+    # Overtime lets both of W1's shifts reach 310 (shift 0 until 400, shift 1 from 300), and W2
+    # is off by then: still W1 cannot be both workers, so the visit stays unplaced.
+    reach = worker("W1", Shift(0, 300, max_overtime=100), Shift(300, 600))
+    sol = solve_ok(problem([reach, worker("W2", Shift(0, 100))], [replace(v, windows=(TimeWindow(310, 320),))]))
+    assert dropped(sol) == {"V"}
+    assert reason(sol, "V").reason == ReasonCode.NO_WORKER_FREE
 
 
 def test_two_person_visit_waits_for_the_later_worker() -> None:
@@ -618,10 +634,6 @@ def test_frozen_work_keeps_early_visits() -> None:
     assert plan(free) == {"W2": ["EARLY", "LATE"]} or plan(free) == {"W2": ["LATE", "EARLY"]}
     frozen = solve_ok(problem(ws, vs, previous_plan=previous, freeze_until=200))
     assert sol_entry(frozen, "EARLY") == [("W1", 100)]
-
-
-def sol_entry(sol: Solution, vid: str) -> list[tuple[str, int]]:
-    return sorted(sol.assignments().get(vid, []))
 
 
 def test_frozen_work_later_visits_may_move() -> None:
@@ -789,8 +801,6 @@ def test_balance_splits_work_between_identical_workers() -> None:
 # test_solver_properties.py, if any) should be removed.
 
 
-@pytest.mark.xfail(strict=True, raises=subprocess.TimeoutExpired,
-                   reason="BUG: GLS with solution_limit and no time limit never stops on a one-visit day")
 def test_solution_limit_alone_terminates() -> None:
     """SolveParams documents solution_limit as the deterministic stop; with the default guided
     local search it never triggers on one worker + one visit 10 min away, so solve() spins
@@ -822,7 +832,6 @@ def test_solution_limit_alone_terminates() -> None:
     assert proc.returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: overtime of one shift runs into the next: worker on two routes at once")
 def test_overtime_does_not_run_into_the_next_shift() -> None:
     """Shifts 0-100 (+60 overtime) and 120-300 are valid (jsonio accepts them and says the solver
     keeps a worker in one route at a time), but nothing in the model keeps a worker's routes
@@ -834,7 +843,6 @@ def test_overtime_does_not_run_into_the_next_shift() -> None:
     assert len(dropped(sol)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: pinned_start outside the windows crashes the model build")
 def test_pinned_start_outside_windows_is_unplaced_not_a_crash() -> None:
     """A pinned start outside every window (here in the gap between two windows) is valid input,
     but add_time_windows calls CumulVar.SetValue(pin) on a domain without it and OR-Tools raises
@@ -853,7 +861,6 @@ def _pinned_after_dependency() -> Problem:
     return problem([worker("W1")], vs, dependencies=(Dependency("FIRST", "V", min_delay=60),))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Builder._candidates lets a probed start override pinned_start")
 @pytest.mark.parametrize("make", [_pinned_two_person, _pinned_after_dependency], ids=["two_person", "dependency"])
 def test_pinned_start_is_kept_when_start_times_are_probed(make: Any) -> None:
     """A pinned start cannot be met, so the visit must stay unplaced; instead it is placed at
@@ -869,18 +876,34 @@ def test_pinned_start_is_kept_when_start_times_are_probed(make: Any) -> None:
     assert dropped(sol) == {"V"}
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason="BUG: LNS removal next to a pinned visit leaves a route the builder cannot time")
-def test_lns_removal_beside_a_pinned_visit_with_a_break() -> None:
-    """W1 lives 26 min from the office; break 20 min starting 180-230; PIN at the office pinned
-    at 220.  OR-Tools takes the break during the journey (leave 174, break 180-200, arrive 220),
-    which the checker accepts.  Builder.simulate only takes a break *before* travelling, so it
-    cannot time PIN alone; after the LNS removes V from [V, PIN], _resimulate raises
-    'route became infeasible after a removal' (commented 'cannot happen') out of solve()."""
-    car = ((0, 26), (26, 0))
+def _lns_triangle() -> Problem:
+    car = ((0, 0, 0, 0), (0, 0, 0, 26), (0, 0, 0, 0), (0, 0, 0, 0))  # only A -> C is slow (26)
+    vs = [visit("VA", A, 12, [(0, 20)]), visit("VB", B, 5, [(0, 600)]), visit("FIX", C, 20, [(30, 30)])]
+    return problem([worker("W1", Shift(0, 300))], vs, car=car)
+
+
+def _lns_break_at_the_door() -> Problem:
     w = worker("W1", Shift(100, 500, breaks=(BreakRule(20, 180, 230),)), home=1)
     vs = [visit("PIN", 0, 50, [(0, 600)], pinned_start=220), visit("V", 0, 50, [(0, 600)])]
-    sol = solve_ok(problem([w], vs, car=car))
-    assert start(sol, "PIN") == 220
+    return problem([w], vs, car=((0, 26), (26, 0)))
+
+
+@pytest.mark.parametrize("make", [_lns_triangle, _lns_break_at_the_door], ids=["triangle", "break"])
+def test_lns_removal_never_crashes(make: Any) -> None:
+    """lns.Search.remove() re-times the remaining stops and raises 'route became infeasible after
+    a removal' (commented 'cannot happen for removals') when that fails.  It can:
+
+    * triangle: travel is 0 everywhere except A -> C (26 min).  The plan VA (A, by 20) -> VB (B)
+      -> FIX (C at 30) is feasible; removing VB leaves VA -> FIX, 26 min direct: FIX misses 30.
+      Travel matrices need not satisfy the triangle inequality (nor do real road matrices).
+    * break: W1 lives 26 min from the office, break 20 min starting 180-230, PIN at the office
+      pinned at 220.  OR-Tools times [V, PIN] with the break between visits; Builder.simulate
+      only takes a break *before* travelling (never during the journey or waiting at the door,
+      both of which the checker and OR-Tools allow), so it cannot time PIN alone after V is
+      removed.
+    Expected: the LNS rejects (or repairs) such a removal; solve() returns a feasible plan.
+    """
+    solve_ok(make())
 
 
 def _max_work_waiting() -> Problem:
@@ -893,7 +916,6 @@ def _max_work_break() -> Problem:
     return problem([w], [visit("V", 1, 10, [(200, 200)])], car=((0, 25), (25, 0)))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: routing._adopt re-times OR-Tools routes without re-checking max_work_minutes")
 @pytest.mark.parametrize("make", [_max_work_waiting, _max_work_break], ids=["waiting", "break"])
 def test_max_work_survives_retiming(make: Any) -> None:
     """The OR-Tools plan fits max_work_minutes, the returned one does not (checker:

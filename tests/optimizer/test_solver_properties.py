@@ -65,14 +65,14 @@ DAY = 600
 #   PIN_WITH_PROBED_START      test_pinned_start_is_kept_when_start_times_are_probed
 #                              (no pinned_start on two-person visits or dependency ends)
 # Output masks (the example is discarded with ``assume`` when exactly this symptom shows):
-#   LNS_REMOVAL_CRASH          test_lns_removal_beside_a_pinned_visit_with_a_break
+#   LNS_REMOVAL_CRASH          test_lns_removal_never_crashes
 #   MAX_WORK_RETIMED           test_max_work_survives_retiming
 
-AVOID_OVERTIME_INTO_NEXT_SHIFT = True
-AVOID_PIN_OUTSIDE_WINDOWS = True
-AVOID_PIN_WITH_PROBED_START = True
-MASK_LNS_REMOVAL_CRASH = True
-MASK_MAX_WORK_RETIMED = True
+AVOID_OVERTIME_INTO_NEXT_SHIFT = False
+AVOID_PIN_OUTSIDE_WINDOWS = False
+AVOID_PIN_WITH_PROBED_START = False
+MASK_LNS_REMOVAL_CRASH = False
+MASK_MAX_WORK_RETIMED = False
 
 
 def solve_masking_known_bugs(p: Problem, params: SolveParams) -> Solution:
@@ -139,8 +139,6 @@ def shift_lists(draw: st.DrawFn) -> tuple[Shift, ...]:
 def windows(draw: st.DrawFn) -> tuple[TimeWindow, ...]:
     count = draw(st.integers(1, 2))
     points = increasing(draw, 2 * count, 0, DAY)
-    if count == 2 and points[1] == points[2]:
-        points[2] += 1
     return tuple(TimeWindow(points[2 * k], points[2 * k + 1]) for k in range(count))
 
 
@@ -193,7 +191,7 @@ def problems(draw: st.DrawFn) -> Problem:
             duration=draw(st.integers(0, 60)),
             windows=spans,
             duration_by_kind=draw(st.dictionaries(st.sampled_from(KINDS[:3]), st.integers(0, 60), max_size=1)),
-            required_skills=draw(st.frozensets(st.sampled_from(SKILLS), max_size=1)),
+            required_skills=frozenset({draw(st.sampled_from(SKILLS))}) if draw(st.integers(0, 3)) == 0 else frozenset(),
             worker_kinds=draw(st.frozensets(st.sampled_from(KINDS[:3]), max_size=2)) if draw(st.integers(0, 4)) == 0 else frozenset(),
             mandatory=draw(st.booleans()),
             priority=draw(st.integers(1, 5)),
@@ -203,7 +201,7 @@ def problems(draw: st.DrawFn) -> Problem:
             preferred_workers=preferred,
             forbidden_workers=forbidden,
             gender_preference=gender,
-            gender_strict=gender is not None and draw(st.booleans()),
+            gender_strict=gender is not None and draw(st.integers(0, 3)) == 0,
             workers_needed=needed,
             pinned_worker=pinned_worker,
             pinned_start=pinned_start,
@@ -247,7 +245,7 @@ def same_plan(a: Solution, b: Solution) -> bool:
     )
 
 
-SETTINGS = settings(max_examples=40, deadline=None,
+SETTINGS = settings(max_examples=50, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # ----------------------------------------------------------------------------- properties
@@ -280,7 +278,7 @@ def test_plans_are_feasible_complete_explained_and_reproducible(p: Problem) -> N
     assert same_plan(sol, again)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_solution_json_round_trip(p: Problem) -> None:
     """solution_from_dict(solution_to_dict(s)) == s for a solved plan, also through JSON text."""
@@ -289,7 +287,7 @@ def test_solution_json_round_trip(p: Problem) -> None:
     assert solution_from_dict(json.loads(dumps(solution_to_dict(sol)))) == sol
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(), st.integers(0, DAY))
 def test_replanning_keeps_the_frozen_prefix(p: Problem, freeze: int) -> None:
     """Re-planning with the day's own plan as previous_plan and a freeze keeps every visit that
