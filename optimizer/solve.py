@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from optimizer.decompose import Area, split
@@ -12,6 +13,10 @@ from optimizer.params import SolveParams
 from optimizer.routing import RawResult, solve_routing, to_routes
 
 
+EXPLAIN_RESERVE = 0.1
+"""Share of a split day's time limit kept for the explanations of unplaced visits."""
+
+
 def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     """Plan the day: routes with times, every unplaced visit with a reason, KPIs and stats.
 
@@ -20,14 +25,18 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     ``params.max_visits_per_area`` are split into areas solved one after another.
     """
     params = params or SolveParams()
+    started = time.monotonic()
     areas = split(problem, params.max_visits_per_area, params.seed)
     routes: list[Route] = []
     dropped: list[str] = []
     status, found, elapsed, objective = [], 0, 0.0, 0
-    for area in areas:
+    for done, area in enumerate(areas):
         area_params = params
         if len(areas) > 1 and params.time_limit_s is not None:
-            area_params = replace(params, time_limit_s=params.time_limit_s / len(areas))
+            # Whatever the earlier areas and the split took is taken off the later ones, and a
+            # tenth of the limit is kept for explaining unplaced visits at the end.
+            left = params.time_limit_s * (1 - EXPLAIN_RESERVE) - (time.monotonic() - started)
+            area_params = replace(params, time_limit_s=max(0.5, left / (len(areas) - done)))
         raw = solve_routing(area.problem, area_params)
         routes.extend(_to_global(area, to_routes(area.problem, raw)))
         dropped.extend(area.problem.visits[i].id for i in raw.dropped_visits)
