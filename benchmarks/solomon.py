@@ -146,6 +146,8 @@ def solve_instance(path: Path, time_limit: float, seed: int = 0, params: SolvePa
         time_limit_s=time_limit, seed=seed, arc_cost="distance", explain=False,
         first_solution="PARALLEL_CHEAPEST_INSERTION", metaheuristic="GUIDED_LOCAL_SEARCH",
         lns_share=0.0,  # pure VRPTW: OR-Tools with our ruin-and-recreate rounds does better here
+        rr_method="sisr",  # string-removal search (optimizer/vrptw_search.py) after a short GLS
+        sisr_t0=1.0, sisr_tf=0.02,
     )
     solution = solve(problem, params)
     violations = [v for v in check(problem, solution)]

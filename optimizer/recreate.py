@@ -24,6 +24,11 @@ def ruin_and_recreate(ctx: Ctx, best: RawResult, params: SolveParams, deadline: 
     Measured on Solomon at 10 s (see benchmarks/README.md): the mean gap to the best known
     fell from 5.7 % (one long guided local search) to about 2.5 %: one long search spends
     its time deep in one basin, short searches from perturbed plans explore more of them.
+
+    With ``rr_method="sisr"`` and a plain VRPTW (``vrptw_search.plain_vrptw``: windows,
+    one capacity, identical vehicles, nothing else), the rounds are SISR string removals
+    with simulated annealing instead (Solomon 30 s: the five worst instances of the OR-Tools
+    rounds went from 7.7 % to 1.7 % mean gap; benchmarks/tuning/LOG2.md).
     """
     if params.rr_method == "sisr":
         inst = plain_vrptw(ctx.problem, params.arc_cost)
