@@ -1,0 +1,134 @@
+"""``Idempotency-Key`` on creating POSTs: a retried request is answered, not executed again.
+
+The client sends any unique string (a UUID) in ``Idempotency-Key``.  Keys are per user.
+
+* First use: the key is reserved (a row in ``idempotency_keys``) *in the request's transaction*
+  before anything is created, and completed with the answer (status, body, ``Location``) at the
+  end.  If the request fails, the transaction rolls back and takes the reservation with it, so a
+  failed request can simply be retried with the same key.
+* Same key, same request (method, path, query and body, compared by a SHA-256 of their
+  canonical JSON): the stored answer is replayed byte for byte, with ``Idempotent-Replayed:
+  true``; nothing is created again and nothing is audited.
+* Same key, another request: 422 problem ``idempotency-key-reused``.
+* Two requests with one key at the same moment: the second waits on the unique index and gets
+  409 ``idempotency-key-in-use``; retrying it then replays the first one's answer.
+
+Without the header a POST is simply executed.  Keys are kept until pruned (nothing prunes them
+yet).  Usage in a route::
+
+    def create(body: XCreate, idem: Idem, ...):
+        if (replay := idem.begin(body.model_dump(mode="json", exclude_unset=True))) is not None:
+            return replay
+        ...
+        return idem.finish(201, body_dict, location)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from api.deps import CurrentUser, current_user, get_session
+from api.problems import ProblemError
+from dispatch.models import IdempotencyKey
+
+MAX_KEY_LENGTH = 200
+REPLAY_HEADER = "Idempotent-Replayed"
+_PENDING = 0  # status_code of a reserved key whose request is still running
+
+
+def fingerprint(method: str, path: str, query: str, payload: Any) -> str:
+    """SHA-256 of the request as canonical JSON (key order and whitespace do not matter)."""
+    doc = {"method": method.upper(), "path": path, "query": sorted(q for q in query.split("&") if q), "body": payload}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+class Idempotency:
+    """The idempotency state of one request (inert when the client sent no key)."""
+
+    def __init__(self, session: Session, username: str, key: str | None, method: str, path: str, query: str) -> None:
+        self.session = session
+        self.username = username
+        self.key = key
+        self.method = method
+        self.path = path
+        self.query = query
+        self.row: IdempotencyKey | None = None
+
+    def begin(self, payload: Any) -> JSONResponse | None:
+        """The stored answer to replay, or None after reserving the key (or when there is no key)."""
+        if self.key is None:
+            return None
+        digest = fingerprint(self.method, self.path, self.query, payload)
+        stored = self.session.exec(
+            select(IdempotencyKey).where(col(IdempotencyKey.username) == self.username, col(IdempotencyKey.key) == self.key)
+        ).first()
+        if stored is not None:
+            return self._replay(stored, digest)
+        self.row = IdempotencyKey(
+            username=self.username, key=self.key, method=self.method, path=self.path,
+            request_hash=digest, status_code=_PENDING, response_body={},
+        )
+        self.session.add(self.row)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            raise ProblemError(
+                409, "idempotency-key-in-use", "Idempotency key in use",
+                "another request with this Idempotency-Key was being processed; retry to get its answer",
+            ) from None
+        return None
+
+    def _replay(self, stored: IdempotencyKey, digest: str) -> JSONResponse:
+        if stored.request_hash != digest:
+            raise ProblemError(
+                422, "idempotency-key-reused", "Idempotency key reused",
+                f"the Idempotency-Key was already used for another request ({stored.method} {stored.path} "
+                "with another body); use a new key for a new request",
+                [{"field": "Idempotency-Key", "message": "already used for a different request"}],
+            )
+        headers = {REPLAY_HEADER: "true"}
+        if stored.location:
+            headers["Location"] = stored.location
+        return JSONResponse(stored.response_body, status_code=stored.status_code, headers=headers)
+
+    def finish(self, status_code: int, body: dict[str, Any], location: str | None = None) -> JSONResponse:
+        """Record the answer with the reserved key (same transaction) and return it."""
+        if self.row is not None:
+            self.row.status_code = status_code
+            self.row.response_body = body
+            self.row.location = location
+            self.session.add(self.row)
+            self.session.flush()
+        headers = {"Location": location} if location else None
+        return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def idempotency(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    user: Annotated[CurrentUser, Depends(current_user)],
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=MAX_KEY_LENGTH,
+            description="any unique string (a UUID); a retry with the same key and body replays the first answer",
+        ),
+    ] = None,
+) -> Idempotency:
+    if key is not None:
+        key = key.strip()
+        if not key or not key.isprintable() or not key.isascii():
+            raise ProblemError(422, "validation-error", "Invalid input", "Idempotency-Key: printable ASCII expected",
+                               [{"field": "Idempotency-Key", "message": "printable ASCII, 1-200 characters"}])
+    return Idempotency(session, user.username, key, request.method, request.url.path, request.url.query)
+
+
+Idem = Annotated[Idempotency, Depends(idempotency)]
