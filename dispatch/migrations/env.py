@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 import dispatch.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from dispatch.db import make_engine
 from dispatch.settings import get_settings
+from dispatch.migrations.env_filters import include_object
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -42,6 +43,7 @@ def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         render_item=render_item,
+        include_object=include_object,
         compare_type=True,
         **kwargs,
     )

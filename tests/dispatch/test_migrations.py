@@ -36,7 +36,12 @@ def test_autogenerate_finds_no_difference(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "target_metadata": SQLModel.metadata})
+            from dispatch.migrations.env_filters import include_object
+
+            ctx = MigrationContext.configure(
+                conn,
+                opts={"compare_type": True, "target_metadata": SQLModel.metadata, "include_object": include_object},
+            )
             diff = compare_metadata(ctx, SQLModel.metadata)
     finally:
         engine.dispose()
