@@ -25,7 +25,8 @@ router = APIRouter(prefix="/workers", tags=["workers"])
 
 DbSession = Annotated[Session, Depends(get_session)]
 Admin = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN))]
-Reader = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN, UserRole.DISPATCHER))]
+# Coordinators read workers too: they name a senior's regular and forbidden workers.
+Reader = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN, UserRole.DISPATCHER, UserRole.COORDINATOR))]
 SORTS = {
     "id": col(Worker.id),
     "last_name": col(Worker.last_name),
@@ -36,8 +37,8 @@ SORTS = {
 
 
 def reader_or_self(worker_id: str, user: Annotated[CurrentUser, Depends(current_user)]) -> CurrentUser:
-    """Admins and dispatchers read any worker; a worker only themself."""
-    if user.role in (UserRole.ADMIN, UserRole.DISPATCHER):
+    """Admins, dispatchers and coordinators read any worker; a worker only themself."""
+    if user.role in (UserRole.ADMIN, UserRole.DISPATCHER, UserRole.COORDINATOR):
         return user
     if user.role == UserRole.WORKER and user.worker_id == worker_id:
         return user
