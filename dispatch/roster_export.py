@@ -1,0 +1,96 @@
+"""A roster version as a spreadsheet: CSV for Polish Excel, or XLSX.
+
+One row per planned visit (worker order, then route order), then one row per visit that
+could not be placed, with its reason.  Column headers are Polish (the people opening the file
+in Kielce read Polish); times are local wall-clock ``HH:MM`` of the roster zone, the date a
+separate column.
+
+* CSV: ``;`` separator, UTF-8 with BOM, CRLF line ends: what Excel with Polish regional
+  settings opens correctly by double-click.
+* XLSX: sheet "Grafik" (the same rows), frozen header, sensible column widths.
+
+No health data: the export carries what the roster view carries.  Cells that a spreadsheet
+would run as a formula (text starting with ``= + - @``, tab or CR) are prefixed with ``'``,
+because tasks and notes are typed by people (CSV/formula injection, OWASP).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from dispatch.publish import RosterView
+
+HEADERS = [
+    "Data", "Wersja", "Status", "ID pracownika", "Pracownik", "Kolejność", "Początek", "Koniec",
+    "Senior", "Adres", "Usługa", "Odcinek", "Zadania", "Dojazd (min)", "Zlecenie", "Powód nieprzydzielenia",
+]
+LEGS_PL = {"visit": "wizyta", "outbound": "przejazd tam", "return": "przejazd powrót"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise text a spreadsheet would evaluate; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def rows(view: RosterView) -> list[list[Any]]:
+    """The export rows (without the header) of one roster version."""
+    r = view.roster
+    base = [r.date.isoformat(), r.version, r.status.value]
+    out: list[list[Any]] = []
+    for route in view.routes:
+        for v in route.visits:
+            out.append(base + [
+                route.worker_id, route.worker_name, v.sequence + 1, f"{v.start:%H:%M}", f"{v.end:%H:%M}",
+                v.senior_name, v.address, v.service_name_pl or v.service, LEGS_PL.get(v.leg, v.leg), v.tasks,
+                v.travel_minutes, v.visit_request_id, "",
+            ])
+    for u in view.unassigned:
+        out.append(base + [
+            "", "", "", "", "", u.senior_name or "", "", u.service or "", LEGS_PL.get(u.leg, u.leg), "", "",
+            u.visit_request_id, u.message_pl or u.reason,
+        ])
+    return [[safe_cell(c) for c in row] for row in out]
+
+
+def to_csv(view: RosterView) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(HEADERS)
+    writer.writerows(rows(view))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(view: RosterView) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Grafik"
+    ws.append(HEADERS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows(view):
+        ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
+    ws.freeze_panes = "A2"
+    widths = [11, 7, 10, 12, 22, 9, 9, 9, 22, 36, 24, 16, 36, 12, 12, 40]
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def filename(view: RosterView, extension: str) -> str:
+    r = view.roster
+    area = f"-{r.area}" if r.area else ""
+    return f"grafik-{r.date.isoformat()}{area}-v{r.version}.{extension}"

@@ -1,0 +1,180 @@
+"""A worker's own schedule: published rosters only, and only what each visit needs.
+
+Data minimisation (RODO art. 5(1)(c); seniors' health data is art. 9 data):
+
+* Per visit a worker gets the senior's name and address, the time (local, with offset), the
+  service, the tasks and ``notes_for_workers`` (the coordinator's notes meant for the door:
+  entry code, dog, key box).  **Never** ``health_notes``, disability, birth year, regular or
+  forbidden workers, nor other workers' visits.
+* The senior's phone is given only on ride legs (senior taxi): the driver waits at the kerb
+  and has to be able to call up ("I am downstairs").  Carers at the door do not need it and
+  call the centre if nobody opens.
+* A ride leg also says where to (the destination's name) and the appointment time.
+
+Only ``published`` rosters count (drafts are the dispatcher's work in progress).  The
+worker is always the caller's own ``worker_id``: there is no parameter to ask for another.
+
+Each visit occurrence has a stable ``uid`` (request, date, leg, worker) that survives
+re-planning, so a calendar client updates an event instead of duplicating it; a visit that
+was in an earlier published version of a day and is not in the current one is reported by
+:func:`cancelled_visits` (the calendar feed shows it as ``STATUS:CANCELLED``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from dispatch import models as m
+from dispatch.publish import senior_address, visit_leg
+
+MAX_RANGE_DAYS = 92
+UID_DOMAIN = "carepath"
+
+
+@dataclass(frozen=True)
+class RideInfo:
+    leg: str  # outbound | return
+    destination: str
+    appointment: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ScheduledVisit:
+    uid: str
+    date: dt.date
+    roster_version: int
+    sequence: int
+    start: dt.datetime
+    end: dt.datetime
+    service: str
+    service_name_pl: str
+    service_name_en: str
+    senior_name: str
+    address: str
+    tasks: str
+    notes_for_workers: str
+    phone: str | None = None
+    ride: RideInfo | None = None
+
+    @property
+    def is_ride(self) -> bool:
+        return self.ride is not None
+
+
+def visit_uid(request_id: str, day: dt.date, leg: str, worker_id: str) -> str:
+    """Stable per visit occurrence and worker (a two-person visit has one per worker)."""
+    return f"{request_id}-{day:%Y%m%d}-{leg}-{worker_id}@{UID_DOMAIN}"
+
+
+def _value(x: Any) -> str:
+    return str(getattr(x, "value", x))
+
+
+def _rosters(session: Session, start: dt.date, end: dt.date, statuses: tuple[m.RosterStatus, ...]) -> list[m.Roster]:
+    return list(session.scalars(
+        select(m.Roster)
+        .where(col(m.Roster.date) >= start, col(m.Roster.date) <= end, col(m.Roster.status).in_(statuses))
+        .order_by(col(m.Roster.date), col(m.Roster.version))
+    ).all())
+
+
+def _visits(session: Session, worker_id: str, rosters: list[m.Roster], zone: ZoneInfo) -> list[tuple[m.Roster, ScheduledVisit]]:
+    """The worker's visits in ``rosters``, minimal fields (see module docstring)."""
+    if not rosters:
+        return []
+    by_id = {r.id: r for r in rosters}
+    assignments = session.scalars(
+        select(m.RosterAssignment)
+        .where(col(m.RosterAssignment.roster_id).in_(by_id), col(m.RosterAssignment.worker_id) == worker_id)
+        .order_by(col(m.RosterAssignment.start))
+    ).all()
+    if not assignments:
+        return []
+    requests = {r.id: r for r in session.scalars(
+        select(m.VisitRequest).where(col(m.VisitRequest.id).in_({a.visit_request_id for a in assignments}))).all()}
+    seniors = {s.id: s for s in session.scalars(
+        select(m.Senior).where(col(m.Senior.id).in_({r.senior_id for r in requests.values()}))).all()}
+    places = {p.id: p for p in session.scalars(
+        select(m.Place).where(col(m.Place.id).in_(
+            {r.destination_place_id for r in requests.values() if r.destination_place_id} or {""}))).all()}
+    services = {_value(s.code): s for s in session.scalars(select(m.Service)).all()}
+    out = []
+    for a in assignments:
+        roster = by_id[a.roster_id]
+        req = requests[a.visit_request_id]
+        senior = seniors[req.senior_id]
+        service = services.get(_value(req.service))
+        leg = visit_leg(req, a.start, a.occurrence_date, zone)
+        ride = None
+        if leg != "visit":
+            place = places.get(req.destination_place_id or "")
+            appointment = None
+            if req.appointment is not None:
+                try:
+                    appointment = dt.datetime.combine(a.occurrence_date, req.appointment, tzinfo=zone)
+                except ValueError:
+                    appointment = None
+            ride = RideInfo(leg, place.name if place else "", appointment)
+        out.append((roster, ScheduledVisit(
+            uid=visit_uid(req.id, a.occurrence_date, leg, worker_id), date=roster.date,
+            roster_version=roster.version, sequence=a.sequence,
+            start=a.start.astimezone(zone), end=a.end.astimezone(zone),
+            service=_value(req.service), service_name_pl=service.name_pl if service else "",
+            service_name_en=service.name_en if service else "",
+            senior_name=f"{senior.first_name} {senior.last_name}", address=senior_address(senior),
+            tasks=req.tasks, notes_for_workers=senior.notes_for_workers,
+            phone=(senior.phone or None) if ride is not None else None, ride=ride,
+        )))
+    return out
+
+
+def check_range(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise ValueError("'to' is before 'from'")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise ValueError(f"at most {MAX_RANGE_DAYS} days at a time")
+
+
+def worker_schedule(
+    session: Session, worker_id: str, start: dt.date, end: dt.date, tz: str | ZoneInfo
+) -> list[ScheduledVisit]:
+    """The worker's visits on ``start``..``end`` (inclusive) from published rosters, by start time."""
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    rosters = _rosters(session, start, end, (m.RosterStatus.PUBLISHED,))
+    return [v for _, v in sorted(_visits(session, worker_id, rosters, zone), key=lambda rv: rv[1].start)]
+
+
+def cancelled_visits(
+    session: Session, worker_id: str, start: dt.date, end: dt.date, tz: str | ZoneInfo
+) -> list[ScheduledVisit]:
+    """Visits of earlier published (now superseded) versions that the current published one dropped.
+
+    Each comes back once, with its last superseded times and ``roster_version`` set to the
+    current published version of its day (the calendar's ``SEQUENCE`` must go up).
+    """
+    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    superseded = _rosters(session, start, end, (m.RosterStatus.SUPERSEDED,))
+    if not superseded:
+        return []
+    published = _rosters(session, start, end, (m.RosterStatus.PUBLISHED,))
+    current_version: dict[tuple[dt.date, str | None], int] = {(r.date, r.area): r.version for r in published}
+    current_uids = {v.uid for _, v in _visits(session, worker_id, published, zone)}
+    latest_old: dict[str, tuple[m.Roster, ScheduledVisit]] = {}
+    for roster, visit in _visits(session, worker_id, superseded, zone):
+        if visit.uid in current_uids:
+            continue
+        seen = latest_old.get(visit.uid)
+        if seen is None or roster.version > seen[0].version:
+            latest_old[visit.uid] = (roster, visit)
+    out = []
+    for roster, visit in latest_old.values():
+        version = current_version.get((roster.date, roster.area), roster.version + 1)
+        out.append(replace(visit, roster_version=version))
+    return sorted(out, key=lambda v: v.start)
+
