@@ -2,11 +2,13 @@
 
 Routers use::
 
-    session: Annotated[Session, Depends(get_session)]
+    session: Annotated[Session, Depends(get_session, scope="function")]
     user: Annotated[CurrentUser, Depends(require_roles(UserRole.DISPATCHER, UserRole.ADMIN))]
 
 ``get_session`` commits when the handler returns normally and rolls back on any error,
-so a multi-row write is one transaction.
+so a multi-row write is one transaction.  Use it with ``scope="function"``: FastAPI then
+commits before the response is sent, so a failed commit becomes an error response instead
+of a 200 for data that was rolled back.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _unauthorized(detail: str) -> ProblemError:
 def current_user(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, Depends(get_session, scope="function")],
 ) -> CurrentUser:
     if not token:
         raise _unauthorized("send 'Authorization: Bearer <token>' (POST /api/v1/auth/token to get one)")

@@ -112,7 +112,7 @@ class Idempotency:
 
 def idempotency(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, Depends(get_session, scope="function")],
     user: Annotated[CurrentUser, Depends(current_user)],
     key: Annotated[
         str | None,

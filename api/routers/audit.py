@@ -46,7 +46,7 @@ class AuditEntry(BaseModel):
 )
 def list_audit(
     admin: Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN))],
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, Depends(get_session, scope="function")],
     entity: Annotated[str | None, Query(max_length=64, description="e.g. user, senior, roster")] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=100, description="username (or 'carepath demo', ...)")] = None,

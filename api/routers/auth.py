@@ -35,7 +35,7 @@ def login(
     request: Request,
     response: Response,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, Depends(get_session, scope="function")],
 ) -> Token:
     """Exchange a username and password for a bearer token (send it as ``Authorization: Bearer ...``)."""
     try:

@@ -16,7 +16,7 @@ from dispatch import calendar_feed
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 MAX_TOKEN_LENGTH = 128
 
 

@@ -17,7 +17,7 @@ from dispatch.models import Car, UserRole
 
 router = APIRouter(prefix="/cars", tags=["cars"])
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Admin = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN))]
 Reader = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN, UserRole.DISPATCHER))]
 SORTS = {"id": col(Car.id), "plate": col(Car.plate), "seats": col(Car.seats), "base_place": col(Car.base_place)}

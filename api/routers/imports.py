@@ -23,7 +23,7 @@ from dispatch.models import UserRole
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Coordinator = Annotated[CurrentUser, Depends(require_roles(UserRole.COORDINATOR, UserRole.ADMIN))]
 Admin = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN))]
 Upload = Annotated[UploadFile, File(description="a .csv (';'-separated, UTF-8, BOM optional) or .xlsx file")]

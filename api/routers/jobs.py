@@ -51,7 +51,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(prefix="/jobs", tags=["jobs"], lifespan=lifespan)
 
 Planner = Annotated[CurrentUser, Depends(require_roles(m.UserRole.DISPATCHER, m.UserRole.ADMIN))]
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def runner_of(app: FastAPI) -> Any:

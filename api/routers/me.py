@@ -23,7 +23,7 @@ from dispatch.schedule import MAX_RANGE_DAYS, check_range, worker_schedule
 
 router = APIRouter(prefix="/me", tags=["me"])
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 WorkerUser = Annotated[CurrentUser, Depends(require_roles(m.UserRole.WORKER))]
 
 

@@ -26,7 +26,7 @@ from dispatch import publish, roster_export
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/rosters", tags=["rosters"])
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Planner = Annotated[CurrentUser, Depends(require_roles(m.UserRole.DISPATCHER, m.UserRole.ADMIN))]
 Reader = Annotated[
     CurrentUser, Depends(require_roles(m.UserRole.DISPATCHER, m.UserRole.COORDINATOR, m.UserRole.ADMIN))

@@ -22,7 +22,7 @@ from dispatch.models import Senior, UserRole
 
 router = APIRouter(prefix="/seniors", tags=["seniors"])
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Writer = Annotated[CurrentUser, Depends(require_roles(UserRole.COORDINATOR, UserRole.ADMIN))]
 Reader = Annotated[CurrentUser, Depends(require_roles(UserRole.COORDINATOR, UserRole.ADMIN, UserRole.DISPATCHER))]
 HEALTH_READERS = frozenset({UserRole.COORDINATOR, UserRole.ADMIN})

@@ -22,7 +22,7 @@ from dispatch.models import User, UserRole
 router = APIRouter(prefix="/users", tags=["users"])
 
 Admin = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN))]
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 _ERRORS = {
     401: {"description": "no valid token (problem+json)"},

@@ -23,7 +23,7 @@ from fixtures.scenario import WorkerKind
 
 router = APIRouter(prefix="/workers", tags=["workers"])
 
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Admin = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN))]
 # Coordinators read workers too: they name a senior's regular and forbidden workers.
 Reader = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN, UserRole.DISPATCHER, UserRole.COORDINATOR))]
