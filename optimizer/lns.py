@@ -198,7 +198,8 @@ class Search:
 
     # ------------------------------------------------------------------ search
 
-    def run(self, iterations: int | None, time_budget_s: float | None, on_improvement=None) -> LnsStats:
+    def run(self, iterations: int | None, time_budget_s: float | None, on_improvement=None,
+            should_stop=None) -> LnsStats:
         b = self.b
         stats = LnsStats()
         current = best = plan_cost(b)
@@ -213,6 +214,8 @@ class Search:
                 break
             if time_budget_s is not None and time.monotonic() - started >= time_budget_s:
                 break
+            if should_stop is not None and (it & 7) == 0 and should_stop():
+                break  # cancelled: keep the best plan so far
             it += 1
             snap = self.snapshot()
             k = self.rng.randint(3, max(4, min(25, n // 8 + 3)))
@@ -266,12 +269,12 @@ class Search:
 
 
 def improve(builder: Builder, *, seed: int, iterations: int | None, time_budget_s: float | None,
-            on_improvement=None) -> LnsStats:
+            on_improvement=None, should_stop=None) -> LnsStats:
     """Improve the builder's plan in place; return what the search did.
 
     ``on_improvement(round, cost, visits placed, seconds)`` is called on each new best.
     """
-    return Search(builder, seed).run(iterations, time_budget_s, on_improvement)
+    return Search(builder, seed).run(iterations, time_budget_s, on_improvement, should_stop)
 
 
 __all__ = ["improve", "plan_cost", "LnsStats", "Problem"]

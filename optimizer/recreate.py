@@ -49,7 +49,7 @@ def ruin_and_recreate(ctx: Ctx, best: RawResult, params: SolveParams, deadline: 
     rounds = 0
     while True:
         left = deadline - time.monotonic()
-        if left < 0.15:
+        if left < 0.15 or (params.should_stop is not None and params.should_stop()):
             break
         rounds += 1
         drop = set(near[rng.randrange(n)])

@@ -538,7 +538,7 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
                 params.on_progress(Progress(rounds, cost, placed, len(problem.visits), offset + seconds))
 
         stats = improve(builder, seed=params.seed, iterations=lns_rounds, time_budget_s=lns_budget,
-                        on_improvement=report)
+                        on_improvement=report, should_stop=params.should_stop)
         log.info("LNS: %d rounds, %d improvements, cost %d -> %d", stats.iterations, stats.improvements,
                  stats.start_cost, stats.best_cost)
     elapsed = time.monotonic() - began
