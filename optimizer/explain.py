@@ -134,7 +134,7 @@ def _slots_in_route(
     return out
 
 
-_CACHE: dict[int, tuple[dict, dict]] = {}
+_CACHE: dict[int, tuple[dict, dict, Problem]] = {}
 
 
 def _lookups(problem: Problem) -> tuple[dict, dict]:

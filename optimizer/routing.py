@@ -715,6 +715,7 @@ def _extract(ctx: Ctx, assignment, status: str, found: int, elapsed: float) -> R
 def to_routes(problem: Problem, raw: RawResult) -> list[Route]:
     """Turn raw node sequences into timed routes with arrival, waiting and travel per stop."""
     vehicles, nodes, *_ = build_nodes(problem)
+    visits = problem.visit_by_id()
     out = []
     for rr in raw.routes:
         veh = vehicles[rr.vehicle]
@@ -742,14 +743,11 @@ def to_routes(problem: Problem, raw: RawResult) -> list[Route]:
         distance = None
         if worker.travel_mode in problem.distances and stops:
             dm = problem.distances[worker.travel_mode]
-            locs = [worker.start_location]
-            for s in stops:
-                locs.append(s.location)
             distance = 0
             prev = worker.start_location
             for s in stops:
                 distance += dm[prev][s.location]
-                prev = problem.visit_by_id()[s.visit_id].exit_location
+                prev = visits[s.visit_id].exit_location
             distance += dm[prev][worker.end_location]
         if not stops:
             continue
