@@ -109,6 +109,7 @@ class Rule(StrEnum):
     DEPENDENCY_DELAY = "dependency_delay"
     DEPENDENCY_BEFORE_UNASSIGNED = "dependency_before_unassigned"
     DEPENDENCY_UNKNOWN_VISIT = "dependency_unknown_visit"
+    DEPENDENCY_SAME_WORKER = "dependency_same_worker"
     FROZEN_CHANGED = "frozen_changed"
     CAPACITY_EXCEEDED = "capacity_exceeded"
 
@@ -686,7 +687,8 @@ def _check_capacity(route: Route, worker: Worker, ix: _Index) -> list[Violation]
 
 
 def _check_dependencies(ix: _Index) -> list[Violation]:
-    """``after`` starts ``min_delay``..``max_delay`` after ``before``; ``after`` needs ``before``."""
+    """``after`` starts ``min_delay``..``max_delay`` after ``before``; ``after`` needs ``before``;
+    a pair marked ``different_workers`` shares no worker."""
     out: list[Violation] = []
     for dep in ix.problem.dependencies:
         unknown = [v for v in (dep.before, dep.after) if v not in ix.visits]
@@ -709,6 +711,15 @@ def _check_dependencies(ix: _Index) -> list[Violation]:
                 f"it must be at least {dep.min_delay}{most} min."
             )
             out.append(_v(Rule.DEPENDENCY_DELAY, msg, visit=dep.after))
+        if dep.different_workers:
+            first = {p.route.worker_id for p in ix.placements[dep.before]}
+            shared = sorted(first & {p.route.worker_id for p in ix.placements[dep.after]})
+            for worker in shared:
+                msg = (
+                    f"Visits {dep.before} and {dep.after} must be done by different workers; "
+                    f"worker {worker} does both."
+                )
+                out.append(_v(Rule.DEPENDENCY_SAME_WORKER, msg, worker=worker, visit=dep.after))
     return out
 
 

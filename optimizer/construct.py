@@ -20,6 +20,10 @@ from optimizer.model import Problem, Visit
 from optimizer.rules import fair_shares, preference_costs, shift_end_limit
 
 INF = 10**9
+LINK_BREADTH = 6
+"""Routes tried per visit when a linked pair is inserted together."""
+LINK_TRIES = 8
+"""Route pairs re-checked exactly, cheapest estimate first."""
 
 
 @dataclass
@@ -84,10 +88,15 @@ class Builder:
                 self.fixed[self.index[vid]] = start
         self.before: dict[int, list[tuple[int, int, int | None]]] = {}
         self.after: dict[int, list[tuple[int, int, int | None]]] = {}
+        self.apart: dict[int, list[int]] = {}
+        """Per visit, the visits that must be done by a different worker."""
         for d in problem.dependencies:
             a, b = self.index[d.before], self.index[d.after]
             self.before.setdefault(b, []).append((a, d.min_delay, d.max_delay))
             self.after.setdefault(a, []).append((b, d.min_delay, d.max_delay))
+            if d.different_workers:
+                self.apart.setdefault(a, []).append(b)
+                self.apart.setdefault(b, []).append(a)
         self.last_breaks: list[tuple[int, int]] = []
         self.vindex = {id(v): i for i, v in enumerate(problem.visits)}
         self.windows: list[list[tuple[int, int]]] = []
@@ -106,6 +115,13 @@ class Builder:
         self.by_worker: dict[int, list[int]] = {}
         for r in self.routes:
             self.by_worker.setdefault(r.worker_index, []).append(r.vehicle)
+        self.due = [
+            max(tw.end for tw in v.windows) if v.soft_windows else INF for v in problem.visits
+        ]
+        """Per visit, the minute after which a start is late (INF for hard windows)."""
+        self.soft = any(v.soft_windows for v in problem.visits)
+        self.late_cap = 0
+        """The plan's largest lateness before the current insertion (see ``insert``)."""
 
     # ------------------------------------------------------------------ timing
 
@@ -194,14 +210,24 @@ class Builder:
         w = self.p.weights
         late = 0
         for (vi, _), start in zip(stops, starts):
-            visit = self.p.visits[vi]
-            if visit.soft_windows:
-                last_end = max(tw.end for tw in visit.windows)
-                if start > last_end:
-                    late += start - last_end
+            if start > self.due[vi]:
+                late += start - self.due[vi]
         shift = self.p.workers[route.worker_index].shifts[route.shift_index]
         overtime = max(0, end - shift.end)
         return late * w.lateness_minute + overtime * w.overtime_minute
+
+    def max_late(self, stops: list[tuple[int, int]], starts: list[int]) -> int:
+        """The largest lateness of one visit among ``stops`` (0 if none is late)."""
+        due = self.due
+        if not self.soft:
+            return 0
+        return max(0, max((s - due[vi] for (vi, _), s in zip(stops, starts)), default=0))
+
+    def plan_max_late(self) -> int:
+        """The largest lateness of any placed visit: the ``max_lateness_minute`` term's minutes."""
+        if not self.soft:
+            return 0
+        return max((self.max_late(r.stops, r.starts) for r in self.routes), default=0)
 
     def service_minutes(self, route: RouteState) -> int:
         durations = self.durations[self.p.workers[route.worker_index].kind]
@@ -243,14 +269,26 @@ class Builder:
                     lo = max(lo, self.fixed[b] - dmax)
         return (lo, hi) if lo <= hi else None
 
-    def _candidates(self, vi: int, forced: int | None) -> list[tuple[int, int, int, int]]:
+    def _apart_workers(self, vi: int) -> set[int]:
+        """Workers already doing a visit that ``vi`` must not share a worker with."""
+        linked = self.apart.get(vi)
+        if not linked:
+            return set()
+        placed = [x for x in linked if x in self.placed]
+        if not placed:
+            return set()
+        return {r.worker_index for r in self.routes if any(x in placed for x, _ in r.stops)}
+
+    def _candidates(self, vi: int, forced: int | None, vehicles: set[int] | None = None) -> list[tuple[int, int, int, int]]:
         """Per eligible route, the cheapest position: (cost, vehicle, position, start).
 
         Positions that cannot work are skipped without simulating: after a stop that ends
         past the visit's latest start, or before a stop that must start before the visit
-        could even begin.
+        could even begin.  ``vehicles``: only these routes.
         """
         visit = self.p.visits[vi]
+        apart = self._apart_workers(vi)
+        w_max_late = self.p.weights.max_lateness_minute
         pin = self.pins.get(visit.id)
         pinned_start = pin[1] if pin else None
         if forced is not None and pinned_start is not None and forced != pinned_start:
@@ -262,10 +300,12 @@ class Builder:
         out = []
         for wi in self.eligible[vi]:
             worker = self.p.workers[wi]
-            if pin and pin[0] and worker.id not in pin[0]:
+            if (pin and pin[0] and worker.id not in pin[0]) or wi in apart:
                 continue
             duration = visit.duration_for(worker.kind)
             for v in self.by_worker.get(wi, []):
+                if vehicles is not None and v not in vehicles:
+                    continue
                 route = self.routes[v]
                 shift = worker.shifts[route.shift_index]
                 if hi < shift.start or lo + duration > shift.end + shift.max_overtime:
@@ -291,6 +331,8 @@ class Builder:
                         route, route.stops, route.starts, route.end)
                     cost += preference_costs(self.p, visit, worker, self.previous)
                     cost += self.imbalance_delta(route, duration)
+                    if w_max_late:
+                        cost += w_max_late * max(0, self.max_late(stops, starts) - self.late_cap)
                     if best is None or cost < best[0]:
                         best = (cost, v, pos, starts[pos])
                 if best is not None:
@@ -312,13 +354,74 @@ class Builder:
             self.fixed[vi] = start if fixed_start is None else fixed_start
 
     def insert(self, vi: int) -> bool:
+        if vi in self.placed:
+            return True  # placed together with the visit it follows
         visit = self.p.visits[vi]
         dep = self._dependency_range(vi)
         if dep is None:
             return False
+        if self.p.weights.max_lateness_minute:
+            self.late_cap = self.plan_max_late()
         if visit.workers_needed <= 1:
+            partner = self._unplaced_partner(vi)
+            if partner is not None and self._insert_linked(vi, partner, dep):
+                return True
             return self._insert_single(vi, dep)
         return self._insert_pair(vi, dep)
+
+    def _unplaced_partner(self, vi: int) -> tuple[int, int, int | None] | None:
+        """The one-worker visit that must follow ``vi`` and is still out, with its delays."""
+        for b, dmin, dmax in self.after.get(vi, []):
+            if b not in self.placed and self.p.visits[b].workers_needed <= 1 and len(self.before.get(b, [])) == 1:
+                return b, dmin, dmax
+        return None
+
+    def _insert_linked(self, a: int, link: tuple[int, int, int | None], dep: tuple[int, int]) -> bool:
+        """Place ``a`` and its follower ``b`` together, at starts that suit both routes.
+
+        Inserting ``a`` at its own cheapest place and then ``b`` at the one start the delay
+        allows often finds no room for ``b`` (a simultaneous pair needs two workers free at
+        the same minute).  Here the best few places of each are paired up: for each pair of
+        routes the earliest starts meeting the delay are derived from both visits' earliest
+        starts there, both insertions are re-checked at those starts, and the cheapest pair
+        that works is committed.
+        """
+        b, dmin, dmax = link
+        lo, hi = dep
+        if lo != -INF or hi != INF or a in self.fixed or b in self.fixed:
+            return False
+        cand_a = sorted(self._candidates(a, None))[:LINK_BREADTH]
+        cand_b = sorted(self._candidates(b, None))[:LINK_BREADTH]
+        apart = b in self.apart.get(a, [])
+        combos = []
+        for ca in cand_a:
+            wa = self.routes[ca[1]].worker_index
+            for cb in cand_b:
+                if ca[1] == cb[1] or (apart and self.routes[cb[1]].worker_index == wa):
+                    continue
+                ta = ca[3] if dmax is None else max(ca[3], cb[3] - dmax)
+                tb = max(cb[3], ta + dmin)
+                # Estimate: both cheapest costs plus what the later starts add in lateness.
+                delay = (ta - ca[3]) + (tb - cb[3])
+                combos.append((ca[0] + cb[0] + delay * max(1, self.p.weights.lateness_minute), ta, tb, ca[1], cb[1]))
+        combos.sort()
+        best = None
+        for _, ta, tb, va, vb in combos[:LINK_TRIES]:
+            ra = self._candidates(a, ta, {va})
+            if not ra:
+                continue
+            rb = self._candidates(b, tb, {vb})
+            if not rb:
+                continue
+            cost = ra[0][0] + rb[0][0]
+            if best is None or cost < best[0]:
+                best = (cost, ra[0], rb[0], ta, tb)
+        if best is None:
+            return False
+        _, ra, rb, ta, tb = best
+        self._commit(a, 0, ra[1], ra[2], ta)
+        self._commit(b, 0, rb[1], rb[2], tb)
+        return True
 
     def _insert_single(self, vi: int, dep: tuple[int, int]) -> bool:
         lo, hi = dep

@@ -35,6 +35,8 @@ Objective terms (``Evaluation.terms``; all are integers, the total is their sum)
     sum of the priorities of unplaced optional visits x ``drop_per_priority``
 ``travel`` / ``lateness`` / ``overtime`` / ``waiting``
     minutes x ``travel_minute`` / ``lateness_minute`` / ``overtime_minute`` / ``wait_minute``
+``max_lateness``
+    the largest lateness of one visit x ``max_lateness_minute``
 ``non_preferred_worker``
     stops of visits with preferred workers made by someone else x ``non_preferred_worker``
 ``gender_mismatch``
@@ -65,6 +67,7 @@ TERM_NAMES: tuple[str, ...] = (
     "drop_optional",
     "travel",
     "lateness",
+    "max_lateness",
     "overtime",
     "waiting",
     "non_preferred_worker",
@@ -183,6 +186,7 @@ def _kpis(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> K
         continuity_share=_continuity(used, visits)[0],
         workers_used=len({u.worker.id for u in used}),
         distance_m=_distance(problem, used, visits),
+        max_lateness_minutes=max((_lateness(visits[vid], start) for vid, start in starts.items()), default=0),
     )
 
 
@@ -239,6 +243,7 @@ def _terms(problem: Problem, used: list[_Used], visits: Mapping[str, Visit], kpi
         "drop_optional": dropped_priority * w.drop_per_priority,
         "travel": kpis.travel_minutes * w.travel_minute,
         "lateness": kpis.lateness_minutes * w.lateness_minute,
+        "max_lateness": kpis.max_lateness_minutes * w.max_lateness_minute,
         "overtime": kpis.overtime_minutes * w.overtime_minute,
         "waiting": kpis.waiting_minutes * w.wait_minute,
         "non_preferred_worker": _continuity(used, visits)[1] * w.non_preferred_worker,

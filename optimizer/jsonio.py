@@ -243,7 +243,8 @@ def _visit_to(v: Visit) -> dict[str, Any]:
 def problem_to_dict(p: Problem) -> dict[str, Any]:
     """The JSON document (a dict of JSON values) for ``p``; defaults are left out."""
     deps = [
-        _encode(d, before=d.before, after=d.after, min_delay=d.min_delay, max_delay=d.max_delay)
+        _encode(d, before=d.before, after=d.after, min_delay=d.min_delay, max_delay=d.max_delay,
+                different_workers=d.different_workers)
         for d in p.dependencies
     ]
     plan = [{"visit_id": x.visit_id, "worker_id": x.worker_id, "start": x.start} for x in p.previous_plan]
@@ -314,6 +315,7 @@ def _kpis_to(k: Kpis) -> dict[str, Any]:
         continuity_share=_float(k.continuity_share, "kpis.continuity_share"),
         workers_used=k.workers_used,
         distance_m=k.distance_m,
+        max_lateness_minutes=k.max_lateness_minutes,
     )
 
 
@@ -601,6 +603,7 @@ class _ProblemReader:
             after=ids["after"],
             min_delay=o.integer("min_delay", 0, minimum=0),
             max_delay=o.integer("max_delay", None, minimum=0),
+            different_workers=o.boolean("different_workers", False),
         )
         if dep.max_delay is not None and dep.max_delay < dep.min_delay:
             self.fail(o.path("max_delay"), f"max_delay {dep.max_delay} is less than min_delay {dep.min_delay}")
@@ -754,6 +757,7 @@ def _kpis_from(r: Reader, o: Obj) -> Kpis:
         utilisation=o.number("utilisation", minimum=0),
         continuity_share=o.number("continuity_share", minimum=0, maximum=1),
         distance_m=o.integer("distance_m", None, minimum=0),
+        max_lateness_minutes=o.integer("max_lateness_minutes", 0, minimum=0),
         **ints,
     )
 

@@ -56,7 +56,8 @@ class LnsStats:
 
 
 def plan_cost(builder: Builder) -> int:
-    """Drops by priority, travel, and lost continuity: the terms insertion can change."""
+    """Drops by priority, travel, lateness, overtime, the largest lateness, lost continuity and
+    imbalance: every term insertion can change."""
     p = builder.p
     w = p.weights
     cost = 0
@@ -72,6 +73,8 @@ def plan_cost(builder: Builder) -> int:
             cost += preference_costs(p, p.visits[vi], worker, builder.previous)
         cost += builder.imbalance(route, builder.service_minutes(route))
         cost += builder.time_penalty(route, route.stops, route.starts, route.end)
+    if w.max_lateness_minute:
+        cost += w.max_lateness_minute * builder.plan_max_late()
     return cost
 
 

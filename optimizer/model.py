@@ -150,12 +150,19 @@ class Visit:
 
 @dataclass(frozen=True)
 class Dependency:
-    """``after`` starts between ``min_delay`` and ``max_delay`` minutes after ``before`` starts."""
+    """``after`` starts between ``min_delay`` and ``max_delay`` minutes after ``before`` starts.
+
+    ``min_delay = max_delay = 0`` makes the two start together (a simultaneous pair of
+    different services, e.g. two carers with different skills lifting a senior).
+    ``different_workers``: the two visits must be done by two different workers (the second
+    service of a pair is not the first carer's job).
+    """
 
     before: str
     after: str
     min_delay: int = 0
     max_delay: int | None = None
+    different_workers: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,9 @@ class Weights:
     """Per route, (service minutes above the fair share)^2 x this; the fair share of a shift is
     1.1 x (all requested service minutes / all shift minutes) x the shift's minutes."""
     wait_minute: int = 0
+    max_lateness_minute: int = 0
+    """Per minute of the largest lateness of any one visit in the plan (on top of the
+    per-minute lateness of every visit): spreads lateness instead of piling it on one senior."""
 
 
 @dataclass(frozen=True)
@@ -296,6 +306,8 @@ class Kpis:
     """Of the placed visits that name preferred workers, the share done by one of them."""
     workers_used: int
     distance_m: int | None = None
+    max_lateness_minutes: int = 0
+    """The largest lateness of one visit (soft windows): the ``max_lateness_minute`` term."""
 
 
 @dataclass(frozen=True)

@@ -314,10 +314,12 @@ def add_synchronised_visits(ctx: Ctx) -> None:
 
 
 def add_dependencies(ctx: Ctx) -> None:
-    """``after`` starts within [min, max] minutes of ``before``; ``after`` needs ``before`` placed."""
+    """``after`` starts within [min, max] minutes of ``before``; ``after`` needs ``before`` placed;
+    pairs marked ``different_workers`` go to two workers (also across split shifts)."""
     solver = ctx.routing.solver()
     index_of = {v.id: i for i, v in enumerate(ctx.problem.visits)}
     big = 2 * ctx.horizon
+    worker_of = [-1] + [veh.worker_index for veh in ctx.vehicles]
     for dep in ctx.problem.dependencies:
         a = ctx.index(ctx.visit_nodes[index_of[dep.before]][0])
         b = ctx.index(ctx.visit_nodes[index_of[dep.after]][0])
@@ -327,6 +329,13 @@ def add_dependencies(ctx: Ctx) -> None:
         solver.Add(cb - ca >= dep.min_delay - big * (1 - active_b))
         if dep.max_delay is not None:
             solver.Add(cb - ca <= dep.max_delay + big * (1 - active_b))
+        if dep.different_workers:
+            for node_a in ctx.visit_nodes[index_of[dep.before]]:
+                for node_b in ctx.visit_nodes[index_of[dep.after]]:
+                    ia, ib = ctx.index(node_a), ctx.index(node_b)
+                    wa = solver.Element(worker_of, ctx.routing.VehicleVar(ia) + 1)
+                    wb = solver.Element(worker_of, ctx.routing.VehicleVar(ib) + 1)
+                    solver.Add(solver.IsDifferentVar(wa, wb) >= ctx.routing.ActiveVar(ib))
 
 
 def add_breaks(ctx: Ctx) -> None:
@@ -554,12 +563,14 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
 
 
 def raw_cost(problem: Problem, ctx: Ctx, raw: RawResult) -> int:
-    """``lns.plan_cost`` of a raw OR-Tools plan: drops, travel, lost continuity."""
+    """``lns.plan_cost`` of a raw OR-Tools plan: drops, travel, lost continuity, balance,
+    lateness and overtime at the plan's own times, and the largest lateness."""
     pins = effective_pins(problem)
     previous = {pv.visit_id: pv.worker_id for pv in problem.previous_plan}
     shares = {(wi, si): m for wi, si, m in fair_shares(problem)}
     w = problem.weights
     cost = sum(drop_penalty(problem, problem.visits[vi], problem.visits[vi].id in pins) for vi in raw.dropped_visits)
+    worst_late = 0
     for rr in raw.routes:
         if not rr.nodes:
             continue
@@ -573,11 +584,22 @@ def raw_cost(problem: Problem, ctx: Ctx, raw: RawResult) -> int:
             visit = problem.visits[nd.visit_index]  # type: ignore[index]
             cost += preference_costs(problem, visit, worker, previous)
         cost += matrix[loc][worker.end_location] * w.travel_minute
+        for node, start in zip(rr.nodes, rr.starts):
+            late = _late(problem.visits[ctx.nodes[node].visit_index], start)  # type: ignore[index]
+            cost += late * w.lateness_minute
+            worst_late = max(worst_late, late)
+        shift = worker.shifts[ctx.vehicles[rr.vehicle].shift_index]
+        cost += max(0, rr.route_end - shift.end) * w.overtime_minute
         if w.imbalance > 0:
             service = sum(problem.visits[ctx.nodes[n].visit_index].duration_for(worker.kind) for n in rr.nodes)  # type: ignore[index]
             excess = service - shares[(ctx.vehicles[rr.vehicle].worker_index, ctx.vehicles[rr.vehicle].shift_index)]
             cost += w.imbalance * excess * excess if excess > 0 else 0
-    return cost
+    return cost + worst_late * w.max_lateness_minute
+
+
+def _late(visit, start: int) -> int:
+    """Minutes a soft-window visit starts after its last window's end."""
+    return max(0, start - max(tw.end for tw in visit.windows)) if visit.soft_windows else 0
 
 
 def _adopt(ctx: Ctx, builder: Builder, raw: RawResult) -> bool:

@@ -36,6 +36,7 @@ from typing import Any, Iterable
 import pytest
 
 from optimizer.checker import check, is_feasible
+from optimizer.construct import construct
 from optimizer.evaluate import evaluate
 from optimizer.model import (
     BreakRule,
@@ -58,6 +59,7 @@ from optimizer.model import (
     WorkerKind,
 )
 from optimizer.params import SolveParams
+from optimizer.rules import eligible_workers
 from optimizer.solve import solve
 
 CAR = (
@@ -177,6 +179,16 @@ def start(sol: Solution, vid: str) -> int:
 def sol_entry(sol: Solution, vid: str) -> list[tuple[str, int]]:
     """[(worker, start)] of a visit, sorted."""
     return sorted(sol.assignments().get(vid, []))
+
+
+def constructed(p: Problem) -> dict[str, tuple[str, int]]:
+    """visit id -> (worker, start) in the first plan of the construction heuristic alone."""
+    vehicles = [(wi, si) for wi, w in enumerate(p.workers) for si in range(len(w.shifts))]
+    built = construct(p, vehicles, [eligible_workers(p, v) for v in p.visits])
+    return {
+        p.visits[vi].id: (p.workers[r.worker_index].id, s)
+        for r in built.routes for (vi, _), s in zip(r.stops, r.starts)
+    }
 
 
 def reason(sol: Solution, vid: str) -> Unassigned:
@@ -595,6 +607,77 @@ def test_dependency_after_dropped_when_before_cannot_be_placed() -> None:
     # Twin without the dependency: THEN is placed.
     sol = solve_ok(problem([w], vs))
     assert dropped(sol) == {"FIRST"}
+
+
+def test_dependency_different_workers() -> None:
+    """A pair marked different_workers goes to two workers even when one could do both cheaper."""
+    ws = [worker("W1"), worker("W2", home=C)]
+    vs = [visit("FIRST", A, 30), visit("THEN", A, 30)]
+    together = Dependency("FIRST", "THEN", min_delay=60)
+    sol = solve_ok(problem(ws, vs, dependencies=(together,)))
+    assert plan(sol) == {"W1": ["FIRST", "THEN"]}
+    apart = replace(together, different_workers=True)
+    sol = solve_ok(problem(ws, vs, dependencies=(apart,)))
+    assert who(sol, "FIRST") != who(sol, "THEN")
+    assert start(sol, "THEN") - start(sol, "FIRST") >= 60
+
+
+def test_simultaneous_pair_of_different_services() -> None:
+    """Two services starting together (delay 0..0) by two differently skilled workers: both
+    start when the later worker can be there (W2 first serves X at C until 70, then drives 25)."""
+    ws = [worker("W1", skills={"lift"}), worker("W2", home=C, skills={"nurse"})]
+    vs = [
+        visit("X", C, 60, [(10, 10)], required_skills={"nurse"}, mandatory=True),
+        visit("LIFT", A, 30, required_skills={"lift"}, mandatory=True),
+        visit("NURSE", A, 30, required_skills={"nurse"}, mandatory=True),
+    ]
+    dep = Dependency("LIFT", "NURSE", min_delay=0, max_delay=0, different_workers=True)
+    sol = solve_ok(problem(ws, vs, dependencies=(dep,)))
+    assert plan(sol) == {"W1": ["LIFT"], "W2": ["X", "NURSE"]}
+    assert start(sol, "LIFT") == start(sol, "NURSE") >= 95
+    # The construction alone (no search) already pairs them at the earliest common minute.
+    built = constructed(problem(ws, vs, dependencies=(dep,)))
+    assert built == {"LIFT": ("W1", 95), "NURSE": ("W2", 95), "X": ("W2", 10)}
+
+
+def test_sequential_pair_inserted_together() -> None:
+    """The second service 20..40 min after the first, by another worker; only W2 may do it
+    and W2 is busy until 130, so the first service waits instead of being left without a
+    partner (the linked insertion times both)."""
+    ws = [worker("W1", skills={"a"}), worker("W2", skills={"b"})]
+    vs = [
+        visit("BUSY", B, 100, [(10, 20)], required_skills={"b"}, mandatory=True),
+        visit("FIRST", A, 30, [(0, 600)], required_skills={"a"}, mandatory=True),
+        visit("SECOND", A, 30, [(0, 600)], required_skills={"b"}, mandatory=True),
+    ]
+    dep = Dependency("FIRST", "SECOND", min_delay=20, max_delay=40, different_workers=True)
+    sol = solve_ok(problem(ws, vs, dependencies=(dep,)))
+    assert plan(sol) == {"W1": ["FIRST"], "W2": ["BUSY", "SECOND"]}
+    assert 20 <= start(sol, "SECOND") - start(sol, "FIRST") <= 40
+    assert start(sol, "SECOND") >= 130  # BUSY 20..120, 10 min to A
+    built = constructed(problem(ws, vs, dependencies=(dep,)))
+    assert built == {"BUSY": ("W2", 20), "FIRST": ("W1", 90), "SECOND": ("W2", 130)}
+
+
+def test_max_lateness_term_spreads_lateness() -> None:
+    """With max_lateness_minute the plan trades total lateness for a smaller worst case.
+
+    Soft windows ending at 0 (J0, 90 min), 100 (J1, 60 min) and 20 (J2, 90 min), all at A:
+    J0 J1 J2 is 150 min late in total but 140 for J2 alone; J0 J2 J1 is 180 in total, 90 at worst.
+    """
+    vs = [
+        visit("J0", A, 90, [(0, 0)], soft_windows=True, max_lateness=600, mandatory=True),
+        visit("J1", A, 60, [(0, 100)], soft_windows=True, max_lateness=600, mandatory=True),
+        visit("J2", A, 90, [(0, 20)], soft_windows=True, max_lateness=600, mandatory=True),
+    ]
+    total_only = Weights(imbalance=0, travel_minute=1, lateness_minute=1)
+    sol = solve_ok(problem([worker("W1")], vs, weights=total_only))
+    assert plan(sol) == {"W1": ["J0", "J1", "J2"]}
+    assert (sol.kpis.lateness_minutes, sol.kpis.max_lateness_minutes) == (150, 140)
+    sol = solve_ok(problem([worker("W1")], vs, weights=replace(total_only, max_lateness_minute=5)))
+    assert plan(sol) == {"W1": ["J0", "J2", "J1"]}
+    assert (sol.kpis.lateness_minutes, sol.kpis.max_lateness_minutes) == (180, 90)
+    assert sol.stats.parameters["objective_terms"]["max_lateness"] == 450
 
 
 # ----------------------------------------------------------------------------- pins and frozen work

@@ -99,6 +99,7 @@ EXPECTED_TERMS = {
     "drop_optional": 300_000,  # C, priority 3 x 100 000
     "travel": 800,  # (40 + 40) min x 10
     "lateness": 250,  # A 5 min late x 50
+    "max_lateness": 0,  # max_lateness_minute defaults to 0
     "overtime": 400,  # W1 10 min x 40
     "waiting": 0,  # wait_minute defaults to 0
     "non_preferred_worker": 300,  # A done by W1, prefers W2
@@ -156,6 +157,14 @@ def test_weights_scale_terms() -> None:
     problem = replace(day(), weights=Weights(wait_minute=3, imbalance=0, travel_minute=1))
     ev = evaluate(problem, plan())
     assert (ev.terms["waiting"], ev.terms["imbalance"], ev.terms["travel"]) == (30, 0, 80)
+
+
+def test_max_lateness_term_is_the_worst_single_lateness() -> None:
+    """max_lateness_minute prices the largest lateness of one visit (A: 5 min), once."""
+    problem = replace(day(), weights=Weights(max_lateness_minute=7))
+    ev = evaluate(problem, plan())
+    assert ev.kpis.max_lateness_minutes == 5
+    assert ev.terms["max_lateness"] == 35
 
 
 def test_distance_unknown_without_matrix_for_the_mode() -> None:
