@@ -637,6 +637,18 @@ def test_dependency_uses_two_person_start() -> None:
     assert errors(bad, base_solution()) == {Rule.DEPENDENCY_DELAY}
 
 
+def test_dependency_different_workers() -> None:
+    """A pair that must go to two workers, both done by W1 (V1 and V3), is reported with W1;
+    V2 (W2) and V4 (W1 and W2) share W2, also reported; V1 and V2 do not."""
+    apart = replace(base_problem(), dependencies=(Dependency("V1", "V3", 0, None, True),))
+    found = [(v.rule, v.worker_id, v.visit_id) for v in check(apart, base_solution()) if v.severity == "error"]
+    assert found == [(Rule.DEPENDENCY_SAME_WORKER, "W1", "V3")]
+    shared = replace(base_problem(), dependencies=(Dependency("V2", "V4", 0, None, True),))
+    assert errors(shared, base_solution()) == {Rule.DEPENDENCY_SAME_WORKER}
+    fine = replace(base_problem(), dependencies=(Dependency("V1", "V2", 0, None, True),))
+    assert errors(fine, base_solution()) == set()
+
+
 def test_dependency_after_without_before() -> None:
     """A placed visit whose predecessor is unassigned is reported (after needs before)."""
     problem = replace(base_problem(), dependencies=(Dependency("V5", "V1"),))
