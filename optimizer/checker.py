@@ -112,6 +112,12 @@ class Rule(StrEnum):
     DEPENDENCY_SAME_WORKER = "dependency_same_worker"
     FROZEN_CHANGED = "frozen_changed"
     CAPACITY_EXCEEDED = "capacity_exceeded"
+    # rides
+    RIDE_UNKNOWN_VISIT = "ride_unknown_visit"
+    RIDE_SPLIT = "ride_split"
+    RIDE_ORDER = "ride_dropoff_before_pickup"
+    RIDE_NO_ROOM = "ride_no_room"
+    RIDE_TOO_LONG = "ride_too_long"
 
 
 WARNING_RULES: frozenset[Rule] = frozenset({Rule.MANDATORY_UNASSIGNED, Rule.ROUTE_TOTALS_MISMATCH})
@@ -744,6 +750,68 @@ def _check_frozen(ix: _Index) -> list[Violation]:
     return out
 
 
+def _check_rides(ix: _Index) -> list[Violation]:
+    """Rides: both legs or neither, on one route, pickup first, ride time within the limit."""
+    out: list[Violation] = []
+    for ride in ix.problem.rides:
+        unknown = [v for v in (ride.pickup, ride.dropoff) if v not in ix.visits]
+        if unknown:
+            msg = f"A ride refers to visit(s) {', '.join(unknown)}, not in the problem."
+            out.append(_v(Rule.RIDE_UNKNOWN_VISIT, msg, visit=unknown[0]))
+            continue
+        ups, downs = ix.placements.get(ride.pickup, []), ix.placements.get(ride.dropoff, [])
+        if not ups and not downs:
+            continue
+        if len(ups) != 1 or len(downs) != 1 or ups[0].route is not downs[0].route:
+            msg = (
+                f"Ride {ride.pickup} -> {ride.dropoff} must be one car's: pickup on {_where(ups)}, "
+                f"drop-off on {_where(downs)}."
+            )
+            out.append(_v(Rule.RIDE_SPLIT, msg, visit=ride.pickup))
+            continue
+        route, up, down = ups[0].route, ups[0].stop, downs[0].stop
+        order = [s.visit_id for s in route.stops]
+        if order.index(ride.dropoff) < order.index(ride.pickup):
+            msg = f"Worker {route.worker_id} drops off {ride.dropoff} before picking up {ride.pickup}."
+            out.append(_v(Rule.RIDE_ORDER, msg, worker=route.worker_id, visit=ride.dropoff))
+            continue
+        if ride.max_ride_time is not None and down.start - up.end > ride.max_ride_time:
+            msg = (
+                f"The passenger of ride {ride.pickup} -> {ride.dropoff} sits {down.start - up.end} min "
+                f"in the car ({clock(up.end)} to {clock(down.start)}); at most {ride.max_ride_time} min."
+            )
+            out.append(_v(Rule.RIDE_TOO_LONG, msg, worker=route.worker_id, visit=ride.dropoff))
+    return out
+
+
+def _where(placed: list[_Placed]) -> str:
+    return ", ".join(f"{p.route.worker_id}/{p.route.shift_index}" for p in placed) or "nowhere"
+
+
+def _check_car_room(route: Route, worker: Worker, ix: _Index) -> list[Violation]:
+    """At every stop the passengers on board fit the car (``Worker.capacity``)."""
+    loads = {}
+    for ride in ix.problem.rides:
+        loads[ride.pickup] = ride.load
+        loads[ride.dropoff] = {k: -q for k, q in ride.load.items()}
+    if not loads:
+        return []
+    out: list[Violation] = []
+    on_board: dict[str, int] = {}
+    for stop in route.stops:
+        for key, q in loads.get(stop.visit_id, {}).items():
+            on_board[key] = on_board.get(key, 0) + q
+            room = worker.capacity.get(key, 0)
+            if q > 0 and on_board[key] > room:
+                msg = (
+                    f"After picking up {stop.visit_id} worker {worker.id}'s car carries {on_board[key]} "
+                    f"of '{key}'; it has room for {room}."
+                )
+                out.append(_v(Rule.RIDE_NO_ROOM, msg, worker=worker.id, visit=stop.visit_id,
+                              shift=route.shift_index))
+    return out
+
+
 # ----------------------------------------------------------------------------- entry point
 
 
@@ -768,10 +836,12 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
         out += _check_breaks(route, shift)
         out += _check_eligibility(route, worker, ix)
         out += _check_capacity(route, worker, ix)
+        out += _check_car_room(route, worker, ix)
     out += _check_windows(ix)
     out += _check_pinned_workers(ix)
     out += _check_max_work(ix)
     out += _check_dependencies(ix)
+    out += _check_rides(ix)
     out += _check_frozen(ix)
     out.sort(key=lambda v: v.severity != ERROR)  # stable: errors first, each in check order
     return out

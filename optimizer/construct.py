@@ -15,11 +15,14 @@ window; routes end by shift end + max overtime; working time over split shifts i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from optimizer.model import Problem, Visit
 from optimizer.rules import fair_shares, preference_costs, shift_end_limit
 
 INF = 10**9
+RIDE_RETIMES = 4
+"""Forward passes tried per route when waiting before a drop-off makes a ride too long."""
 LINK_BREADTH = 6
 """Routes tried per visit when a linked pair is inserted together."""
 LINK_TRIES = 8
@@ -115,6 +118,12 @@ class Builder:
         self.by_worker: dict[int, list[int]] = {}
         for r in self.routes:
             self.by_worker.setdefault(r.worker_index, []).append(r.vehicle)
+        self.ride_at: dict[int, tuple[int, int, Mapping[str, int], int | None]] = {}
+        """Per pickup or drop-off visit index: (pickup, drop-off, load, max ride time)."""
+        for ride in problem.rides:
+            entry = (self.index[ride.pickup], self.index[ride.dropoff], ride.load, ride.max_ride_time)
+            self.ride_at[entry[0]] = entry
+            self.ride_at[entry[1]] = entry
         self.due = [
             max(tw.end for tw in v.windows) if v.soft_windows else INF for v in problem.visits
         ]
@@ -139,6 +148,32 @@ class Builder:
         where it fits without delaying the next visit; if waiting any longer would push it
         past its latest start, it is taken right away and the following visits move later.
         The breaks placed are left in ``self.last_breaks``.
+
+        Rides: a pickup's drop-off must follow on the same route, the car's room must hold
+        everyone on board at every stop, and a passenger may not sit longer than the ride's
+        limit.  Earliest starts can break that limit only by waiting before the drop-off
+        (its appointment window is not open yet); then the pickup is moved later by the
+        excess and the route timed again, a few times at most.
+        """
+        if not self.ride_at:
+            return self._simulate(route, stops, fixed, None)
+        later: dict[int, int] = {}
+        for _ in range(RIDE_RETIMES):
+            result = self._simulate(route, stops, fixed, later)
+            if not isinstance(result, tuple) or len(result) != 2:
+                return result
+            pickup, not_before = result
+            if pickup in fixed or later.get(pickup, -1) >= not_before:
+                return None
+            later[pickup] = not_before
+        return None
+
+    def _simulate(self, route: RouteState, stops: list[tuple[int, int]], fixed: dict[int, int],
+                  later: dict[int, int] | None):
+        """One forward pass of ``simulate``; ``later``: earliest starts asked for (ride pickups).
+
+        Returns the timed route, None if infeasible, or (pickup, start) when a ride would be
+        too long and starting that pickup at ``start`` may cure it.
         """
         worker = self.p.workers[route.worker_index]
         shift = worker.shifts[route.shift_index]
@@ -151,16 +186,21 @@ class Builder:
         taken: list[tuple[int, int]] = []
         departure: int | None = None
         durations = self.durations[worker.kind]
+        ride_at = self.ride_at
+        on_board: dict[str, int] = {}
+        boarded: dict[int, tuple[int, int]] = {}
+        """Ride pickups on board: pickup index -> (its start, the end of its service)."""
         for vi, _ in stops:
             visit = self.p.visits[vi]
             duration = durations[vi]
             tr = matrix[loc][visit.location]
+            floor = later.get(vi, 0) if later else 0  # a pickup asked to start later: wait at the door
             while pending:
                 rule = pending[0]
                 b_start = max(t, rule.earliest)
                 if b_start > rule.latest:
                     return None
-                start = self._start_at(visit, vi, t + tr, fixed)
+                start = self._start_at(visit, vi, max(t + tr, floor), fixed)
                 if start is not None and b_start + rule.duration + tr <= start:
                     pass  # fits in the waiting time
                 elif start is not None and start + duration <= rule.latest:
@@ -170,7 +210,7 @@ class Builder:
                 taken.append((b_start, b_start + rule.duration))
                 t = b_start + rule.duration
                 pending.pop(0)
-            start = self._start_at(visit, vi, t + tr, fixed)
+            start = self._start_at(visit, vi, max(t + tr, floor), fixed)
             if start is None:
                 return None
             if not starts and departure is None:
@@ -181,6 +221,25 @@ class Builder:
             loc = visit.exit_location
             for k, q in visit.demand.items():
                 load[k] = load.get(k, 0) + q
+            ride = ride_at.get(vi)
+            if ride is not None:
+                pickup, dropoff, ride_load, max_ride = ride
+                if vi == pickup:
+                    boarded[vi] = (start, t)
+                    for k, q in ride_load.items():
+                        on_board[k] = on_board.get(k, 0) + q
+                        if on_board[k] > worker.capacity.get(k, 0):
+                            return None
+                else:
+                    if pickup not in boarded:
+                        return None  # drop-off before (or without) its pickup
+                    p_start, p_end = boarded.pop(pickup)
+                    for k, q in ride_load.items():
+                        on_board[k] -= q
+                    if max_ride is not None and start - p_end > max_ride:
+                        return (pickup, p_start + (start - p_end - max_ride))
+        if boarded:
+            return None  # a passenger never dropped off
         for rule in pending:
             b_start = max(t, rule.earliest)
             if b_start > rule.latest:
@@ -362,6 +421,9 @@ class Builder:
             return False
         if self.p.weights.max_lateness_minute:
             self.late_cap = self.plan_max_late()
+        ride = self.ride_at.get(vi)
+        if ride is not None:
+            return self._insert_ride(ride)
         if visit.workers_needed <= 1:
             partner = self._unplaced_partner(vi)
             if partner is not None and self._insert_linked(vi, partner, dep):
@@ -369,10 +431,95 @@ class Builder:
             return self._insert_single(vi, dep)
         return self._insert_pair(vi, dep)
 
+    def _insert_ride(self, ride: tuple[int, int, Mapping[str, int], int | None]) -> bool:
+        """Pickup and drop-off together on one route, at the cheapest pair of positions.
+
+        Every pair of positions (pickup no later than drop-off) on every route whose car has
+        room is timed exactly by ``simulate``; rides already on the route may be on board in
+        between (shared rides).  A pickup that must follow another visit (a return trip after
+        the outbound drop-off) is tried at a few starts the dependency allows.
+        """
+        pickup, dropoff, _, _ = ride
+        dep_p = self._dependency_range(pickup)
+        dep_d = self._dependency_range(dropoff)
+        if dep_p is None or dep_d is None:
+            return False
+        lo, hi = dep_p
+        if lo == -INF and hi == INF:
+            probes: list[int | None] = [None]
+        else:
+            probes = list(self._probe_times(self.p.visits[pickup], lo, hi))
+        for forced in probes:
+            best = self._ride_candidate(pickup, dropoff, forced, dep_d)
+            if best is not None:
+                _, v, stops, sim, breaks = best
+                route = self.routes[v]
+                route.stops = stops
+                route.starts, route.departure, route.end, route.travel = sim
+                route.span = route.end - route.departure
+                route.breaks = breaks
+                for vi in (pickup, dropoff):
+                    self.placed.add(vi)
+                    if vi in self.fixed or vi in self.before or vi in self.after:
+                        self.fixed[vi] = route.starts[stops.index((vi, 0))]
+                return True
+        return False
+
+    def _ride_candidate(self, pickup: int, dropoff: int, forced: int | None, dep_d: tuple[int, int]):
+        """The cheapest (cost, vehicle, stops, timing, breaks) for a ride, or None."""
+        p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
+        pin_p, pin_d = self.pins.get(p_visit.id), self.pins.get(d_visit.id)
+        fixed = dict(self.fixed)
+        if forced is not None:
+            if pin_p and pin_p[1] is not None and pin_p[1] != forced:
+                return None
+            fixed[pickup] = forced
+        apart = self._apart_workers(pickup) | self._apart_workers(dropoff)
+        allowed = set(self.eligible[pickup]) & set(self.eligible[dropoff])
+        w = self.p.weights
+        best = None
+        for wi in sorted(allowed - apart):
+            worker = self.p.workers[wi]
+            if any(pin and pin[0] and worker.id not in pin[0] for pin in (pin_p, pin_d)):
+                continue
+            added = p_visit.duration_for(worker.kind) + d_visit.duration_for(worker.kind)
+            for v in self.by_worker.get(wi, []):
+                route = self.routes[v]
+                n = len(route.stops)
+                base_penalty = self.time_penalty(route, route.stops, route.starts, route.end)
+                fixed_costs = (preference_costs(self.p, p_visit, worker, self.previous)
+                               + preference_costs(self.p, d_visit, worker, self.previous)
+                               + self.imbalance_delta(route, added))
+                for i in range(n + 1):
+                    if i > 0 and route.starts[i - 1] > self.latest_start[pickup]:
+                        break
+                    for j in range(i, n + 1):
+                        if j > 0 and j > i and route.starts[j - 1] > self.latest_start[dropoff]:
+                            break
+                        stops = (route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)]
+                                 + route.stops[j:])
+                        sim = self.simulate(route, stops, fixed)
+                        if sim is None:
+                            continue
+                        starts, departure, end, travel = sim
+                        d_start = starts[j + 1]
+                        if not (dep_d[0] <= d_start <= dep_d[1]):
+                            continue
+                        if not self._work_ok(route, end - departure):
+                            continue
+                        cost = (travel - route.travel) * max(1, w.travel_minute) + fixed_costs
+                        cost += self.time_penalty(route, stops, starts, end) - base_penalty
+                        if w.max_lateness_minute:
+                            cost += w.max_lateness_minute * max(0, self.max_late(stops, starts) - self.late_cap)
+                        if best is None or cost < best[0]:
+                            best = (cost, v, stops, sim, list(self.last_breaks))
+        return best
+
     def _unplaced_partner(self, vi: int) -> tuple[int, int, int | None] | None:
         """The one-worker visit that must follow ``vi`` and is still out, with its delays."""
         for b, dmin, dmax in self.after.get(vi, []):
-            if b not in self.placed and self.p.visits[b].workers_needed <= 1 and len(self.before.get(b, [])) == 1:
+            if (b not in self.placed and self.p.visits[b].workers_needed <= 1 and len(self.before.get(b, [])) == 1
+                    and b not in self.ride_at):
                 return b, dmin, dmax
         return None
 

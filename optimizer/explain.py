@@ -14,6 +14,8 @@ For every unplaced visit, in this order:
 6. otherwise other visits hold the time it needs: the cheapest single removal that frees a
    slot is reported (who would have to give way)  -> ``DISPLACED``
 
+Rides (pickup and drop-off in one car) are explained by ``explain_rides``.
+
 The insertion test keeps the other stops and breaks where the plan put them, so a "no"
 here is exact for the plan as published; moving neighbours might open more room, which is
 what a re-plan does.
@@ -31,7 +33,8 @@ from optimizer.model import (
     Visit,
     Worker,
 )
-from optimizer.rules import drop_penalty, eligible_workers
+from optimizer.explain_rides import explain_ride
+from optimizer.rules import drop_penalty, eligible_workers, rides_by_visit
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,12 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
         for s in r.stops:
             starts[s.visit_id] = s.start
     by_key = {(r.worker_id, r.shift_index): r for r in routes}
-    return [_explain_one(problem, visits[vid], by_key, starts, routes) for vid in unplaced]
+    rides = rides_by_visit(problem)
+    return [
+        explain_ride(problem, visits[vid], rides[vid], routes, starts) if vid in rides
+        else _explain_one(problem, visits[vid], by_key, starts, routes)
+        for vid in unplaced
+    ]
 
 
 def _explain_one(

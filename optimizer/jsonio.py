@@ -53,6 +53,7 @@ from optimizer.model import (
     PlannedVisit,
     Problem,
     ReasonCode,
+    Ride,
     Route,
     Shift,
     Solution,
@@ -247,6 +248,10 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
                 different_workers=d.different_workers)
         for d in p.dependencies
     ]
+    rides = [
+        _encode(r, pickup=r.pickup, dropoff=r.dropoff, load=_int_map(r.load), max_ride_time=r.max_ride_time)
+        for r in p.rides
+    ]
     plan = [{"visit_id": x.visit_id, "worker_id": x.worker_id, "start": x.start} for x in p.previous_plan]
     weights = _encode(p.weights, **{f.name: getattr(p.weights, f.name) for f in fields(Weights)})
     return {"format": PROBLEM_FORMAT} | _encode(
@@ -258,6 +263,7 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
         workers=[_worker_to(w) for w in p.workers],
         visits=[_visit_to(v) for v in p.visits],
         dependencies=deps,
+        rides=rides,
         previous_plan=plan,
         freeze_until=p.freeze_until,
         weights=weights,
@@ -609,6 +615,28 @@ class _ProblemReader:
             self.fail(o.path("max_delay"), f"max_delay {dep.max_delay} is less than min_delay {dep.min_delay}")
         return dep
 
+    def ride(self, value: Any, path: str, in_ride: dict[str, str], needed: dict[str, int]) -> Ride:
+        o = self.r.object(value, path, _keys(Ride))
+        ids = {}
+        for key in ("pickup", "dropoff"):
+            ids[key] = o.string(key, nonempty=True)
+            if ids[key] not in self.visit_ids:
+                self.fail(o.path(key), f"ride refers to unknown visit {ids[key]!r}")
+            if ids[key] in in_ride:
+                self.fail(o.path(key), f"visit {ids[key]!r} is already part of a ride ({in_ride[ids[key]]})")
+            if needed[ids[key]] != 1:
+                self.fail(o.path(key), f"visit {ids[key]!r} needs {needed[ids[key]]} workers; a ride leg is one driver's")
+        if ids["pickup"] == ids["dropoff"]:
+            self.fail(o.path("dropoff"), f"visit {ids['dropoff']!r} cannot be its own drop-off")
+        for key in ("pickup", "dropoff"):
+            in_ride[ids[key]] = path
+        return Ride(
+            pickup=ids["pickup"],
+            dropoff=ids["dropoff"],
+            load=o.int_map("load", minimum=0),
+            max_ride_time=o.integer("max_ride_time", None, minimum=0),
+        )
+
     def planned(self, value: Any, path: str, seen: set[tuple[str, str]]) -> PlannedVisit:
         o = self.r.object(value, path, _keys(PlannedVisit))
         pv = PlannedVisit(
@@ -650,6 +678,9 @@ class _ProblemReader:
         workers = tuple(self.worker(v, p, travel) for v, p in doc.array("workers"))
         visits = tuple(self.visit(v, p) for v, p in doc.array("visits"))
         deps = tuple(self.dependency(v, p) for v, p in doc.array("dependencies", ()))
+        in_ride: dict[str, str] = {}
+        needed = {v.id: v.workers_needed for v in visits}
+        rides = tuple(self.ride(v, p, in_ride, needed) for v, p in doc.array("rides", ()))
         seen: set[tuple[str, str]] = set()
         plan = tuple(self.planned(v, p, seen) for v, p in doc.array("previous_plan", ()))
         return Problem(
@@ -658,6 +689,7 @@ class _ProblemReader:
             workers=workers,
             visits=visits,
             dependencies=deps,
+            rides=rides,
             distances=distances,
             previous_plan=plan,
             freeze_until=doc.integer("freeze_until", None, minimum=0),

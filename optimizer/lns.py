@@ -114,14 +114,20 @@ class Search:
             x = stack.pop()
             if x not in b.placed or b.p.visits[x].id in b.pins:
                 continue
-            b.placed.discard(x)
-            b.fixed.pop(x, None)
-            out.append(x)
+            ride = b.ride_at.get(x)
+            group = {x} if ride is None else {ride[0], ride[1]}  # a ride leaves the car whole
+            if any(b.p.visits[y].id in b.pins for y in group):
+                continue
+            for y in group:
+                b.placed.discard(y)
+                b.fixed.pop(y, None)
+                out.append(y)
             for route in b.routes:
-                if any(s[0] == x for s in route.stops):
-                    route.stops = [s for s in route.stops if s[0] != x]
+                if any(s[0] in group for s in route.stops):
+                    route.stops = [s for s in route.stops if s[0] not in group]
                     self._resimulate(route)
-            stack.extend(self.dependents.get(x, []))
+            for y in group:
+                stack.extend(self.dependents.get(y, []))
         return out
 
     def _resimulate(self, route) -> None:

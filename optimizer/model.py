@@ -166,6 +166,27 @@ class Dependency:
 
 
 @dataclass(frozen=True)
+class Ride:
+    """A passenger carried door to door: ``pickup`` and ``dropoff`` are two visits of the problem.
+
+    Both go to the same worker and shift (the driver and the car), the pickup first.  From
+    the start of the pickup to the end of the drop-off the passengers' ``load`` (e.g.
+    ``{"seats": 2, "wheelchair": 1}`` for a senior in a wheelchair with an escort) takes up
+    room in the car (``Worker.capacity``); several rides may share the car when the room,
+    the windows and the ride times allow.  ``max_ride_time``: at most this many minutes from
+    the end of the pickup service (the senior is in the car) to the start of the drop-off
+    service (the car is at the destination); None: no limit.  An appointment is the
+    drop-off visit's time window; a return trip is a second ride linked to the first by a
+    ``Dependency``.
+    """
+
+    pickup: str
+    dropoff: str
+    load: Mapping[str, int] = field(default_factory=dict)
+    max_ride_time: int | None = None
+
+
+@dataclass(frozen=True)
 class PlannedVisit:
     """One visit of a previous plan (for frozen work and minimal-change re-planning)."""
 
@@ -207,6 +228,7 @@ class Problem:
     workers: tuple[Worker, ...]
     visits: tuple[Visit, ...]
     dependencies: tuple[Dependency, ...] = ()
+    rides: tuple[Ride, ...] = ()
     distances: Mapping[TravelMode, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
     previous_plan: tuple[PlannedVisit, ...] = ()
     freeze_until: int | None = None
@@ -275,6 +297,8 @@ class ReasonCode(str, Enum):
     DISPLACED = "displaced_by_higher_priority"
     NOT_WORTH_IT = "optional_not_worth_cost"
     NOT_FOUND = "not_found_by_search"
+    NO_CAR_ROOM = "no_car_with_room"
+    APPOINTMENT_UNREACHABLE = "appointment_unreachable"
 
 
 @dataclass(frozen=True)

@@ -388,6 +388,37 @@ def add_capacities(ctx: Ctx) -> None:
         ctx.routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"cap:{key}")
 
 
+def add_rides(ctx: Ctx) -> None:
+    """Rides: pickup and drop-off on one route, pickup first; at every stop the passengers on
+    board fit the car (one dimension per kind of room); the ride time is capped."""
+    rides = ctx.problem.rides
+    if not rides:
+        return
+    routing, solver = ctx.routing, ctx.routing.solver()
+    index_of = {v.id: i for i, v in enumerate(ctx.problem.visits)}
+    kinds = {w.kind for w in ctx.problem.workers}
+    for key in sorted({k for r in rides for k in r.load}):
+        delta = [0] * len(ctx.nodes)
+        for r in rides:
+            delta[ctx.visit_nodes[index_of[r.pickup]][0]] += r.load.get(key, 0)
+            delta[ctx.visit_nodes[index_of[r.dropoff]][0]] -= r.load.get(key, 0)
+        cb = routing.RegisterUnaryTransitVector(delta)
+        caps = [ctx.worker(v).capacity.get(key, 0) for v in range(len(ctx.vehicles))]
+        routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"ride:{key}")
+    for r in rides:
+        pickup = ctx.problem.visits[index_of[r.pickup]]
+        ip = ctx.index(ctx.visit_nodes[index_of[r.pickup]][0])
+        idrop = ctx.index(ctx.visit_nodes[index_of[r.dropoff]][0])
+        routing.AddPickupAndDelivery(ip, idrop)
+        solver.Add(routing.VehicleVar(ip) == routing.VehicleVar(idrop))
+        solver.Add(routing.ActiveVar(ip) == routing.ActiveVar(idrop))
+        solver.Add(ctx.time.CumulVar(ip) <= ctx.time.CumulVar(idrop))
+        if r.max_ride_time is not None:
+            # The shortest pickup service of any kind of worker: never looser than the truth.
+            service = min(pickup.duration_for(k) for k in kinds) if kinds else pickup.duration
+            solver.Add(ctx.time.CumulVar(idrop) - ctx.time.CumulVar(ip) <= service + r.max_ride_time)
+
+
 MATRIX_BUDGET = 30_000_000
 """Entries of per-vehicle node matrices we accept before falling back to Python callbacks."""
 
@@ -468,6 +499,7 @@ BUILDERS = (
     add_dependencies,
     add_breaks,
     add_capacities,
+    add_rides,
     add_preferences,
     add_balance,
 )

@@ -6,14 +6,49 @@ can use them without loading the solver.
 
 from __future__ import annotations
 
-from optimizer.model import Problem, Visit, Worker
+from typing import Mapping
+
+from optimizer.model import Problem, Ride, Visit, Worker
+
+
+def rides_by_visit(problem: Problem) -> dict[str, Ride]:
+    """Visit id -> the ride it is the pickup or the drop-off of."""
+    out: dict[str, Ride] = {}
+    for ride in problem.rides:
+        out[ride.pickup] = ride
+        out[ride.dropoff] = ride
+    return out
+
+
+def car_fits(worker: Worker, load: Mapping[str, int]) -> bool:
+    """Whether the worker's car has room for ``load`` when empty (seats, wheelchair places)."""
+    return all(worker.capacity.get(k, 0) >= q for k, q in load.items() if q > 0)
+
+
+_RIDES_CACHE: dict[int, tuple[Problem, dict[str, Ride]]] = {}
+
+
+def _rides_of(problem: Problem) -> dict[str, Ride]:
+    """``rides_by_visit``, memoised per problem object (eligibility is asked once per visit)."""
+    if not problem.rides:
+        return {}
+    hit = _RIDES_CACHE.get(id(problem))
+    if hit is None or hit[0] is not problem:
+        _RIDES_CACHE.clear()
+        hit = (problem, rides_by_visit(problem))
+        _RIDES_CACHE[id(problem)] = hit
+    return hit[1]
 
 
 def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
-    """Workers who may do the visit by the hard rules: skills, required/forbidden, gender, pin."""
+    """Workers who may do the visit by the hard rules: skills, required/forbidden, gender, pin,
+    and for a ride, a car with room for its passengers."""
     out = []
+    ride = _rides_of(problem).get(visit.id)
     for wi, w in enumerate(problem.workers):
         if not visit.required_skills <= w.skills:
+            continue
+        if ride is not None and not car_fits(w, ride.load):
             continue
         if visit.worker_kinds and w.kind not in visit.worker_kinds:
             continue

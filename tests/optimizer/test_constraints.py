@@ -47,6 +47,7 @@ from optimizer.model import (
     PlannedVisit,
     Problem,
     ReasonCode,
+    Ride,
     Shift,
     Solution,
     Stop,
@@ -678,6 +679,116 @@ def test_max_lateness_term_spreads_lateness() -> None:
     assert plan(sol) == {"W1": ["J0", "J2", "J1"]}
     assert (sol.kpis.lateness_minutes, sol.kpis.max_lateness_minutes) == (180, 90)
     assert sol.stats.parameters["objective_terms"]["max_lateness"] == 450
+
+
+# ----------------------------------------------------------------------------- rides (senior taxi)
+
+DRIVER = WorkerKind.DRIVER
+
+
+def driver(wid: str, seats: int = 4, wheelchair: int = 0, home: int = OFFICE) -> Worker:
+    return worker(wid, home=home, kind=DRIVER, capacity={"seats": seats, "wheelchair": wheelchair})
+
+
+def ride(rid: str, frm: int, to: int, drop_window: tuple[int, int], *, pick_window: tuple[int, int] = (0, 600),
+         load: dict[str, int] | None = None, max_ride: int | None = None, mandatory: bool = False,
+         ) -> tuple[list[Visit], Ride]:
+    """A ride from ``frm`` to ``to``: 5 min at each end (door to car, car to door)."""
+    up = visit(f"{rid}-up", frm, 5, [pick_window], worker_kinds={DRIVER}, mandatory=mandatory)
+    down = visit(f"{rid}-down", to, 5, [drop_window], worker_kinds={DRIVER}, mandatory=mandatory)
+    return [up, down], Ride(up.id, down.id, load or {"seats": 1}, max_ride)
+
+
+def rides_problem(workers: list[Worker], *trips: tuple[list[Visit], Ride], **kw: Any) -> Problem:
+    visits = [v for vs, _ in trips for v in vs]
+    return problem(workers, visits, rides=tuple(r for _, r in trips), **kw)
+
+
+def test_rides_share_a_car_to_the_same_clinic() -> None:
+    """Two seniors (A, B) due at clinic C at 60-70: one car picks up both and drops both off
+    (cheaper than two cars, and one driver alone could not do them one after the other)."""
+    trips = [ride("R1", A, C, (60, 70)), ride("R2", B, C, (60, 70))]
+    sol = solve_ok(rides_problem([driver("W1"), driver("W2")], *trips))
+    [route] = [r for r in sol.routes if r.stops]
+    order = [s.visit_id for s in route.stops]
+    assert order[:2] == ["R1-up", "R2-up"] and set(order[2:]) == {"R1-down", "R2-down"}
+    # With one seat per car, each car takes one senior.
+    sol = solve_ok(rides_problem([driver("W1", seats=1), driver("W2", seats=1)], *trips))
+    assert sorted(plan(sol).values()) == [["R1-up", "R1-down"], ["R2-up", "R2-down"]]
+
+
+def test_ride_needs_room_for_a_wheelchair() -> None:
+    """A wheelchair ride goes to the car with a wheelchair place, though the other is closer;
+    with no such car on duty it is left out as no_car_with_room."""
+    trip = ride("R1", A, C, (60, 70), load={"seats": 1, "wheelchair": 1})
+    sol = solve_ok(rides_problem([driver("W1"), driver("W2", wheelchair=1, home=C)], trip))
+    assert plan(sol) == {"W2": ["R1-up", "R1-down"]}
+    sol = solve_ok(rides_problem([driver("W1")], trip))
+    assert reason(sol, "R1-up").reason == ReasonCode.NO_CAR_ROOM
+    assert reason(sol, "R1-down").reason == ReasonCode.NO_CAR_ROOM
+    assert_polish(reason(sol, "R1-up"))
+
+
+def test_max_ride_time_stops_sharing() -> None:
+    """Shared, the senior from A rides 25 min and the one from B 10, plus 5 while the other
+    gets out at C: with limits of 25 (A) and 10 (B) neither order works, so two cars go."""
+    trips = [ride("R1", A, C, (60, 70), max_ride=25), ride("R2", B, C, (60, 70), max_ride=10)]
+    sol = solve_ok(rides_problem([driver("W1"), driver("W2")], *trips))
+    assert sorted(plan(sol).values()) == [["R1-up", "R1-down"], ["R2-up", "R2-down"]]
+    assert start(sol, "R1-down") - stop(sol, "R1-up").end <= 25
+    assert start(sol, "R2-down") - stop(sol, "R2-up").end <= 10
+    # A limit below the direct trip (A to C is 25 min) cannot be met at all, and says so.
+    sol = solve_ok(rides_problem([driver("W1")], ride("R3", A, C, (60, 70), max_ride=20)))
+    u = reason(sol, "R3-up")
+    assert u.reason == ReasonCode.APPOINTMENT_UNREACHABLE and "25" in u.message_en
+    assert_polish(u)
+
+
+def test_ride_pickup_waits_so_the_ride_is_not_too_long() -> None:
+    """The drop-off window opens at 100; instead of picking up at 10 and waiting in the car,
+    the driver picks up late enough that the senior rides at most 30 min."""
+    trip = ride("R1", A, C, (100, 120), max_ride=30)
+    sol = solve_ok(rides_problem([driver("W1")], trip))
+    assert plan(sol) == {"W1": ["R1-up", "R1-down"]}
+    assert start(sol, "R1-down") - stop(sol, "R1-up").end <= 30
+    built = constructed(rides_problem([driver("W1")], trip))
+    assert built["R1-down"][1] - (built["R1-up"][1] + 5) <= 30
+
+
+def test_appointment_unreachable_is_explained() -> None:
+    """Drop-off by 20 at C, but from A (pickup from 0, 5 min, 25 min drive) 30 is the earliest."""
+    trip = ride("R1", A, C, (0, 20))
+    sol = solve_ok(rides_problem([driver("W1")], trip))
+    u = reason(sol, "R1-up")
+    assert u.reason == ReasonCode.APPOINTMENT_UNREACHABLE
+    assert u.details["direct_minutes"] == 30
+    assert_polish(u)
+
+
+def test_return_trip_after_the_appointment() -> None:
+    """Outbound A -> C by 60-70, return C -> A picked up 120-150 (linked): one car does both,
+    the return after the outbound drop-off."""
+    out_vs, out_ride = ride("OUT", A, C, (60, 70), mandatory=True)
+    back_vs, back_ride = ride("BACK", C, A, (0, 600), pick_window=(120, 150), mandatory=True)
+    dep = Dependency("OUT-down", "BACK-up", min_delay=60)
+    sol = solve_ok(rides_problem([driver("W1")], (out_vs, out_ride), (back_vs, back_ride), dependencies=(dep,)))
+    assert plan(sol) == {"W1": ["OUT-up", "OUT-down", "BACK-up", "BACK-down"]}
+    assert start(sol, "BACK-up") >= max(120, start(sol, "OUT-down") + 60)
+
+
+def test_escort_moves_with_the_ride() -> None:
+    """A personal assistant escorts the senior: the escort visit starts with the pickup (delay
+    0..0, another worker) and ends at the clinic (its end location)."""
+    vs, r = ride("R1", A, C, (60, 70), load={"seats": 2}, mandatory=True)
+    escort = visit("ESC", A, 40, worker_kinds={WorkerKind.PERSONAL_ASSISTANT}, end_location=C, mandatory=True)
+    dep = Dependency("R1-up", "ESC", 0, 0, different_workers=True)
+    ws = [driver("W1"), worker("PA", kind=WorkerKind.PERSONAL_ASSISTANT)]
+    sol = solve_ok(problem(ws, [*vs, escort], rides=(r,), dependencies=(dep,)))
+    assert plan(sol) == {"W1": ["R1-up", "R1-down"], "PA": ["ESC"]}
+    assert start(sol, "ESC") == start(sol, "R1-up")
+    # A car with one seat has no room for the escort.
+    sol = solve_ok(problem([driver("W1", seats=1), ws[1]], [*vs, escort], rides=(r,), dependencies=(dep,)))
+    assert reason(sol, "R1-up").reason == ReasonCode.NO_CAR_ROOM
 
 
 # ----------------------------------------------------------------------------- pins and frozen work

@@ -37,6 +37,7 @@ from optimizer.model import (
     Location,
     PlannedVisit,
     Problem,
+    Ride,
     Shift,
     Solution,
     TimeWindow,
@@ -160,7 +161,7 @@ def problems(draw: st.DrawFn) -> Problem:
             skills=draw(st.frozensets(st.sampled_from(SKILLS))),
             gender=draw(st.sampled_from([None, Gender.FEMALE, Gender.MALE])),
             max_work_minutes=draw(st.none() | st.integers(30, 500)),
-            capacity=draw(st.sampled_from([{}, {"seats": 1}, {"seats": 3}])),
+            capacity=draw(st.sampled_from([{}, {"seats": 1}, {"seats": 3}, {"seats": 3, "wheelchair": 1}])),
         ))
     ids = [w.id for w in workers]
     worker_sets = st.frozensets(st.sampled_from(ids), max_size=2)
@@ -215,7 +216,16 @@ def problems(draw: st.DrawFn) -> Problem:
             a, b = draw(st.lists(st.integers(0, n_visits - 1), min_size=2, max_size=2, unique=True))
             lo = draw(st.integers(0, 90))
             hi = draw(st.none() | st.integers(lo, lo + 120))
-            dependencies.append(Dependency(f"V{a}", f"V{b}", lo, hi))
+            dependencies.append(Dependency(f"V{a}", f"V{b}", lo, hi, draw(st.booleans())))
+    rides = []
+    singles = [v.id for v in visits if v.workers_needed == 1]
+    for _ in range(draw(st.integers(0, 2))):
+        if len(singles) < 2:
+            break
+        up, down = draw(st.lists(st.sampled_from(singles), min_size=2, max_size=2, unique=True))
+        singles = [x for x in singles if x not in (up, down)]
+        load = draw(st.sampled_from([{"seats": 1}, {"seats": 2}, {"seats": 1, "wheelchair": 1}]))
+        rides.append(Ride(up, down, load, draw(st.none() | st.integers(0, 90))))
     if AVOID_PIN_WITH_PROBED_START:
         linked = {d.before for d in dependencies} | {d.after for d in dependencies}
         visits = [replace(v, pinned_start=None) if v.id in linked else v for v in visits]
@@ -225,7 +235,9 @@ def problems(draw: st.DrawFn) -> Problem:
         workers=tuple(workers),
         visits=tuple(visits),
         dependencies=tuple(dependencies),
-        weights=Weights(imbalance=draw(st.sampled_from([0, 1])), wait_minute=draw(st.sampled_from([0, 1]))),
+        rides=tuple(rides),
+        weights=Weights(imbalance=draw(st.sampled_from([0, 1])), wait_minute=draw(st.sampled_from([0, 1])),
+                        max_lateness_minute=draw(st.sampled_from([0, 5]))),
     )
     check_problem(p)  # the generator only makes days the file format accepts
     return p

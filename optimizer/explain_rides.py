@@ -1,0 +1,212 @@
+"""Why a ride (pickup and drop-off) was not placed: exact insertion tests on the final plan.
+
+A ride is two stops in one car, so the one-visit slot search of ``explain`` does not apply.
+In this order:
+
+1. no worker of the right kind with the skills (driving licence)   -> ``NO_SKILLED_WORKER``
+2. no such worker's car has room for the passengers (a wheelchair place, seats)
+                                                                    -> ``NO_CAR_ROOM``
+3. all with room are excluded for this senior                        -> ``FORBIDDEN_ONLY``
+4. the direct trip is longer than the ride-time limit, or even straight from the start of
+   the pickup window it misses the drop-off window (the appointment)  -> ``APPOINTMENT_UNREACHABLE``
+5. it must follow a visit that is not placed (a return trip)          -> ``DEPENDENCY``
+6. it fits into the plan as published (every other stop keeps its start; shared rides
+   allowed): optional and dearer than dropping -> ``NOT_WORTH_IT``, else ``NOT_FOUND``
+7. it does not fit even in an eligible driver's empty shift           -> ``NO_WORKER_FREE``
+8. otherwise the cheapest single stop (or other ride) whose removal lets it in is named
+                                                                    -> ``DISPLACED``
+
+The tests run the construction's exact route timing (``construct.Builder``), so they apply
+the same rules as the solver: room at every stop, ride time, windows, breaks, shift ends.
+"""
+
+from __future__ import annotations
+
+from optimizer.construct import Builder
+from optimizer.model import Problem, ReasonCode, Ride, Route, Unassigned, Visit
+from optimizer.rules import car_fits, drop_penalty, eligible_workers
+
+
+def _hhmm(minute: int) -> str:
+    day, rest = divmod(minute, 1440)
+    text = f"{rest // 60:02d}:{rest % 60:02d}"
+    return text if day == 0 else f"{text} (+{day}d)"
+
+
+def _plan_builder(problem: Problem, routes: list[Route], skip: set[str] = frozenset()) -> Builder:
+    """A builder holding the published plan, every stop's start fixed (minus ``skip``)."""
+    vehicles = [(wi, si) for wi, w in enumerate(problem.workers) for si in range(len(w.shifts))]
+    builder = Builder(problem, vehicles, [eligible_workers(problem, v) for v in problem.visits])
+    slot = {(vehicles[r.vehicle][0], vehicles[r.vehicle][1]): r for r in builder.routes}
+    worker_index = {w.id: i for i, w in enumerate(problem.workers)}
+    removed = set(skip)
+    for ride in problem.rides:  # a ride leaves the car whole
+        if ride.pickup in removed or ride.dropoff in removed:
+            removed |= {ride.pickup, ride.dropoff}
+    copies: dict[int, int] = {}
+    for route in routes:
+        state = slot.get((worker_index.get(route.worker_id, -1), route.shift_index))
+        if state is None:
+            continue
+        for stop in route.stops:
+            if stop.visit_id in removed or stop.visit_id not in builder.index:
+                continue
+            vi = builder.index[stop.visit_id]
+            state.stops.append((vi, copies.get(vi, 0)))
+            copies[vi] = copies.get(vi, 0) + 1
+            builder.fixed[vi] = stop.start
+            builder.placed.add(vi)
+    for state in builder.routes:
+        sim = builder.simulate(state, state.stops, builder.fixed)
+        if sim is None:  # should not happen for a checked plan; leave the route as it is
+            continue
+        state.starts, state.departure, state.end, state.travel = sim
+        state.span = state.end - state.departure if state.stops else 0
+        state.breaks = list(builder.last_breaks)
+    return builder
+
+
+def _try_insert(builder: Builder, ride: Ride) -> tuple[str, int] | None:
+    """(worker id, pickup start) where the ride fits, or None."""
+    p, d = builder.index[ride.pickup], builder.index[ride.dropoff]
+    if not builder._insert_ride(builder.ride_at[p]):
+        return None
+    for route in builder.routes:
+        for (vi, _), start in zip(route.stops, route.starts):
+            if vi == p:
+                return builder.p.workers[route.worker_index].id, start
+    return None  # pragma: no cover - placed means it is on a route
+
+
+def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route],
+                 starts: dict[str, int]) -> Unassigned:
+    """The reason for an unplaced ride leg (``visit`` is its pickup or drop-off)."""
+    visits = problem.visit_by_id()
+    pickup, dropoff = visits[ride.pickup], visits[ride.dropoff]
+    skilled = [
+        w for w in problem.workers
+        if all(v.required_skills <= w.skills and (not v.worker_kinds or w.kind in v.worker_kinds)
+               for v in (pickup, dropoff))
+    ]
+    load = ", ".join(f"{k} {q}" for k, q in sorted(ride.load.items())) or "-"
+    if not skilled:
+        skills = ", ".join(sorted(pickup.required_skills) + sorted(k.value for k in pickup.worker_kinds)) or "-"
+        return Unassigned(
+            visit.id, ReasonCode.NO_SKILLED_WORKER,
+            f"No driver on duty has the required skills ({skills}).",
+            f"Żaden kierowca w grafiku nie ma wymaganych uprawnień ({skills}).",
+            {"required_skills": sorted(pickup.required_skills), "ride": [ride.pickup, ride.dropoff]},
+        )
+    roomy = [w for w in skilled if car_fits(w, ride.load)]
+    if not roomy:
+        return Unassigned(
+            visit.id, ReasonCode.NO_CAR_ROOM,
+            f"No car on duty has room for the passengers ({load}).",
+            f"Żaden samochód w grafiku nie ma miejsca dla pasażerów ({load}).",
+            {"load": dict(ride.load), "drivers_with_skills": [w.id for w in skilled]},
+        )
+    eligible = sorted(set(eligible_workers(problem, pickup)) & set(eligible_workers(problem, dropoff)))
+    if not eligible:
+        return Unassigned(
+            visit.id, ReasonCode.FORBIDDEN_ONLY,
+            "Every driver whose car has room is excluded for this senior.",
+            "Wszyscy kierowcy z miejscem w samochodzie są wykluczeni u tego seniora.",
+            {"drivers_with_room": [w.id for w in roomy]},
+        )
+    earliest = min(w.start for w in pickup.windows)
+    latest_drop = max(w.end for w in dropoff.windows) + (dropoff.max_lateness if dropoff.soft_windows else 0)
+    direct = min(
+        problem.travel_times[problem.workers[wi].travel_mode][pickup.exit_location][dropoff.location]
+        + pickup.duration_for(problem.workers[wi].kind)
+        for wi in eligible
+    )
+    trip = min(
+        problem.travel_times[problem.workers[wi].travel_mode][pickup.exit_location][dropoff.location]
+        for wi in eligible
+    )
+    if ride.max_ride_time is not None and trip > ride.max_ride_time:
+        return Unassigned(
+            visit.id, ReasonCode.APPOINTMENT_UNREACHABLE,
+            f"The direct trip takes {trip} min, longer than the {ride.max_ride_time} min the senior "
+            "may spend in the car.",
+            f"Bezpośredni przejazd trwa {trip} min, dłużej niż dopuszczalne {ride.max_ride_time} min "
+            "w samochodzie.",
+            {"direct_minutes": trip, "max_ride_time": ride.max_ride_time},
+        )
+    if earliest + direct > latest_drop:
+        return Unassigned(
+            visit.id, ReasonCode.APPOINTMENT_UNREACHABLE,
+            f"Even leaving at {_hhmm(earliest)} the senior would reach the destination at "
+            f"{_hhmm(earliest + direct)}, after {_hhmm(latest_drop)}.",
+            f"Nawet przy odbiorze o {_hhmm(earliest)} senior dotarłby na miejsce o "
+            f"{_hhmm(earliest + direct)}, po {_hhmm(latest_drop)}.",
+            {"earliest_pickup": earliest, "direct_minutes": direct, "latest_dropoff": latest_drop},
+        )
+    for dep in problem.dependencies:
+        if dep.after in (ride.pickup, ride.dropoff) and dep.before not in starts:
+            return Unassigned(
+                visit.id, ReasonCode.DEPENDENCY,
+                f"It must follow visit {dep.before}, which is not placed.",
+                f"Musi nastąpić po wizycie {dep.before}, która nie została zaplanowana.",
+                {"depends_on": dep.before},
+            )
+    fit = _try_insert(_plan_builder(problem, routes), ride)
+    if fit is not None:
+        worker, at = fit
+        penalty = drop_penalty(problem, pickup) + drop_penalty(problem, dropoff)
+        detail = {"worker": worker, "pickup_start": at, "drop_penalty": penalty}
+        if not (pickup.mandatory or dropoff.mandatory):
+            return Unassigned(
+                visit.id, ReasonCode.NOT_WORTH_IT,
+                f"Optional and it would cost more to fit in than to leave out (best: {worker} at {_hhmm(at)}).",
+                f"Przejazd opcjonalny: jego wstawienie kosztuje więcej niż pominięcie "
+                f"(najlepiej: {worker} o {_hhmm(at)}).",
+                detail,
+            )
+        return Unassigned(
+            visit.id, ReasonCode.NOT_FOUND,
+            f"A free car exists ({worker}, pickup {_hhmm(at)}) but the search did not reach it: "
+            "re-plan with more time or place it by hand.",
+            f"Jest wolny samochód ({worker}, odbiór {_hhmm(at)}), ale wyszukiwanie do niego nie dotarło: "
+            "zaplanuj ponownie z dłuższym czasem lub wstaw ręcznie.",
+            detail,
+        )
+    if _try_insert(_plan_builder(problem, []), ride) is None:
+        return Unassigned(
+            visit.id, ReasonCode.NO_WORKER_FREE,
+            f"No driver whose car has room is on shift to pick up at {_hhmm(earliest)} or later and "
+            f"arrive by {_hhmm(latest_drop)}.",
+            f"Żaden kierowca z miejscem w samochodzie nie ma dyżuru, by odebrać o {_hhmm(earliest)} "
+            f"lub później i dojechać do {_hhmm(latest_drop)}.",
+            {"eligible_workers": [problem.workers[wi].id for wi in eligible]},
+        )
+    eligible_ids = {problem.workers[wi].id for wi in eligible}
+    candidates = sorted(
+        {s.visit_id for r in routes if r.worker_id in eligible_ids for s in r.stops},
+        key=lambda vid: (visits[vid].mandatory, visits[vid].priority, vid),
+    )
+    for other in candidates:
+        if visits[other].pinned_worker or visits[other].pinned_start is not None:
+            continue
+        fit = _try_insert(_plan_builder(problem, routes, {other}), ride)
+        if fit is not None:
+            o = visits[other]
+            kind_en = "mandatory" if o.mandatory else f"priority {o.priority}"
+            kind_pl = "obowiązkowa" if o.mandatory else f"priorytet {o.priority}"
+            return Unassigned(
+                visit.id, ReasonCode.DISPLACED,
+                f"Placeable, but the cars are booked: it would fit with {fit[0]} at {_hhmm(fit[1])} "
+                f"if {other} ({kind_en}) gave way.",
+                f"Możliwy do zaplanowania, ale samochody są zajęte: zmieściłby się u {fit[0]} o "
+                f"{_hhmm(fit[1])}, gdyby ustąpiła wizyta {other} ({kind_pl}).",
+                {"best_insertion": {"worker": fit[0], "pickup_start": fit[1]}, "would_displace": other,
+                 "displaced_priority": o.priority, "displaced_mandatory": o.mandatory,
+                 "own_priority": pickup.priority},
+            )
+    return Unassigned(
+        visit.id, ReasonCode.DISPLACED,
+        "Placeable in an empty shift, but the cars are booked and no single stop giving way frees enough room.",
+        "Możliwy do zaplanowania w pustym grafiku, ale samochody są zajęte i ustąpienie jednej wizyty "
+        "nie zwolni miejsca.",
+        {"blocking_visits": candidates[:20], "own_priority": pickup.priority},
+    )
