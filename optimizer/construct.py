@@ -14,6 +14,7 @@ window; routes end by shift end + max overtime; working time over split shifts i
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -21,6 +22,8 @@ from optimizer.model import Problem, Visit
 from optimizer.rules import fair_shares, preference_costs, shift_end_limit
 
 INF = 10**9
+RETIME_PASSES = 12
+"""Passes of ``retime_linked`` before it gives up (each fixes the links violated so far)."""
 RIDE_RETIMES = 4
 """Forward passes tried per route when waiting before a drop-off makes a ride too long."""
 LINK_BREADTH = 6
@@ -42,6 +45,12 @@ class RouteState:
     departure: int = 0
     end: int = 0
     breaks: list[tuple[int, int]] = field(default_factory=list)
+
+    def clone(self) -> "RouteState":
+        """A copy whose lists can change independently (cheaper than ``copy.deepcopy``)."""
+        return RouteState(self.vehicle, self.worker_index, self.shift_index, list(self.stops),
+                          list(self.starts), self.span, self.travel, self.departure, self.end,
+                          list(self.breaks))
 
 
 @dataclass
@@ -129,7 +138,15 @@ class Builder:
         ]
         """Per visit, the minute after which a start is late (INF for hard windows)."""
         self.soft = any(v.soft_windows for v in problem.visits)
+        self.loc_in = [v.location for v in problem.visits]
+        self.loc_out = [v.exit_location for v in problem.visits]
+        self.plain = not problem.rides and not any(v.demand for v in problem.visits)
+        """No rides and no capacities: a route's timing depends on its windows, fixed starts
+        and breaks only, which ``_quick_insert`` evaluates incrementally."""
         self.late_cap = 0
+        self.blink = 0.0
+        """Share of insertion positions skipped at random (set by the LNS: SISR's "blinks")."""
+        self.blink_rng: random.Random | None = None
         """The plan's largest lateness before the current insertion (see ``insert``)."""
 
     # ------------------------------------------------------------------ timing
@@ -258,9 +275,17 @@ class Builder:
 
     def _start_at(self, visit: Visit, vi: int, arrival: int, fixed: dict[int, int]) -> int | None:
         """Earliest allowed start for an arrival, honouring a fixed start; None if impossible."""
-        if vi in fixed:
-            return fixed[vi] if fixed[vi] >= arrival and self._window_start(visit, fixed[vi]) == fixed[vi] else None
-        return self._window_start(visit, arrival)
+        f = fixed.get(vi)
+        if f is not None:
+            return f if f >= arrival and self._window_at(vi, f) == f else None
+        return self._window_at(vi, arrival)
+
+    def _window_at(self, vi: int, t: int) -> int | None:
+        """``_window_start`` by visit index (the hot path of route timing)."""
+        for start, end in self.windows[vi]:
+            if t <= end:
+                return t if t > start else start
+        return None
 
     def time_penalty(self, route: RouteState, stops: list[tuple[int, int]], starts: list[int], end: int) -> int:
         """Lateness (soft windows) and overtime of a timed route, in objective units."""
@@ -301,6 +326,8 @@ class Builder:
         return weight * excess * excess if excess > 0 else 0
 
     def imbalance_delta(self, route: RouteState, added: int) -> int:
+        if self.p.weights.imbalance <= 0:
+            return 0
         service = self.service_minutes(route)
         return self.imbalance(route, service + added) - self.imbalance(route, service)
 
@@ -356,6 +383,8 @@ class Builder:
         lo = min(w.start for w in visit.windows) if fixed_start is None else fixed_start
         hi = (max(w.end for w in visit.windows) + (visit.max_lateness if visit.soft_windows else 0)
               if fixed_start is None else fixed_start)
+        fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
+        blink, blink_rng = self.blink, self.blink_rng
         out = []
         for wi in self.eligible[vi]:
             worker = self.p.workers[wi]
@@ -370,13 +399,28 @@ class Builder:
                 if hi < shift.start or lo + duration > shift.end + shift.max_overtime:
                     continue
                 best = None
-                fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
+                fast = self.plain and not shift.breaks
+                if fast:
+                    base = self._route_base(route)
+                    extra = (preference_costs(self.p, visit, worker, self.previous)
+                             + self.imbalance_delta(route, duration))
                 for pos in range(len(route.stops) + 1):
                     if pos > 0:
                         prev_vi = route.stops[pos - 1][0]
                         if route.starts[pos - 1] + self.p.visits[prev_vi].duration_for(worker.kind) > hi:
                             break
                     if pos < len(route.stops) and self.latest_start[route.stops[pos][0]] < lo + duration:
+                        continue
+                    if blink and blink_rng.random() < blink:
+                        continue
+                    if fast:
+                        quick = self._quick_insert(route, worker, vi, pos, fixed, base)
+                        if quick is None:
+                            continue
+                        cost, start = quick
+                        cost += extra
+                        if best is None or cost < best[0]:
+                            best = (cost, v, pos, start)
                         continue
                     stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
                     sim = self.simulate(route, stops, fixed)
@@ -397,6 +441,162 @@ class Builder:
                 if best is not None:
                     out.append(best)
         return out
+
+    def retime_linked(self) -> bool:
+        """Move linked visits (pairs, dependencies, two-person) to their earliest joint starts.
+
+        Once placed, a linked visit keeps its start so its partner stays valid; after other
+        visits leave the plan, both could often start earlier (less lateness, more room).
+        This re-times every route from scratch with the linked starts free: earliest starts,
+        then each violated link raises a floor under the later side (a two-person visit's
+        copies meet at the latest; ``after`` waits for ``before`` + min delay; ``before``
+        moves up to ``after`` - max delay), and again, until nothing is violated.  Starts
+        only grow from the unconstrained earliest, so what it finds is the earliest plan
+        meeting every link, never later than the current one.  Pins stay; if a pass fails
+        (a window or a shift end is exceeded) the plan is left as it was.  True if applied.
+        """
+        p = self.p
+        linked = {vi for vi in self.placed
+                  if (vi in self.before or vi in self.after or p.visits[vi].workers_needed > 1)
+                  and p.visits[vi].id not in self.pins}
+        if not linked:
+            return False
+        fixed = {vi: s for vi, s in self.fixed.items() if vi not in linked}
+        floors: dict[int, int] = {}
+        for _ in range(RETIME_PASSES):
+            timed: dict[int, tuple] = {}
+            starts_of: dict[int, list[int]] = {}
+            changed = False
+            for route in self.routes:
+                if not route.stops:
+                    continue
+                res = self._simulate(route, route.stops, fixed, floors)
+                if res is None:
+                    return False
+                if len(res) == 2:  # a ride too long: its pickup waits, as in ``simulate``
+                    pickup, not_before = res
+                    if pickup in fixed or floors.get(pickup, -1) >= not_before:
+                        return False
+                    floors[pickup] = not_before
+                    changed = True
+                    continue
+                timed[route.vehicle] = (res, list(self.last_breaks))
+                for (vi, _), s in zip(route.stops, res[0]):
+                    starts_of.setdefault(vi, []).append(s)
+            if changed:
+                continue
+            for vi, ss in starts_of.items():
+                if len(ss) > 1 and min(ss) != max(ss):
+                    floors[vi] = max(ss)
+                    changed = True
+            for b, links in self.before.items():
+                if b not in starts_of:
+                    continue
+                sb = max(starts_of[b])
+                for a, dmin, dmax in links:
+                    if a not in starts_of:
+                        continue
+                    sa = max(starts_of[a])
+                    if sb < sa + dmin:
+                        floors[b] = max(floors.get(b, 0), sa + dmin)
+                        changed = True
+                    if dmax is not None and sb > sa + dmax:
+                        floors[a] = max(floors.get(a, 0), sb - dmax)
+                        changed = True
+            if changed:
+                continue
+            worked: dict[int, int] = {}
+            for v, ((_, departure, end, _), _) in timed.items():
+                wi = self.routes[v].worker_index
+                worked[wi] = worked.get(wi, 0) + end - departure
+            for wi, minutes in worked.items():
+                cap = p.workers[wi].max_work_minutes
+                if cap is not None and minutes > cap:
+                    return False
+            for v, ((starts, departure, end, travel), breaks) in timed.items():
+                route = self.routes[v]
+                route.starts, route.departure, route.end, route.travel = starts, departure, end, travel
+                route.span = end - departure
+                route.breaks = breaks
+            for vi in linked:
+                self.fixed[vi] = max(starts_of[vi])
+            return True
+        return False
+
+    def _route_base(self, route: RouteState) -> tuple[int, int, int]:
+        """(time penalty, overtime part of it, largest lateness) of a route as it stands."""
+        penalty = self.time_penalty(route, route.stops, route.starts, route.end)
+        if not route.stops:
+            return penalty, 0, 0
+        shift = self.p.workers[route.worker_index].shifts[route.shift_index]
+        overtime = max(0, route.end - shift.end) * self.p.weights.overtime_minute
+        return penalty, overtime, self.max_late(route.stops, route.starts)
+
+    def _quick_insert(self, route: RouteState, worker, vi: int, pos: int, fixed: dict[int, int],
+                      base: tuple[int, int, int]) -> tuple[int, int] | None:
+        """Cost and start of ``vi`` inserted at ``pos``, for routes ``simulate`` times plainly.
+
+        The same timing as ``simulate`` (earliest starts, fixed starts kept) for a shift
+        without breaks on a day without rides or capacities, but from the stop before the
+        insertion on, and only until a stop starts when it did before (the rest of the
+        route is then unchanged): most insertions are judged in a few steps instead of a
+        whole route.  The cost is the same as the full evaluation's, less the preference and
+        balance terms (the caller adds them).  ``_commit`` times the chosen one fully.
+        """
+        p = self.p
+        w = p.weights
+        visits = p.visits
+        loc_in, loc_out = self.loc_in, self.loc_out
+        durations = self.durations[worker.kind]
+        matrix = p.travel_times[worker.travel_mode]
+        shift = worker.shifts[route.shift_index]
+        stops, starts = route.stops, route.starts
+        n = len(stops)
+        if pos == 0:
+            t, loc = shift.start, worker.start_location
+        else:
+            prev = stops[pos - 1][0]
+            t, loc = starts[pos - 1] + durations[prev], loc_out[prev]
+        visit = visits[vi]
+        tr = matrix[loc][loc_in[vi]]
+        start = self._start_at(visit, vi, t + tr, fixed)
+        if start is None:
+            return None
+        departure = start - tr if pos == 0 else route.departure
+        nxt_loc = loc_in[stops[pos][0]] if pos < n else worker.end_location
+        travel_delta = tr + matrix[loc_out[vi]][nxt_loc] - (
+            matrix[loc][nxt_loc] if n else 0)
+        due = self.due
+        late_delta = max(0, start - due[vi])
+        worst = late_delta
+        t, loc = start + durations[vi], loc_out[vi]
+        end = None
+        for k in range(pos, n):
+            vk = stops[k][0]
+            new = self._start_at(visits[vk], vk, t + matrix[loc][loc_in[vk]], fixed)
+            if new is None:
+                return None
+            old = starts[k]
+            if new == old:
+                end = route.end
+                break
+            late_new = max(0, new - due[vk])
+            late_delta += late_new - max(0, old - due[vk])
+            if late_new > worst:
+                worst = late_new
+            t, loc = new + durations[vk], loc_out[vk]
+        if end is None:
+            end = t + matrix[loc][worker.end_location]
+        if end > self.end_limit[(route.worker_index, route.shift_index)]:
+            return None
+        if not self._work_ok(route, end - departure):
+            return None
+        penalty, overtime, route_worst = base
+        cost = travel_delta * max(1, w.travel_minute) + late_delta * w.lateness_minute
+        cost += max(0, end - shift.end) * w.overtime_minute - overtime
+        if w.max_lateness_minute and self.soft:
+            cost += w.max_lateness_minute * max(0, max(worst, route_worst) - self.late_cap)
+        return cost, start
 
     def _commit(self, vi: int, copy: int, v: int, pos: int, fixed_start: int | None) -> None:
         route = self.routes[v]

@@ -27,6 +27,11 @@ from optimizer.model import Problem, ReasonCode, Ride, Route, Unassigned, Visit
 from optimizer.rules import car_fits, drop_penalty, eligible_workers
 
 
+DISPLACE_TRIES = 12
+"""Stops tried (least important first) when looking for one that would make room: each
+try re-times the whole plan, and a dispatcher needs one good answer, not all of them."""
+
+
 def _hhmm(minute: int) -> str:
     day, rest = divmod(minute, 1440)
     text = f"{rest // 60:02d}:{rest % 60:02d}"
@@ -185,7 +190,7 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
         {s.visit_id for r in routes if r.worker_id in eligible_ids for s in r.stops},
         key=lambda vid: (visits[vid].mandatory, visits[vid].priority, vid),
     )
-    for other in candidates:
+    for other in candidates[:DISPLACE_TRIES]:
         if visits[other].pinned_worker or visits[other].pinned_start is not None:
             continue
         fit = _try_insert(_plan_builder(problem, routes, {other}), ride)

@@ -16,7 +16,6 @@ with an iteration limit only, it is deterministic for a given seed.
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 import time
@@ -26,6 +25,15 @@ from optimizer.construct import Builder, insertion_order
 from optimizer.model import Problem
 from optimizer.rules import drop_penalty, preference_costs
 
+
+SA_START = 0.002
+"""Start temperature of the annealing, as a share of the first plan's cost."""
+SA_END = 0.00005
+"""End temperature, as a share of the first plan's cost."""
+SA_DEFAULT_ROUNDS = 1000
+BLINK = 0.02
+"""Share of insertion positions the reinsertion skips at random, so that the same removal
+can lead to different plans (SISR's blinks)."""
 
 FREED_MARGIN = 90
 """Minutes around the removed visits' starts in which an unplaced visit may now fit."""
@@ -88,20 +96,26 @@ class Search:
             by_worker.setdefault(r.worker_index, []).append(r.vehicle)
         self.vehicles_of = [[v for wi in builder.eligible[vi] for v in by_worker.get(wi, [])]
                             for vi in range(len(p.visits))]
+        self.near: dict[int, list[int]] = {}
+        self.linked = bool(p.dependencies) or any(v.workers_needed > 1 for v in p.visits)
         self.dependents: dict[int, list[int]] = {}
         for d in p.dependencies:
             a, c = builder.index[d.before], builder.index[d.after]
             self.dependents.setdefault(a, []).append(c)
+            if d.max_delay is not None:
+                # A pair held within a delay window leaves together: with the first visit's
+                # start fixed, the second could only go back where it was, and vice versa.
+                self.dependents.setdefault(c, []).append(a)
 
     # ------------------------------------------------------------------ state
 
     def snapshot(self) -> tuple:
         b = self.b
-        return (copy.deepcopy(b.routes), dict(b.fixed), set(b.placed))
+        return ([r.clone() for r in b.routes], dict(b.fixed), set(b.placed))
 
     def restore(self, snap: tuple) -> None:
         routes, fixed, placed = snap
-        self.b.routes = copy.deepcopy(routes)
+        self.b.routes = [r.clone() for r in routes]
         self.b.fixed = dict(fixed)
         self.b.placed = set(placed)
 
@@ -194,6 +208,71 @@ class Search:
         )
         return scored[: k - 1]
 
+    def _strings(self, k: int) -> list[int]:
+        """Strings of consecutive visits from the routes passing nearest a random visit.
+
+        The removal of slack induction by string removals (Christiaens and Vanden Berghe,
+        2020): cutting short runs out of several neighbouring routes at once lets the
+        reinsertion re-draw where those routes meet, which removing scattered visits does not.
+        """
+        b = self.b
+        placed = sorted(b.placed)
+        if not placed:
+            return []
+        seed = self.rng.choice(placed)
+        where: dict[int, tuple[int, int]] = {}
+        for route in b.routes:
+            for pos, (vi, _) in enumerate(route.stops):
+                where.setdefault(vi, (route.vehicle, pos))
+        longest = max(1, min(10, k // 2))
+        out: list[int] = []
+        done: set[int] = set()
+        for vi in self._nearest(seed):
+            if len(out) >= k:
+                break
+            if vi not in where:
+                continue
+            v, pos = where[vi]
+            if v in done:
+                continue
+            done.add(v)
+            stops = b.routes[v].stops
+            length = self.rng.randint(1, min(longest, len(stops)))
+            first = self.rng.randint(max(0, pos - length + 1), min(pos, len(stops) - length))
+            out.extend(x for x, _ in stops[first:first + length] if x not in out)
+        return out
+
+    def _nearest(self, vi: int) -> list[int]:
+        """Visits by travel time from ``vi`` (itself first), computed once per visit."""
+        hit = self.near.get(vi)
+        if hit is None:
+            p = self.b.p
+            matrix = next(iter(p.travel_times.values()))
+            loc = p.visits[vi].location
+            hit = sorted(range(len(p.visits)), key=lambda x: (matrix[loc][p.visits[x].location], x != vi, x))
+            self.near[vi] = hit
+        return hit
+
+    def _reinsertion_order(self, todo: set[int]) -> list[int]:
+        """Hardest first most of the time; otherwise random, far-from-start first or by window.
+
+        Greedy reinsertion in one fixed order rebuilds the same plan again and again; varied
+        orders (as SISR does) let the same removal lead to different plans.  Visits that
+        must follow others still come after them (``insertion_order`` keeps chains).
+        """
+        order = [vi for vi in insertion_order(self.b.p, self.b.pins) if vi in todo]
+        pick = self.rng.random()
+        p = self.b.p
+        if pick < 0.25:
+            self.rng.shuffle(order)
+        elif pick < 0.4:
+            matrix = next(iter(p.travel_times.values()))
+            home = p.workers[0].start_location if p.workers else 0
+            order.sort(key=lambda vi: -matrix[home][p.visits[vi].location])
+        elif pick < 0.55:
+            order.sort(key=lambda vi: min(w.start for w in p.visits[vi].windows))
+        return order
+
     def _may_fit(self, vi: int, freed: dict[int, tuple[int, int]]) -> bool:
         windows = self.b.windows[vi]
         for v in self.vehicles_of[vi]:
@@ -207,6 +286,24 @@ class Search:
 
     # ------------------------------------------------------------------ search
 
+    @staticmethod
+    def _temperature(t_start: float, t_end: float, it: int, iterations: int | None, started: float,
+                     budget: float | None) -> float:
+        """Geometric cooling from ``t_start`` to ``t_end`` over the run (rounds or seconds).
+
+        Cooling per round made long runs greedy after a thousand rounds, however long the
+        budget; cooling over the share of the budget used keeps accepting small worsenings
+        (and so leaving local optima) until near the end.  Without any limit it cools as if
+        the run were ``SA_DEFAULT_ROUNDS`` long.
+        """
+        if iterations is not None:
+            done = it / max(1, iterations)
+        elif budget is not None and budget > 0:
+            done = (time.monotonic() - started) / budget
+        else:
+            done = it / SA_DEFAULT_ROUNDS
+        return t_start * (t_end / t_start) ** min(1.0, done)
+
     def run(self, iterations: int | None, time_budget_s: float | None, on_improvement=None,
             should_stop=None) -> LnsStats:
         b = self.b
@@ -215,7 +312,9 @@ class Search:
         stats.start_cost = stats.best_cost = current
         best_snap = self.snapshot()
         started = time.monotonic()
-        temperature = max(1.0, 0.002 * current)
+        t_start = max(1.0, SA_START * current)
+        t_end = max(0.1, SA_END * current)
+        temperature = t_start
         n = len(b.p.visits)
         it = 0
         while True:
@@ -229,17 +328,20 @@ class Search:
             snap = self.snapshot()
             k = self.rng.randint(3, max(4, min(25, n // 8 + 3)))
             pick = self.rng.random()
-            if pick < 0.45:
+            if pick < 0.3:
                 chosen = self._related(k)
-            elif pick < 0.7:
+            elif pick < 0.45:
                 chosen = self._route_stretch(k)
+            elif pick < 0.75:
+                chosen = self._strings(k)
             else:
                 chosen = self._unplaced_neighbours(k)
             removed: list[int] = []
             freed: dict[int, tuple[int, int]] = {}
+            taken = chosen_set(chosen, self.dependents)
             for route in b.routes:
                 for (vi, _), start in zip(route.stops, route.starts):
-                    if vi in chosen_set(chosen, self.dependents):
+                    if vi in taken:
                         lo, hi = freed.get(route.vehicle, (start, start))
                         freed[route.vehicle] = (min(lo, start), max(hi, start))
             try:
@@ -248,17 +350,21 @@ class Search:
             except RemovalBreaksRoute:
                 self.restore(snap)
                 continue
+            if self.linked:
+                b.retime_linked()  # what stayed may now start earlier: room for the reinsertion
             # Unplaced visits get another try only where this round freed room (in time too).
             todo = set(removed) | {
                 vi for vi in range(n)
                 if vi not in b.placed and self._may_fit(vi, freed)
             }
-            order = [vi for vi in insertion_order(b.p, b.pins) if vi in todo]
-            if self.rng.random() < 0.3:
-                self.rng.shuffle(order)
-            for vi in order:
-                if vi not in b.placed:
-                    b.insert(vi)
+            order = self._reinsertion_order(todo)
+            b.blink, b.blink_rng = BLINK, self.rng
+            try:
+                for vi in order:
+                    if vi not in b.placed:
+                        b.insert(vi)
+            finally:
+                b.blink = 0.0
             cost = plan_cost(b)
             if cost < current or self.rng.random() < math.exp(-(cost - current) / temperature):
                 current = cost
@@ -270,7 +376,7 @@ class Search:
                         on_improvement(it, cost, len(b.placed), time.monotonic() - started)
             else:
                 self.restore(snap)
-            temperature *= 0.995
+            temperature = self._temperature(t_start, t_end, it, iterations, started, time_budget_s)
         self.restore(best_snap)
         stats.iterations = it
         stats.best_cost = best

@@ -69,6 +69,11 @@ class SolveParams:
     """SISR: seconds kept at the end for a guided local search from the SISR plan."""
     lns_share: float = 0.5
     """Share of the time limit for our own large-neighbourhood search (the rest: OR-Tools)."""
+    lns_share_linked: float = 0.8
+    """The LNS share instead when at least ``linked_threshold`` of the visits are linked
+    (two-person visits, dependencies): OR-Tools' local search cannot see those links and
+    wastes its time there (measured on HHCRSP instances, benchmarks/tuning/LOG_HHCRSP.md)."""
+    linked_threshold: float = 0.2
     lns_iterations: int | None = None
     """Cap on LNS rounds; without a time limit it defaults to 100 (deterministic runs)."""
     max_visits_per_area: int = 600

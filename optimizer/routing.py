@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -554,6 +554,7 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
     builder = seed.builder
     assert builder is not None
     or_result: RawResult | None = None
+    params = replace(params, lns_share=_lns_share(problem, params))
     or_share = 1.0 - params.lns_share
     if params.time_limit_s is None or or_share > 0:
         or_deadline = None if params.time_limit_s is None else began + params.time_limit_s * or_share
@@ -589,9 +590,20 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
         or_result.elapsed_s = elapsed
         return or_result
     if or_result is not None:
-        own.status = f"{or_result.status}+LNS"
+        own.status = f"{or_result.status}+LNS" if lns_ran else or_result.status
         own.solutions_found += or_result.solutions_found
     return own
+
+
+def _lns_share(problem: Problem, params: SolveParams) -> float:
+    """``lns_share``, or ``lns_share_linked`` on days where many visits are linked."""
+    if not problem.visits or params.lns_share in (0.0, 1.0):
+        return params.lns_share  # an explicit all-or-nothing choice is kept
+    linked = {d.before for d in problem.dependencies} | {d.after for d in problem.dependencies}
+    linked |= {v.id for v in problem.visits if v.workers_needed > 1}
+    if len(linked) >= params.linked_threshold * len(problem.visits):
+        return params.lns_share_linked
+    return params.lns_share
 
 
 def raw_cost(problem: Problem, ctx: Ctx, raw: RawResult) -> int:
