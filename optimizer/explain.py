@@ -23,7 +23,7 @@ what a re-plan does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from optimizer.model import (
     Problem,
@@ -33,7 +33,7 @@ from optimizer.model import (
     Visit,
     Worker,
 )
-from optimizer.explain_rides import explain_ride
+from optimizer.explain_rides import PlanProbe, explain_ride
 from optimizer.rules import drop_penalty, eligible_workers, rides_by_visit
 
 
@@ -217,11 +217,18 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
             starts[s.visit_id] = s.start
     by_key = {(r.worker_id, r.shift_index): r for r in routes}
     rides = rides_by_visit(problem)
-    return [
-        explain_ride(problem, visits[vid], rides[vid], routes, starts) if vid in rides
-        else _explain_one(problem, visits[vid], by_key, starts, routes)
-        for vid in unplaced
-    ]
+    probe = PlanProbe(problem, routes) if any(vid in rides for vid in unplaced) else None
+    by_ride: dict[str, Unassigned] = {}
+    out = []
+    for vid in unplaced:
+        if vid not in rides:
+            out.append(_explain_one(problem, visits[vid], by_key, starts, routes))
+            continue
+        ride = rides[vid]
+        if ride.pickup not in by_ride:  # both legs share the analysis
+            by_ride[ride.pickup] = explain_ride(problem, visits[vid], ride, routes, starts, probe)
+        out.append(replace(by_ride[ride.pickup], visit_id=vid))
+    return out
 
 
 def _explain_one(

@@ -22,7 +22,7 @@ the same rules as the solver: room at every stop, ride time, windows, breaks, sh
 
 from __future__ import annotations
 
-from optimizer.construct import Builder
+from optimizer.construct import Builder, RouteState
 from optimizer.model import Problem, ReasonCode, Ride, Route, Unassigned, Visit
 from optimizer.rules import car_fits, drop_penalty, eligible_workers
 
@@ -38,54 +38,84 @@ def _hhmm(minute: int) -> str:
     return text if day == 0 else f"{text} (+{day}d)"
 
 
-def _plan_builder(problem: Problem, routes: list[Route], skip: set[str] = frozenset()) -> Builder:
-    """A builder holding the published plan, every stop's start fixed (minus ``skip``)."""
-    vehicles = [(wi, si) for wi, w in enumerate(problem.workers) for si in range(len(w.shifts))]
-    builder = Builder(problem, vehicles, [eligible_workers(problem, v) for v in problem.visits])
-    slot = {(vehicles[r.vehicle][0], vehicles[r.vehicle][1]): r for r in builder.routes}
-    worker_index = {w.id: i for i, w in enumerate(problem.workers)}
-    removed = set(skip)
-    for ride in problem.rides:  # a ride leaves the car whole
-        if ride.pickup in removed or ride.dropoff in removed:
-            removed |= {ride.pickup, ride.dropoff}
-    copies: dict[int, int] = {}
-    for route in routes:
-        state = slot.get((worker_index.get(route.worker_id, -1), route.shift_index))
-        if state is None:
-            continue
-        for stop in route.stops:
-            if stop.visit_id in removed or stop.visit_id not in builder.index:
+class PlanProbe:
+    """The published plan loaded once into a ``Builder`` (every stop's start fixed), for
+    insertion tests of rides: each test works on a copy of the routes, so one plan serves
+    every unplaced ride and every "what if this stop gave way" question."""
+
+    def __init__(self, problem: Problem, routes: list[Route]) -> None:
+        vehicles = [(wi, si) for wi, w in enumerate(problem.workers) for si in range(len(w.shifts))]
+        self.builder = Builder(problem, vehicles, [eligible_workers(problem, v) for v in problem.visits])
+        b = self.builder
+        slot = {(vehicles[r.vehicle][0], vehicles[r.vehicle][1]): r for r in b.routes}
+        worker_index = {w.id: i for i, w in enumerate(problem.workers)}
+        copies: dict[int, int] = {}
+        for route in routes:
+            state = slot.get((worker_index.get(route.worker_id, -1), route.shift_index))
+            if state is None:
                 continue
-            vi = builder.index[stop.visit_id]
-            state.stops.append((vi, copies.get(vi, 0)))
-            copies[vi] = copies.get(vi, 0) + 1
-            builder.fixed[vi] = stop.start
-            builder.placed.add(vi)
-    for state in builder.routes:
-        sim = builder.simulate(state, state.stops, builder.fixed)
-        if sim is None:  # should not happen for a checked plan; leave the route as it is
-            continue
+            for stop in route.stops:
+                if stop.visit_id not in b.index:
+                    continue
+                vi = b.index[stop.visit_id]
+                state.stops.append((vi, copies.get(vi, 0)))
+                copies[vi] = copies.get(vi, 0) + 1
+                b.fixed[vi] = stop.start
+                b.placed.add(vi)
+        for state in b.routes:
+            self._retime(state)
+        self.routes = [r.clone() for r in b.routes]
+        self.fixed = dict(b.fixed)
+        self.placed = set(b.placed)
+
+    def _retime(self, state) -> bool:
+        b = self.builder
+        sim = b.simulate(state, state.stops, b.fixed)
+        if sim is None:  # not for a checked plan; leave the route as it is
+            return False
         state.starts, state.departure, state.end, state.travel = sim
         state.span = state.end - state.departure if state.stops else 0
-        state.breaks = list(builder.last_breaks)
-    return builder
+        state.breaks = list(b.last_breaks)
+        return True
 
-
-def _try_insert(builder: Builder, ride: Ride) -> tuple[str, int] | None:
-    """(worker id, pickup start) where the ride fits, or None."""
-    p, d = builder.index[ride.pickup], builder.index[ride.dropoff]
-    if not builder._insert_ride(builder.ride_at[p]):
-        return None
-    for route in builder.routes:
-        for (vi, _), start in zip(route.stops, route.starts):
-            if vi == p:
-                return builder.p.workers[route.worker_index].id, start
-    return None  # pragma: no cover - placed means it is on a route
+    def try_insert(self, ride: Ride, *, without: str | None = None, empty: bool = False) -> tuple[str, int] | None:
+        """(worker id, pickup start) where the ride fits, or None; ``without``: with that
+        stop (and its ride partner) out of the plan; ``empty``: into empty shifts."""
+        b = self.builder
+        if empty:
+            b.routes = [RouteState(r.vehicle, r.worker_index, r.shift_index) for r in self.routes]
+        else:
+            b.routes = [r.clone() for r in self.routes]
+        b.fixed = {} if empty else dict(self.fixed)
+        b.placed = set() if empty else set(self.placed)
+        if without is not None and not empty:
+            gone = {b.index[without]}
+            partner = b.ride_at.get(b.index[without])
+            if partner is not None:
+                gone |= {partner[0], partner[1]}
+            for state in b.routes:
+                if any(vi in gone for vi, _ in state.stops):
+                    state.stops = [s for s in state.stops if s[0] not in gone]
+                    for vi in gone:
+                        b.fixed.pop(vi, None)
+                    if not self._retime(state):
+                        return None
+            b.placed -= gone
+        p = b.index[ride.pickup]
+        if not b._insert_ride(b.ride_at[p]):
+            return None
+        for route in b.routes:
+            for (vi, _), start in zip(route.stops, route.starts):
+                if vi == p:
+                    return b.p.workers[route.worker_index].id, start
+        return None  # pragma: no cover - placed means it is on a route
 
 
 def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route],
-                 starts: dict[str, int]) -> Unassigned:
-    """The reason for an unplaced ride leg (``visit`` is its pickup or drop-off)."""
+                 starts: dict[str, int], probe: PlanProbe | None = None) -> Unassigned:
+    """The reason for an unplaced ride leg (``visit`` is its pickup or drop-off).
+
+    ``probe``: the plan loaded once for all rides of the day (built here if not given)."""
     visits = problem.visit_by_id()
     pickup, dropoff = visits[ride.pickup], visits[ride.dropoff]
     skilled = [
@@ -155,7 +185,8 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
                 f"Musi nastąpić po wizycie {dep.before}, która nie została zaplanowana.",
                 {"depends_on": dep.before},
             )
-    fit = _try_insert(_plan_builder(problem, routes), ride)
+    probe = probe or PlanProbe(problem, routes)
+    fit = probe.try_insert(ride)
     if fit is not None:
         worker, at = fit
         penalty = drop_penalty(problem, pickup) + drop_penalty(problem, dropoff)
@@ -176,7 +207,7 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
             "zaplanuj ponownie z dłuższym czasem lub wstaw ręcznie.",
             detail,
         )
-    if _try_insert(_plan_builder(problem, []), ride) is None:
+    if probe.try_insert(ride, empty=True) is None:
         return Unassigned(
             visit.id, ReasonCode.NO_WORKER_FREE,
             f"No driver whose car has room is on shift to pick up at {_hhmm(earliest)} or later and "
@@ -193,7 +224,7 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
     for other in candidates[:DISPLACE_TRIES]:
         if visits[other].pinned_worker or visits[other].pinned_start is not None:
             continue
-        fit = _try_insert(_plan_builder(problem, routes, {other}), ride)
+        fit = probe.try_insert(ride, without=other)
         if fit is not None:
             o = visits[other]
             kind_en = "mandatory" if o.mandatory else f"priority {o.priority}"
