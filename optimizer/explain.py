@@ -172,7 +172,12 @@ def _slots_for_worker(
     problem: Problem, visit: Visit, worker: Worker, routes: dict[tuple[str, int], Route],
     allowed: list[tuple[int, int]], skip: str | None = None, empty: bool = False,
 ) -> list[Slot]:
-    work = {key: r.end - r.start for key, r in routes.items() if key[0] == worker.id}
+    # Working time per shift; a route left empty by ``skip`` counts nothing (a route that
+    # keeps other stops keeps its span: conservative, so a slot found is really free).
+    work = {
+        key: (0 if skip is not None and all(s.visit_id == skip for s in r.stops) else r.end - r.start)
+        for key, r in routes.items() if key[0] == worker.id
+    }
     out: list[Slot] = []
     for si, _ in enumerate(worker.shifts):
         route = routes.get((worker.id, si))
@@ -322,15 +327,15 @@ def _displaced(
     best: tuple[tuple[int, int, int], Slot, Visit] | None = None
     if needed == 1:
         for w in eligible:
-            for (wid, si), route in routes.items():
-                if wid != w.id:
-                    continue
+            own = {key: r for key, r in routes.items() if key[0] == w.id}
+            for (wid, si), route in own.items():
                 for stop in route.stops:
                     other = visits[stop.visit_id]
                     if other.pinned_worker or other.pinned_start is not None:
                         continue
-                    slots = _slots_for_worker(problem, visit, w, {(wid, si): route}, allowed, skip=other.id)
-                    slots = [s for s in slots if s.shift_index == si]
+                    # Any of the worker's shifts may gain: a visit in the afternoon shift can
+                    # hold the day's working time a morning visit needs.
+                    slots = _slots_for_worker(problem, visit, w, own, allowed, skip=other.id)
                     if not slots:
                         continue
                     key = (int(other.mandatory), other.priority, min(s.extra_travel for s in slots))

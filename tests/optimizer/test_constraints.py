@@ -1126,12 +1126,10 @@ def test_max_work_survives_retiming(make: Any) -> None:
     solve_ok(make())
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (explain): max_work over split shifts: says no single visit giving way would help")
 def test_max_work_displacement_names_the_visit_in_the_other_shift() -> None:
     """AM (priority 1) is dropped because PM (priority 2) in the other shift uses the day's
-    working time.  Removing PM would free room, but _displaced only tries removals in the
-    same shift, so the reason says 'booked by 0 other visits; no single one giving way would
-    free enough room' with no would_displace."""
+    working time; the reason names PM as what would have to give way (it once only tried
+    removals in the same shift and said no single one would help)."""
     shifts = (Shift(0, 200), Shift(300, 500))
     vs = [visit("AM", A, 50, [(0, 100)], priority=1), visit("PM", A, 50, [(300, 400)], priority=2)]
     sol = solve_ok(problem([worker("W1", *shifts, max_work=100)], vs))
