@@ -248,10 +248,16 @@ def _explain_one(
     if len(skilled) < needed:
         missing = sorted(visit.required_skills - set().union(*[w.skills for w in problem.workers] or [set()]))
         skills = ", ".join(sorted(visit.required_skills) + sorted(k.value for k in visit.worker_kinds)) or "-"
+        if skilled:  # a two-person visit with fewer skilled workers on duty than it needs
+            en = (f"It needs {needed} workers with the required skills ({skills}); only "
+                  f"{len(skilled)} on duty has them.")
+            pl = (f"Wymaga {needed} pracowników z kwalifikacjami ({skills}); w grafiku jest "
+                  f"tylko {len(skilled)}.")
+        else:
+            en = f"No worker on duty has the required skills ({skills})."
+            pl = f"Żaden pracownik w grafiku nie ma wymaganych kwalifikacji ({skills})."
         return Unassigned(
-            visit.id, ReasonCode.NO_SKILLED_WORKER,
-            f"No worker on duty has the required skills ({skills}).",
-            f"Żaden pracownik w grafiku nie ma wymaganych kwalifikacji ({skills}).",
+            visit.id, ReasonCode.NO_SKILLED_WORKER, en, pl,
             {"required_skills": sorted(visit.required_skills), "missing_everywhere": missing,
              "skilled_workers": len(skilled), "workers_needed": needed},
         )

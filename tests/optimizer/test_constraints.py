@@ -532,6 +532,8 @@ def test_two_person_visit_not_taken_twice_by_a_split_shift_worker() -> None:
     u = reason(sol, "V")
     assert u.reason == ReasonCode.NO_SKILLED_WORKER
     assert u.details["workers_needed"] == 2
+    assert "needs 2 workers" in u.message_en and "only 1" in u.message_en  # not "nobody has the skills"
+    assert_polish(u)
     # With a second worker it is placed, once per worker.
     sol = solve_ok(problem([split, worker("W2")], [v]))
     assert sorted(w for w, _ in sol.assignments()["V"]) == ["W1", "W2"]
