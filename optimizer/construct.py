@@ -149,6 +149,42 @@ class Builder:
         self.blink_rng: random.Random | None = None
         """The plan's largest lateness before the current insertion (see ``insert``)."""
 
+    def load_plan(self, routes) -> bool:
+        """Take a published plan (``model.Route`` list) as this builder's state, every
+        stop's start fixed where the plan put it, so insertions go only where nothing has to
+        move.  False if a route cannot be re-timed as it was (then nothing is loaded)."""
+        by_key = {(r.worker_index, r.shift_index): r for r in self.routes}
+        worker_index = {w.id: i for i, w in enumerate(self.p.workers)}
+        copies: dict[int, int] = {}
+        fixed: dict[int, int] = {}
+        staged: list[tuple[RouteState, list[tuple[int, int]]]] = []
+        for route in routes:
+            state = by_key.get((worker_index.get(route.worker_id, -1), route.shift_index))
+            if state is None:
+                return False
+            stops = []
+            for stop in route.stops:
+                vi = self.index.get(stop.visit_id)
+                if vi is None:
+                    return False
+                stops.append((vi, copies.get(vi, 0)))
+                copies[vi] = copies.get(vi, 0) + 1
+                fixed[vi] = stop.start
+            staged.append((state, stops))
+        timed = []
+        for state, stops in staged:
+            sim = self.simulate(state, stops, fixed)
+            if sim is None:
+                return False
+            timed.append((state, stops, sim, list(self.last_breaks)))
+        for state, stops, (starts, departure, end, travel), breaks in timed:
+            state.stops, state.starts, state.departure, state.end, state.travel = stops, starts, departure, end, travel
+            state.span = end - departure if stops else 0
+            state.breaks = breaks
+        self.fixed = fixed
+        self.placed = set(copies)
+        return True
+
     # ------------------------------------------------------------------ timing
 
     def _window_start(self, visit: Visit, t: int) -> int | None:

@@ -34,7 +34,8 @@ class Area:
 
 
 def _groups(problem: Problem) -> list[list[int]]:
-    """Visit indices that must stay together: same client, or linked by a dependency."""
+    """Visit indices that must stay together: same client, linked by a dependency, or the two
+    legs of a ride."""
     parent = list(range(len(problem.visits)))
 
     def find(i: int) -> int:
@@ -58,6 +59,8 @@ def _groups(problem: Problem) -> list[list[int]]:
                 by_client[v.client_id] = i
     for d in problem.dependencies:
         union(index[d.before], index[d.after])
+    for r in problem.rides:  # a ride's two legs are one car's
+        union(index[r.pickup], index[r.dropoff])
     groups: dict[int, list[int]] = {}
     for i in range(len(problem.visits)):
         groups.setdefault(find(i), []).append(i)
@@ -227,6 +230,7 @@ def _sub_problem(problem: Problem, visit_idx: list[int], worker_idx: list[int], 
         workers=new_workers,
         visits=new_visits,
         dependencies=tuple(d for d in problem.dependencies if d.before in ids and d.after in ids),
+        rides=tuple(r for r in problem.rides if r.pickup in ids and r.dropoff in ids),
         previous_plan=tuple(
             pv for pv in problem.previous_plan if pv.visit_id in ids and pv.worker_id in worker_ids
         ),

@@ -47,23 +47,8 @@ class PlanProbe:
         vehicles = [(wi, si) for wi, w in enumerate(problem.workers) for si in range(len(w.shifts))]
         self.builder = Builder(problem, vehicles, [eligible_workers(problem, v) for v in problem.visits])
         b = self.builder
-        slot = {(vehicles[r.vehicle][0], vehicles[r.vehicle][1]): r for r in b.routes}
-        worker_index = {w.id: i for i, w in enumerate(problem.workers)}
-        copies: dict[int, int] = {}
-        for route in routes:
-            state = slot.get((worker_index.get(route.worker_id, -1), route.shift_index))
-            if state is None:
-                continue
-            for stop in route.stops:
-                if stop.visit_id not in b.index:
-                    continue
-                vi = b.index[stop.visit_id]
-                state.stops.append((vi, copies.get(vi, 0)))
-                copies[vi] = copies.get(vi, 0) + 1
-                b.fixed[vi] = stop.start
-                b.placed.add(vi)
-        for state in b.routes:
-            self._retime(state)
+        if not b.load_plan(routes):  # not for a checked plan; then tests run on empty shifts
+            b.routes = [RouteState(r.vehicle, r.worker_index, r.shift_index) for r in b.routes]
         self.routes = [r.clone() for r in b.routes]
         self.fixed = dict(b.fixed)
         self.placed = set(b.placed)

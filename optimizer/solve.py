@@ -10,6 +10,7 @@ from optimizer.evaluate import evaluate
 from optimizer.explain import explain_unassigned
 from optimizer.model import Problem, ReasonCode, Route, SolveStats, Solution, Unassigned
 from optimizer.params import SolveParams
+from optimizer.repair import fill_gaps
 from optimizer.routing import RawResult, solve_routing, to_routes
 
 
@@ -46,6 +47,8 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
         objective += raw.objective
     order = {v.id: i for i, v in enumerate(problem.visits)}
     dropped.sort(key=order.__getitem__)
+    if len(areas) > 1 and dropped:
+        routes, dropped = fill_gaps(problem, routes, dropped)
     routes.sort(key=lambda r: (r.worker_id, r.shift_index))
     if params.explain:
         unassigned = explain_unassigned(problem, routes, dropped)
