@@ -1,0 +1,122 @@
+"""carepath side by side with VROOM, PyVRP and plain OR-Tools: ``python -m benchmarks.compare [--quick|--full]``.
+
+One command runs three instance sets and writes ``benchmarks/results/compare.csv``,
+``compare.md``, ``compare_scaling.png`` and ``compare_quality.png``:
+
+* Solomon VRPTW (gap to the best-known distance; all four solvers),
+* Kielce home-care days at 1x/10x/30x the demo (placed visits, travel minutes, and the
+  independent checker's verdict on every plan; all four solvers),
+* scaling of carepath from ~100 to ~10,000 visits (time to first feasible and final plan,
+  peak memory per run).
+
+Every solve runs in its own forked child (peak memory per run, hard timeout, a crash costs
+one row).  Peers missing from the environment get a "not installed" row.  ``--quick`` is a
+smoke test (< 3 min); the default set is sized for < 30 min on 2 cores; ``--full`` runs all
+56 Solomon instances at 30 s and longer home-care limits (about 3 hours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from benchmarks.peers.base import get_peer, peer_names
+from benchmarks.peers.instances import BenchSet, bench_set, scaling_limit
+from benchmarks.peers.isolate import run_isolated
+from benchmarks.peers.report import add_gaps, plot, write_csv, write_markdown
+from benchmarks.peers.runs import kielce_instance, scaling_run, solomon_run
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DECOMPOSE_AT = 600
+"""carepath's ``SolveParams.max_visits_per_area`` default, marked on the scaling plot."""
+
+
+def _say(row: dict) -> None:
+    keys = ("set", "instance", "solver", "status", "solve_s", "placed", "travel_min", "distance", "gap_pct", "feasible",
+            "peak_rss_mb")
+    print(json.dumps({k: row.get(k) for k in keys if k in row}), flush=True)
+
+
+def _failed(base: dict, outcome: str, value: object) -> dict:
+    return {**base, "status": f"{outcome}: {value}"[:300]}
+
+
+def run(bs: BenchSet, seed: int, only: set[str]) -> list[dict]:
+    rows: list[dict] = []
+    if "solomon" in only:
+        for name in bs.solomon:
+            for solver in bs.solvers:
+                base = {"set": "solomon", "instance": name, "solver": solver, "time_limit_s": bs.solomon_limit}
+                outcome, value = run_isolated(solomon_run, (name, solver, bs.solomon_limit, seed), bs.solomon_limit * 4 + 60)
+                rows.append(value if outcome == "ok" else _failed(base, outcome, value))
+                _say(rows[-1])
+    if "kielce" in only:
+        for scale, limit in bs.kielce:
+            per_run = limit * 3 + 240
+            outcome, value = run_isolated(kielce_instance, (scale, limit, bs.solvers, seed, per_run),
+                                          per_run * len(bs.solvers) + 600)
+            got = value if outcome == "ok" else [_failed({"set": "kielce", "instance": f"{scale:g}x", "solver": s,
+                                                          "time_limit_s": limit}, outcome, value) for s in bs.solvers]
+            for row in got:
+                rows.append(row)
+                _say(row)
+    if "scaling" in only:
+        for target in bs.scaling:
+            limit = scaling_limit(target)
+            base = {"set": "scaling", "instance": f"~{target}", "solver": "carepath", "time_limit_s": limit}
+            outcome, value = run_isolated(scaling_run, (target, limit, seed), limit * 4 + 900)
+            rows.append(value if outcome == "ok" else _failed(base, outcome, value))
+            _say(rows[-1])
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.compare", description=__doc__.splitlines()[0])
+    size = ap.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="3 Solomon at 5 s, Kielce 1x, scaling 100 and 300 (< 3 min)")
+    size.add_argument("--full", action="store_true", help="all 56 Solomon at 30 s, longer home-care limits")
+    ap.add_argument("--solvers", nargs="+", choices=peer_names(), default=None)
+    ap.add_argument("--only", nargs="+", choices=("solomon", "kielce", "scaling"), default=("solomon", "kielce", "scaling"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=RESULTS, help="directory for compare.* (default benchmarks/results)")
+    ap.add_argument("--prefix", default="compare", help="file name stem (default compare)")
+    args = ap.parse_args(argv)
+    bs = bench_set("quick" if args.quick else "full" if args.full else "default")
+    if args.solvers:
+        bs = replace(bs, solvers=tuple(args.solvers))
+    args.out.mkdir(parents=True, exist_ok=True)
+    settings = {}
+    for s in bs.solvers:
+        peer = get_peer(s)
+        why = peer.missing()
+        limit = bs.solomon_limit
+        text = why or peer.settings(limit)
+        for used in (f"{limit:g} s limit", f"{limit:g} s", f"({limit:g})"):
+            text = text.replace(used, "the set's time limit" if used[0] != "(" else "(the set's time limit)")
+        settings[s] = text
+    began = time.monotonic()
+    rows = run(bs, args.seed, set(args.only))
+    add_gaps(rows)
+    wall = time.monotonic() - began
+    write_csv(rows, args.out / f"{args.prefix}.csv")
+    plots = plot(rows, args.out, DECOMPOSE_AT)
+    if args.prefix != "compare":
+        for p in plots:
+            (args.out / p).rename(args.out / p.replace("compare", args.prefix, 1))
+        plots = [p.replace("compare", args.prefix, 1) for p in plots]
+    command = "python -m benchmarks.compare" + {"quick": " --quick", "full": " --full"}.get(bs.name, "")
+    if len(sys.argv) > 1 and argv is None:
+        command = "python -m benchmarks.compare " + " ".join(sys.argv[1:])
+    write_markdown(rows, args.out / f"{args.prefix}.md", command=command, set_name=bs.name, settings=settings,
+                   wall_s=wall, plots=plots, notes=bs.notes)
+    print(f"wrote {args.out / (args.prefix + '.csv')}, {args.prefix}.md, {', '.join(plots) or 'no plots'} "
+          f"in {wall / 60:.1f} min", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
