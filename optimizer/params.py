@@ -69,11 +69,17 @@ class SolveParams:
     """SISR: seconds kept at the end for a guided local search from the SISR plan."""
     lns_share: float = 0.5
     """Share of the time limit for our own large-neighbourhood search (the rest: OR-Tools)."""
-    lns_share_linked: float = 0.8
-    """The LNS share instead when at least ``linked_threshold`` of the visits are linked
-    (two-person visits, dependencies): OR-Tools' local search cannot see those links and
-    wastes its time there (measured on HHCRSP instances, benchmarks/tuning/LOG_HHCRSP.md)."""
+    lns_share_linked: float = 0.5
+    """The LNS share on linked days: at least ``linked_threshold`` of the visits linked (pairs,
+    dependencies, two-person).  Such days also get one long OR-Tools guided local search
+    (no OR-Tools ruin-and-recreate rounds) and, without breaks and two-person visits, OR-Tools'
+    own PATH_CHEAPEST_ARC first plan instead of our construction (``ortools_start``);
+    measured on HHCRSP instances, benchmarks/tuning/LOG_HHCRSP.md."""
     linked_threshold: float = 0.2
+    ortools_start: str = "auto"
+    """Where OR-Tools' search starts: "construction" (our sync-aware first plan), "own"
+    (OR-Tools' first-solution heuristic), "auto" (own on linked days without breaks and
+    two-person visits, else construction)."""
     lns_iterations: int | None = None
     """Cap on LNS rounds; without a time limit it defaults to 100 (deterministic runs)."""
     max_visits_per_area: int = 600

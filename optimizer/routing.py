@@ -547,6 +547,7 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
     began = time.monotonic()
     if not problem.workers:
         return RawResult("NO_WORKERS", 0, [], list(range(len(problem.visits))), 0, 0.0)
+    params = _linked_profile(problem, params)
     ctx = build_model(problem, params)
     search = _search_parameters(params)
     ctx.routing.CloseModelWithParameters(search)
@@ -554,7 +555,6 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
     builder = seed.builder
     assert builder is not None
     or_result: RawResult | None = None
-    params = replace(params, lns_share=_lns_share(problem, params))
     or_share = 1.0 - params.lns_share
     if params.time_limit_s is None or or_share > 0:
         or_deadline = None if params.time_limit_s is None else began + params.time_limit_s * or_share
@@ -566,7 +566,12 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
             from optimizer.recreate import ruin_and_recreate
 
             or_result = ruin_and_recreate(ctx, or_result, params, or_deadline)
-        if or_result is not None and not _adopt(ctx, builder, or_result):
+        if (or_result is not None and params.ortools_start != "own"
+                and raw_cost(problem, ctx, or_result) > plan_cost(builder)):
+            # (From its own start OR-Tools may leave visits out that our construction placed;
+            # its routes are still the better start: the LNS puts those visits back.)
+            log.info("the OR-Tools plan is dearer than our construction; the LNS starts from ours")
+        elif or_result is not None and not _adopt(ctx, builder, or_result):
             log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
     lns_budget = None if params.time_limit_s is None else params.time_limit_s - (time.monotonic() - began)
     lns_rounds = params.lns_iterations if params.lns_iterations is not None else (
@@ -595,15 +600,28 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
     return own
 
 
-def _lns_share(problem: Problem, params: SolveParams) -> float:
-    """``lns_share``, or ``lns_share_linked`` on days where many visits are linked."""
+def _linked_profile(problem: Problem, params: SolveParams) -> SolveParams:
+    """The search settings for days where many visits are linked (see ``lns_share_linked``).
+
+    OR-Tools' local search does not see cross-route links, so there most of its moves are
+    rejected late; measured on HHCRSP days (LOG_HHCRSP.md) the best split was half the
+    time for our LNS, OR-Tools in one guided local search rather than short rounds, and
+    starting OR-Tools from its own PATH_CHEAPEST_ARC plan, which our LNS then takes over.
+    An explicit all-or-nothing ``lns_share`` (0 or 1) is kept as given.
+    """
     if not problem.visits or params.lns_share in (0.0, 1.0):
-        return params.lns_share  # an explicit all-or-nothing choice is kept
+        return params
     linked = {d.before for d in problem.dependencies} | {d.after for d in problem.dependencies}
     linked |= {v.id for v in problem.visits if v.workers_needed > 1}
-    if len(linked) >= params.linked_threshold * len(problem.visits):
-        return params.lns_share_linked
-    return params.lns_share
+    if len(linked) < params.linked_threshold * len(problem.visits):
+        return replace(params, ortools_start="construction" if params.ortools_start == "auto" else params.ortools_start)
+    start = params.ortools_start
+    if start == "auto":
+        simple = (not any(s.breaks for w in problem.workers for s in w.shifts)
+                  and not any(v.workers_needed > 1 for v in problem.visits) and not problem.rides)
+        start = "own" if simple else "construction"
+    return replace(params, lns_share=params.lns_share_linked, rr_first_share=1.0, ortools_start=start,
+                   first_solution="PATH_CHEAPEST_ARC" if start == "own" else params.first_solution)
 
 
 def raw_cost(problem: Problem, ctx: Ctx, raw: RawResult) -> int:
@@ -688,7 +706,7 @@ def _search_ortools(ctx: Ctx, seed: Construction, search, params: SolveParams) -
     routing = ctx.routing
     found = [0]
     initial = None
-    if seed.placed:
+    if seed.placed and params.ortools_start != "own":  # "own": our construction seeds only the LNS
         # Only the Next variables: ReadAssignmentFromRoutes also stores propagated values of
         # break intervals, which the search then restores and fails on.
         initial = routing.solver().Assignment()

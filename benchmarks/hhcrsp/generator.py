@@ -45,6 +45,11 @@ class Params:
     """Share of caregivers whose abilities come from {s1,s2,s3} (simultaneous pairs need two
     caregivers of {s4,s5,s6}, so that group is the larger one in the files)."""
     max_abilities: int = 3
+    size_weights: tuple[tuple[float, float, float], tuple[float, float, float]] = ((27, 20, 7), (9, 31, 54))
+    """Relative frequency of 1, 2 and 3 abilities for a caregiver of {s1,s2,s3} and of
+    {s4,s5,s6}: counted over the 148 caregivers of ten published instances (10-300 patients;
+    benchmarks/hhcrsp/PUBLISHED.md).  Half of the first group have a single ability and most
+    of the second have all three, which makes s1-s3 the bottleneck of the family."""
 
 
 def _round_half_up(x: float) -> int:
@@ -56,7 +61,8 @@ def _caregivers(rng: random.Random, m: int, p: Params) -> list[Caregiver]:
     out = []
     for k in range(m):
         group = GROUPS[0] if k < n1 else GROUPS[1]
-        size = rng.randint(1, min(p.max_abilities, len(group)))
+        weights = p.size_weights[0 if group is GROUPS[0] else 1][: min(p.max_abilities, len(group))]
+        size = rng.choices(range(1, len(weights) + 1), weights=weights)[0]
         out.append(Caregiver(f"c{k + 1}", frozenset(rng.sample(group, size))))
     return out
 
