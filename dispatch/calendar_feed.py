@@ -36,6 +36,7 @@ from sqlmodel import Session, col
 from dispatch import audit
 from dispatch import models as m
 from dispatch.jobs import begin_write
+from dispatch.ride_legs import LEGS_PL
 from dispatch.schedule import ScheduledVisit, cancelled_visits, worker_schedule
 
 FEED_PAST_DAYS = 31
@@ -122,8 +123,7 @@ def _ical_time(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
 def _summary(v: ScheduledVisit) -> str:
     if v.ride is None:
         return f"Wizyta: {v.senior_name}"
-    leg = "tam" if v.ride.leg == "outbound" else "powrót"
-    return f"Przejazd ({leg}): {v.senior_name}"
+    return f"Przejazd ({LEGS_PL.get(v.ride.leg, v.ride.leg)}): {v.senior_name}"
 
 
 def _description(v: ScheduledVisit) -> str:
@@ -137,6 +137,11 @@ def _description(v: ScheduledVisit) -> str:
         if v.ride.appointment is not None:
             where += f", termin {v.ride.appointment:%H:%M}"
         lines.append(f"Cel: {where}")
+        needs = [text for flag, text in ((v.ride.wheelchair, "wózek inwalidzki"),
+                                         (v.ride.companion, "osoba towarzysząca"),
+                                         (v.ride.assistant, "asystent MOPR")) if flag]
+        if needs:
+            lines.append("Potrzeby: " + ", ".join(needs))
         if v.phone:
             lines.append(f"Telefon: {v.phone}")
     return "\n".join(lines)

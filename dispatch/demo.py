@@ -20,6 +20,7 @@ from rich.table import Table
 from dispatch.db import make_engine, session_scope
 from dispatch.errors import UserError
 from dispatch.migrate import upgrade
+from dispatch.ride_stats import ride_stats
 from dispatch.rosters import PlannedDay, plan_day
 from dispatch.seed import load_scenario
 from dispatch.settings import get_settings
@@ -105,12 +106,48 @@ def run_demo(
     return DemoResult(url, planned, users)
 
 
+def print_rides(console: Console, planned: PlannedDay) -> None:
+    """Senior taxi: rides planned/unplaced, shared rides, cars, km, then each car stop in time order.
+
+    A stop line names the senior by client id only (the terminal is the dispatcher's, but a
+    demo output gets pasted around) and the needs that decide the car: wheelchair (WC),
+    companion (+1), assistant (+A); "on call" marks a return whose time is a reservation.
+    """
+    built, solution = planned.built, planned.solution
+    if not built.rides:
+        return
+    problem = built.problem
+    st = ride_stats(problem, solution, built.rides)
+    console.print(
+        f"[bold]Senior taxi[/]: {st.rides_planned} of {st.rides_total} rides planned "
+        f"(outbound {st.outbound_planned}/{st.outbound_total}, return {st.return_planned}/{st.return_total}), "
+        f"{st.rides_unplaced} unplaced; {st.shared_rides} shared rides; {st.cars_used} cars used, "
+        f"{st.vehicle_km:.1f} vehicle km, {st.passengers_per_car_hour:.2f} passengers per car-hour; "
+        f"time in the car over the direct drive: mean {st.excess_mean_min:.0f} min, max {st.excess_max_min} min."
+    )
+    if st.returns_missing:
+        console.print(f"[bold red]{st.returns_missing} seniors have an outbound ride but no planned return[/]: "
+                      "see the unplaced return legs below.")
+    visits = problem.visit_by_id()
+    needs_of = {vid: r.needs + (" on call" if r.on_call else "") for r in built.rides for vid in (r.pickup, r.dropoff)}
+    stops = [(route.worker_id, s) for route in solution.routes for s in route.stops
+             if built.sources[s.visit_id].leg != "visit"]
+    for wid, s in sorted(stops, key=lambda x: (x[1].start, x[0])):
+        v = visits[s.visit_id]
+        leg = built.sources[s.visit_id].leg
+        place = problem.locations[v.location].id
+        place = "home" if place.startswith("senior:") else place.removeprefix("destination-")[:24]
+        console.print(
+            f"  {_hhmm(s.start):>5}-{_hhmm(s.end):5} {wid} {leg:14} {v.client_id or '':8} {place:24} "
+            f"{needs_of.get(s.visit_id, '')}".rstrip(),
+            highlight=False,
+        )
+
+
 def print_summary(console: Console, planned: PlannedDay) -> None:
     """Per worker: visits, travel, working time, utilisation; rides; unplaced visits with reasons."""
     problem, solution = planned.built.problem, planned.solution
     workers = problem.worker_by_id()
-    visits = problem.visit_by_id()
-    sources = planned.built.sources
     roster = planned.roster
     k = solution.kpis
     console.print()
@@ -132,17 +169,7 @@ def print_summary(console: Console, planned: PlannedDay) -> None:
         util = service / shift_minutes if shift_minutes else 0.0
         table.add_row(wid, w.kind.value, shifts, str(n), _hhmm(travel), _hhmm(service), _hhmm(working), f"{util:.0%}")
     console.print(table)
-    rides = [(r.worker_id, s) for r in solution.routes for s in r.stops if sources[s.visit_id].leg != "visit"]
-    if rides:
-        console.print(f"[bold]Senior taxi[/]: {len(rides)} ride legs planned")
-        for wid, s in sorted(rides, key=lambda x: x[1].start):
-            v = visits[s.visit_id]
-            leg = sources[s.visit_id].leg
-            console.print(
-                f"  {_hhmm(s.start)}-{_hhmm(s.end)}  {wid}  {leg:8}  {problem.locations[v.location].id} -> "
-                f"{problem.locations[v.exit_location].id}",
-                highlight=False,
-            )
+    print_rides(console, planned)
     if k is not None:
         console.print(
             f"[bold]Placed {k.visits_placed} of {k.visits_total} visits[/] (mandatory {k.mandatory_placed}/"

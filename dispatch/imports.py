@@ -198,6 +198,7 @@ REQUEST_COLUMNS: tuple[Column, ...] = (
     Column("return_trip", parse_bool, doc="taxi only: default tak"),
     Column("return_on_call", parse_bool, doc="taxi only: default nie"),
     Column("escort", parse_bool, doc="taxi only: an escort rides along; default nie"),
+    Column("assistant", parse_bool, doc="taxi only: the centre's assistant accompanies the senior; default nie"),
     Column("wheelchair", parse_bool, doc="taxi only: default as the senior"),
     Column("purpose", parse_text, doc="taxi only: medical, office, bank, cemetery, shopping or activity"),
     Column("follows_request_id", parse_text, doc="a request (stored, or on an earlier line) this one follows"),

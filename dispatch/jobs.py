@@ -363,7 +363,10 @@ def build_for_area(session: Session, day: dt.date, area: str | None, travel: Any
     places = {p.id: p for p in session.scalars(select(m.Place)).all()}
     cars = {c.id: c for c in session.scalars(select(m.Car)).all()}
     services = {str(getattr(s.code, "value", s.code)): s for s in session.scalars(select(m.Service)).all()}
-    return build_problem(day, worker_days, requests, seniors, places, cars, services, travel, tz, weights)
+    from dispatch.ride_builder import RideSettings
+
+    return build_problem(day, worker_days, requests, seniors, places, cars, services, travel, tz, weights,
+                         RideSettings.from_settings(get_settings()))
 
 
 def store_roster(session: Session, day: dt.date, area: str | None, built: Any, solution: Any) -> m.Roster:

@@ -267,6 +267,10 @@ class VisitRequestBase(SQLModel):
     return_trip: bool | None = None
     return_on_call: bool | None = None
     escort: bool | None = None
+    # The centre's personal assistant accompanies the senior (usługi asystenckie: "accompanying
+    # outings, doctor, office"): a second worker, one more seat.  ``escort`` is a companion of
+    # the senior's own (family), one seat and nobody to plan.
+    assistant: bool | None = None
     wheelchair: bool | None = None
     purpose: str | None = Field(default=None, max_length=32)
     follows_request_id: str | None = Field(default=None, foreign_key="visit_requests.id", max_length=ID_LEN)
@@ -305,6 +309,7 @@ class VisitRequest(VisitRequestBase, table=True):
             return_trip=bool(self.return_trip) if self.return_trip is not None else True,
             return_on_call=bool(self.return_on_call),
             escort=bool(self.escort),
+            assistant=bool(self.assistant),
             wheelchair=bool(self.wheelchair),
             purpose=self.purpose or "medical",
         )
@@ -359,6 +364,9 @@ class RosterAssignment(SQLModel, table=True):
     end: dt.datetime = Field(sa_type=UTCDateTime)
     travel_minutes: int = 0
     waiting_minutes: int = 0
+    leg: str | None = Field(default=None, max_length=16)
+    """visit | pickup | dropoff | return_pickup | return_dropoff | escort (``dispatch.ride_legs``);
+    None on rows planned before legs were stored (then derived from the appointment time)."""
 
 
 class RosterUnassigned(SQLModel, table=True):

@@ -11,11 +11,13 @@ Rules of the domain that the optimizer does not know live here:
   over, at a cost; civil contracts (zlecenie) and part-timers may not (the contract sets
   their hours).
 * Start and end: home, or the centre's office for workers who start there.
-* Rides (senior taxi), until the pooled-ride model lands: a ride is a driver's visit that
-  starts at the senior's door and ends at the destination (the driver helps the senior to
-  the car and into the clinic); the return is a second ride after the appointment, linked
-  to the first by a dependency.  A wheelchair ride needs a driver whose car has a
-  wheelchair place.
+* Rides (senior taxi): pooled rides, a pickup and a drop-off visit per trip, built by
+  ``dispatch.ride_builder`` (windows from the appointment, ride-time limit, return trip,
+  on-call return, escort).  Drivers are the ``driver`` workers with the driving licence (the
+  taxi service's kinds and skills); each drives the car assigned to them for the whole day,
+  so the car's seats and wheelchair places are the driver's ``capacity``, and the car's
+  availability window cuts the shifts of whoever works with it (drivers; the handyman and
+  his van too); no car, no rides: a driver without a car has no room for a passenger.
 * Continuity: the senior's regular workers are preferred; forbidden workers are excluded;
   the senior's preferred gender is a soft preference.
 """
@@ -26,6 +28,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Protocol, Sequence
 
+from dispatch.ride_builder import BuiltRide, RideSettings, build_ride
+from dispatch.ride_legs import VisitSource
 from dispatch.timeutil import local_time_to_minutes
 from dispatch.travel import TravelTimeProvider
 from optimizer.model import (
@@ -34,6 +38,7 @@ from optimizer.model import (
     Gender,
     Location,
     Problem,
+    Ride,
     Shift,
     TimeWindow,
     TravelMode,
@@ -43,13 +48,8 @@ from optimizer.model import (
     WorkerKind,
 )
 
-WHEELCHAIR_CAR = "wheelchair_car"
-"""Skill a driver gets for the day when the car they drive has a wheelchair place."""
-
-DOOR_TO_CAR_MINUTES = 10
-"""Helping the senior from the flat to the car, and from the car into the clinic."""
-RETURN_WINDOW_MINUTES = 45
-"""How long after the appointment's expected end the return pickup may start."""
+ASSISTANCE_SERVICE = "personal_assistance"
+"""The service whose staff ride along as escorts (usługi asystenckie)."""
 
 OVERTIME_BY_CONTRACT = {"etat_podstawowy": 60, "etat_rownowazny": 60}
 
@@ -61,15 +61,6 @@ class PlaceLike(Protocol):
     lon: float
 
 
-@dataclass(frozen=True)
-class VisitSource:
-    """What a problem visit stands for: a request on a day, and which leg for rides."""
-
-    request_id: str
-    date: dt.date
-    leg: str = "visit"  # visit | outbound | return
-
-
 @dataclass
 class BuiltProblem:
     problem: Problem
@@ -77,6 +68,8 @@ class BuiltProblem:
     location_names: list[str]
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """(request id, why) for requests that could not become visits at all."""
+    rides: list[BuiltRide] = field(default_factory=list)
+    """Every trip built (outbound and return), for ride reports."""
 
 
 class _Locations:
@@ -135,12 +128,15 @@ def build_problem(
     travel: TravelTimeProvider,
     tz: str = "Europe/Warsaw",
     weights: Weights | None = None,
+    ride_settings: RideSettings | None = None,
 ) -> BuiltProblem:
     """The optimizer problem for ``day`` from stored rows (or fixture objects of the same shape).
 
     ``worker_days`` are objects with ``worker`` and ``shifts`` (the day's shift rows);
-    ``requests`` are the requests that occur on ``day``.
+    ``requests`` are the requests that occur on ``day``; ``ride_settings`` the taxi model's
+    knobs (defaults: ``RideSettings()``).
     """
+    ride_settings = ride_settings or RideSettings()
     locs = _Locations()
     office = next((p for p in places.values() if _value(p.kind) == "office"), None)
     office_loc = locs.add(office.id, office.lat, office.lon) if office else None
@@ -154,15 +150,21 @@ def build_problem(
             for s in wd.shifts  # type: ignore[attr-defined]
         ]
         overtime = OVERTIME_BY_CONTRACT.get(_value(w.contract), 0)
-        rules = break_rules(plain)
-        shifts = tuple(Shift(s.start, s.end, overtime, rules[i]) for i, s in enumerate(plain))
-        skills = set(w.skills)
         car = cars.get(w.car_id) if w.car_id else None
+        car_until: int | None = None
+        if car is not None:
+            plain, car_until = _within_car_hours(day, tz, plain, car)
+            if not plain:
+                continue  # the car is not available during any of the driver's shifts
+        rules = break_rules(plain)
+        shifts = tuple(
+            Shift(s.start, s.end, overtime if car_until is None else max(0, min(overtime, car_until - s.end)), rules[i])
+            for i, s in enumerate(plain)
+        )
+        skills = set(w.skills)
         capacity: dict[str, int] = {}
         if car is not None:
             capacity = {"seats": car.seats, "wheelchair": car.wheelchair_places}  # type: ignore[attr-defined]
-            if car.wheelchair_places > 0:  # type: ignore[attr-defined]
-                skills.add(WHEELCHAIR_CAR)
         workers.append(
             Worker(
                 id=w.id,
@@ -192,7 +194,7 @@ def build_problem(
         kinds = getattr(service, "worker_kinds", None)
         return frozenset(_kind(k) for k in kinds) if kinds else frozenset()
 
-    pending_rides: list[tuple[object, int, int, int]] = []
+    pending_rides: list[tuple[object, int, int, dict]] = []
     for r in requests:
         senior = seniors.get(r.senior_id)  # type: ignore[attr-defined]
         if senior is None:
@@ -242,42 +244,25 @@ def build_problem(
             skipped.append((r.id, f"unknown destination {ride.destination}"))  # type: ignore[attr-defined]
             continue
         dest_loc = locs.add(dest.id, dest.lat, dest.lon)
-        pending_rides.append((r, home, dest_loc, start))
-    car_matrix = None
+        pending_rides.append((r, home, dest_loc, common))
+    rides: list[Ride] = []
+    built_rides: list[BuiltRide] = []
     if pending_rides:
         car_matrix, _ = travel.matrix(locs.points, "car")
-    for r, home, dest_loc, start in pending_rides:
-        ride = r.ride  # type: ignore[attr-defined]
-        direct = car_matrix[home][dest_loc]  # type: ignore[index]
-        ride_minutes = DOOR_TO_CAR_MINUTES + direct + DOOR_TO_CAR_MINUTES
-        appointment = local_time_to_minutes(day, ride.appointment, tz)
-        latest = min(local_time_to_minutes(day, r.window_end, tz), appointment - ride_minutes)  # type: ignore[attr-defined]
-        skills = set(r.required_skills)  # type: ignore[attr-defined]
-        if ride.wheelchair:
-            skills.add(WHEELCHAIR_CAR)
-        base = dict(
-            required_skills=frozenset(skills),
-            worker_kinds=service_kinds(r) or frozenset({WorkerKind.DRIVER}),
-            mandatory=bool(r.mandatory),  # type: ignore[attr-defined]
-            priority=int(r.priority),  # type: ignore[attr-defined]
-            client_id=r.senior_id,  # type: ignore[attr-defined]
-        )
-        if latest < start:
-            skipped.append((r.id, "the appointment is too early for a pickup inside the requested window"))  # type: ignore[attr-defined]
-            continue
-        out_id = f"{r.id}@{day.isoformat()}/out"  # type: ignore[attr-defined]
-        visits.append(Visit(id=out_id, location=home, end_location=dest_loc, duration=ride_minutes,
-                            windows=(TimeWindow(start, latest),), **base))
-        sources[out_id] = VisitSource(r.id, day, "outbound")  # type: ignore[attr-defined]
-        if ride.return_trip:
-            back = car_matrix[dest_loc][home]  # type: ignore[index]
-            back_minutes = DOOR_TO_CAR_MINUTES + back + DOOR_TO_CAR_MINUTES
-            ready = appointment + int(ride.appointment_minutes)
-            ret_id = f"{r.id}@{day.isoformat()}/return"  # type: ignore[attr-defined]
-            visits.append(Visit(id=ret_id, location=dest_loc, end_location=home, duration=back_minutes,
-                                windows=(TimeWindow(ready, ready + RETURN_WINDOW_MINUTES),), **base))
-            sources[ret_id] = VisitSource(r.id, day, "return")  # type: ignore[attr-defined]
-            dependencies.append(Dependency(out_id, ret_id, min_delay=ride_minutes))
+        assistance = services.get(ASSISTANCE_SERVICE)
+        assistant_kinds = frozenset(_kind(k) for k in getattr(assistance, "worker_kinds", ()) or ()) or frozenset(
+            {WorkerKind.PERSONAL_ASSISTANT})
+        assistant_skills = frozenset(getattr(assistance, "required_skills", ()) or ())
+        for r, home, dest_loc, common in pending_rides:
+            driver_fields = dict(common, worker_kinds=common["worker_kinds"] or frozenset({WorkerKind.DRIVER}),
+                                 soft_windows=False, max_lateness=0)
+            parts = build_ride(r, day, tz, home, dest_loc, car_matrix, ride_settings, driver_fields,
+                               assistant_kinds, assistant_skills)
+            visits += parts.visits
+            rides += parts.rides
+            dependencies += parts.dependencies
+            sources.update(parts.sources)
+            built_rides += parts.built
     # Follow-ups (e.g. medication checks) become dependencies when both happen today.
     first_visit = {}
     for v in visits:
@@ -302,8 +287,21 @@ def build_problem(
         workers=tuple(workers),
         visits=tuple(visits),
         dependencies=tuple(dependencies),
+        rides=tuple(rides),
         distances=distances,
         weights=weights or Weights(),
         name=f"roster {day.isoformat()}",
     )
-    return BuiltProblem(problem, sources, locs.names, skipped)
+    return BuiltProblem(problem, sources, locs.names, skipped, built_rides)
+
+
+def _within_car_hours(day: dt.date, tz: str, shifts: list[Shift], car: object) -> tuple[list[Shift], int]:
+    """The driver's shifts cut to the car's availability window, and the window's end.
+
+    A driver uses one car per shift (the car assigned to them): outside the car's hours
+    they have nothing to drive, so that part of the shift is not planned.
+    """
+    opens = local_time_to_minutes(day, car.available_from, tz)  # type: ignore[attr-defined]
+    closes = local_time_to_minutes(day, car.available_to, tz)  # type: ignore[attr-defined]
+    cut = [Shift(max(s.start, opens), min(s.end, closes)) for s in shifts]
+    return [s for s in cut if s.end > s.start], closes

@@ -32,6 +32,7 @@ from sqlmodel import Session, col
 from dispatch import audit
 from dispatch import models as m
 from dispatch.jobs import begin_write
+from dispatch.ride_legs import at_destination
 from dispatch.timeutil import local_to_utc
 
 VISIBLE = (m.RosterStatus.DRAFT, m.RosterStatus.PUBLISHED)
@@ -170,8 +171,15 @@ def is_conflict_error(exc: BaseException) -> bool:
 # --------------------------------------------------------------------------- the detailed view
 
 
-def visit_leg(request: m.VisitRequest | None, start_utc: dt.datetime, day: dt.date, tz: str | ZoneInfo) -> str:
-    """``visit`` for ordinary visits; for a ride ``outbound`` before the appointment, else ``return``."""
+def visit_leg(
+    request: m.VisitRequest | None, start_utc: dt.datetime, day: dt.date, tz: str | ZoneInfo,
+    stored: str | None = None,
+) -> str:
+    """The leg of a stop: the stored one (``RosterAssignment.leg``), else for rows planned
+    before legs were stored ``visit``, or for a ride ``outbound`` before the appointment and
+    ``return`` after it (one driver visit per trip then)."""
+    if stored:
+        return stored
     if request is None or request.destination_place_id is None or request.appointment is None:
         return "visit"
     try:
@@ -262,18 +270,24 @@ def roster_detail(session: Session, roster: m.Roster, tz: str | ZoneInfo) -> Ros
     workers = {w.id: w for w in session.scalars(
         select(m.Worker).where(col(m.Worker.id).in_({a.worker_id for a in assignments} or {""}))).all()}
     services = {_value(s.code): s for s in session.scalars(select(m.Service)).all()}
+    destinations = {p.id: p.name for p in session.scalars(select(m.Place).where(col(m.Place.id).in_(
+        {r.destination_place_id for r in requests.values() if r.destination_place_id} or {""}))).all()}
 
     routes: dict[str, list[AssignmentView]] = {}
     for a in assignments:
         req = requests.get(a.visit_request_id)
         senior = seniors.get(req.senior_id) if req else None
         service = services.get(_value(req.service)) if req else None
+        leg = visit_leg(req, a.start, a.occurrence_date, zone, a.leg)
+        address = senior_address(senior) if senior else ""
+        if at_destination(leg) and req is not None:  # a taxi stop at the clinic, not at the senior's door
+            address = destinations.get(req.destination_place_id or "", address)
         routes.setdefault(a.worker_id, []).append(AssignmentView(
             sequence=a.sequence, worker_id=a.worker_id, shift_index=a.shift_index,
             visit_request_id=a.visit_request_id, occurrence_date=a.occurrence_date,
-            leg=visit_leg(req, a.start, a.occurrence_date, zone),
+            leg=leg,
             senior_id=senior.id if senior else "", senior_name=f"{senior.first_name} {senior.last_name}" if senior else "",
-            address=senior_address(senior) if senior else "",
+            address=address,
             service=_value(req.service) if req else "", service_name_pl=service.name_pl if service else "",
             service_name_en=service.name_en if service else "", tasks=req.tasks if req else "",
             arrival=a.arrival.astimezone(zone), start=a.start.astimezone(zone), end=a.end.astimezone(zone),

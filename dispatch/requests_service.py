@@ -7,7 +7,7 @@ It fills the defaults a coordinator should not have to type:
 * ``duration``: the service's default duration;
 * ``required_skills``: the service's required skills are always included (a taxi request
   without ``driving_licence_b`` would be planned for a carer);
-* ride fields of a taxi request: ``return_trip`` true, ``return_on_call`` and ``escort`` false,
+* ride fields of a taxi request: ``return_trip`` true, ``return_on_call``, ``escort`` and ``assistant`` false,
   ``wheelchair`` as the senior's wheelchair flag, ``purpose`` medical.
 
 and reports every broken rule at once, each with the field it concerns:
@@ -64,6 +64,7 @@ RIDE_FIELDS = (
     "return_trip",
     "return_on_call",
     "escort",
+    "assistant",
     "wheelchair",
     "purpose",
 )
@@ -214,7 +215,8 @@ def _check_ride(session: Session, v: dict[str, Any], senior: m.Senior | None) ->
     elif isinstance(v.get("window_start"), dt.time) and appointment <= v["window_start"]:
         errors.append(err("appointment", f"appointment {appointment:%H:%M} is not after the pickup window opens "
                                          f"({v['window_start']:%H:%M})"))
-    for name, default in (("return_trip", True), ("return_on_call", False), ("escort", False)):
+    for name, default in (("return_trip", True), ("return_on_call", False), ("escort", False),
+                          ("assistant", False)):
         if v.get(name) is None:
             v[name] = default
     if v.get("wheelchair") is None:

@@ -21,12 +21,12 @@ import io
 from typing import Any
 
 from dispatch.publish import RosterView
+from dispatch.ride_legs import LEGS_PL
 
 HEADERS = [
     "Data", "Wersja", "Status", "ID pracownika", "Pracownik", "Kolejność", "Początek", "Koniec",
     "Senior", "Adres", "Usługa", "Odcinek", "Zadania", "Dojazd (min)", "Zlecenie", "Powód nieprzydzielenia",
 ]
-LEGS_PL = {"visit": "wizyta", "outbound": "przejazd tam", "return": "przejazd powrót"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from dispatch import models as m
 from dispatch.problem_builder import BuiltProblem, build_problem
+from dispatch.ride_builder import RideSettings
 from dispatch.seed import requests_active_on, workers_on
 from dispatch.timeutil import from_minutes
 from dispatch.travel import TravelTimeProvider
@@ -36,16 +37,25 @@ class InfeasiblePlan(RuntimeError):
 
 
 def build_day(
-    session: Session, day: dt.date, travel: TravelTimeProvider, tz: str, weights: Weights | None = None
+    session: Session, day: dt.date, travel: TravelTimeProvider, tz: str, weights: Weights | None = None,
+    ride_settings: RideSettings | None = None,
 ) -> BuiltProblem:
-    """The optimizer problem for ``day`` from what is stored."""
+    """The optimizer problem for ``day`` from what is stored.
+
+    ``ride_settings``: the senior-taxi knobs; default from the ``CAREPATH_RIDE_*`` settings.
+    """
+    if ride_settings is None:
+        from dispatch.settings import get_settings
+
+        ride_settings = RideSettings.from_settings(get_settings())
     worker_days = workers_on(session, day)
     requests = requests_active_on(session, day)
     seniors = {s.id: s for s in session.scalars(select(m.Senior)).all()}
     places = {p.id: p for p in session.scalars(select(m.Place)).all()}
     cars = {c.id: c for c in session.scalars(select(m.Car)).all()}
     services = {str(getattr(s.code, "value", s.code)): s for s in session.scalars(select(m.Service)).all()}
-    return build_problem(day, worker_days, requests, seniors, places, cars, services, travel, tz, weights)
+    return build_problem(day, worker_days, requests, seniors, places, cars, services, travel, tz, weights,
+                         ride_settings)
 
 
 def plan_day(
@@ -55,9 +65,10 @@ def plan_day(
     params: SolveParams,
     tz: str = "Europe/Warsaw",
     weights: Weights | None = None,
+    ride_settings: RideSettings | None = None,
 ) -> PlannedDay:
     """Build, solve, check and store a new draft roster version for ``day``, in one transaction."""
-    built = build_day(session, day, travel, tz, weights)
+    built = build_day(session, day, travel, tz, weights, ride_settings)
     solution = solve(built.problem, params)
     violations = check(built.problem, solution)
     if not is_feasible(violations):
@@ -90,6 +101,7 @@ def save_roster(session: Session, day: dt.date, built: BuiltProblem, solution: S
                     visit_request_id=src.request_id, occurrence_date=src.date, sequence=seq,
                     arrival=from_minutes(stop.arrival, day), start=from_minutes(stop.start, day),
                     end=from_minutes(stop.end, day), travel_minutes=stop.travel, waiting_minutes=stop.waiting,
+                    leg=src.leg,
                 )
             )
     for u in solution.unassigned:

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from dispatch.problem_builder import BuiltProblem, build_problem
+from dispatch.ride_builder import RideSettings
 from dispatch.travel import TravelTimeProvider
 from fixtures.occurrences import occurrences_on
 from fixtures.scenario import Scenario, ShiftPattern, Worker
@@ -22,7 +23,10 @@ class _WorkerDay:
     shifts: tuple[ShiftPattern, ...]
 
 
-def problem_for_day(scenario: Scenario, day: dt.date, travel: TravelTimeProvider, tz: str = "Europe/Warsaw") -> BuiltProblem:
+def problem_for_day(
+    scenario: Scenario, day: dt.date, travel: TravelTimeProvider, tz: str = "Europe/Warsaw",
+    ride_settings: RideSettings | None = None,
+) -> BuiltProblem:
     weekday = day.weekday()
     worker_days = [
         _WorkerDay(w, tuple(sorted((s for s in w.shifts if s.weekday == weekday), key=lambda s: s.start)))
@@ -40,4 +44,5 @@ def problem_for_day(scenario: Scenario, day: dt.date, travel: TravelTimeProvider
         {s.code.value: s for s in scenario.services},
         travel,
         tz,
+        ride_settings=ride_settings,
     )

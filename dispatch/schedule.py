@@ -9,7 +9,11 @@ Data minimisation (RODO art. 5(1)(c); seniors' health data is art. 9 data):
 * The senior's phone is given only on ride legs (senior taxi): the driver waits at the kerb
   and has to be able to call up ("I am downstairs").  Carers at the door do not need it and
   call the centre if nobody opens.
-* A ride leg also says where to (the destination's name) and the appointment time.
+* A ride stop (pickup, drop-off, and the same for the return; an escort for the assistant
+  riding along) also says where to (the destination's name), the appointment time, and the
+  needs the car and the driver must meet: wheelchair, a companion, the centre's assistant.
+  Nothing about why (no diagnosis, no disability grade).  A stop at the destination shows
+  the destination as its address and no door notes (they are about the senior's home).
 
 Only ``published`` rosters count (drafts are the dispatcher's work in progress).  The
 worker is always the caller's own ``worker_id``: there is no parameter to ask for another.
@@ -31,6 +35,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from dispatch import models as m
+from dispatch import ride_legs
 from dispatch.publish import senior_address, visit_leg
 
 MAX_RANGE_DAYS = 92
@@ -39,9 +44,19 @@ UID_DOMAIN = "carepath"
 
 @dataclass(frozen=True)
 class RideInfo:
-    leg: str  # outbound | return
+    leg: str  # pickup | dropoff | return_pickup | return_dropoff | escort | return_escort (| outbound | return)
+    stop: str  # home | destination | trip
     destination: str
     appointment: dt.datetime | None
+    wheelchair: bool = False
+    companion: bool = False
+    assistant: bool = False
+
+
+def _stop(leg: str) -> str:
+    if leg in (ride_legs.PICKUP, ride_legs.RETURN_DROPOFF):
+        return "home"
+    return "destination" if ride_legs.at_destination(leg) else "trip"
 
 
 @dataclass(frozen=True)
@@ -110,9 +125,10 @@ def _visits(session: Session, worker_id: str, rosters: list[m.Roster], zone: Zon
         req = requests[a.visit_request_id]
         senior = seniors[req.senior_id]
         service = services.get(_value(req.service))
-        leg = visit_leg(req, a.start, a.occurrence_date, zone)
+        leg = visit_leg(req, a.start, a.occurrence_date, zone, a.leg)
         ride = None
-        if leg != "visit":
+        address, notes = senior_address(senior), senior.notes_for_workers
+        if ride_legs.is_ride_leg(leg):
             place = places.get(req.destination_place_id or "")
             appointment = None
             if req.appointment is not None:
@@ -120,15 +136,19 @@ def _visits(session: Session, worker_id: str, rosters: list[m.Roster], zone: Zon
                     appointment = dt.datetime.combine(a.occurrence_date, req.appointment, tzinfo=zone)
                 except ValueError:
                     appointment = None
-            ride = RideInfo(leg, place.name if place else "", appointment)
+            ride = RideInfo(leg, _stop(leg), place.name if place else "", appointment,
+                            wheelchair=bool(req.wheelchair), companion=bool(req.escort),
+                            assistant=bool(req.assistant))
+            if ride.stop == "destination":
+                address, notes = ride.destination, ""
         out.append((roster, ScheduledVisit(
             uid=visit_uid(req.id, a.occurrence_date, leg, worker_id), date=roster.date,
             roster_version=roster.version, sequence=a.sequence,
             start=a.start.astimezone(zone), end=a.end.astimezone(zone),
             service=_value(req.service), service_name_pl=service.name_pl if service else "",
             service_name_en=service.name_en if service else "",
-            senior_name=f"{senior.first_name} {senior.last_name}", address=senior_address(senior),
-            tasks=req.tasks, notes_for_workers=senior.notes_for_workers,
+            senior_name=f"{senior.first_name} {senior.last_name}", address=address,
+            tasks=req.tasks, notes_for_workers=notes,
             phone=(senior.phone or None) if ride is not None else None, ride=ride,
         )))
     return out

@@ -304,6 +304,7 @@ def _request(r: sc.VisitRequest) -> m.VisitRequest:
         return_trip=ride.return_trip if ride else None,
         return_on_call=ride.return_on_call if ride else None,
         escort=ride.escort if ride else None,
+        assistant=ride.assistant if ride else None,
         wheelchair=ride.wheelchair if ride else None,
         purpose=ride.purpose if ride else None,
         follows_request_id=r.follows,

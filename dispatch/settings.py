@@ -64,6 +64,27 @@ class Settings(BaseSettings):
         description="TOML with [weights] (and [search]) overriding optimizer/params.toml: the objective's weights",
     )
 
+    # Senior taxi (issue #5).  Defaults from domain.md 1.1 (door-to-door help, return after
+    # the appointment) and the programme's Mon-Fri 6:00-20:00 service day; all configurable.
+    ride_door_to_car_minutes: int = Field(default=10, ge=0, le=60,
+                                          description="helping the senior from the flat into the car")
+    ride_car_to_door_minutes: int = Field(default=10, ge=0, le=60,
+                                          description="helping the senior from the car to the destination's door")
+    ride_wheelchair_extra_minutes: int = Field(default=10, ge=0, le=60,
+                                               description="more at each end for a wheelchair: ramp, securing")
+    ride_arrival_margin_minutes: int = Field(default=30, ge=0, le=240,
+                                             description="arrive at most this long before the appointment")
+    ride_time_factor: float = Field(default=1.5, ge=1.0, le=5.0,
+                                    description="max ride time = direct travel x factor + extra")
+    ride_time_extra_minutes: int = Field(default=15, ge=0, le=120)
+    ride_return_wait_minutes: int = Field(default=30, ge=0, le=240,
+                                          description="the return pickup may start up to this long after the "
+                                                      "appointment's expected end")
+    ride_on_call_until: str = Field(default="20:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                                    description="local end of the taxi day: an on-call return may be picked up until then")
+    ride_wheelchair_takes_seat: bool = Field(default=True,
+                                             description="a wheelchair passenger also counts one seat (conservative)")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -41,6 +41,8 @@ class VisitRequestCreate(InputModel):
     return_trip: bool | None = Field(default=None, description="taxi: default true")
     return_on_call: bool | None = Field(default=None, description="taxi: default false")
     escort: bool | None = Field(default=None, description="taxi: default false")
+    assistant: bool | None = Field(default=None, description="taxi: the centre's personal assistant rides along; "
+                                                             "default false")
     wheelchair: bool | None = Field(default=None, description="taxi: default as the senior")
     purpose: Purpose | None = Field(default=None, description="taxi: default medical")
     follows_request_id: str | None = Field(default=None, max_length=32)
@@ -72,6 +74,7 @@ class VisitRequestUpdate(InputModel):
     return_trip: bool | None = None
     return_on_call: bool | None = None
     escort: bool | None = None
+    assistant: bool | None = None
     wheelchair: bool | None = None
     purpose: Purpose | None = None
     follows_request_id: str | None = Field(default=None, max_length=32)
@@ -103,6 +106,7 @@ class VisitRequestPublic(OutputModel):
     return_trip: bool | None
     return_on_call: bool | None
     escort: bool | None
+    assistant: bool | None = None
     wheelchair: bool | None
     purpose: str | None
     follows_request_id: str | None

@@ -62,7 +62,10 @@ class VisitPublic(BaseModel):
     sequence: int
     visit_request_id: str
     occurrence_date: dt.date
-    leg: Literal["visit", "outbound", "return"]
+    leg: Literal["visit", "pickup", "dropoff", "return_pickup", "return_dropoff", "escort", "return_escort",
+                 "outbound", "return"] = Field(
+        description="visit; a taxi stop (pickup, dropoff, return_pickup, return_dropoff); an assistant riding "
+                    "along (escort, return_escort); outbound/return: rosters planned before pooled rides")
     senior_id: str
     senior_name: str
     address: str
@@ -122,9 +125,17 @@ class RosterPublic(BaseModel):
 
 
 class RideInfoPublic(BaseModel):
-    leg: Literal["outbound", "return"]
+    """A ride stop as the driver (or the riding assistant) needs it: where, when, what help."""
+
+    leg: Literal["pickup", "dropoff", "return_pickup", "return_dropoff", "escort", "return_escort",
+                 "outbound", "return"]
+    stop: Literal["home", "destination", "trip"] = Field(
+        description="where this stop is: the senior's home, the destination, or a whole trip (escort, legacy)")
     destination: str
     appointment: dt.datetime | None
+    wheelchair: bool = Field(default=False, description="needs a wheelchair place and help with the ramp")
+    companion: bool = Field(default=False, description="a companion of the senior's own rides along (+1 seat)")
+    assistant: bool = Field(default=False, description="the centre's assistant rides along (+1 seat)")
 
 
 class ScheduleVisit(BaseModel):

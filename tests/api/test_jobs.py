@@ -108,7 +108,7 @@ def test_plan_answers_202_with_job_and_location_then_succeeds(api) -> None:
     assert done["status"] == "succeeded", done
     assert done["roster_id"] and done["roster_version"] == 1
     assert done["roster_url"] == f"/api/v1/rosters/{DAY.isoformat()}?version=1"
-    assert done["progress"]["visits_total"] == 5 and done["progress"]["visits_placed"] == 5
+    assert done["progress"]["visits_total"] == 7 and done["progress"]["visits_placed"] == 7  # 3 visits + 4 taxi stops
     assert done["progress"]["elapsed_s"] is not None and done["finished_at"] and done["started_at"]
     roster = api.client.get(done["roster_url"], headers=headers(api, "dispatcher")).json()
     assert roster["status"] == "draft" and roster["id"] == done["roster_id"]

@@ -88,9 +88,9 @@ def test_dispatcher_journey_plan_poll_review_publish_and_the_worker_sees_it(api)
         assert [v["sequence"] for v in route["visits"]] == list(range(len(route["visits"])))
         for v in route["visits"]:
             assert v["start"].endswith("+01:00")  # December: CET, local time with offset
-    assert body["unassigned"] == [] and body["kpis"]["visits_placed"] == 5
+    assert body["unassigned"] == [] and body["kpis"]["visits_placed"] == 7
     legs = sorted(v["leg"] for rt in body["routes"] for v in rt["visits"])
-    assert legs == ["outbound", "return", "visit", "visit", "visit"]
+    assert legs == ["dropoff", "pickup", "return_dropoff", "return_pickup", "visit", "visit", "visit"]
     assert "cukrzyca" not in draft.text  # health notes never appear in a roster
 
     worker_before = api.client.get("/api/v1/me/schedule", params={"from": DAY.isoformat(), "to": DAY.isoformat()},
@@ -210,8 +210,11 @@ def test_export_csv_is_semicolon_utf8_bom_for_polish_excel(api) -> None:
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert rows[0][:5] == ["Data", "Wersja", "Status", "ID pracownika", "Pracownik"]
     assert "Powód nieprzydzielenia" in rows[0]
-    assert len(rows) == 1 + 5
-    by_request = {row[14]: row for row in rows[1:]}
+    assert len(rows) == 1 + 7  # three visits, four taxi stops (pickup, drop-off, and back)
+    taxi = [row for row in rows[1:] if row[14] == "R4"]
+    assert [row[11] for row in taxi] == ["odbiór z domu", "wysadzenie u celu", "odbiór (powrót)", "odwiezienie do domu"]
+    assert [row[9] for row in taxi][1:3] == ["WSZ", "WSZ"]  # the stops at the clinic show the clinic
+    by_request = {row[14]: row for row in rows[1:] if row[14] != "R4"}
     assert by_request["R1"][0] == DAY.isoformat() and by_request["R1"][2] == "draft"
     assert by_request["R1"][8] == "Halina Zając" and by_request["R1"][10] == "Usługi opiekuńcze"
     assert by_request["R1"][6] == "08:00"  # window 08:00-09:00, mandatory, first visit of the day
@@ -233,7 +236,7 @@ def test_export_xlsx_has_the_same_rows(api) -> None:
     ws = load_workbook(io.BytesIO(r.content))["Grafik"]
     values = list(ws.values)
     assert values[0][3] == "ID pracownika" and ws["A1"].font.bold
-    assert len(values) == 1 + 5
+    assert len(values) == 1 + 7  # three visits, four taxi stops
     r3 = next(row for row in values[1:] if row[14] == "R3")
     assert r3[12] == "'@SUM(1)"
     assert api.client.get(roster_url() + "/export", params={"format": "pdf"},

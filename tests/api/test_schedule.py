@@ -141,11 +141,19 @@ def test_driver_gets_the_senior_phone_and_destination_on_ride_legs(api) -> None:
     h = add_user(api, "driver", "W3")
     plan_and_publish(api)
     visits = schedule(api, h).json()["visits"]
-    assert [v["ride"]["leg"] for v in visits] == ["outbound", "return"]
+    assert [v["ride"]["leg"] for v in visits] == ["pickup", "dropoff", "return_pickup", "return_dropoff"]
+    assert [v["ride"]["stop"] for v in visits] == ["home", "destination", "destination", "home"]
     for v in visits:
         assert v["phone"] == "+48 500 000 001" and v["senior_name"] == "Halina Zając"
         assert v["ride"]["destination"] == "WSZ" and v["ride"]["appointment"] == "2026-12-01T11:00:00+01:00"
+        assert v["ride"]["wheelchair"] is False and v["ride"]["assistant"] is False
         assert v["service"] == "taxi" and "cukrzyca" not in str(v)
+        # At the destination the stop's address is the destination, and the door notes stay home.
+        at_destination = v["ride"]["stop"] == "destination"
+        assert (v["address"] == "WSZ") is at_destination
+        assert (v["notes_for_workers"] == "") is at_destination
+    drop = dt.datetime.fromisoformat(visits[1]["start"])
+    assert drop <= dt.datetime(2026, 12, 1, 11, 0, tzinfo=drop.tzinfo) - dt.timedelta(minutes=10)
 
 
 def test_range_defaults_and_limits(api) -> None:

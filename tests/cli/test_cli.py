@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,12 @@ def test_demo_runs_end_to_end_in_a_temporary_directory(tmp_path: Path) -> None:
     assert "Roster 2026-12-01" in out
     assert "Placed" in out and "visits" in out
     assert "Senior taxi" in out
+    taxi = re.search(r"Senior taxi: (\d+) of (\d+) rides planned .*?(\d+) unplaced; (\d+) shared rides; (\d+) cars used",
+                     out)
+    assert taxi, out
+    planned, total, unplaced, shared, cars = map(int, taxi.groups())
+    assert total >= 30 and planned + unplaced == total and 1 <= cars <= 4 and shared <= planned
+    assert "pickup" in out and "dropoff" in out
     assert "passed the independent checker" in out
     assert "carepath serve" in out
 
@@ -64,7 +71,9 @@ def test_demo_stores_a_checked_draft_roster(tmp_path: Path) -> None:
     assert len(assigned) > 150
     assert all(a.start <= a.end and a.arrival <= a.start for a in assigned)
     assert all(u.reason and u.message_pl and u.message_en for u in unplaced)
-    assert kpis["visits_placed"] + len(unplaced) >= kpis["visits_total"] - 1  # ride legs share a request
+    assert kpis["visits_placed"] + len(unplaced) == kpis["visits_total"]  # one row per unplaced stop
+    legs = {a.leg for a in assigned}
+    assert {"visit", "pickup", "dropoff"} <= legs and None not in legs
 
 
 def test_demo_rejects_a_malformed_date(tmp_path: Path) -> None:

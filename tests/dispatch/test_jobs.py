@@ -54,12 +54,12 @@ def test_run_job_stores_a_draft_and_records_progress(db) -> None:
     job = job_row(engine, job_id)
     assert job.status == m.JobStatus.SUCCEEDED, job.error
     assert job.runner_pid == os.getpid() and job.started_at and job.finished_at and job.heartbeat_at
-    assert job.progress["visits_total"] == 5 and job.progress["visits_placed"] == 5
+    assert job.progress["visits_total"] == 7 and job.progress["visits_placed"] == 7  # 3 visits + 4 taxi stops
     [roster] = rosters(engine)
     assert job.roster_id == roster.id and roster.status == m.RosterStatus.DRAFT and roster.version == 1
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(m.RosterAssignment).where(
-            m.RosterAssignment.roster_id == roster.id)) == 5  # 3 visits + 2 ride legs
+            m.RosterAssignment.roster_id == roster.id)) == 7  # 3 visits + 4 taxi stops
 
 
 def test_area_job_numbers_versions_per_area(db) -> None:

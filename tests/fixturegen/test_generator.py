@@ -312,6 +312,32 @@ def test_cars_and_seniors_look_like_the_programme(default: Scenario) -> None:
     assert Counter(x.preferred_gender for x in default.seniors)["F"] > 5
 
 
+def test_demo_day_rides_are_realistic(default: Scenario) -> None:
+    """Senior taxi on the demo day: weekday 6:00-20:00 rides to clinics and offices of the places file,
+    some needing a wheelchair car, with a companion or the centre's assistant, round trips and on-call returns;
+    appointments cluster so that some seniors head for the same place within the same half hour."""
+    places = {p.id: p for p in default.places}
+    rides = [o.request for o in occurrences_on(default, default.demo_date) if o.request.ride]
+    assert rides and all(r.service is ServiceCode.TAXI for r in rides)
+    kinds = {places[r.ride.destination].kind.value for r in rides}
+    assert kinds <= {"destination", "office"} and "destination" in kinds
+    for r in rides:
+        assert 6 * 60 <= _minutes(r.window_start) <= _minutes(r.window_end) < _minutes(r.ride.appointment)
+        end = _minutes(r.ride.appointment) + (r.ride.appointment_minutes if r.ride.return_trip else 0)
+        assert end + r.duration <= 20 * 60
+        assert not (r.ride.escort and r.ride.assistant)
+    flags = [r.ride for r in rides]
+    assert any(f.wheelchair for f in flags) and any(f.escort for f in flags) and any(f.assistant for f in flags)
+    assert any(f.return_trip and not f.return_on_call for f in flags) and any(f.return_on_call for f in flags)
+    assert any(not f.return_trip for f in flags)
+    slots = Counter((r.ride.destination, _minutes(r.ride.appointment) // 30) for r in rides)
+    assert max(slots.values()) >= 2
+    drivers = [w for w in default.workers if w.kind is WorkerKind.DRIVER]
+    cars = {c.id: c for c in default.cars}
+    assert any(cars[w.car_id].wheelchair_places for w in drivers)
+    assert any(not cars[w.car_id].wheelchair_places for w in drivers)
+
+
 def test_requests_use_rrules_and_the_whole_service_range(default: Scenario) -> None:
     """Care recurs by RRULE; rides and handyman jobs are one-off; respite names the family carer."""
     rules = Counter(r.rrule for r in default.requests)
