@@ -22,10 +22,11 @@ One request (``VisitRequest.ride``) becomes:
   opens at the appointment's expected end (appointment + ``appointment_minutes``) and stays
   open ``return_wait`` minutes (default 30): the driver waits, or serves others meanwhile
   and comes back.  ``Dependency(dropoff -> return pickup, min_delay = car_to_door +
-  appointment minutes)`` keeps the order even when the senior arrives early.  The return
-  gets one priority step more than the outbound trip: leaving a senior at the clinic is
-  worse than not taking her there (the optimizer may still place the outbound trip alone;
-  the unplaced return then shows in the roster with its reason).
+  appointment minutes, both_or_neither)`` keeps the order even when the senior arrives
+  early, and the outbound trip is planned only together with the return: a senior is never
+  taken to the clinic without a way home (if the return has no room, both are unplaced and
+  the outbound's reason says so).  The return gets one priority step more than the
+  outbound trip.
 * **on-call return** (``return_on_call``: the senior phones when done): the return pickup
   window runs from the expected end to the end of the taxi day (``on_call_until``, minus the
   trip home).  Planning it anywhere in that window reserves a place in one car's afternoon
@@ -216,7 +217,10 @@ def build_ride(
     out.rides.append(Ride(ret_pickup, ret_dropoff, load, max_back))
     out.built.append(BuiltRide(request.id, TRIP_RETURN, ret_pickup, ret_dropoff, passengers, back,
                                bool(ride.wheelchair), bool(ride.return_on_call), **flags))
-    out.dependencies.append(Dependency(dropoff, ret_pickup, min_delay=alight + int(ride.appointment_minutes or 0)))
+    # Both or neither: a senior taken to the clinic must be brought home (the optimizer
+    # plans the outbound ride only together with the return).
+    out.dependencies.append(Dependency(dropoff, ret_pickup, min_delay=alight + int(ride.appointment_minutes or 0),
+                                       both_or_neither=True))
     if assistant:
         escort(legs.RETURN_ESCORT, dest, home, board + max_back + alight, ready, ret_hi, ret_pickup, **returned)
     return out

@@ -110,6 +110,7 @@ class Rule(StrEnum):
     DEPENDENCY_BEFORE_UNASSIGNED = "dependency_before_unassigned"
     DEPENDENCY_UNKNOWN_VISIT = "dependency_unknown_visit"
     DEPENDENCY_SAME_WORKER = "dependency_same_worker"
+    DEPENDENCY_AFTER_UNASSIGNED = "dependency_after_unassigned"
     FROZEN_CHANGED = "frozen_changed"
     CAPACITY_EXCEEDED = "capacity_exceeded"
     # rides
@@ -704,6 +705,9 @@ def _check_dependencies(ix: _Index) -> list[Violation]:
             continue
         before, after = ix.start_of(dep.before), ix.start_of(dep.after)
         if after is None:
+            if before is not None and dep.both_or_neither:
+                msg = f"Visit {dep.before} is planned without visit {dep.after}; they go together or not at all."
+                out.append(_v(Rule.DEPENDENCY_AFTER_UNASSIGNED, msg, visit=dep.before))
             continue
         if before is None:
             msg = f"Visit {dep.after} is planned but visit {dep.before}, which must come before it, is not."

@@ -102,6 +102,8 @@ class Builder:
         self.after: dict[int, list[tuple[int, int, int | None]]] = {}
         self.apart: dict[int, list[int]] = {}
         """Per visit, the visits that must be done by a different worker."""
+        self.both: list[tuple[int, int]] = []
+        """Dependencies (before, after) planned both or neither."""
         for d in problem.dependencies:
             a, b = self.index[d.before], self.index[d.after]
             self.before.setdefault(b, []).append((a, d.min_delay, d.max_delay))
@@ -109,6 +111,8 @@ class Builder:
             if d.different_workers:
                 self.apart.setdefault(a, []).append(b)
                 self.apart.setdefault(b, []).append(a)
+            if d.both_or_neither:
+                self.both.append((a, b))
         self.last_breaks: list[tuple[int, int]] = []
         self.vindex = {id(v): i for i, v in enumerate(problem.visits)}
         self.windows: list[list[tuple[int, int]]] = []
@@ -477,6 +481,102 @@ class Builder:
                 if best is not None:
                     out.append(best)
         return out
+
+    def delay_pickups(self) -> int:
+        """Pick seniors up as late as their route allows; the number of pickups moved.
+
+        Earliest-start timing brings a car to the clinic before the drop-off window opens,
+        with the senior waiting inside.  Moving the pickup later by that wait changes
+        nothing from the drop-off on (it waited anyway) and nothing the objective counts;
+        it is kept only if every stop from the drop-off on starts exactly as before.
+        """
+        if not self.ride_at:
+            return 0
+        moved = 0
+        for route in self.routes:
+            stops = route.stops
+            if not any(vi in self.ride_at for vi, _ in stops):
+                continue
+            worker = self.p.workers[route.worker_index]
+            matrix = self.p.travel_times[worker.travel_mode]
+            durations = self.durations[worker.kind]
+            later: dict[int, int] = {}
+            for pos, (vi, _) in enumerate(stops):
+                ride = self.ride_at.get(vi)
+                if ride is None or vi != ride[0] or vi in self.fixed:
+                    continue
+                j = next((k for k in range(pos + 1, len(stops)) if stops[k][0] == ride[1]), None)
+                if j is None:
+                    continue
+                prev = stops[j - 1][0]
+                gap = route.starts[j] - (route.starts[j - 1] + durations[prev]
+                                         + matrix[self.loc_out[prev]][self.loc_in[ride[1]]])
+                if gap <= 0:
+                    continue
+                trial = {**later, vi: route.starts[pos] + gap}
+                res = self._simulate(route, stops, self.fixed, trial)
+                if res is None or len(res) != 4 or res[0][j:] != route.starts[j:] or res[2] != route.end:
+                    continue
+                later = trial
+                route.starts, route.departure, route.end, route.travel = res
+                route.span = route.end - route.departure
+                route.breaks = list(self.last_breaks)
+                moved += 1
+        return moved
+
+    def drop_orphans(self) -> int:
+        """Take out every ``before`` of a both-or-neither pair whose ``after`` is unplaced (with
+        what depends on it, and its ride's other leg); the number of visits taken out.
+
+        Insertion goes one visit at a time, so an outbound ride may be placed before its
+        return turns out not to fit; this restores the rule afterwards.
+        """
+        if not self.both:
+            return 0
+        out = 0
+        changed = True
+        while changed:
+            changed = False
+            for a, b in self.both:
+                if a in self.placed and b not in self.placed and self.p.visits[a].id not in self.pins:
+                    taken = self.take_out(a)
+                    out += len(taken)
+                    changed = changed or bool(taken)
+        return out
+
+    def take_out(self, vi: int) -> list[int]:
+        """Remove ``vi``, its ride's other leg and every placed visit that needs it; the
+        routes are re-timed.  Returns what was removed ([] if a route could not be re-timed,
+        in which case nothing changes)."""
+        group: set[int] = set()
+        stack = [vi]
+        while stack:
+            x = stack.pop()
+            if x in group or x not in self.placed:
+                continue
+            group.add(x)
+            ride = self.ride_at.get(x)
+            if ride is not None:
+                stack.extend(ride[:2])
+            stack.extend(b for b, _, _ in self.after.get(x, []))
+        if any(self.p.visits[x].id in self.pins for x in group):
+            return []
+        fixed = {k: s for k, s in self.fixed.items() if k not in group}
+        timed = []
+        for route in self.routes:
+            if any(x in group for x, _ in route.stops):
+                stops = [s for s in route.stops if s[0] not in group]
+                sim = self.simulate(route, stops, fixed) if stops else ([], 0, 0, 0)
+                if sim is None:
+                    return []
+                timed.append((route, stops, sim, list(self.last_breaks) if stops else []))
+        for route, stops, (starts, departure, end, travel), breaks in timed:
+            route.stops, route.starts, route.departure, route.end, route.travel = stops, starts, departure, end, travel
+            route.span = end - departure if stops else 0
+            route.breaks = breaks
+        self.fixed = fixed
+        self.placed -= group
+        return sorted(group)
 
     def retime_linked(self) -> bool:
         """Move linked visits (pairs, dependencies, two-person) to their earliest joint starts.
@@ -928,4 +1028,5 @@ def construct(problem: Problem, vehicles: list[tuple[int, int]], eligible: list[
     builder = Builder(problem, vehicles, eligible)
     for vi in insertion_order(problem, builder.pins):
         builder.insert(vi)
+    builder.drop_orphans()
     return Construction(builder.routes, builder.fixed, builder.placed, builder)

@@ -63,9 +63,11 @@ class PlanProbe:
         state.breaks = list(b.last_breaks)
         return True
 
-    def try_insert(self, ride: Ride, *, without: str | None = None, empty: bool = False) -> tuple[str, int] | None:
+    def try_insert(self, ride: Ride, *, without: str | None = None, empty: bool = False,
+                   first: Ride | None = None) -> tuple[str, int] | None:
         """(worker id, pickup start) where the ride fits, or None; ``without``: with that
-        stop (and its ride partner) out of the plan; ``empty``: into empty shifts."""
+        stop (and its ride partner) out of the plan; ``empty``: into empty shifts; ``first``:
+        after that ride was put in (None if it does not fit)."""
         b = self.builder
         if empty:
             b.routes = [RouteState(r.vehicle, r.worker_index, r.shift_index) for r in self.routes]
@@ -86,6 +88,8 @@ class PlanProbe:
                     if not self._retime(state):
                         return None
             b.placed -= gone
+        if first is not None and not b._insert_ride(b.ride_at[b.index[first.pickup]]):
+            return None
         p = b.index[ride.pickup]
         if not b._insert_ride(b.ride_at[p]):
             return None
@@ -162,16 +166,36 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
             f"{_hhmm(earliest + direct)}, po {_hhmm(latest_drop)}.",
             {"earliest_pickup": earliest, "direct_minutes": direct, "latest_dropoff": latest_drop},
         )
+    probe = probe or PlanProbe(problem, routes)
+    rides = {r.pickup: r for r in problem.rides} | {r.dropoff: r for r in problem.rides}
+    first: Ride | None = None
     for dep in problem.dependencies:
         if dep.after in (ride.pickup, ride.dropoff) and dep.before not in starts:
+            # A return left out only because its outbound was (both or neither): judge it
+            # with the outbound put in first, if the outbound fits at all.
+            outbound = rides.get(dep.before)
+            if dep.both_or_neither and outbound is not None and probe.try_insert(outbound) is not None:
+                first = outbound
+                continue
             return Unassigned(
                 visit.id, ReasonCode.DEPENDENCY,
                 f"It must follow visit {dep.before}, which is not placed.",
                 f"Musi nastąpić po wizycie {dep.before}, która nie została zaplanowana.",
                 {"depends_on": dep.before},
             )
-    probe = probe or PlanProbe(problem, routes)
-    fit = probe.try_insert(ride)
+    partner = next((d for d in problem.dependencies if d.both_or_neither and d.after not in starts
+                    and d.before in (ride.pickup, ride.dropoff)), None)
+    fit = probe.try_insert(ride, first=first)
+    if fit is not None and partner is not None and rides.get(partner.after) is not None:
+        if probe.try_insert(rides[partner.after], first=ride) is None:
+            return Unassigned(
+                visit.id, ReasonCode.DEPENDENCY,
+                f"It would fit ({fit[0]}, pickup {_hhmm(fit[1])}), but it is planned only together with "
+                f"{partner.after} (the ride back), for which there is no room after it.",
+                f"Zmieściłby się ({fit[0]}, odbiór {_hhmm(fit[1])}), ale planuje się go tylko razem z "
+                f"{partner.after} (powrotem), na który nie ma miejsca.",
+                {"depends_on": partner.after, "both_or_neither": True, "worker": fit[0], "pickup_start": fit[1]},
+            )
     if fit is not None:
         worker, at = fit
         penalty = drop_penalty(problem, pickup) + drop_penalty(problem, dropoff)
@@ -192,7 +216,7 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
             "zaplanuj ponownie z dłuższym czasem lub wstaw ręcznie.",
             detail,
         )
-    if probe.try_insert(ride, empty=True) is None:
+    if probe.try_insert(ride, empty=True, first=first) is None:
         return Unassigned(
             visit.id, ReasonCode.NO_WORKER_FREE,
             f"No driver whose car has room is on shift to pick up at {_hhmm(earliest)} or later and "
@@ -209,7 +233,7 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
     for other in candidates[:DISPLACE_TRIES]:
         if visits[other].pinned_worker or visits[other].pinned_start is not None:
             continue
-        fit = probe.try_insert(ride, without=other)
+        fit = probe.try_insert(ride, without=other, first=first)
         if fit is not None:
             o = visits[other]
             kind_en = "mandatory" if o.mandatory else f"priority {o.priority}"

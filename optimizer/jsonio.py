@@ -245,7 +245,7 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
     """The JSON document (a dict of JSON values) for ``p``; defaults are left out."""
     deps = [
         _encode(d, before=d.before, after=d.after, min_delay=d.min_delay, max_delay=d.max_delay,
-                different_workers=d.different_workers)
+                different_workers=d.different_workers, both_or_neither=d.both_or_neither)
         for d in p.dependencies
     ]
     rides = [
@@ -610,6 +610,7 @@ class _ProblemReader:
             min_delay=o.integer("min_delay", 0, minimum=0),
             max_delay=o.integer("max_delay", None, minimum=0),
             different_workers=o.boolean("different_workers", False),
+            both_or_neither=o.boolean("both_or_neither", False),
         )
         if dep.max_delay is not None and dep.max_delay < dep.min_delay:
             self.fail(o.path("max_delay"), f"max_delay {dep.max_delay} is less than min_delay {dep.min_delay}")

@@ -102,7 +102,7 @@ class Search:
         for d in p.dependencies:
             a, c = builder.index[d.before], builder.index[d.after]
             self.dependents.setdefault(a, []).append(c)
-            if d.max_delay is not None:
+            if d.max_delay is not None or d.both_or_neither:
                 # A pair held within a delay window leaves together: with the first visit's
                 # start fixed, the second could only go back where it was, and vice versa.
                 self.dependents.setdefault(c, []).append(a)
@@ -365,6 +365,7 @@ class Search:
                         b.insert(vi)
             finally:
                 b.blink = 0.0
+            b.drop_orphans()
             cost = plan_cost(b)
             if cost < current or self.rng.random() < math.exp(-(cost - current) / temperature):
                 current = cost

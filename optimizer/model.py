@@ -163,6 +163,9 @@ class Dependency:
     min_delay: int = 0
     max_delay: int | None = None
     different_workers: bool = False
+    both_or_neither: bool = False
+    """``after`` always needs ``before``; with this, ``before`` also needs ``after``: both are
+    planned or neither (a ride to the clinic only with its ride home)."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ def fill_gaps(problem: Problem, routes: list[Route], unplaced: list[str]) -> tup
     for vi in insertion_order(problem, effective_pins(problem)):
         if vi in todo and vi not in builder.placed and builder.insert(vi):
             added += 1
+    added -= builder.drop_orphans()
     if not added:
         return routes, unplaced
     raw_routes = [

@@ -324,7 +324,10 @@ def add_dependencies(ctx: Ctx) -> None:
         a = ctx.index(ctx.visit_nodes[index_of[dep.before]][0])
         b = ctx.index(ctx.visit_nodes[index_of[dep.after]][0])
         active_b = ctx.routing.ActiveVar(b)
-        solver.Add(active_b <= ctx.routing.ActiveVar(a))
+        if dep.both_or_neither:
+            solver.Add(active_b == ctx.routing.ActiveVar(a))
+        else:
+            solver.Add(active_b <= ctx.routing.ActiveVar(a))
         ca, cb = ctx.time.CumulVar(a), ctx.time.CumulVar(b)
         solver.Add(cb - ca >= dep.min_delay - big * (1 - active_b))
         if dep.max_delay is not None:
@@ -588,6 +591,7 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
                         on_improvement=report, should_stop=params.should_stop)
         log.info("LNS: %d rounds, %d improvements, cost %d -> %d", stats.iterations, stats.improvements,
                  stats.start_cost, stats.best_cost)
+    builder.delay_pickups()
     elapsed = time.monotonic() - began
     own = _from_construction(ctx, builder, "LNS", elapsed)
     own.solutions_found = 1 + (stats.improvements if lns_ran else 0)

@@ -649,6 +649,14 @@ def test_dependency_different_workers() -> None:
     assert errors(fine, base_solution()) == set()
 
 
+def test_dependency_both_or_neither() -> None:
+    """A both-or-neither pair with only its first visit planned is reported (V1 yes, V5 no)."""
+    problem = replace(base_problem(), dependencies=(Dependency("V1", "V5", both_or_neither=True),))
+    assert errors(problem, base_solution()) == {Rule.DEPENDENCY_AFTER_UNASSIGNED}
+    problem = replace(base_problem(), dependencies=(Dependency("V1", "V5"),))
+    assert errors(problem, base_solution()) == set()
+
+
 def test_dependency_after_without_before() -> None:
     """A placed visit whose predecessor is unassigned is reported (after needs before)."""
     problem = replace(base_problem(), dependencies=(Dependency("V5", "V1"),))

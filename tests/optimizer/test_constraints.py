@@ -746,6 +746,15 @@ def test_max_ride_time_stops_sharing() -> None:
     assert_polish(u)
 
 
+def test_pickup_is_as_late_as_the_appointment_allows() -> None:
+    """No ride-time limit, drop-off window opens at 100: the senior is still picked up late
+    enough not to wait in the car (pickup ends 75, 25 min drive, drop-off at 100)."""
+    trip = ride("R1", A, C, (100, 120))
+    sol = solve_ok(rides_problem([driver("W1")], trip))
+    assert start(sol, "R1-down") == 100
+    assert stop(sol, "R1-up").end == 75
+
+
 def test_ride_pickup_waits_so_the_ride_is_not_too_long() -> None:
     """The drop-off window opens at 100; instead of picking up at 10 and waiting in the car,
     the driver picks up late enough that the senior rides at most 30 min."""
@@ -776,6 +785,28 @@ def test_return_trip_after_the_appointment() -> None:
     sol = solve_ok(rides_problem([driver("W1")], (out_vs, out_ride), (back_vs, back_ride), dependencies=(dep,)))
     assert plan(sol) == {"W1": ["OUT-up", "OUT-down", "BACK-up", "BACK-down"]}
     assert start(sol, "BACK-up") >= max(120, start(sol, "OUT-down") + 60)
+
+
+def test_outbound_ride_only_with_its_return() -> None:
+    """The driver's shift ends at 100, before the return pickup (120-150): without the link
+    the outbound ride goes alone; with both_or_neither neither goes, and the reasons say why
+    (the outbound fits but its return has no room; the return: no driver on shift)."""
+    out_vs, out_ride = ride("OUT", A, C, (60, 70))
+    back_vs, back_ride = ride("BACK", C, A, (0, 600), pick_window=(120, 150))
+    short = worker("W1", Shift(0, 100), kind=DRIVER, capacity={"seats": 4})
+    trips = ((out_vs, out_ride), (back_vs, back_ride))
+    loose = Dependency("OUT-down", "BACK-up", min_delay=30)
+    sol = solve_ok(rides_problem([short], *trips, dependencies=(loose,)))
+    assert plan(sol) == {"W1": ["OUT-up", "OUT-down"]}
+    tied = replace(loose, both_or_neither=True)
+    sol = solve_ok(rides_problem([short], *trips, dependencies=(tied,)))
+    assert plan(sol) == {}
+    u = reason(sol, "OUT-up")
+    assert u.reason == ReasonCode.DEPENDENCY and u.details["depends_on"] == "BACK-up"
+    assert_polish(u)
+    assert reason(sol, "BACK-up").reason == ReasonCode.NO_WORKER_FREE
+    # The construction alone keeps the rule too.
+    assert constructed(rides_problem([short], *trips, dependencies=(tied,))) == {}
 
 
 def test_escort_moves_with_the_ride() -> None:

@@ -194,7 +194,8 @@ def problems(draw: st.DrawFn) -> Problem:
             before, after = draw(st.lists(st.sampled_from(visit_ids), min_size=2, max_size=2, unique=True))
             min_delay = draw(small)
             max_delay = draw(st.none() | st.integers(min_delay, min_delay + 500))
-            dependencies.append(Dependency(before, after, min_delay, max_delay, draw(st.booleans())))
+            dependencies.append(Dependency(before, after, min_delay, max_delay, draw(st.booleans()),
+                                           draw(st.booleans())))
     plan: tuple[PlannedVisit, ...] = ()
     if visit_ids and worker_ids:
         pairs = draw(st.lists(st.tuples(st.sampled_from(visit_ids), st.sampled_from(worker_ids)),

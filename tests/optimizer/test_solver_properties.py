@@ -216,7 +216,7 @@ def problems(draw: st.DrawFn) -> Problem:
             a, b = draw(st.lists(st.integers(0, n_visits - 1), min_size=2, max_size=2, unique=True))
             lo = draw(st.integers(0, 90))
             hi = draw(st.none() | st.integers(lo, lo + 120))
-            dependencies.append(Dependency(f"V{a}", f"V{b}", lo, hi, draw(st.booleans())))
+            dependencies.append(Dependency(f"V{a}", f"V{b}", lo, hi, draw(st.booleans()), draw(st.booleans())))
     rides = []
     singles = [v.id for v in visits if v.workers_needed == 1]
     for _ in range(draw(st.integers(0, 2))):

@@ -101,3 +101,30 @@ def test_sisr_rejects_an_infeasible_start() -> None:
     assert inst is not None
     with pytest.raises(ValueError):
         improve_plan(inst, _one_per_route(inst)[1:], max_iterations=5)
+
+
+def test_incremental_route_arrays_match_a_full_recomputation() -> None:
+    """After many rounds (accepted and rejected), every route's departure / latest-start /
+    arc arrays, load and cost equal a from-scratch recomputation, and each customer's route
+    index is right: the O(1) insertion checks rest on these arrays."""
+    from optimizer.vrptw_search import Sisr, solution_feasible
+
+    problem = _problem(n=40, vehicles=40, seed=4)
+    inst = plain_vrptw(problem, "distance")
+    assert inst is not None
+    start, _ = improve_plan(inst, _one_per_route(inst), seed=1, max_iterations=200)
+    search = Sisr(inst, seed=7)
+    plan = start
+    for _ in range(15):
+        best, stats = search.run(plan, max_iterations=40, t0=2.0, tf=0.5)
+        assert solution_feasible(inst, best) and routes_cost(inst, best) == stats.best_cost
+        for ri, path in enumerate(search.paths):
+            kept = (search.depart[ri][:], search.latest[ri][:], search.arc[ri][:], search.load[ri],
+                    search.rcost[ri])
+            search._set(ri, list(path))
+            assert kept == (search.depart[ri], search.latest[ri], search.arc[ri], search.load[ri],
+                            search.rcost[ri])
+            assert all(search.route_of[c] == ri for c in path[1:-1])
+        plan = search.routes()
+        assert len(plan) <= inst.vehicles
+        _resimulate(problem, plan)
