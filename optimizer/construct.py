@@ -538,16 +538,18 @@ class Builder:
         while changed:
             changed = False
             for a, b in self.both:
-                if a in self.placed and b not in self.placed and self.p.visits[a].id not in self.pins:
-                    taken = self.take_out(a)
+                if a in self.placed and b not in self.placed:
+                    # Also a pinned visit: the pair rule is as hard as the pin, and a pin that
+                    # cannot hold leaves its visit unplaced (as outside its windows).
+                    taken = self.take_out(a, pinned_too=True)
                     out += len(taken)
                     changed = changed or bool(taken)
         return out
 
-    def take_out(self, vi: int) -> list[int]:
+    def take_out(self, vi: int, pinned_too: bool = False) -> list[int]:
         """Remove ``vi``, its ride's other leg and every placed visit that needs it; the
         routes are re-timed.  Returns what was removed ([] if a route could not be re-timed,
-        in which case nothing changes)."""
+        or a pinned visit would go without ``pinned_too``; then nothing changes)."""
         group: set[int] = set()
         stack = [vi]
         while stack:
@@ -559,7 +561,7 @@ class Builder:
             if ride is not None:
                 stack.extend(ride[:2])
             stack.extend(b for b, _, _ in self.after.get(x, []))
-        if any(self.p.visits[x].id in self.pins for x in group):
+        if not pinned_too and any(self.p.visits[x].id in self.pins for x in group):
             return []
         fixed = {k: s for k, s in self.fixed.items() if k not in group}
         timed = []
@@ -802,8 +804,15 @@ class Builder:
         return False
 
     def _ride_candidate(self, pickup: int, dropoff: int, forced: int | None, dep_d: tuple[int, int]):
-        """The cheapest (cost, vehicle, stops, timing, breaks) for a ride, or None."""
+        """The cheapest (cost, vehicle, stops, timing, breaks) for a ride, or None.
+
+        Position pairs that cannot work are skipped without timing them: a stop right after
+        the pickup (or drop-off) that must start before the pickup (drop-off) could end,
+        and drop-off positions after stops that start past the latest drop-off (its window,
+        or the latest pickup plus the ride-time limit).
+        """
         p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
+        max_ride = self.ride_at[pickup][3]
         pin_p, pin_d = self.pins.get(p_visit.id), self.pins.get(d_visit.id)
         fixed = dict(self.fixed)
         if forced is not None:
@@ -826,12 +835,25 @@ class Builder:
                 fixed_costs = (preference_costs(self.p, p_visit, worker, self.previous)
                                + preference_costs(self.p, d_visit, worker, self.previous)
                                + self.imbalance_delta(route, added))
+                dur_p, dur_d = p_visit.duration_for(worker.kind), d_visit.duration_for(worker.kind)
+                matrix = self.p.travel_times[worker.travel_mode]
+                early_p = forced if forced is not None else min(w_.start for w_ in p_visit.windows)
+                early_d = max(min(w_.start for w_ in d_visit.windows),
+                              early_p + dur_p + matrix[self.loc_out[pickup]][self.loc_in[dropoff]])
+                last_d = self.latest_start[dropoff]
+                if max_ride is not None:
+                    last_d = min(last_d, self.latest_start[pickup] + dur_p + max_ride)
+                latest = self.latest_start
                 for i in range(n + 1):
-                    if i > 0 and route.starts[i - 1] > self.latest_start[pickup]:
+                    if i > 0 and route.starts[i - 1] > latest[pickup]:
                         break
+                    if i < n and latest[route.stops[i][0]] < early_p + dur_p:
+                        continue  # the stop after the pickup could not wait for it
                     for j in range(i, n + 1):
-                        if j > 0 and j > i and route.starts[j - 1] > self.latest_start[dropoff]:
+                        if j > i and route.starts[j - 1] > last_d:
                             break
+                        if j < n and latest[route.stops[j][0]] < early_d + dur_d:
+                            continue
                         stops = (route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)]
                                  + route.stops[j:])
                         sim = self.simulate(route, stops, fixed)

@@ -271,6 +271,15 @@ def _explain_one(
             "pracownik, wymóg płci lub przypięcie).",
             {"skilled_workers": [w.id for w in skilled], "eligible_workers": [w.id for w in eligible]},
         )
+    partner = next((d.after for d in problem.dependencies
+                    if d.both_or_neither and d.before == visit.id and d.after not in starts), None)
+    if partner is not None:
+        return Unassigned(
+            visit.id, ReasonCode.DEPENDENCY,
+            f"It is planned only together with visit {partner}, which is not placed.",
+            f"Planuje się ją tylko razem z wizytą {partner}, która nie została zaplanowana.",
+            {"depends_on": partner, "both_or_neither": True},
+        )
     dep = _dependency_range(problem, visit, starts)
     if isinstance(dep, str):
         return Unassigned(

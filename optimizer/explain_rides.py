@@ -27,7 +27,7 @@ from optimizer.model import Problem, ReasonCode, Ride, Route, Unassigned, Visit
 from optimizer.rules import car_fits, drop_penalty, eligible_workers
 
 
-DISPLACE_TRIES = 12
+DISPLACE_TRIES = 6
 """Stops tried (least important first) when looking for one that would make room: each
 try re-times the whole plan, and a dispatcher needs one good answer, not all of them."""
 
@@ -226,8 +226,10 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
             {"eligible_workers": [problem.workers[wi].id for wi in eligible]},
         )
     eligible_ids = {problem.workers[wi].id for wi in eligible}
+    # Only stops in the ride's time span can be in its way (pickup window to latest drop-off).
     candidates = sorted(
-        {s.visit_id for r in routes if r.worker_id in eligible_ids for s in r.stops},
+        {s.visit_id for r in routes if r.worker_id in eligible_ids for s in r.stops
+         if s.end >= earliest and s.start <= latest_drop},
         key=lambda vid: (visits[vid].mandatory, visits[vid].priority, vid),
     )
     for other in candidates[:DISPLACE_TRIES]:
