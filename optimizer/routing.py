@@ -28,7 +28,7 @@ from optimizer.model import (
     Visit,
     Worker,
 )
-from optimizer.construct import Builder, Construction, construct, effective_pins
+from optimizer.construct import Builder, Construction, construct, effective_pins, insertion_order
 from optimizer.rules import drop_penalty, eligible_workers, fair_shares, preference_costs, shift_end_limit
 from optimizer.lns import improve, plan_cost
 from optimizer.params import Progress, SolveParams
@@ -569,13 +569,8 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
             from optimizer.recreate import ruin_and_recreate
 
             or_result = ruin_and_recreate(ctx, or_result, params, or_deadline)
-        if (or_result is not None and params.ortools_start != "own"
-                and raw_cost(problem, ctx, or_result) > plan_cost(builder)):
-            # (From its own start OR-Tools may leave visits out that our construction placed;
-            # its routes are still the better start: the LNS puts those visits back.)
-            log.info("the OR-Tools plan is dearer than our construction; the LNS starts from ours")
-        elif or_result is not None and not _adopt(ctx, builder, or_result):
-            log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
+        if or_result is not None:
+            _take_over(ctx, builder, or_result, own_start=params.ortools_start == "own")
     lns_budget = None if params.time_limit_s is None else params.time_limit_s - (time.monotonic() - began)
     lns_rounds = params.lns_iterations if params.lns_iterations is not None else (
         100 if params.time_limit_s is None else None)
@@ -666,6 +661,35 @@ def raw_cost(problem: Problem, ctx: Ctx, raw: RawResult) -> int:
 def _late(visit, start: int) -> int:
     """Minutes a soft-window visit starts after its last window's end."""
     return max(0, start - max(tw.end for tw in visit.windows)) if visit.soft_windows else 0
+
+
+def _take_over(ctx: Ctx, builder: Builder, raw: RawResult, own_start: bool) -> None:
+    """Let the LNS start from OR-Tools' plan where that is the better start.
+
+    From our construction, OR-Tools only improves on it: its plan is taken if cheaper.  From
+    its own first plan it may have left out visits ours placed (even all of them, when its
+    first-solution heuristic fails on the links): its routes are taken, the visits it left
+    out are put back by our insertion, and if the result is still dearer than our
+    construction, the construction stays.
+    """
+    if not own_start:
+        if raw_cost(ctx.problem, ctx, raw) > plan_cost(builder):
+            log.info("the OR-Tools plan is dearer than our construction; the LNS starts from ours")
+        elif not _adopt(ctx, builder, raw):
+            log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
+        return
+    before = ([r.clone() for r in builder.routes], dict(builder.fixed), set(builder.placed))
+    kept = plan_cost(builder)
+    if not _adopt(ctx, builder, raw):
+        log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
+        return
+    for vi in insertion_order(ctx.problem, builder.pins):
+        if vi not in builder.placed:
+            builder.insert(vi)
+    builder.drop_orphans()
+    if plan_cost(builder) > kept:
+        builder.routes, builder.fixed, builder.placed = before
+        log.info("OR-Tools' own plan, completed, is dearer than our construction; the LNS starts from ours")
 
 
 def _adopt(ctx: Ctx, builder: Builder, raw: RawResult) -> bool:
