@@ -1,0 +1,38 @@
+"""Handing OR-Tools' plan to our LNS: an own-start plan that left visits out is completed."""
+
+from __future__ import annotations
+
+from optimizer.construct import construct
+from optimizer.model import Dependency, Location, Problem, Shift, TimeWindow, TravelMode, Visit, Worker, WorkerKind
+from optimizer.params import SolveParams
+from optimizer.routing import RawResult, RawRoute, _take_over, build_model
+from optimizer.lns import plan_cost
+
+CAR = ((0, 10, 20), (10, 0, 10), (20, 10, 0))
+
+
+def _problem() -> Problem:
+    workers = tuple(Worker(f"W{i}", WorkerKind.CARER, (Shift(0, 600),), 0, 0, TravelMode.CAR) for i in range(2))
+    visits = (
+        Visit("A", 1, 30, (TimeWindow(0, 300),), mandatory=True),
+        Visit("B", 2, 30, (TimeWindow(0, 300),), mandatory=True),
+        Visit("C", 2, 30, (TimeWindow(0, 300),), mandatory=True),
+    )
+    return Problem(tuple(Location(f"L{i}") for i in range(3)), {TravelMode.CAR: CAR}, workers, visits,
+                   dependencies=(Dependency("A", "B", 0, 0, different_workers=True),))
+
+
+def test_own_start_plan_with_everything_left_out_is_completed() -> None:
+    """OR-Tools' own first plan placed nothing (its heuristic can fail on links): the LNS
+    must not start from an empty plan, but from it completed by our insertion."""
+    p = _problem()
+    ctx = build_model(p, SolveParams(time_limit_s=1))
+    built = construct(p, [(v.worker_index, v.shift_index) for v in ctx.vehicles], ctx.eligible)
+    builder = built.builder
+    assert builder is not None and builder.placed == {0, 1, 2}
+    cost = plan_cost(builder)
+    empty = RawResult("FAIL", 0, [RawRoute(v, [], [], 0, 0, []) for v in range(len(ctx.vehicles))],
+                      [0, 1, 2], 0, 0.0)
+    _take_over(ctx, builder, empty, own_start=True)
+    assert builder.placed == {0, 1, 2}
+    assert plan_cost(builder) <= cost
