@@ -147,7 +147,8 @@ def solve_instance(path: Path, time_limit: float, seed: int = 0, params: SolvePa
         first_solution="PARALLEL_CHEAPEST_INSERTION", metaheuristic="GUIDED_LOCAL_SEARCH",
         lns_share=0.0,  # pure VRPTW: OR-Tools with our ruin-and-recreate rounds does better here
         rr_method="sisr",  # string-removal search (optimizer/vrptw_search.py) after a short GLS
-        sisr_t0=1.0, sisr_tf=0.02,
+        rr_first_share=0.05,  # SISR beats GLS from the start: give it the time (tuning/LOG3.md)
+        sisr_t0=3.0, sisr_tf=0.3,  # hot schedule, best on long R2/RC2 routes (tuning/LOG3.md)
     )
     solution = solve(problem, params)
     violations = [v for v in check(problem, solution)]

@@ -59,9 +59,9 @@ class SolveParams:
     """Ruin-and-recreate engine: "ortools" (rounds of warm-started guided local search) or
     "sisr" (string removals, ``optimizer.vrptw_search``) when the problem is a plain VRPTW;
     other problems always use "ortools"."""
-    sisr_t0: float = 1.0
+    sisr_t0: float = 3.0
     """SISR start temperature, relative to the mean arc cost of its start plan."""
-    sisr_tf: float = 0.02
+    sisr_tf: float = 0.3
     """SISR final temperature, relative to the mean arc cost of its start plan."""
     sisr_avg_removed: float = 10.0
     """SISR: mean number of visits removed per round."""

@@ -12,15 +12,16 @@ capacity, arc costs that do not depend on the vehicle.  Everything else (breaks,
 two-person visits, dependencies, preferences, balance) is out of scope: callers check
 :func:`plain_vrptw` first and keep OR-Tools for the rest.
 
-Node 0 is the depot; node ``i + 1`` is visit ``i``.  Insertion positions of all routes are
-evaluated at once with numpy (earliest departure of the predecessor, latest feasible start
-of the successor), so one recreate step costs a handful of vector operations.
+Node 0 is the depot; node ``i + 1`` is visit ``i``.  Each route keeps its earliest departure
+and latest feasible start per position (both non-decreasing along the route), so the gaps
+where a visit fits in time are found by bisection and each gap is checked in O(1); routes
+are updated in place and restored from a copy when a round is rejected (see :class:`Sisr`).
+Pure Python: about 4-5 k rounds per second on 100 customers (one idle core).
 """
 
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 import random
 import time
@@ -31,7 +32,6 @@ import numpy as np
 from optimizer.model import Problem
 
 Routes = list[list[int]]
-_BIG = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -134,60 +134,7 @@ def solution_feasible(inst: Vrptw, routes: Routes) -> bool:
         route_feasible(inst, r) for r in routes)
 
 
-class _Lists:
-    """The instance's matrices as nested Python lists (fast scalar access)."""
-
-    def __init__(self, inst: Vrptw) -> None:
-        self.inst = inst
-        self.travel = inst.travel.tolist()
-        self.cost = inst.cost.tolist()
-        self.service = inst.service.tolist()
-        self.ready = inst.ready.tolist()
-        self.due = inst.due.tolist()
-        self.demand = inst.demand.tolist()
-
-
-class _RouteData:
-    """Insertion data of one route: per gap (pred, succ) the earliest departure from pred,
-    the latest start at succ, and the arc cost pred -> succ."""
-
-    __slots__ = ("pred", "succ", "depart", "latest", "base", "load", "gap")
-
-    def __init__(self, m: _Lists, route: list[int]) -> None:
-        path = [0, *route, 0]
-        k = len(path)
-        tr, sv, rd, du, co = m.travel, m.service, m.ready, m.due, m.cost
-        depart = [0] * (k - 1)
-        t = rd[0]
-        depart[0] = t
-        prev = 0
-        for i in range(1, k - 1):
-            b = path[i]
-            t = t + tr[prev][b]
-            if t < rd[b]:
-                t = rd[b]
-            t += sv[b]
-            depart[i] = t
-            prev = b
-        latest = [0] * (k - 1)
-        z = du[0]
-        latest[k - 2] = z
-        nxt = 0
-        for i in range(k - 2, 0, -1):
-            a = path[i]
-            z = z - sv[a] - tr[a][nxt]
-            if z > du[a]:
-                z = du[a]
-            latest[i - 1] = z
-            nxt = a
-        self.pred = np.array(path[:-1], dtype=np.int64)
-        self.succ = np.array(path[1:], dtype=np.int64)
-        self.depart = np.array(depart, dtype=np.int64)
-        self.latest = np.array(latest, dtype=np.int64)
-        self.base = np.array([co[path[i]][path[i + 1]] for i in range(k - 1)], dtype=np.int64)
-        dm = m.demand
-        self.load = sum(dm[c] for c in route)
-        self.gap = np.arange(k - 1, dtype=np.int64)
+_NEG = -(1 << 62)
 
 
 @dataclass
@@ -202,51 +149,196 @@ class SisrStats:
 
 
 class Sisr:
-    """SISR search state over a :class:`Vrptw` (see the module docstring)."""
+    """SISR search state over a :class:`Vrptw` (see the module docstring).
+
+    The current plan is kept as one slot per route: the path with both depot visits
+    ``[0, c1, ..., cL, 0]``, the earliest departure from every path position but the last
+    (``depart``) and the latest start of service at every position but the first that keeps
+    the rest of the route feasible (``latest``; position 0 holds a sentinel).  Both arrays are
+    non-decreasing along the path, so the gaps where a customer may go are found by two
+    bisections, and each candidate gap is checked in O(1).  A round changes routes in place
+    and keeps a copy of every route it touches, to restore them when the round is rejected.
+    """
 
     def __init__(self, inst: Vrptw, seed: int = 0, avg_removed: float = 10.0, max_string: int = 10,
-                 split_rate: float = 0.5, split_depth: float = 0.5, blink: float = 0.01) -> None:
+                 split_rate: float = 0.5, split_depth: float = 0.5, blink: float = 0.01,
+                 route_filter: int = 15) -> None:
         self.inst = inst
         self.rng = random.Random(seed)
-        self.np_rng = np.random.default_rng(seed)
         self.avg_removed = avg_removed
         self.max_string = max_string
         self.split_rate = split_rate
         self.split_depth = split_depth
         self.blink = blink
+        self.route_filter = route_filter
         n = inst.n
         # Customers by arc cost from each customer (itself first).
         sym = inst.cost[1:, 1:] + inst.cost[1:, 1:].T
-        self.adjacent = [list(np.argsort(sym[i], kind="stable") + 1) for i in range(n)]
-        self.far = inst.cost[0]
-        self.lists = _Lists(inst)
-        self.empty = _RouteData(self.lists, [])
-        # Per customer, columns of the matrices (fast fancy indexing).
-        self.travel_to = np.ascontiguousarray(inst.travel.T)
-        self.cost_to = np.ascontiguousarray(inst.cost.T)
+        self.adjacent = [[int(x) + 1 for x in np.argsort(sym[i], kind="stable")] for i in range(n)]
+        # route_filter k > 0: a customer is first tried only in the routes holding one of its k
+        # nearest customers (all routes if none of those has a feasible gap); k = 15 nearly halves the time
+        # of a round on 12-route plans at the same quality per round (benchmarks/tuning/LOG3.md).
+        self.nearest = [[0]] + [a[1:route_filter + 1] for a in self.adjacent]
+        self.far = inst.cost[0].tolist()
+        self.tr = inst.travel.tolist()
+        self.co = inst.cost.tolist()
+        self.sv = inst.service.tolist()
+        self.rd = inst.ready.tolist()
+        self.du = inst.due.tolist()
+        self.dm = inst.demand.tolist()
+        # Per customer c: travel x -> c, cost x -> c (columns), service of c + travel c -> x.
+        self.travel_to = np.ascontiguousarray(inst.travel.T).tolist()
+        self.cost_to = np.ascontiguousarray(inst.cost.T).tolist()
+        self.leave_to = (inst.travel + inst.service[:, None]).tolist()
+        # Plan state (see the class docstring), filled by _load.
+        self.paths: list[list[int]] = []
+        self.depart: list[list[int]] = []
+        self.latest: list[list[int]] = []
+        self.arc: list[list[int]] = []
+        self.load: list[int] = []
+        self.rcost: list[int] = []
+        self.route_of = [-1] * (n + 1)
+        self.used = 0
+        self.saved: dict[int, tuple] = {}
+
+    # ---------------------------------------------------------------- state
+    def _load(self, routes: Routes) -> int:
+        self.paths, self.depart, self.latest, self.arc, self.load, self.rcost = [], [], [], [], [], []
+        self.route_of = [-1] * (self.inst.n + 1)
+        for r in routes:
+            if r:
+                self.paths.append([])
+                self.depart.append([])
+                self.latest.append([])
+                self.arc.append([])
+                self.load.append(0)
+                self.rcost.append(0)
+                self._set(len(self.paths) - 1, [0, *r, 0])
+        self.used = len(self.paths)
+        self.saved = {}
+        return sum(self.rcost)
+
+    def _set(self, ri: int, path: list[int]) -> None:
+        """Route slot ``ri`` becomes ``path``; recompute its arrays, load and cost."""
+        tr, sv, rd, du, co = self.tr, self.sv, self.rd, self.du, self.co
+        k = len(path)
+        depart = [0] * (k - 1)
+        t = rd[0]
+        depart[0] = t
+        prev = 0
+        route_of = self.route_of
+        load = 0
+        cost = 0
+        dm = self.dm
+        for i in range(1, k - 1):
+            b = path[i]
+            cost += co[prev][b]
+            t += tr[prev][b]
+            if t < rd[b]:
+                t = rd[b]
+            t += sv[b]
+            depart[i] = t
+            load += dm[b]
+            route_of[b] = ri
+            prev = b
+        cost += co[prev][0]
+        latest = [0] * k
+        z = du[0]
+        latest[k - 1] = z
+        nxt = 0
+        for i in range(k - 2, 0, -1):
+            a = path[i]
+            z -= sv[a] + tr[a][nxt]
+            if z > du[a]:
+                z = du[a]
+            latest[i] = z
+            nxt = a
+        latest[0] = _NEG
+        self.paths[ri] = path
+        self.depart[ri] = depart
+        self.latest[ri] = latest
+        self.arc[ri] = [co[path[i]][path[i + 1]] for i in range(k - 1)]
+        self.load[ri] = load
+        self.rcost[ri] = cost
+
+    def _save(self, ri: int) -> None:
+        if ri not in self.saved:
+            self.saved[ri] = (self.paths[ri][:], self.depart[ri][:], self.latest[ri][:], self.arc[ri][:],
+                              self.load[ri], self.rcost[ri])
+
+    def _insert(self, ri: int, g: int, c: int, delta: int) -> None:
+        """Put ``c`` into gap ``g`` of route ``ri`` (after path position ``g``), in place;
+        ``delta`` is the cost change.  Departures change from the new visit on, latest starts
+        up to it; each propagation stops where the old value reappears."""
+        tr, sv, rd, du, co = self.tr, self.sv, self.rd, self.du, self.co
+        p, e, lt, arc = self.paths[ri], self.depart[ri], self.latest[ri], self.arc[ri]
+        a, b = p[g], p[g + 1]
+        p.insert(g + 1, c)
+        arc[g] = co[a][c]
+        arc.insert(g + 1, co[c][b])
+        k = len(p)
+        t = e[g]
+        e.insert(g + 1, 0)
+        prev = a
+        for i in range(g + 1, k - 1):
+            x = p[i]
+            t += tr[prev][x]
+            if t < rd[x]:
+                t = rd[x]
+            t += sv[x]
+            if i > g + 1 and t == e[i]:
+                break
+            e[i] = t
+            prev = x
+        lt.insert(g + 1, 0)
+        z = lt[g + 2]
+        nxt = b
+        for i in range(g + 1, 0, -1):
+            x = p[i]
+            z -= sv[x] + tr[x][nxt]
+            if z > du[x]:
+                z = du[x]
+            if i < g + 1 and z == lt[i]:
+                break
+            lt[i] = z
+            nxt = x
+        self.load[ri] += self.dm[c]
+        self.rcost[ri] += delta
+        self.route_of[c] = ri
+
+    def _restore(self) -> None:
+        route_of = self.route_of
+        for ri, (path, depart, latest, arc, load, cost) in self.saved.items():
+            self.paths[ri], self.depart[ri], self.latest[ri], self.arc[ri] = path, depart, latest, arc
+            self.load[ri], self.rcost[ri] = load, cost
+            for c in path[1:-1]:
+                route_of[c] = ri
+        self.used = sum(1 for p in self.paths if len(p) > 2)
+        self.saved = {}
+
+    def routes(self) -> Routes:
+        return [p[1:-1] for p in self.paths if len(p) > 2]
 
     # ---------------------------------------------------------------- ruin
-    def _ruin(self, routes: Routes) -> tuple[list[int], set[int]]:
+    def _ruin(self) -> list[int]:
         rng = self.rng
-        nonempty = [r for r in routes if r]
-        if not nonempty:
-            return [], set()
-        mean_len = sum(len(r) for r in nonempty) / len(nonempty)
+        if not self.used:
+            return []
+        mean_len = self.inst.n / self.used
         ls_max = min(float(self.max_string), mean_len)
         ks_max = 4.0 * self.avg_removed / (1.0 + ls_max) - 1.0
         ks = int(rng.uniform(1.0, ks_max + 1.0))
-        where = {c: ri for ri, r in enumerate(routes) for c in r}
         seed = rng.randrange(self.inst.n) + 1
         removed: list[int] = []
         ruined: set[int] = set()
+        route_of = self.route_of
         for c in self.adjacent[seed - 1]:
             if len(ruined) >= ks:
                 break
-            c = int(c)
-            ri = where.get(c)
-            if ri is None or ri in ruined:
+            ri = route_of[c]
+            if ri < 0 or ri in ruined:
                 continue
-            route = routes[ri]
+            route = self.paths[ri][1:-1]
             lt_max = min(len(route), ls_max)
             lt = int(rng.uniform(1.0, lt_max + 1.0))
             pos = route.index(c)
@@ -260,16 +352,20 @@ class Sisr:
                 window = route[lo:lo + span]
                 out = window[:keep] + window[keep + m:]
                 kept = window[keep:keep + m]
-                routes[ri] = route[:lo] + kept + route[lo + span:]
+                rest = route[:lo] + kept + route[lo + span:]
             else:
                 lo = rng.randint(max(0, pos - lt + 1), min(pos, len(route) - lt))
                 out = route[lo:lo + lt]
-                routes[ri] = route[:lo] + route[lo + lt:]
+                rest = route[:lo] + route[lo + lt:]
+            self._save(ri)
+            self._set(ri, [0, *rest, 0])
+            if not rest:
+                self.used -= 1
             removed.extend(out)
             ruined.add(ri)
             for x in out:
-                where.pop(x, None)
-        return removed, ruined
+                route_of[x] = -1
+        return removed
 
     # ---------------------------------------------------------------- recreate
     def _order(self, removed: list[int]) -> list[int]:
@@ -278,111 +374,156 @@ class Sisr:
         if pick == 0:
             rng.shuffle(removed)
         elif pick == 1:
-            removed.sort(key=lambda c: -int(self.inst.demand[c]))
+            dm = self.dm
+            removed.sort(key=lambda c: -dm[c])
         elif pick == 2:
-            removed.sort(key=lambda c: -int(self.far[c]))
+            far = self.far
+            removed.sort(key=lambda c: -far[c])
         else:
-            removed.sort(key=lambda c: int(self.far[c]))
+            far = self.far
+            removed.sort(key=lambda c: far[c])
         return removed
 
-    def _recreate(self, routes: Routes, data: list[_RouteData], removed: list[int]) -> int:
-        """Insert ``removed`` greedily; return the number left out (no feasible position)."""
-        inst = self.inst
-        rd, du, sv, dm = inst.ready, inst.due, inst.service, inst.demand
-        cap = inst.capacity
-        missing = 0
-        travel_to, cost_to = self.travel_to, self.cost_to
-        travel_from, cost_from = inst.travel, inst.cost
+    def _recreate(self, removed: list[int]) -> int | None:
+        """Insert ``removed`` greedily (cheapest feasible gap, each gap skipped with
+        probability ``blink``); return the total cost change, or None if one does not fit."""
+        rd, du, sv, dm, co = self.rd, self.du, self.sv, self.dm, self.co
+        cap = self.inst.capacity
+        vehicles = self.inst.vehicles
+        paths, departs, latests, loads, arcs = self.paths, self.depart, self.latest, self.load, self.arc
+        blink = self.blink
+        rnd = self.rng.random
+        big = 1 << 62
+        total = 0
         for c in self._order(removed):
-            used = sum(1 for r in routes if r)
-            parts = data if used >= inst.vehicles else data + [self.empty]
-            need = cap - int(dm[c])
-            fit = [k for k, d in enumerate(parts) if d.load <= need]
-            if not fit:
-                missing += 1
-                continue
-            sel = [parts[k] for k in fit]
-            ends = list(itertools.accumulate(len(d.pred) for d in sel))
-            pred = np.concatenate([d.pred for d in sel])
-            succ = np.concatenate([d.succ for d in sel])
-            begin = np.maximum(rd[c], np.concatenate([d.depart for d in sel]) + travel_to[c][pred])
-            arrive = np.maximum(rd[succ], begin + (sv[c] + travel_from[c][succ]))
-            delta = cost_to[c][pred] + cost_from[c][succ] - np.concatenate([d.base for d in sel])
-            bad = (begin > du[c]) | (arrive > np.concatenate([d.latest for d in sel]))
-            if self.blink > 0:
-                bad |= self.np_rng.random(len(bad)) < self.blink
-            delta[bad] = _BIG
-            k = int(np.argmin(delta))
-            if delta[k] == _BIG:
-                missing += 1
-                continue
-            j = bisect.bisect_right(ends, k)
-            ri = fit[j]
-            g = k - (ends[j - 1] if j else 0)
-            if ri == len(data):
-                routes.append([c])
-                data.append(_RouteData(self.lists, [c]))
+            rc, dc, d = rd[c], du[c], dm[c]
+            room = cap - d
+            low = rc + sv[c]
+            tt, lv, ct, cf = self.travel_to[c], self.leave_to[c], self.cost_to[c], self.co[c]
+            best, bri, ba = big, -1, -1
+            if self.route_filter:
+                route_of = self.route_of
+                candidates = sorted({route_of[x] for x in self.nearest[c]} - {-1})
             else:
-                routes[ri].insert(g, c)
-                data[ri] = _RouteData(self.lists, routes[ri])
-        return missing
+                candidates = range(len(paths))
+            for attempt in (0, 1):
+                if attempt:  # nothing fits near the customer: try every other route
+                    if bri >= 0 or not self.route_filter:
+                        break
+                    tried = set(candidates)
+                    candidates = [ri for ri in range(len(paths)) if ri not in tried]
+                for ri in candidates:
+                    p = paths[ri]
+                    if len(p) == 2 or loads[ri] > room:
+                        continue
+                    e = departs[ri]
+                    lt = latests[ri]
+                    lo = bisect.bisect_left(lt, low) - 1
+                    hi = bisect.bisect_right(e, dc)
+                    if lo >= hi:
+                        continue
+                    for a, b, ab, eg, lg in zip(p[lo:hi], p[lo + 1:hi + 1], arcs[ri][lo:hi], e[lo:hi],
+                                                lt[lo + 1:hi + 1]):
+                        dl = ct[a] + cf[b] - ab
+                        if dl >= best:
+                            continue
+                        t = eg + tt[a]
+                        if t < rc:
+                            t = rc
+                        if t > dc or t + lv[b] > lg:
+                            continue
+                        if blink > 0 and rnd() < blink:
+                            continue
+                        best, bri, ba = dl, ri, a
+            if self.used < vehicles and d <= cap:
+                t = rd[0] + tt[0]
+                if t < rc:
+                    t = rc
+                if t <= dc and t + lv[0] <= du[0]:
+                    dl = ct[0] + cf[0]
+                    if dl < best:
+                        empty = next((ri for ri, p in enumerate(paths) if len(p) == 2), -1)
+                        if empty < 0:
+                            empty = len(paths)
+                            paths.append([0, 0])
+                            departs.append([rd[0]])
+                            latests.append([_NEG, du[0]])
+                            arcs.append([co[0][0]])
+                            loads.append(0)
+                            self.rcost.append(0)
+                        best, bri, ba = dl, empty, 0
+            if bri < 0:
+                return None
+            self._save(bri)
+            if len(paths[bri]) == 2:
+                self.used += 1
+            self._insert(bri, paths[bri].index(ba), c, best)
+            total += best
+        return total
 
     # ---------------------------------------------------------------- driver
     def run(self, routes: Routes, deadline: float | None = None, max_iterations: int | None = None,
-            t0: float = 0.3, tf: float = 0.01) -> tuple[Routes, SisrStats]:
+            t0: float = 0.3, tf: float = 0.01, descent: float = 0.0) -> tuple[Routes, SisrStats]:
         """Improve a feasible plan until ``deadline`` (``time.monotonic()``) or ``max_iterations``.
 
         Temperatures ``t0``/``tf`` are relative to the mean arc cost of the start plan; the
         temperature falls geometrically with elapsed time (or iterations, without a deadline).
-        Returns the best plan found (never worse than ``routes``).
+        With ``descent`` > 0, that last share of the run restarts from the best plan at a tenth
+        of the final temperature.  Returns the best plan found (never worse than ``routes``).
         """
         if deadline is None and max_iterations is None:
             raise ValueError("give a deadline or max_iterations")
-        inst = self.inst
-        current = [list(r) for r in routes if r]
-        cost = routes_cost(inst, current)
+        cost = self._load(routes)
         stats = SisrStats(start_cost=cost, best_cost=cost)
-        best, best_cost = [list(r) for r in current], cost
-        data = [_RouteData(self.lists, r) for r in current]
-        arcs = sum(len(r) + 1 for r in current) or 1
+        best, best_cost = self.routes(), cost
+        arcs = sum(len(p) - 1 for p in self.paths) or 1
         mean_arc = cost / arcs
         hot, cold = max(t0 * mean_arc, 1e-9), max(tf * mean_arc, 1e-9)
         began = time.monotonic()
         span = None if deadline is None else max(deadline - began, 1e-9)
         it = 0
         temp = hot
+        rng = self.rng
+        descending = False
+        frac = 0.0
         while True:
             if max_iterations is not None and it >= max_iterations:
                 break
-            if deadline is not None and (it & 7) == 0:
+            if deadline is not None and (it & 15) == 0:
                 now = time.monotonic()
                 if now >= deadline:
                     break
                 frac = (now - began) / span  # type: ignore[operator]
                 temp = hot * (cold / hot) ** frac
             elif deadline is None:
-                temp = hot * (cold / hot) ** (it / max_iterations)  # type: ignore[operator]
+                frac = it / max_iterations  # type: ignore[operator]
+                temp = hot * (cold / hot) ** frac
+            if descent > 0 and frac >= 1.0 - descent:
+                if not descending:
+                    descending = True
+                    cost = self._load(best)
+                temp = 0.1 * cold
             it += 1
-            trial = [list(r) for r in current]
-            removed, ruined = self._ruin(trial)
+            before = cost
+            removed = self._ruin()
             if not removed:
+                self._restore()
                 continue
-            tdata = list(data)
-            for ri in ruined:
-                tdata[ri] = _RouteData(self.lists, trial[ri])
-            if self._recreate(trial, tdata, removed):
+            ruined_delta = sum(self.rcost[ri] - s[5] for ri, s in self.saved.items())
+            delta = self._recreate(removed)
+            if delta is None:
+                self._restore()
                 continue
-            keep = [i for i, r in enumerate(trial) if r]
-            if len(keep) != len(trial):
-                trial = [trial[i] for i in keep]
-                tdata = [tdata[i] for i in keep]
-            new_cost = routes_cost(inst, trial)
-            if new_cost < cost - temp * math.log(self.rng.random() or 1e-300):
-                current, data, cost = trial, tdata, new_cost
+            new_cost = before + ruined_delta + delta
+            if new_cost < cost - temp * math.log(rng.random() or 1e-300):
+                self.saved = {}
+                cost = new_cost
                 stats.accepted += 1
                 if cost < best_cost:
-                    best, best_cost = [list(r) for r in current], cost
+                    best, best_cost = self.routes(), cost
                     stats.improvements += 1
+            else:
+                self._restore()
         stats.iterations = it
         stats.best_cost = best_cost
         return best, stats
@@ -390,11 +531,12 @@ class Sisr:
 
 def improve_plan(inst: Vrptw, routes: Routes, seed: int = 0, deadline: float | None = None,
                  max_iterations: int | None = None, t0: float = 0.3, tf: float = 0.01,
-                 avg_removed: float = 10.0) -> tuple[Routes, SisrStats]:
-    """Run SISR from a feasible plan; return the best plan (re-simulated) and statistics."""
+                 avg_removed: float = 10.0, descent: float = 0.0, **options: float) -> tuple[Routes, SisrStats]:
+    """Run SISR from a feasible plan; return the best plan (re-simulated) and statistics.
+    ``options`` go to :class:`Sisr` (string lengths, blink rate, route filter)."""
     if not solution_feasible(inst, routes):
         raise ValueError("the start plan is not a feasible VRPTW plan")
-    search = Sisr(inst, seed=seed, avg_removed=avg_removed)
+    search = Sisr(inst, seed=seed, avg_removed=avg_removed, **options)  # type: ignore[arg-type]
     best, stats = search.run(routes, deadline=deadline, max_iterations=max_iterations, t0=t0, tf=tf)
     if not solution_feasible(inst, best):  # defensive: never hand back a broken plan
         return [list(r) for r in routes if r], stats
