@@ -53,7 +53,8 @@ class OrtoolsPeer:
 
         began = time.monotonic()
         keep, left_out = split_expressible(problem, two_person=False, dependencies=False, rides=True)
-        full, problem = problem, replace(problem, visits=tuple(problem.visits[vi] for vi in keep), dependencies=())
+        full, problem = problem, replace(problem, visits=tuple(problem.visits[vi] for vi in keep), dependencies=(),
+                                         rides=())
         places = {w.start_location for w in problem.workers} | {w.end_location for w in problem.workers}
         nodes = sum(max(1, v.workers_needed) for v in problem.visits) + len(places)
         need = MATRICES * nodes * nodes * BYTES_PER_ENTRY
