@@ -70,6 +70,8 @@ def current_user(
     user = session.exec(select(User).where(User.username == claims.username)).first()
     if user is None or not user.active or user.role.value != claims.role:
         raise _unauthorized("the token's user is unknown, inactive or has another role now")
+    if claims.version != user.token_version:
+        raise _unauthorized("the password was changed after this token was issued; log in again")
     return CurrentUser(user.id or 0, user.username, user.role, user.worker_id)
 
 

@@ -34,15 +34,19 @@ class TokenClaims:
     role: str
     worker_id: str | None
     expires: dt.datetime
+    version: int = 0
+    """The user's token version at login (``User.token_version``)."""
 
 
 def create_access_token(
-    secret: str, username: str, role: str, worker_id: str | None, now: dt.datetime, minutes: int
+    secret: str, username: str, role: str, worker_id: str | None, now: dt.datetime, minutes: int,
+    version: int = 0,
 ) -> str:
     claims = {
         "sub": username,
         "scope": role,
         "wid": worker_id,
+        "ver": version,
         "iat": int(now.timestamp()),
         "exp": int((now + dt.timedelta(minutes=minutes)).timestamp()),
     }
@@ -61,5 +65,6 @@ def decode_access_token(secret: str, token: str) -> TokenClaims:
     except jwt.PyJWTError as exc:
         raise InvalidToken("the token is not valid") from exc
     return TokenClaims(
-        claims["sub"], claims["scope"], claims.get("wid"), dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
+        claims["sub"], claims["scope"], claims.get("wid"), dt.datetime.fromtimestamp(claims["exp"], dt.UTC),
+        int(claims.get("ver", 0)),
     )

@@ -393,6 +393,8 @@ class User(SQLModel, table=True):
     role: UserRole = Field(sa_type=ValueEnum(UserRole))
     worker_id: str | None = Field(default=None, foreign_key="workers.id", max_length=ID_LEN, ondelete="SET NULL")
     active: bool = True
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Raised by a password reset: tokens carry the version they were issued under."""
 
 
 class AuditLog(SQLModel, table=True):

@@ -235,6 +235,7 @@ def update_user(
     changes = audit.diff(before, _snapshot(user))
     if password is not _UNSET:
         user.password_hash = hash_password(password)
+        user.token_version += 1  # tokens issued before the reset stop working
         changes["password"] = {"old": PASSWORD_MASK, "new": PASSWORD_MASK}
     if changes:
         session.add(user)

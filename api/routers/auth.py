@@ -3,8 +3,8 @@
 ``POST /auth/token`` takes the form fields ``username`` and ``password`` and answers with a
 bearer token signed with ``settings.secret_key`` (HS256) that lasts ``ACCESS_TOKEN_MINUTES``.
 The role is the token's only scope; ``deps.current_user`` re-reads the user on every request,
-so deactivating a user or changing their role ends their tokens at once.  (A password reset
-does not: a token issued before it stays valid until it expires.)
+so deactivating a user or changing their role ends their tokens at once; so does a password
+reset (tokens carry the user's token version, which the reset raises).
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def login(
         ) from None
     secret = request.app.state.settings.secret_key.get_secret_value()
     token = create_access_token(
-        secret, user.username, user.role.value, user.worker_id, dt.datetime.now(dt.UTC), ACCESS_TOKEN_MINUTES
+        secret, user.username, user.role.value, user.worker_id, dt.datetime.now(dt.UTC), ACCESS_TOKEN_MINUTES,
+        user.token_version,
     )
     response.headers["Cache-Control"] = "no-store"
     return Token(

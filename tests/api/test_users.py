@@ -203,10 +203,18 @@ def test_deactivate_and_reactivate(api, admin) -> None:
 
 
 def test_password_reset(api, admin) -> None:
-    """PATCH password: the old password stops working and the new one works."""
+    """PATCH password: the old password stops working and the new one works; a token issued
+    before the reset stops working too (it may be why the password was reset)."""
+    old = api.headers("worker")
+    assert api.client.get("/api/v1/auth/me", headers=old).status_code == 200
     assert _patch(api, admin, "worker", password=NEW_PASSWORD).status_code == 200
     assert _login(api, "worker", PASSWORDS["worker"]) == 401
     assert _login(api, "worker", NEW_PASSWORD) == 200
+    stale = api.client.get("/api/v1/auth/me", headers=old)
+    assert stale.status_code == 401 and "password was changed" in stale.json()["detail"]
+    fresh = api.client.post("/api/v1/auth/token", data={"username": "worker", "password": NEW_PASSWORD})
+    me = api.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {fresh.json()['access_token']}"})
+    assert me.status_code == 200 and me.json()["username"] == "worker"
 
 
 def test_empty_patch_changes_nothing_and_is_not_audited(api, admin) -> None:
