@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from api import problems
+from api.login_throttle import LoginThrottle
 from dispatch.db import make_engine
 from dispatch.settings import Settings, get_settings
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.login_throttle = LoginThrottle()
     app.state.engine = engine or make_engine(settings.database_url)
     problems.install(app)
 

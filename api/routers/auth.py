@@ -30,20 +30,36 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 _PROBLEM_401 = {"description": "wrong username or password, or a deactivated account (problem+json)"}
 
 
-@router.post("/token", operation_id="auth-token", response_model=Token, responses={401: _PROBLEM_401})
+@router.post("/token", operation_id="auth-token", response_model=Token,
+             responses={401: _PROBLEM_401, 429: {"description": "too many failed logins (problem+json, Retry-After)"}})
 def login(
     request: Request,
     response: Response,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: Annotated[Session, Depends(get_session, scope="function")],
 ) -> Token:
-    """Exchange a username and password for a bearer token (send it as ``Authorization: Bearer ...``)."""
+    """Exchange a username and password for a bearer token (send it as ``Authorization: Bearer ...``).
+
+    Too many failed logins for a username (or from one address) answer 429 with Retry-After
+    before the password is even checked (``api.login_throttle``).
+    """
+    throttle = request.app.state.login_throttle
+    address = request.client.host if request.client else None
+    wait = throttle.wait_s(form.username, address)
+    if wait:
+        raise ProblemError(
+            429, "too-many-logins", "Too many failed logins",
+            f"too many failed logins for this account or address; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     try:
         user = use.authenticate(session, form.username, form.password)
     except (use.InvalidCredentials, use.InactiveUser) as exc:
+        throttle.failed(form.username, address)
         raise ProblemError(
             401, "invalid-credentials", "Login failed", str(exc), headers={"WWW-Authenticate": "Bearer"}
         ) from None
+    throttle.succeeded(form.username)
     secret = request.app.state.settings.secret_key.get_secret_value()
     token = create_access_token(
         secret, user.username, user.role.value, user.worker_id, dt.datetime.now(dt.UTC), ACCESS_TOKEN_MINUTES,

@@ -208,3 +208,40 @@ def test_token_of_a_deleted_user_is_refused(api) -> None:
     """A well-signed token naming a user who does not exist gets 401."""
     token = create_access_token(_secret(api), "ghost", "admin", None, dt.datetime.now(dt.UTC), 60)
     _assert_401(_me(api, token), "unknown")
+
+
+# --------------------------------------------------------------------------- throttling
+
+
+def test_too_many_failed_logins_pause_the_account(api) -> None:
+    """Five wrong passwords for one username in 15 minutes: the sixth try, even with the right
+    password, is a 429 problem with Retry-After; other accounts are not affected."""
+    for _ in range(5):
+        assert _token(api, "dispatcher", "wrong-password-123").status_code == 401
+    blocked = _token(api, "dispatcher", PASSWORDS["dispatcher"])
+    assert blocked.status_code == 429
+    assert blocked.headers["content-type"].startswith(PROBLEM)
+    assert 0 < int(blocked.headers["Retry-After"]) <= 15 * 60
+    assert _token(api, "coordinator", PASSWORDS["coordinator"]).status_code == 200
+
+
+def test_login_throttle_window_and_success_reset() -> None:
+    """The pause ends when the oldest failure leaves the 15-minute window; a success clears
+    the username's failures; the per-address limit is far higher than the per-user one."""
+    from api.login_throttle import ADDRESS_LIMIT, USER_LIMIT, LoginThrottle
+
+    now = [1000.0]
+    t = LoginThrottle(clock=lambda: now[0])
+    for i in range(USER_LIMIT):
+        now[0] = 1000.0 + i
+        t.failed("Ewa", "10.0.0.1")
+    assert t.wait_s("ewa", "10.0.0.1") == 15 * 60 - (USER_LIMIT - 1)
+    now[0] = 1000.0 + 15 * 60
+    assert t.wait_s("ewa", "10.0.0.1") == 0
+    t.failed("ewa", None)
+    t.succeeded("EWA")
+    assert t.wait_s("ewa", None) == 0
+    for i in range(ADDRESS_LIMIT):
+        t.failed(f"user{i}", "10.0.0.2")
+    assert t.wait_s("someone-else", "10.0.0.2") > 0
+    assert t.wait_s("someone-else", "10.0.0.3") == 0
