@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -103,10 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     add_gaps(rows)
     wall = time.monotonic() - began
     write_csv(rows, args.out / f"{args.prefix}.csv")
-    plots = plot(rows, args.out, DECOMPOSE_AT)
-    if args.prefix != "compare":
-        for p in plots:
-            (args.out / p).rename(args.out / p.replace("compare", args.prefix, 1))
+    if args.prefix == "compare":
+        plots = plot(rows, args.out, DECOMPOSE_AT)
+    else:
+        # Plots are drawn under their default names: draw them aside, so another prefix
+        # never replaces (or, renamed, removes) the default run's plots.
+        with tempfile.TemporaryDirectory() as tmp:
+            plots = plot(rows, Path(tmp), DECOMPOSE_AT)
+            for p in plots:
+                shutil.move(str(Path(tmp) / p), str(args.out / p.replace("compare", args.prefix, 1)))
         plots = [p.replace("compare", args.prefix, 1) for p in plots]
     command = "python -m benchmarks.compare" + {"quick": " --quick", "full": " --full"}.get(bs.name, "")
     if len(sys.argv) > 1 and argv is None:
