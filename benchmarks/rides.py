@@ -29,11 +29,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
+from benchmarks.peers.report import machine
 from dispatch.problem_builder import BuiltProblem
 from dispatch.ride_legs import ESCORTS
 from dispatch.ride_stats import ride_stats
@@ -110,19 +109,6 @@ def measure(name: str, built: BuiltProblem, problem: Problem, time_limit: float,
         "feasible": is_feasible(violations),
         "violations": [v.message for v in violations if v.severity == "error"][:5],
     }
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    return f"{model}, {os.cpu_count()} CPUs, Python {platform.python_version()}{load}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -49,7 +49,7 @@ class OrtoolsPeer:
     def solve(self, problem: Problem, time_limit: float, objective: Objective, seed: int = 0) -> PeerRun:
         from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-        from optimizer.routing import RawResult, RawRoute, build_model, to_routes
+        from optimizer.routing import _extract, build_model, to_routes
 
         began = time.monotonic()
         keep, left_out = split_expressible(problem, two_person=False, dependencies=False, rides=True)
@@ -70,7 +70,7 @@ class OrtoolsPeer:
         search.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         left = max(0.1, time_limit - (time.monotonic() - began))
         search.time_limit.FromMilliseconds(int(left * 1000))
-        routing, dim = ctx.routing, ctx.time
+        routing = ctx.routing
         first: list[float] = []
         routing.AddAtSolutionCallback(lambda: first.append(time.monotonic() - began) if not first else None)
         solved_at = time.monotonic()
@@ -79,26 +79,7 @@ class OrtoolsPeer:
         if assignment is None:
             return PeerRun(None, solve_s, time.monotonic() - began, status=f"no plan (routing status {routing.status()})",
                            left_out={k: len(v) for k, v in left_out.items()})
-        raw_routes, served = [], set()
-        for v in range(len(ctx.vehicles)):
-            index = routing.Start(v)
-            route_start = assignment.Value(dim.CumulVar(index))
-            nodes, starts = [], []
-            index = assignment.Value(routing.NextVar(index))
-            while not routing.IsEnd(index):
-                node = ctx.manager.IndexToNode(index)
-                nodes.append(node)
-                starts.append(assignment.Value(dim.CumulVar(index)))
-                served.add(ctx.nodes[node].visit_index)
-                index = assignment.Value(routing.NextVar(index))
-            breaks = []
-            for interval in ctx.break_intervals.get(v, []):
-                if assignment.PerformedValue(interval):
-                    s = assignment.StartValue(interval)
-                    breaks.append((s, s + assignment.DurationValue(interval)))
-            raw_routes.append(RawRoute(v, nodes, starts, route_start, assignment.Value(dim.CumulVar(index)), breaks))
-        dropped = [vi for vi in range(len(problem.visits)) if vi not in served]
-        raw = RawResult("SUCCESS", int(assignment.ObjectiveValue()), raw_routes, dropped, len(first), solve_s)
+        raw = _extract(ctx, assignment, "SUCCESS", len(first), solve_s)
         routes = to_routes(problem, raw)
         solution = assemble(full, routes, left_out, "plain OR-Tools", "ok", solve_s, time_limit, seed)
         return PeerRun(solution, solve_s, time.monotonic() - began, first_feasible_s=first[0] if first else None,
