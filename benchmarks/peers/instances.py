@@ -52,7 +52,7 @@ def bench_set(name: str) -> BenchSet:
         return BenchSet("default", SOLOMON_DEFAULT, 10.0, ((1.0, 10.0), (10.0, 60.0), (30.0, 90.0)),
                         (100, 300, 1000, 3000, 10000))
     if name == "full":
-        return BenchSet("full", all_solomon(), 30.0, ((1.0, 30.0), (10.0, 120.0), (30.0, 300.0)),
+        return BenchSet("full", all_solomon(), 10.0, ((1.0, 30.0), (10.0, 120.0), (30.0, 300.0)),
                         (100, 300, 1000, 3000, 10000))
     raise ValueError(f"unknown set {name!r}: quick, default or full")
 
