@@ -65,10 +65,22 @@ def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
 
 
 def drop_penalty(problem: Problem, visit: Visit, pinned: bool = False) -> int:
+    """What leaving ``visit`` out costs: mandatory (or pinned) at a price nothing else reaches,
+    otherwise per priority; times the workers it needs.
+
+    Why times the workers: a two-person visit takes two workers' time, so at one visit's
+    price an over-booked day always gains by dropping it for two single visits of the same
+    priority, and two-person visits (the seniors who need lifting, i.e. the most dependent)
+    were the ones left out (Kielce demo day: 2 of 5 placed against 212 of 231 single visits;
+    issue #8).  Priced per worker, a two-person visit weighs the same per worker-hour as a
+    single one.
+    """
     w = problem.weights
     if pinned or visit.mandatory or visit.pinned_worker is not None or visit.pinned_start is not None:
-        return w.drop_mandatory
-    return w.drop_per_priority * max(1, visit.priority)
+        base = w.drop_mandatory
+    else:
+        base = w.drop_per_priority * max(1, visit.priority)
+    return base * max(1, visit.workers_needed)
 
 
 def preference_costs(problem: Problem, visit: Visit, worker: Worker, previous: dict[str, str]) -> int:

@@ -556,6 +556,58 @@ def test_two_person_visit_waits_for_the_later_worker() -> None:
     assert reason(sol, "V").reason == ReasonCode.NO_WORKER_FREE
 
 
+def test_two_person_visit_priced_per_worker() -> None:
+    """Leaving a two-person visit out costs what leaving out one visit per worker it needs costs."""
+    from optimizer.rules import drop_penalty
+
+    day = problem([worker("W1"), worker("W2")], [])
+    for mandatory in (False, True):
+        single = visit("S", A, 30, priority=3, mandatory=mandatory)
+        pair = replace(single, id="T", workers_needed=2)
+        assert drop_penalty(day, pair) == 2 * drop_penalty(day, single) > 0
+
+
+def test_two_person_visit_not_traded_for_one_single_visit() -> None:
+    """Two workers, time for one hour of work each, at the same minutes.  Either the two-person
+    visit T (priority 3) or the single visit S (priority 4) can be done, not both.  Priced per
+    visit, dropping T (3) was cheaper than dropping S (4), so two-person visits were the ones
+    left out on busy days; priced per worker, T weighs 2 x 3 = 6 and wins.  The construction
+    places S first (higher priority); the search must take it out of one route and clear the
+    other to place T."""
+    ws = [worker("W1", Shift(0, 85)), worker("W2", Shift(0, 85))]
+    vs = [visit("S", A, 60, [(10, 10)], priority=4), visit("T", A, 60, [(10, 10)], priority=3, workers_needed=2)]
+    sol = solve_ok(problem(ws, vs))
+    assert dropped(sol) == {"S"}
+    assert sorted(w for w, _ in sol.assignments()["T"]) == ["W1", "W2"]
+
+
+def test_lns_makes_room_for_a_two_person_visit_on_the_least_busy_routes() -> None:
+    """lns.Search._make_room: for a missing two-person visit it clears the visit's stretch on
+    two eligible routes, the least busy ones there, and names the visit to insert first.
+
+    W1 and W2 each do one mandatory visit at 100 (required workers), W3 works at 400 only:
+    to place T (two-person, at 100) one of X1/X2 must leave, W3 gives its time for free.
+    """
+    from optimizer.lns import Search
+
+    ws = [worker("W1"), worker("W2"), worker("W3")]
+    vs = [visit("X1", A, 30, [(100, 100)], mandatory=True, required_workers={"W1"}),
+          visit("X2", B, 30, [(100, 100)], mandatory=True, required_workers={"W2"}),
+          visit("Y", C, 30, [(400, 400)], mandatory=True, required_workers={"W3"}),
+          visit("T", A, 30, [(100, 100)], workers_needed=2)]
+    p = problem(ws, vs)
+    vehicles = [(wi, si) for wi, w in enumerate(p.workers) for si in range(len(w.shifts))]
+    built = construct(p, vehicles, [eligible_workers(p, v) for v in p.visits])
+    assert built.builder is not None and 3 not in built.placed  # T has no second worker at 100
+    search = Search(built.builder, seed=0)
+    for _ in range(10):
+        chosen, first = search._make_room(5)
+        assert first == 3
+        assert [p.visits[vi].id for vi in chosen] in (["X1"], ["X2"])  # W3 plus one of W1/W2, never Y
+    improved = solve_ok(p)
+    assert dropped(improved) == {"T"}  # mandatory visits outrank it: it stays out, with a reason
+
+
 # ----------------------------------------------------------------------------- dependencies
 
 
