@@ -45,9 +45,7 @@ def _say(row: dict) -> None:
     print(json.dumps({k: row.get(k) for k in keys if k in row}), flush=True)
 
 
-def _failed(base: dict, outcome: str, value: object, timeout_s: float) -> dict:
-    if outcome == "timeout":
-        value = f"no answer within {timeout_s:g} s"
+def _failed(base: dict, outcome: str, value: object) -> dict:
     return {**base, "status": f"{outcome}: {value}"[:300]}
 
 
@@ -64,7 +62,7 @@ def _solomon(bs: BenchSet, seed: int, jobs: int) -> list[dict]:
         name, solver = item
         base = {"set": "solomon", "instance": name, "solver": solver, "time_limit_s": bs.solomon_limit}
         outcome, value = run_isolated(solomon_run, (name, solver, bs.solomon_limit, seed), timeout)
-        row = value if outcome == "ok" else _failed(base, outcome, value, timeout)
+        row = value if outcome == "ok" else _failed(base, outcome, value)
         _say(row)
         return row
 
@@ -84,7 +82,7 @@ def run(bs: BenchSet, seed: int, only: set[str], jobs: int = 1) -> list[dict]:
             timeout = per_run * len(bs.solvers) + 600
             outcome, value = run_isolated(kielce_instance, (scale, limit, bs.solvers, seed, per_run), timeout)
             got = value if outcome == "ok" else [_failed({"set": "kielce", "instance": f"{scale:g}x", "solver": s,
-                                                          "time_limit_s": limit}, outcome, value, timeout)
+                                                          "time_limit_s": limit}, outcome, value)
                                                  for s in bs.solvers]
             for row in got:
                 rows.append(row)
@@ -95,7 +93,7 @@ def run(bs: BenchSet, seed: int, only: set[str], jobs: int = 1) -> list[dict]:
             base = {"set": "scaling", "instance": f"~{target}", "solver": "carepath", "time_limit_s": limit}
             timeout = limit * 4 + 900
             outcome, value = run_isolated(scaling_run, (target, limit, seed), timeout)
-            rows.append(value if outcome == "ok" else _failed(base, outcome, value, timeout))
+            rows.append(value if outcome == "ok" else _failed(base, outcome, value))
             _say(rows[-1])
     return rows
 

@@ -224,7 +224,7 @@ class Search:
         missing = [vi for vi in range(len(p.visits)) if vi not in b.placed and self.vehicles_of[vi]
                    and p.visits[vi].id not in b.pins and vi not in b.ride_at]
         if not missing:
-            return self._related(k), None
+            return self._unplaced_neighbours(k), None
         weights = [(10 if p.visits[vi].mandatory else 1) * p.visits[vi].priority * p.visits[vi].workers_needed
                    for vi in missing]
         target = self.rng.choices(missing, weights=weights)[0]

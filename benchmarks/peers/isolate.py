@@ -34,7 +34,8 @@ def _child(conn, fn: Callable[..., Any], args: tuple) -> None:
 
 
 def run_isolated(fn: Callable[..., Any], args: tuple, timeout_s: float) -> tuple[str, Any]:
-    """``("ok", result)``, ``("error", message)``, ``("timeout", None)`` or ``("crashed", exitcode)``."""
+    """``("ok", result)``, ``("error", message)``, ``("timeout", "no answer within N s")`` or
+    ``("crashed", exitcode)``."""
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn, args), daemon=False)
@@ -50,7 +51,7 @@ def run_isolated(fn: Callable[..., Any], args: tuple, timeout_s: float) -> tuple
             if outcome is not None:
                 return outcome
             return "crashed", proc.exitcode
-        return "timeout", None
+        return "timeout", f"no answer within {timeout_s:g} s"
     finally:
         if proc.is_alive():
             proc.kill()

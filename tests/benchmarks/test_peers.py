@@ -113,6 +113,12 @@ def test_isolated_run_reports_errors_instead_of_raising() -> None:
     assert run_isolated(sum, ([1, 2],), 30) == ("ok", 3)
 
 
+def test_isolated_run_that_overruns_is_killed_and_says_how_long_it_was_given() -> None:
+    import time
+
+    assert run_isolated(time.sleep, (30,), 0.5) == ("timeout", "no answer within 0.5 s")
+
+
 def test_report_writes_csv_and_markdown(tmp_path) -> None:
     rows = [
         {"set": "solomon", "instance": "R101", "visits": 100, "solver": "vroom", "time_limit_s": 5.0,
