@@ -80,6 +80,13 @@ class SolveParams:
     """Where OR-Tools' search starts: "construction" (our sync-aware first plan), "own"
     (OR-Tools' first-solution heuristic), "auto" (own on linked days without breaks and
     two-person visits, else construction)."""
+    ortools_model: str = "full"
+    """Which OR-Tools model searches: "full" (every visit droppable at its price, links
+    relaxed by big-M terms while a visit is out) or "strict" (every visit served, plain
+    link constraints, ``VehicleVar != VehicleVar`` for pairs, started from our construction;
+    used only when every visit is mandatory and the construction placed them all, else
+    "full").  Measured on HHCRSP days (LOG_HHCRSP.md, "Strict model"): neither is better
+    on every instance, so the default stays "full"."""
     lns_iterations: int | None = None
     """Cap on LNS rounds; without a time limit it defaults to 100 (deterministic runs)."""
     max_visits_per_area: int = 600
@@ -88,6 +95,13 @@ class SolveParams:
     """Compute a reason for every unplaced visit (insertion tests against the final plan)."""
     on_progress: Callable[[Progress], None] | None = field(default=None, compare=False)
     should_stop: Callable[[], bool] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("ortools_model", ("full", "strict")),
+                              ("ortools_start", ("auto", "own", "construction"))):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"search parameter {name} = {value!r}: expected one of {', '.join(allowed)}")
 
     def recorded(self) -> dict[str, Any]:
         """The parameters as plain data, for the solution's record."""

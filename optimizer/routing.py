@@ -90,6 +90,9 @@ class Ctx:
     eligible: list[list[int]] = field(default_factory=list)
     """Per visit, the indices of workers allowed to do it (hard rules, pins, frozen work)."""
     break_intervals: dict[int, list[object]] = field(default_factory=dict)
+    strict: bool = False
+    """Every visit must be served (no drop disjunctions) and links are plain constraints
+    without big-M terms: see ``strict_model_applies``."""
 
     def worker(self, v: int) -> Worker:
         return self.problem.workers[self.vehicles[v].worker_index]
@@ -271,7 +274,7 @@ def add_allowed_workers(ctx: Ctx) -> None:
         if len(allowed) == len(ctx.vehicles):
             continue
         for node in ctx.visit_nodes[vi]:
-            ctx.routing.VehicleVar(ctx.index(node)).SetValues([-1] + allowed)
+            ctx.routing.VehicleVar(ctx.index(node)).SetValues(allowed if ctx.strict else [-1] + allowed)
 
 
 def add_drop_penalties(ctx: Ctx) -> None:
@@ -280,6 +283,8 @@ def add_drop_penalties(ctx: Ctx) -> None:
     Allowing drops keeps the search feasible on tight days (plain OR-Tools finds no first
     solution on Solomon R101 otherwise); dropped visits are reported with a reason.
     """
+    if ctx.strict:
+        return
     solver = ctx.routing.solver()
     pins = effective_pins(ctx.problem)
     for vi, visit in enumerate(ctx.problem.visits):
@@ -320,22 +325,31 @@ def add_dependencies(ctx: Ctx) -> None:
     index_of = {v.id: i for i, v in enumerate(ctx.problem.visits)}
     big = 2 * ctx.horizon
     worker_of = [-1] + [veh.worker_index for veh in ctx.vehicles]
+    one_vehicle_each = len({veh.worker_index for veh in ctx.vehicles}) == len(ctx.vehicles)
     for dep in ctx.problem.dependencies:
         a = ctx.index(ctx.visit_nodes[index_of[dep.before]][0])
         b = ctx.index(ctx.visit_nodes[index_of[dep.after]][0])
-        active_b = ctx.routing.ActiveVar(b)
-        if dep.both_or_neither:
-            solver.Add(active_b == ctx.routing.ActiveVar(a))
-        else:
-            solver.Add(active_b <= ctx.routing.ActiveVar(a))
         ca, cb = ctx.time.CumulVar(a), ctx.time.CumulVar(b)
-        solver.Add(cb - ca >= dep.min_delay - big * (1 - active_b))
-        if dep.max_delay is not None:
-            solver.Add(cb - ca <= dep.max_delay + big * (1 - active_b))
+        if ctx.strict:  # both always served: the plain constraints, which propagate at once
+            solver.Add(cb - ca >= dep.min_delay)
+            if dep.max_delay is not None:
+                solver.Add(cb - ca <= dep.max_delay)
+        else:
+            active_b = ctx.routing.ActiveVar(b)
+            if dep.both_or_neither:
+                solver.Add(active_b == ctx.routing.ActiveVar(a))
+            else:
+                solver.Add(active_b <= ctx.routing.ActiveVar(a))
+            solver.Add(cb - ca >= dep.min_delay - big * (1 - active_b))
+            if dep.max_delay is not None:
+                solver.Add(cb - ca <= dep.max_delay + big * (1 - active_b))
         if dep.different_workers:
             for node_a in ctx.visit_nodes[index_of[dep.before]]:
                 for node_b in ctx.visit_nodes[index_of[dep.after]]:
                     ia, ib = ctx.index(node_a), ctx.index(node_b)
+                    if ctx.strict and one_vehicle_each:
+                        solver.Add(ctx.routing.VehicleVar(ia) != ctx.routing.VehicleVar(ib))
+                        continue
                     wa = solver.Element(worker_of, ctx.routing.VehicleVar(ia) + 1)
                     wb = solver.Element(worker_of, ctx.routing.VehicleVar(ib) + 1)
                     solver.Add(solver.IsDifferentVar(wa, wb) >= ctx.routing.ActiveVar(ib))
@@ -530,9 +544,9 @@ def _search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchPara
     return sp
 
 
-def build_model(problem: Problem, params: SolveParams) -> Ctx:
+def build_model(problem: Problem, params: SolveParams, strict: bool = False) -> Ctx:
     vehicles, nodes, visit_nodes, starts, ends = build_nodes(problem)
-    ctx = Ctx(problem, params, vehicles, nodes, visit_nodes, _horizon(problem))
+    ctx = Ctx(problem, params, vehicles, nodes, visit_nodes, _horizon(problem), strict=strict)
     ctx.manager = pywrapcp.RoutingIndexManager(len(nodes), len(vehicles), starts, ends)
     ctx.routing = pywrapcp.RoutingModel(ctx.manager)
     for builder in BUILDERS:
@@ -557,6 +571,12 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
     seed = construct(problem, [(v.worker_index, v.shift_index) for v in ctx.vehicles], ctx.eligible)
     builder = seed.builder
     assert builder is not None
+    search_ctx = ctx
+    if strict_model_applies(problem, params, len(builder.placed)):
+        search_ctx = build_model(problem, params, strict=True)
+        search_ctx.routing.CloseModelWithParameters(search)
+        params = replace(params, ortools_start="construction")
+        log.info("OR-Tools searches the strict model (every visit served)")
     or_result: RawResult | None = None
     or_share = 1.0 - params.lns_share
     if params.time_limit_s is None or or_share > 0:
@@ -564,11 +584,11 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
         if or_deadline is not None:
             first = (or_deadline - time.monotonic()) * params.rr_first_share
             search.time_limit.FromMilliseconds(int(max(0.1, first) * 1000))
-        or_result = _search_ortools(ctx, seed, search, params)
+        or_result = _search_ortools(search_ctx, seed, search, params)
         if or_result is not None and or_deadline is not None:
             from optimizer.recreate import ruin_and_recreate
 
-            or_result = ruin_and_recreate(ctx, or_result, params, or_deadline)
+            or_result = ruin_and_recreate(search_ctx, or_result, params, or_deadline)
         if or_result is not None:
             _take_over(ctx, builder, or_result, own_start=params.ortools_start == "own")
     lns_budget = None if params.time_limit_s is None else params.time_limit_s - (time.monotonic() - began)
@@ -597,6 +617,18 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
         own.status = f"{or_result.status}+LNS" if lns_ran else or_result.status
         own.solutions_found += or_result.solutions_found
     return own
+
+
+def strict_model_applies(problem: Problem, params: SolveParams, placed: int) -> bool:
+    """Whether OR-Tools searches the strict model (``SolveParams.ortools_model``).
+
+    The full model's drop disjunctions and big-M links make OR-Tools' moves on linked days
+    expensive to check; when nothing may be left out anyway and our construction has
+    placed every visit, the strict model forbids nothing a valid plan needs and starts
+    from a plan that satisfies it.
+    """
+    return (params.ortools_model == "strict" and bool(problem.visits) and placed == len(problem.visits)
+            and all(v.mandatory for v in problem.visits))
 
 
 def _linked_profile(problem: Problem, params: SolveParams) -> SolveParams:
@@ -743,6 +775,11 @@ def _search_ortools(ctx: Ctx, seed: Construction, search, params: SolveParams) -
         ):
             initial = None
             log.warning("the constructed first plan could not be loaded; using OR-Tools' own")
+    if initial is None and ctx.strict:
+        # OR-Tools' own first-solution heuristics may search the whole time limit in vain
+        # when nothing can be left out (the plain model of issue #8 does, on some days).
+        log.warning("the strict model has no first plan to start from; OR-Tools skipped")
+        return None
     best = [None]
 
     def on_solution() -> None:

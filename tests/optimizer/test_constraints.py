@@ -714,6 +714,61 @@ def test_sequential_pair_inserted_together() -> None:
     assert built == {"BUSY": ("W2", 20), "FIRST": ("W1", 90), "SECOND": ("W2", 130)}
 
 
+def _pair_day() -> Problem:
+    """The sequential pair of ``test_sequential_pair_inserted_together``, every visit mandatory."""
+    ws = [worker("W1", skills={"a"}), worker("W2", skills={"b"})]
+    vs = [
+        visit("BUSY", B, 100, [(10, 20)], required_skills={"b"}, mandatory=True),
+        visit("FIRST", A, 30, [(0, 600)], required_skills={"a"}, mandatory=True),
+        visit("SECOND", A, 30, [(0, 600)], required_skills={"b"}, mandatory=True),
+    ]
+    return problem(ws, vs, dependencies=(Dependency("FIRST", "SECOND", 20, 40, different_workers=True),))
+
+
+def test_strict_model_has_no_drops_and_plain_pair_rules() -> None:
+    """``ortools_model="strict"``: no drop disjunctions, no "-1" (unserved) vehicle, and the
+    pair's different workers as ``VehicleVar != VehicleVar``; the full model has all three."""
+    from optimizer.routing import build_model
+
+    p = _pair_day()
+    full, strict = build_model(p, PARAMS), build_model(p, PARAMS, strict=True)
+    assert full.routing.GetNumberOfDisjunctions() == 3
+    assert strict.routing.GetNumberOfDisjunctions() == 0
+    first = full.index(full.visit_nodes[1][0])
+    assert full.routing.VehicleVar(first).Contains(-1)
+    assert not strict.routing.VehicleVar(first).Contains(-1)
+    assert full.routing.solver().Constraints() > strict.routing.solver().Constraints()
+
+
+@pytest.mark.parametrize("lns_share", [0.0, 0.5])
+def test_strict_model_plans_the_pair_like_the_full_model(lns_share: float, caplog: pytest.LogCaptureFixture) -> None:
+    """Searched in the strict model (OR-Tools alone, or with our LNS after it), the pair day
+    gets the plan the full model gives it: W2 busy until 130, the pair 20..40 min apart."""
+    params = replace(PARAMS, ortools_model="strict", lns_share=lns_share)
+    with caplog.at_level("INFO", logger="optimizer.routing"):
+        sol = solve_ok(_pair_day(), params)
+    assert "OR-Tools searches the strict model" in caplog.text
+    assert plan(sol) == {"W1": ["FIRST"], "W2": ["BUSY", "SECOND"]}
+    assert 20 <= start(sol, "SECOND") - start(sol, "FIRST") <= 40
+    assert start(sol, "SECOND") >= 130
+
+
+def test_strict_model_only_when_nothing_may_be_left_out() -> None:
+    """The strict model forces every visit in, so it is used only when every visit is
+    mandatory and the construction placed them all; otherwise the full model searches."""
+    from optimizer.routing import strict_model_applies
+
+    p = _pair_day()
+    strict = replace(PARAMS, ortools_model="strict")
+    assert strict_model_applies(p, strict, placed=3)
+    assert not strict_model_applies(p, PARAMS, placed=3)  # default "full"
+    assert not strict_model_applies(p, strict, placed=2)
+    optional = replace(p, visits=(replace(p.visits[0], mandatory=False),) + p.visits[1:])
+    assert not strict_model_applies(optional, strict, placed=3)
+    with pytest.raises(ValueError, match="ortools_model = 'loose'"):
+        replace(PARAMS, ortools_model="loose")
+
+
 def test_max_lateness_term_spreads_lateness() -> None:
     """With max_lateness_minute the plan trades total lateness for a smaller worst case.
 
