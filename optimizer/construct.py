@@ -954,6 +954,14 @@ class Builder:
         return True
 
     def _probe_times(self, visit: Visit, lo: int, hi: int) -> list[int]:
+        """Start times to try for a visit whose start a link confines to ``[lo, hi]``.
+
+        A pinned (or frozen) start is the only one worth trying: every other probe is
+        refused by ``_candidates``, and spreading probes over the window would miss it.
+        """
+        pin = self.pins.get(visit.id)
+        if pin is not None and pin[1] is not None:
+            return [pin[1]] if lo <= pin[1] <= hi else []
         times = []
         for w in sorted(visit.windows, key=lambda w: w.start):
             a = max(w.start, lo)

@@ -196,7 +196,17 @@ def add_shifts(ctx: Ctx) -> None:
         end = ctx.time.CumulVar(ctx.routing.End(v))
         limit = shift_end_limit(ctx.worker(v), veh.shift_index)
         start.SetRange(shift.start, shift.end)
-        end.SetRange(shift.start, limit)
+        worker = ctx.worker(v)
+        direct = ctx.problem.travel_times[worker.travel_mode][worker.start_location][worker.end_location]
+        if shift.start + direct > limit:
+            # Even the empty route (start place straight to end place) does not fit in this
+            # shift: let an unused vehicle end late, or OR-Tools would find the whole model
+            # infeasible; a used one still ends by the limit.
+            end.SetRange(shift.start, shift.start + direct)
+            used = ctx.routing.ActiveVehicleVar(v)
+            ctx.routing.solver().Add(end <= limit + (shift.start + direct - limit) * (1 - used))
+        else:
+            end.SetRange(shift.start, limit)
         if shift.max_overtime > 0 and ow > 0:
             ctx.time.SetCumulVarSoftUpperBound(ctx.routing.End(v), shift.end, ow)
         # Leave as late and come back as early as the plan allows: no idle minutes on the
@@ -215,11 +225,16 @@ def add_max_work(ctx: Ctx) -> None:
         cap = ctx.problem.workers[wi].max_work_minutes
         if cap is None:
             continue
-        if len(vs) == 1:
+        worker = ctx.problem.workers[wi]
+        direct = ctx.problem.travel_times[worker.travel_mode][worker.start_location][worker.end_location]
+        if len(vs) == 1 and direct <= cap:
             ctx.time.SetSpanUpperBoundForVehicle(cap, vs[0])
             continue
+        # An unused shift is no work, but its empty route still spans the direct trip from
+        # the start place to the end place: take that off, as the checker counts it.
         spans = [
             ctx.time.CumulVar(ctx.routing.End(v)) - ctx.time.CumulVar(ctx.routing.Start(v))
+            - direct * (1 - ctx.routing.ActiveVehicleVar(v))
             for v in vs
         ]
         solver.Add(solver.Sum(spans) <= cap)
@@ -575,7 +590,9 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
     if strict_model_applies(problem, params, len(builder.placed)):
         search_ctx = build_model(problem, params, strict=True)
         search_ctx.routing.CloseModelWithParameters(search)
-        params = replace(params, ortools_start="construction")
+        # One guided local search: ruin-and-recreate rounds take visits out, which this
+        # model cannot express.
+        params = replace(params, ortools_start="construction", rr_first_share=1.0)
         log.info("OR-Tools searches the strict model (every visit served)")
     or_result: RawResult | None = None
     or_share = 1.0 - params.lns_share

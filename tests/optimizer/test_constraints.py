@@ -980,7 +980,38 @@ def test_frozen_work_later_visits_may_move() -> None:
     assert who(sol, "LATE") == {"W2"}
 
 
+def test_frozen_link_end_keeps_its_minute() -> None:
+    """A frozen visit that must follow another one keeps its minute, also in the construction.
+
+    THEN (0 or more minutes after FIRST) was done at minute 47.  The construction tries a few
+    start times for a visit confined by a link (here 10, 83, 156, ...), and a frozen start is
+    the only one allowed: it used to try only its own probes, refuse them all and leave THEN
+    out (found by the re-planning property in test_solver_properties.py).
+    """
+    ws = [worker("W1")]
+    vs = [visit("FIRST", A, 30, [(0, 600)]), visit("THEN", A, 5, [(0, 600)])]
+    previous = (PlannedVisit("FIRST", "W1", 10), PlannedVisit("THEN", "W1", 47))
+    p = problem(ws, vs, dependencies=(Dependency("FIRST", "THEN", 0),), previous_plan=previous, freeze_until=100)
+    assert constructed(p) == {"FIRST": ("W1", 10), "THEN": ("W1", 47)}
+    sol = solve_ok(p)
+    assert sol_entry(sol, "THEN") == [("W1", 47)]
+
+
 # ----------------------------------------------------------------------------- shifts and working time
+
+
+def test_unusable_short_shift_does_not_stop_ortools() -> None:
+    """W2's second shift (61-62) is shorter than the 15 min drive from its start place to its
+    end place, and its day is capped at 10 min of work: it cannot be used.  Its empty route
+    (start place straight to end place) must not make the whole OR-Tools model infeasible:
+    OR-Tools alone (no LNS) still plans the day.  Before, it failed on every such day and only
+    our construction and LNS planned it (found by the re-planning property)."""
+    w2 = replace(worker("W2", Shift(0, 60), Shift(61, 62), max_work=10), end_location=C)
+    ws = [worker("W1"), w2]
+    vs = [visit("V1", A, 30, [(0, 100)]), visit("V2", B, 30, [(200, 300)])]
+    sol = solve_ok(problem(ws, vs), replace(PARAMS, lns_share=0.0))
+    assert sol.stats.status in {"SUCCESS", "OPTIMAL"}
+    assert plan(sol) == {"W1": ["V1", "V2"]}
 
 
 def test_soft_overtime_used_when_needed() -> None:
