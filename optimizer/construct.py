@@ -297,19 +297,23 @@ class Builder:
                         return (pickup, p_start + (start - p_end - max_ride))
         if boarded:
             return None  # a passenger never dropped off
-        for rule in pending:
-            b_start = max(t, rule.earliest)
-            if b_start > rule.latest:
-                return None
-            taken.append((b_start, b_start + rule.duration))
-            t = b_start + rule.duration
         if any(q > worker.capacity.get(k, 0) for k, q in load.items()):
             return None
         back = matrix[loc][worker.end_location] if stops else 0
         travel_total += back
-        end = t + back
-        if end > self.end_limit[(route.worker_index, route.shift_index)]:
+        # Breaks still due after the last visit are taken there before driving back, or at
+        # the end place after arriving, whichever ends the route sooner: a break due late
+        # in a shift whose visits end early fits only the second way.
+        end = None
+        for first_leg in (0, back):
+            trailing = _trailing_breaks(pending, t + first_leg)
+            if trailing is not None:
+                ends = trailing[1] + back - first_leg
+                if end is None or ends < end:
+                    end, tail = ends, trailing[0]
+        if end is None or end > self.end_limit[(route.worker_index, route.shift_index)]:
             return None
+        taken.extend(tail)
         self.last_breaks = taken
         return starts, (departure if departure is not None else shift.start), end, travel_total
 
@@ -1002,6 +1006,19 @@ class Builder:
                 self._commit(vi, copy, c[1], c[2], t)
             return True
         return False
+
+
+def _trailing_breaks(rules: list, t: int) -> tuple[list[tuple[int, int]], int] | None:
+    """``rules`` taken one after another from minute ``t``: (breaks, minute after the last),
+    or None when one of them could no longer start within its window."""
+    taken = []
+    for rule in rules:
+        b_start = max(t, rule.earliest)
+        if b_start > rule.latest:
+            return None
+        taken.append((b_start, b_start + rule.duration))
+        t = b_start + rule.duration
+    return taken, t
 
 
 def insertion_order(problem: Problem, pins: dict[str, tuple[frozenset[str], int | None]]) -> list[int]:

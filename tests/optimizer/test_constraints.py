@@ -1108,6 +1108,20 @@ def test_break_blocks_a_tight_window() -> None:
     assert dropped(sol) == set()
 
 
+def test_late_break_taken_at_the_end_place() -> None:
+    """The shift's break is due at 188-200 but its one visit ends at 10; the shift ends at 195
+    at C, 15 min away.  Taken at the visit's place the break would end the route at 204; taken
+    after driving to C it ends at 189.  The construction used to try only the first, found the
+    route too long and left the visit to OR-Tools (and a frozen two-person visit, which OR-Tools
+    cannot insert, was lost on re-planning: found by the re-planning property)."""
+    w = replace(worker("W1", Shift(0, 195, breaks=(BreakRule(1, 188, 200),))), end_location=C)
+    p = problem([w], [visit("V", OFFICE, 10, [(0, 30)], mandatory=True)])
+    assert constructed(p) == {"V": ("W1", 0)}
+    sol = solve_ok(p)
+    [route] = sol.routes
+    assert (route.end, route.breaks) == (189, (BreakTaken(188, 189),))
+
+
 # ----------------------------------------------------------------------------- capacity
 
 
