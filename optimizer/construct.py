@@ -254,18 +254,22 @@ class Builder:
             floor = later.get(vi, 0) if later else 0  # a pickup asked to start later: wait at the door
             while pending:
                 rule = pending[0]
-                b_start = max(t, rule.earliest)
+                b_start = max(t, rule.earliest, taken[-1][1] if taken else t)
                 if b_start > rule.latest:
                     return None
+                # The break may interrupt the drive to this visit or be taken on arrival (the
+                # checker allows both, as OR-Tools plans them): the visit can start ``duration``
+                # after the later of arriving and the break's start.
+                ready = max(t + tr, b_start) + rule.duration
                 start = self._start_at(visit, vi, max(t + tr, floor), fixed)
-                if start is not None and b_start + rule.duration + tr <= start:
+                if start is not None and ready <= start:
                     pass  # fits in the waiting time
                 elif start is not None and start + duration <= rule.latest:
                     break  # can still be taken after this visit
                 if not starts and departure is None:
-                    departure = b_start
+                    departure = max(t, b_start - tr)
                 taken.append((b_start, b_start + rule.duration))
-                t = b_start + rule.duration
+                t = ready - tr
                 pending.pop(0)
             start = self._start_at(visit, vi, max(t + tr, floor), fixed)
             if start is None:

@@ -1122,6 +1122,20 @@ def test_late_break_taken_at_the_end_place() -> None:
     assert (route.end, route.breaks) == (189, (BreakTaken(188, 189),))
 
 
+def test_break_interrupts_the_drive() -> None:
+    """W1 starts at 247, 37 min from the visit, and must break at exactly 283 for 9 min: it
+    leaves at 247, stops on the way and arrives at 293.  Taking the break before leaving
+    (arrival 329) misses the window (ends 300).  The checker and OR-Tools allow a break
+    during travel; the construction used to time only break-then-drive, so a frozen
+    two-person visit planned this way was lost on re-planning (the re-planning property)."""
+    w = worker("W1", Shift(247, 365, breaks=(BreakRule(9, 283, 283),)))
+    p = problem([w], [visit("V", 1, 0, [(0, 300)], mandatory=True)], car=((0, 37), (37, 0)))
+    assert constructed(p) == {"V": ("W1", 293)}
+    sol = solve_ok(p)
+    [route] = sol.routes
+    assert (route.start, route.stops[0].start, route.breaks) == (247, 293, (BreakTaken(283, 292),))
+
+
 # ----------------------------------------------------------------------------- capacity
 
 
