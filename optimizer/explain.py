@@ -151,12 +151,40 @@ def _lookups(problem: Problem) -> tuple[dict, dict]:
     return hit[0], hit[1]
 
 
+PRUNE_DISPLACED = True
+"""Skip stops whose removal cannot free a slot (``_displaced``); off only in the test that
+shows the answers are the same either way."""
+
+_STOPS_MEMO: dict[int, tuple[Route, list[tuple[int, int, int, int]]]] = {}
+"""``_route_stops(route)`` without a skip, per route object, for one ``explain_unassigned`` call
+(every unplaced visit asks for the same routes' blocks)."""
+
+_BY_WORKER: dict[int, tuple[dict, dict[str, dict[tuple[str, int], Route]]]] = {}
+
+
+def _by_worker(routes: dict[tuple[str, int], Route]) -> dict[str, dict[tuple[str, int], Route]]:
+    """The routes keyed by (worker, shift), grouped per worker (built once per routes dict)."""
+    hit = _BY_WORKER.get(id(routes))
+    if hit is None or hit[0] is not routes:
+        out: dict[str, dict[tuple[str, int], Route]] = {}
+        for key, r in routes.items():
+            out.setdefault(key[0], {})[key] = r
+        hit = (routes, out)
+        _BY_WORKER.clear()
+        _BY_WORKER[id(routes)] = hit
+    return hit[1]
+
+
 def _route_stops(problem: Problem, route: Route, skip: str | None = None) -> list[tuple[int, int, int, int]]:
     """The route's stops (minus ``skip``) and breaks as fixed blocks, in time order.
 
     A break is a block spent where the worker last was: conservative (the solver may take
     it while travelling), so an insertion found around it is always really feasible.
     """
+    if skip is None:
+        hit = _STOPS_MEMO.get(id(route))
+        if hit is not None and hit[0] is route:
+            return hit[1]
     visits, workers = _lookups(problem)
     worker = workers[route.worker_id]
     kept = [s for s in route.stops if s.visit_id != skip]
@@ -165,7 +193,10 @@ def _route_stops(problem: Problem, route: Route, skip: str | None = None) -> lis
         prev = [s for s in kept if s.end <= b.start]
         loc = visits[prev[-1].visit_id].exit_location if prev else worker.start_location
         out.append((loc, loc, b.start, b.end))
-    return sorted(out, key=lambda t: t[2])
+    blocks = sorted(out, key=lambda t: t[2])
+    if skip is None:
+        _STOPS_MEMO[id(route)] = (route, blocks)
+    return blocks
 
 
 def _slots_for_worker(
@@ -221,6 +252,7 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
         for s in r.stops:
             starts[s.visit_id] = s.start
     by_key = {(r.worker_id, r.shift_index): r for r in routes}
+    _STOPS_MEMO.clear()
     rides = rides_by_visit(problem)
     probe = PlanProbe(problem, routes) if any(vid in rides for vid in unplaced) else None
     by_ride: dict[str, Unassigned] = {}
@@ -296,7 +328,8 @@ def _explain_one(
             f"Wymagany odstęp od powiązanej wizyty wypada poza oknami czasowymi ({_windows_text(visit)}).",
             {"start_range": list(dep), "windows": _windows_text(visit)},
         )
-    free = {w.id: _slots_for_worker(problem, visit, w, routes, allowed) for w in eligible}
+    own = _by_worker(routes)
+    free = {w.id: _slots_for_worker(problem, visit, w, own.get(w.id, {}), allowed) for w in eligible}
     hit = _pair_slot(free, needed)
     if hit is not None:
         cost = sum(s.extra_travel for s in hit) * problem.weights.travel_minute
@@ -316,7 +349,7 @@ def _explain_one(
             f"Istnieje wolne miejsce ({where}), ale wyszukiwanie do niego nie dotarło: zaplanuj ponownie z dłuższym czasem lub wstaw ręcznie.",
             detail,
         )
-    empty = {w.id: _slots_for_worker(problem, visit, w, routes, allowed, empty=True) for w in eligible}
+    empty = {w.id: _slots_for_worker(problem, visit, w, own.get(w.id, {}), allowed, empty=True) for w in eligible}
     if _pair_slot(empty, needed) is None:
         return Unassigned(
             visit.id, ReasonCode.NO_WORKER_FREE,
@@ -341,10 +374,27 @@ def _displaced(
     visits = _lookups(problem)[0]
     best: tuple[tuple[int, int, int], Slot, Visit] | None = None
     if needed == 1:
+        by_worker = _by_worker(routes)
+        first = min(a for a, _ in allowed)
+        last = max(b for _, b in allowed)
         for w in eligible:
-            own = {key: r for key, r in routes.items() if key[0] == w.id}
+            own = by_worker.get(w.id, {})
+            # Taking out a stop frees the gap around it and, under a cap on working time, may
+            # shorten the route's span if it is the first or last stop (or empty the route).
+            # A middle stop (any stop without a cap) that starts too late to follow the visit
+            # started at its last allowed minute, or ends early enough to come before it at
+            # its first, leaves every slot as it was; there was none (else the visit would
+            # have a free slot), so skipping such a stop changes no answer.
+            matrix = problem.travel_times[w.travel_mode]
+            duration = visit.duration_for(w.kind)
             for (wid, si), route in own.items():
-                for stop in route.stops:
+                for k, stop in enumerate(route.stops):
+                    middle = w.max_work_minutes is None or 0 < k < len(route.stops) - 1
+                    if PRUNE_DISPLACED and middle and (
+                        stop.start >= last + duration + matrix[visit.exit_location][stop.location]
+                        or stop.end + matrix[visits[stop.visit_id].exit_location][visit.location] <= first
+                    ):
+                        continue
                     other = visits[stop.visit_id]
                     if other.pinned_worker or other.pinned_start is not None:
                         continue
