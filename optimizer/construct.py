@@ -1077,7 +1077,17 @@ def insertion_order(problem: Problem, pins: dict[str, tuple[frozenset[str], int 
 def construct(problem: Problem, vehicles: list[tuple[int, int]], eligible: list[list[int]]) -> Construction:
     """Build a feasible first plan; visits that fit nowhere stay out."""
     builder = Builder(problem, vehicles, eligible)
-    for vi in insertion_order(problem, builder.pins):
+    order = insertion_order(problem, builder.pins)
+    for vi in order:
         builder.insert(vi)
-    builder.drop_orphans()
+    placed = set(builder.placed)
+    if builder.drop_orphans():
+        # The orphans (the first half of a both-or-neither pair whose second half did not
+        # fit) held time that visits after them in the order may have needed, frozen work
+        # included: those get another try, the orphans after them so as not to block again.
+        orphans = placed - builder.placed
+        for vi in [x for x in order if x not in orphans] + [x for x in order if x in orphans]:
+            if vi not in builder.placed:
+                builder.insert(vi)
+        builder.drop_orphans()
     return Construction(builder.routes, builder.fixed, builder.placed, builder)

@@ -997,6 +997,24 @@ def test_frozen_link_end_keeps_its_minute() -> None:
     assert sol_entry(sol, "THEN") == [("W1", 47)]
 
 
+def test_orphan_of_a_both_or_neither_pair_gives_its_time_back() -> None:
+    """OUT (100-160 at A) is placed first because the pinned BACK must follow it; BACK's pin
+    (minute 50) cannot follow OUT, so OUT is taken out again as an orphan.  FIXED, pinned at
+    110, was refused while OUT held the time and must get it once OUT is gone (a frozen
+    two-person visit was lost on re-planning this way: the re-planning property)."""
+    vs = [
+        visit("OUT", A, 60, [(100, 120)]),
+        visit("BACK", A, 10, [(0, 600)], pinned_start=50, mandatory=True),
+        visit("FIXED", B, 30, [(0, 600)], pinned_start=110, pinned_worker="W1"),
+    ]
+    dep = Dependency("OUT", "BACK", 0, None, both_or_neither=True)
+    p = problem([worker("W1")], vs, dependencies=(dep,))
+    assert constructed(p) == {"FIXED": ("W1", 110)}
+    sol = solve_ok(p)
+    assert sol_entry(sol, "FIXED") == [("W1", 110)]
+    assert dropped(sol) == {"OUT", "BACK"}
+
+
 # ----------------------------------------------------------------------------- shifts and working time
 
 
