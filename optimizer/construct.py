@@ -266,16 +266,17 @@ class Builder:
                     pass  # fits in the waiting time
                 elif start is not None and start + duration <= rule.latest:
                     break  # can still be taken after this visit
-                if not starts and departure is None:
-                    departure = max(t, b_start - tr)
                 taken.append((b_start, b_start + rule.duration))
                 t = ready - tr
                 pending.pop(0)
             start = self._start_at(visit, vi, max(t + tr, floor), fixed)
             if start is None:
                 return None
-            if not starts and departure is None:
-                departure = start - tr
+            if not starts:
+                # Leave as late as the first visit allows, but no later than the first break
+                # (taken before it: at the start place, on the way or on arrival).
+                paused = sum(e - b for b, e in taken)
+                departure = max(shift.start, min(taken[0][0], start - tr - paused)) if taken else start - tr
             starts.append(start)
             travel_total += tr
             t = start + duration
@@ -305,17 +306,15 @@ class Builder:
             return None
         back = matrix[loc][worker.end_location] if stops else 0
         travel_total += back
-        # Breaks still due after the last visit are taken there before driving back, or at
-        # the end place after arriving, whichever ends the route sooner: a break due late
-        # in a shift whose visits end early fits only the second way.
-        end = None
-        for first_leg in (0, back):
-            trailing = _trailing_breaks(pending, t + first_leg)
-            if trailing is not None:
-                ends = trailing[1] + back - first_leg
-                if end is None or ends < end:
-                    end, tail = ends, trailing[0]
-        if end is None or end > self.end_limit[(route.worker_index, route.shift_index)]:
+        # Breaks still due after the last visit: driving back while waiting for each one, so
+        # it is taken at the last visit's place, on the way or at the end place, whichever
+        # its window allows first (a break due late in a shift whose visits end early fits
+        # only on the way or at the end).
+        trailing = _trailing_breaks(pending, t, back, taken[-1][1] if taken else t)
+        if trailing is None:
+            return None
+        tail, end = trailing
+        if end > self.end_limit[(route.worker_index, route.shift_index)]:
             return None
         taken.extend(tail)
         self.last_breaks = taken
@@ -1012,17 +1011,21 @@ class Builder:
         return False
 
 
-def _trailing_breaks(rules: list, t: int) -> tuple[list[tuple[int, int]], int] | None:
-    """``rules`` taken one after another from minute ``t``: (breaks, minute after the last),
-    or None when one of them could no longer start within its window."""
+def _trailing_breaks(rules: list, t: int, back: int, free_from: int) -> tuple[list[tuple[int, int]], int] | None:
+    """``rules`` taken after the last visit (ended at ``t``, ``back`` minutes from the end
+    place), driving whenever a break cannot start yet: (breaks, minute the route ends), or
+    None when a break could no longer start within its window.  ``free_from``: the end of
+    the last break already taken."""
     taken = []
+    clock, left = t, back
     for rule in rules:
-        b_start = max(t, rule.earliest)
+        b_start = max(clock, rule.earliest, free_from)
         if b_start > rule.latest:
             return None
+        left -= min(left, b_start - clock)  # driven while waiting for the break
         taken.append((b_start, b_start + rule.duration))
-        t = b_start + rule.duration
-    return taken, t
+        clock = free_from = b_start + rule.duration
+    return taken, clock + left
 
 
 def insertion_order(problem: Problem, pins: dict[str, tuple[frozenset[str], int | None]]) -> list[int]:

@@ -151,11 +151,7 @@ def _lookups(problem: Problem) -> tuple[dict, dict]:
     return hit[0], hit[1]
 
 
-PRUNE_DISPLACED = True
-"""Skip stops whose removal cannot free a slot (``_displaced``); off only in the test that
-shows the answers are the same either way."""
-
-_STOPS_MEMO: dict[int, tuple[Route, list[tuple[int, int, int, int]]]] = {}
+_STOPS_MEMO: dict[int, tuple[Route, Problem, list[tuple[int, int, int, int]]]] = {}
 """``_route_stops(route)`` without a skip, per route object, for one ``explain_unassigned`` call
 (every unplaced visit asks for the same routes' blocks)."""
 
@@ -183,8 +179,8 @@ def _route_stops(problem: Problem, route: Route, skip: str | None = None) -> lis
     """
     if skip is None:
         hit = _STOPS_MEMO.get(id(route))
-        if hit is not None and hit[0] is route:
-            return hit[1]
+        if hit is not None and hit[0] is route and hit[1] is problem:
+            return hit[2]
     visits, workers = _lookups(problem)
     worker = workers[route.worker_id]
     kept = [s for s in route.stops if s.visit_id != skip]
@@ -195,7 +191,7 @@ def _route_stops(problem: Problem, route: Route, skip: str | None = None) -> lis
         out.append((loc, loc, b.start, b.end))
     blocks = sorted(out, key=lambda t: t[2])
     if skip is None:
-        _STOPS_MEMO[id(route)] = (route, blocks)
+        _STOPS_MEMO[id(route)] = (route, problem, blocks)
     return blocks
 
 
@@ -375,26 +371,10 @@ def _displaced(
     best: tuple[tuple[int, int, int], Slot, Visit] | None = None
     if needed == 1:
         by_worker = _by_worker(routes)
-        first = min(a for a, _ in allowed)
-        last = max(b for _, b in allowed)
         for w in eligible:
             own = by_worker.get(w.id, {})
-            # Taking out a stop frees the gap around it and, under a cap on working time, may
-            # shorten the route's span if it is the first or last stop (or empty the route).
-            # A middle stop (any stop without a cap) that starts too late to follow the visit
-            # started at its last allowed minute, or ends early enough to come before it at
-            # its first, leaves every slot as it was; there was none (else the visit would
-            # have a free slot), so skipping such a stop changes no answer.
-            matrix = problem.travel_times[w.travel_mode]
-            duration = visit.duration_for(w.kind)
             for (wid, si), route in own.items():
-                for k, stop in enumerate(route.stops):
-                    middle = w.max_work_minutes is None or 0 < k < len(route.stops) - 1
-                    if PRUNE_DISPLACED and middle and (
-                        stop.start >= last + duration + matrix[visit.exit_location][stop.location]
-                        or stop.end + matrix[visits[stop.visit_id].exit_location][visit.location] <= first
-                    ):
-                        continue
+                for stop in route.stops:
                     other = visits[stop.visit_id]
                     if other.pinned_worker or other.pinned_start is not None:
                         continue

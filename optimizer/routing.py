@@ -590,8 +590,6 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
     if strict_model_applies(problem, params, len(builder.placed)):
         search_ctx = build_model(problem, params, strict=True)
         search_ctx.routing.CloseModelWithParameters(search)
-        # One guided local search: ruin-and-recreate rounds take visits out, which this
-        # model cannot express.
         params = replace(params, ortools_start="construction", rr_first_share=1.0)
         log.info("OR-Tools searches the strict model (every visit served)")
     or_result: RawResult | None = None
@@ -602,7 +600,8 @@ def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
             first = (or_deadline - time.monotonic()) * params.rr_first_share
             search.time_limit.FromMilliseconds(int(max(0.1, first) * 1000))
         or_result = _search_ortools(search_ctx, seed, search, params)
-        if or_result is not None and or_deadline is not None:
+        if or_result is not None and or_deadline is not None and not search_ctx.strict:
+            # (Its rounds take visits out, which the strict model cannot express.)
             from optimizer.recreate import ruin_and_recreate
 
             or_result = ruin_and_recreate(search_ctx, or_result, params, or_deadline)

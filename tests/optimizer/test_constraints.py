@@ -748,6 +748,7 @@ def test_strict_model_plans_the_pair_like_the_full_model(lns_share: float, caplo
     with caplog.at_level("INFO", logger="optimizer.routing"):
         sol = solve_ok(_pair_day(), params)
     assert "OR-Tools searches the strict model" in caplog.text
+    assert sol.stats.status.split("+")[0] in {"SUCCESS", "OPTIMAL"}  # OR-Tools ran ("LNS": it did not)
     assert plan(sol) == {"W1": ["FIRST"], "W2": ["BUSY", "SECOND"]}
     assert 20 <= start(sol, "SECOND") - start(sol, "FIRST") <= 40
     assert start(sol, "SECOND") >= 130
@@ -1152,6 +1153,28 @@ def test_break_interrupts_the_drive() -> None:
     sol = solve_ok(p)
     [route] = sol.routes
     assert (route.start, route.stops[0].start, route.breaks) == (247, 293, (BreakTaken(283, 292),))
+
+
+def test_break_before_the_first_visit_does_not_start_the_route_early() -> None:
+    """Break 30 min due 120-240, visit V at A (10 min away) exactly at 300, 225 min of work
+    allowed.  Taken at home at 120 and leaving then, the day spans 120-340 (220 min); leaving
+    at 110 to take the break on the way would span 230 and break the cap."""
+    w = worker("W1", Shift(0, 600, breaks=(BreakRule(30, 120, 240),)), max_work=225)
+    p = problem([w], [visit("V", A, 30, [(300, 300)], mandatory=True)])
+    assert constructed(p) == {"V": ("W1", 300)}
+    [route] = solve_ok(p).routes
+    assert (route.start, route.end) == (120, 340)
+
+
+def test_break_interrupts_the_drive_back() -> None:
+    """Shift 0-55, a 5 min break at exactly 45, S at A 20-40, 10 min from home: leaving at 40
+    and stopping on the way gets home at 55 (the break at A first: 60; at home: 50, too
+    late for the break)."""
+    w = worker("W1", Shift(0, 55, breaks=(BreakRule(5, 45, 45),)))
+    p = problem([w], [visit("S", A, 20, [(20, 20)], mandatory=True)])
+    assert constructed(p) == {"S": ("W1", 20)}
+    [route] = solve_ok(p).routes
+    assert (route.end, route.breaks) == (55, (BreakTaken(45, 50),))
 
 
 # ----------------------------------------------------------------------------- capacity
