@@ -114,6 +114,8 @@ class Builder:
             if d.both_or_neither:
                 self.both.append((a, b))
         self.last_breaks: list[tuple[int, int]] = []
+        self._deferred = False
+        """Whether the last ``_simulate`` put a break after the first visit by preference."""
         self.vindex = {id(v): i for i, v in enumerate(problem.visits)}
         self.windows: list[list[tuple[int, int]]] = []
         for v in problem.visits:
@@ -211,12 +213,24 @@ class Builder:
         limit.  Earliest starts can break that limit only by waiting before the drop-off
         (its appointment window is not open yet); then the pickup is moved later by the
         excess and the route timed again, a few times at most.
+
+        A break that could come before or after the day's first visit comes after it: taken
+        before, it would only start the route earlier (a longer day, against a cap on working
+        time).  Only if the route then fails is it timed again with the break first.
         """
+        self._deferred = False
+        result = self._simulate_rides(route, stops, fixed, True)
+        if result is None and self._deferred:
+            result = self._simulate_rides(route, stops, fixed, False)
+        return result
+
+    def _simulate_rides(self, route: RouteState, stops: list[tuple[int, int]], fixed: dict[int, int],
+                        defer_first: bool):
         if not self.ride_at:
-            return self._simulate(route, stops, fixed, None)
+            return self._simulate(route, stops, fixed, None, defer_first)
         later: dict[int, int] = {}
         for _ in range(RIDE_RETIMES):
-            result = self._simulate(route, stops, fixed, later)
+            result = self._simulate(route, stops, fixed, later, defer_first)
             if not isinstance(result, tuple) or len(result) != 2:
                 return result
             pickup, not_before = result
@@ -226,7 +240,7 @@ class Builder:
         return None
 
     def _simulate(self, route: RouteState, stops: list[tuple[int, int]], fixed: dict[int, int],
-                  later: dict[int, int] | None):
+                  later: dict[int, int] | None, defer_first: bool = True):
         """One forward pass of ``simulate``; ``later``: earliest starts asked for (ride pickups).
 
         Returns the timed route, None if infeasible, or (pickup, start) when a ride would be
@@ -262,9 +276,13 @@ class Builder:
                 # after the later of arriving and the break's start.
                 ready = max(t + tr, b_start) + rule.duration
                 start = self._start_at(visit, vi, max(t + tr, floor), fixed)
+                after_ok = start is not None and start + duration <= rule.latest
+                if not starts and defer_first and after_ok:
+                    self._deferred = True
+                    break  # never start the day with a break that can wait
                 if start is not None and ready <= start:
                     pass  # fits in the waiting time
-                elif start is not None and start + duration <= rule.latest:
+                elif after_ok:
                     break  # can still be taken after this visit
                 taken.append((b_start, b_start + rule.duration))
                 t = ready - tr
@@ -1029,8 +1047,12 @@ def _trailing_breaks(rules: list, t: int, back: int, free_from: int) -> tuple[li
 
 
 def insertion_order(problem: Problem, pins: dict[str, tuple[frozenset[str], int | None]]) -> list[int]:
-    """Hardest first: pinned, mandatory, priority, two-person, dependency chains, tight windows."""
+    """Hardest first: frozen, pinned, mandatory, priority, two-person, dependency chains, tight
+    windows.  Frozen work (started before ``freeze_until`` in the previous plan) has happened:
+    it goes in before anything that could take its time, however important."""
     index = {v.id: i for i, v in enumerate(problem.visits)}
+    frozen = ({pv.visit_id for pv in problem.previous_plan if pv.start < problem.freeze_until}
+              if problem.freeze_until is not None else set())
     depth = [0] * len(problem.visits)
     for _ in range(len(problem.dependencies)):
         changed = False
@@ -1046,7 +1068,7 @@ def insertion_order(problem: Problem, pins: dict[str, tuple[frozenset[str], int 
         v = problem.visits[i]
         width = sum(w.end - w.start for w in v.windows)
         return (
-            0 if v.id in pins else 1,
+            0 if v.id in frozen else 1 if v.id in pins else 2,
             0 if v.mandatory else 1,
             -v.priority,
             depth[i],

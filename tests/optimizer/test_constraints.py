@@ -998,6 +998,20 @@ def test_frozen_link_end_keeps_its_minute() -> None:
     assert sol_entry(sol, "THEN") == [("W1", 47)]
 
 
+def test_frozen_work_goes_in_before_a_more_important_pinned_visit() -> None:
+    """DONE (priority 1) was done at minute 100 before the freeze; URGENT (priority 5, pinned to
+    W1) would want the same time.  Frozen work has happened: the construction puts it in first
+    (it used to rank pinned visits by priority, placed URGENT and lost DONE: the re-planning
+    property)."""
+    vs = [visit("DONE", A, 30, [(0, 600)], priority=1), visit("URGENT", A, 30, [(90, 110)], priority=5,
+                                                                 pinned_worker="W1")]
+    p = problem([worker("W1")], vs, previous_plan=(PlannedVisit("DONE", "W1", 100),), freeze_until=150)
+    assert constructed(p) == {"DONE": ("W1", 100)}
+    sol = solve_ok(p)
+    assert sol_entry(sol, "DONE") == [("W1", 100)]
+    assert dropped(sol) == {"URGENT"}
+
+
 def test_orphan_of_a_both_or_neither_pair_gives_its_time_back() -> None:
     """OUT (100-160 at A) is placed first because the pinned BACK must follow it; BACK's pin
     (minute 50) cannot follow OUT, so OUT is taken out again as an orphan.  FIXED, pinned at
@@ -1164,6 +1178,19 @@ def test_break_before_the_first_visit_does_not_start_the_route_early() -> None:
     assert constructed(p) == {"V": ("W1", 300)}
     [route] = solve_ok(p).routes
     assert (route.start, route.end) == (120, 340)
+
+
+def test_day_does_not_start_with_a_break_that_can_wait() -> None:
+    """Breaks of 16 min (280-345) and 30 min (425-462); V at A (10 min away) exactly at 330
+    for 4 min; at most 140 min of work.  Both breaks after V: out at 320, breaks 334-350 and
+    425-455 on the way home, back at 455 (135 min).  The first break before V would start the
+    day at 280 (175 min) and break the cap (found by the re-planning property: a frozen visit
+    timed this way was lost)."""
+    w = worker("W1", Shift(268, 500, breaks=(BreakRule(16, 280, 345), BreakRule(30, 425, 462))), max_work=140)
+    p = problem([w], [visit("V", A, 4, [(330, 330)], mandatory=True)])
+    assert constructed(p) == {"V": ("W1", 330)}
+    [route] = solve_ok(p).routes
+    assert (route.start, route.end, route.breaks) == (320, 455, (BreakTaken(334, 350), BreakTaken(425, 455)))
 
 
 def test_break_interrupts_the_drive_back() -> None:
