@@ -187,6 +187,17 @@ def add_time_dimension(ctx: Ctx) -> None:
     ctx.time = routing.GetDimensionOrDie("Time")
 
 
+def _empty_route_minutes(problem: Problem, worker: Worker) -> int:
+    """How long the model's empty route of ``worker`` takes: start place to end place.
+
+    A worker who starts and ends at one place has one node for both, and a node's transit to
+    itself is 0 (``add_time_dimension``), whatever the matrix's diagonal says.
+    """
+    if worker.start_location == worker.end_location:
+        return 0
+    return problem.travel_times[worker.travel_mode][worker.start_location][worker.end_location]
+
+
 def add_shifts(ctx: Ctx) -> None:
     """Each route lies inside its shift; minutes past the shift end are soft overtime."""
     ow = ctx.problem.weights.overtime_minute
@@ -196,8 +207,7 @@ def add_shifts(ctx: Ctx) -> None:
         end = ctx.time.CumulVar(ctx.routing.End(v))
         limit = shift_end_limit(ctx.worker(v), veh.shift_index)
         start.SetRange(shift.start, shift.end)
-        worker = ctx.worker(v)
-        direct = ctx.problem.travel_times[worker.travel_mode][worker.start_location][worker.end_location]
+        direct = _empty_route_minutes(ctx.problem, ctx.worker(v))
         if shift.start + direct > limit:
             # Even the empty route (start place straight to end place) does not fit in this
             # shift: let an unused vehicle end late, or OR-Tools would find the whole model
@@ -225,8 +235,7 @@ def add_max_work(ctx: Ctx) -> None:
         cap = ctx.problem.workers[wi].max_work_minutes
         if cap is None:
             continue
-        worker = ctx.problem.workers[wi]
-        direct = ctx.problem.travel_times[worker.travel_mode][worker.start_location][worker.end_location]
+        direct = _empty_route_minutes(ctx.problem, ctx.problem.workers[wi])
         if len(vs) == 1 and direct <= cap:
             ctx.time.SetSpanUpperBoundForVehicle(cap, vs[0])
             continue

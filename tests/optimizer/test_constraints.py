@@ -1047,6 +1047,18 @@ def test_unusable_short_shift_does_not_stop_ortools() -> None:
     assert plan(sol) == {"W1": ["V1", "V2"]}
 
 
+def test_work_cap_over_split_shifts_with_a_home_to_home_trip() -> None:
+    """W1 lives at A, whose matrix diagonal says 30 min (a home-to-home trip the model never
+    makes: one node, no transit).  V needs 10 + 20 + 10 = 40 min, over the 30 min cap, so it
+    stays unplaced also when OR-Tools alone plans (counting a 30 min trip for the unused
+    shift let a 40 min day through: the solver properties, 2,000 examples)."""
+    car = ((0, 10), (10, 30))
+    w1 = worker("W1", Shift(0, 300), Shift(400, 600), home=1, max_work=30)
+    p = problem([w1], [visit("V", OFFICE, 20, [(0, 300)])], car=car)
+    sol = solve_ok(p, replace(PARAMS, lns_share=0.0))
+    assert dropped(sol) == {"V"}
+
+
 def test_soft_overtime_used_when_needed() -> None:
     """A mandatory visit running past the shift end is placed with overtime (10 min), at overtime_minute each."""
     w = worker("W1", Shift(0, 100, max_overtime=30))
