@@ -281,7 +281,11 @@ class Builder:
                     self._deferred = True
                     break  # never start the day with a break that can wait
                 if start is not None and ready <= start:
-                    pass  # fits in the waiting time
+                    if not starts and len(pending) == 1:
+                        # Before the day's first visit: as late as its window and the visit
+                        # allow, so the day starts no earlier than it must.
+                        b_start = max(b_start, min(rule.latest, start - rule.duration))
+                        ready = max(t + tr, b_start) + rule.duration
                 elif after_ok:
                     break  # can still be taken after this visit
                 taken.append((b_start, b_start + rule.duration))

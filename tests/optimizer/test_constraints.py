@@ -1183,13 +1183,14 @@ def test_break_interrupts_the_drive() -> None:
 
 def test_break_before_the_first_visit_does_not_start_the_route_early() -> None:
     """Break 30 min due 120-240, visit V at A (10 min away) exactly at 300, 225 min of work
-    allowed.  Taken at home at 120 and leaving then, the day spans 120-340 (220 min); leaving
-    at 110 to take the break on the way would span 230 and break the cap."""
+    allowed.  The break cannot follow V (240 is its latest start), so it comes before V, as
+    late as it can (240-270); the day spans 240-340 (100 min).  Leaving at 110 to take the
+    break on the way at 120 would span 230 min and break the cap."""
     w = worker("W1", Shift(0, 600, breaks=(BreakRule(30, 120, 240),)), max_work=225)
     p = problem([w], [visit("V", A, 30, [(300, 300)], mandatory=True)])
     assert constructed(p) == {"V": ("W1", 300)}
     [route] = solve_ok(p).routes
-    assert (route.start, route.end) == (120, 340)
+    assert (route.start, route.end, route.breaks) == (240, 340, (BreakTaken(240, 270),))
 
 
 def test_day_does_not_start_with_a_break_that_can_wait() -> None:
@@ -1203,6 +1204,19 @@ def test_day_does_not_start_with_a_break_that_can_wait() -> None:
     assert constructed(p) == {"V": ("W1", 330)}
     [route] = solve_ok(p).routes
     assert (route.start, route.end, route.breaks) == (320, 455, (BreakTaken(334, 350), BreakTaken(425, 455)))
+
+
+def test_break_before_the_first_visit_is_as_late_as_it_can_be() -> None:
+    """A 1 min break due 112-162 and V at A (10 min away) exactly at 261, 130 min of work
+    allowed: the break cannot wait until after V (it would start at 280), so it is taken
+    before, as late as its window allows (162), and the day spans 162-290 (128 min); taken at
+    112 the day would span 178 min and break the cap (found by a 2,000-example property run:
+    a frozen two-person visit timed this way was lost)."""
+    w = worker("W1", Shift(0, 600, breaks=(BreakRule(1, 112, 162),)), max_work=130)
+    p = problem([w], [visit("V", A, 19, [(261, 261)], mandatory=True)])
+    assert constructed(p) == {"V": ("W1", 261)}
+    [route] = solve_ok(p).routes
+    assert (route.start, route.end, route.breaks) == (162, 290, (BreakTaken(162, 163),))
 
 
 def test_break_interrupts_the_drive_back() -> None:
