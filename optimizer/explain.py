@@ -155,22 +155,6 @@ _STOPS_MEMO: dict[int, tuple[Route, Problem, list[tuple[int, int, int, int]]]] =
 """``_route_stops(route)`` without a skip, per route object, for one ``explain_unassigned`` call
 (every unplaced visit asks for the same routes' blocks)."""
 
-_BY_WORKER: dict[int, tuple[dict, dict[str, dict[tuple[str, int], Route]]]] = {}
-
-
-def _by_worker(routes: dict[tuple[str, int], Route]) -> dict[str, dict[tuple[str, int], Route]]:
-    """The routes keyed by (worker, shift), grouped per worker (built once per routes dict)."""
-    hit = _BY_WORKER.get(id(routes))
-    if hit is None or hit[0] is not routes:
-        out: dict[str, dict[tuple[str, int], Route]] = {}
-        for key, r in routes.items():
-            out.setdefault(key[0], {})[key] = r
-        hit = (routes, out)
-        _BY_WORKER.clear()
-        _BY_WORKER[id(routes)] = hit
-    return hit[1]
-
-
 def _route_stops(problem: Problem, route: Route, skip: str | None = None) -> list[tuple[int, int, int, int]]:
     """The route's stops (minus ``skip``) and breaks as fixed blocks, in time order.
 
@@ -247,7 +231,9 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
     for r in routes:
         for s in r.stops:
             starts[s.visit_id] = s.start
-    by_key = {(r.worker_id, r.shift_index): r for r in routes}
+    by_worker: dict[str, dict[tuple[str, int], Route]] = {}
+    for r in routes:
+        by_worker.setdefault(r.worker_id, {})[(r.worker_id, r.shift_index)] = r
     _STOPS_MEMO.clear()
     rides = rides_by_visit(problem)
     probe = PlanProbe(problem, routes) if any(vid in rides for vid in unplaced) else None
@@ -255,7 +241,7 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
     out = []
     for vid in unplaced:
         if vid not in rides:
-            out.append(_explain_one(problem, visits[vid], by_key, starts, routes))
+            out.append(_explain_one(problem, visits[vid], by_worker, starts))
             continue
         ride = rides[vid]
         if ride.pickup not in by_ride:  # both legs share the analysis
@@ -265,9 +251,9 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
 
 
 def _explain_one(
-    problem: Problem, visit: Visit, routes: dict[tuple[str, int], Route], starts: dict[str, int],
-    route_list: list[Route],
+    problem: Problem, visit: Visit, by_worker: dict[str, dict[tuple[str, int], Route]], starts: dict[str, int],
 ) -> Unassigned:
+    """``by_worker``: worker id -> that worker's routes by (worker, shift)."""
     needed = max(1, visit.workers_needed)
     skilled = [
         w for w in problem.workers
@@ -324,8 +310,7 @@ def _explain_one(
             f"Wymagany odstęp od powiązanej wizyty wypada poza oknami czasowymi ({_windows_text(visit)}).",
             {"start_range": list(dep), "windows": _windows_text(visit)},
         )
-    own = _by_worker(routes)
-    free = {w.id: _slots_for_worker(problem, visit, w, own.get(w.id, {}), allowed) for w in eligible}
+    free = {w.id: _slots_for_worker(problem, visit, w, by_worker.get(w.id, {}), allowed) for w in eligible}
     hit = _pair_slot(free, needed)
     if hit is not None:
         cost = sum(s.extra_travel for s in hit) * problem.weights.travel_minute
@@ -345,7 +330,8 @@ def _explain_one(
             f"Istnieje wolne miejsce ({where}), ale wyszukiwanie do niego nie dotarło: zaplanuj ponownie z dłuższym czasem lub wstaw ręcznie.",
             detail,
         )
-    empty = {w.id: _slots_for_worker(problem, visit, w, own.get(w.id, {}), allowed, empty=True) for w in eligible}
+    empty = {w.id: _slots_for_worker(problem, visit, w, by_worker.get(w.id, {}), allowed, empty=True)
+             for w in eligible}
     if _pair_slot(empty, needed) is None:
         return Unassigned(
             visit.id, ReasonCode.NO_WORKER_FREE,
@@ -354,7 +340,7 @@ def _explain_one(
             {"windows": _windows_text(visit), "eligible_workers": [w.id for w in eligible],
              "workers_needed": needed},
         )
-    return _displaced(problem, visit, eligible, routes, allowed, needed)
+    return _displaced(problem, visit, eligible, by_worker, allowed, needed)
 
 
 def _slot_detail(s: Slot) -> dict[str, object]:
@@ -363,14 +349,13 @@ def _slot_detail(s: Slot) -> dict[str, object]:
 
 
 def _displaced(
-    problem: Problem, visit: Visit, eligible: list[Worker], routes: dict[tuple[str, int], Route],
+    problem: Problem, visit: Visit, eligible: list[Worker], by_worker: dict[str, dict[tuple[str, int], Route]],
     allowed: list[tuple[int, int]], needed: int,
 ) -> Unassigned:
     """Find the cheapest single stop whose removal frees a slot (for one-person visits)."""
     visits = _lookups(problem)[0]
     best: tuple[tuple[int, int, int], Slot, Visit] | None = None
     if needed == 1:
-        by_worker = _by_worker(routes)
         for w in eligible:
             own = by_worker.get(w.id, {})
             for (wid, si), route in own.items():
@@ -387,7 +372,7 @@ def _displaced(
                     if best is None or key < best[0]:
                         best = (key, min(slots, key=lambda s: s.extra_travel), other)
     blockers = sorted(
-        {s.visit_id for (wid, _), r in routes.items() if wid in {w.id for w in eligible} for s in r.stops
+        {s.visit_id for w in eligible for r in by_worker.get(w.id, {}).values() for s in r.stops
          if any(s.start <= b and s.end >= a for a, b in allowed)}
     )
     if best is not None:
