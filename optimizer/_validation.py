@@ -1,25 +1,34 @@
-"""Typed reading of untrusted JSON, with errors that say *what* is wrong and *where*.
+"""The rules of the JSON format that a schema cannot state, and the errors every check raises.
 
-Problem files are written by people and by other programs (the dispatch layer, benchmark
-converters, hand-edited test cases).  A bare ``KeyError: 'end'`` from deep inside the solver
-is useless in a file of 300 visits, so everything read from JSON goes through this module:
-each value is checked where it is read, and a failure names the JSON path of the offending
-value (``visits[3].windows[0].end``) and what is wrong with it.
+Types, ranges, required and unknown keys follow from ``optimizer.model`` and are checked by
+``optimizer._shape``.  What remains is relations *between* values: location indices against
+the number of locations, matrix sizes, ids that must be unique or must exist, windows, shifts
+and breaks in order, a visit that cannot depend on itself.  They are checked here, on the
+typed problem or solution once its shape is known to be right, in document order; the first
+fault raises a :class:`FormatError` naming the JSON path (``visits[3].windows[0].end``) and
+what is wrong.
 
-Only the first error is reported: the checks run in document order and later checks rely on
-earlier ones (a location index can only be range-checked once the locations are known).
+Each check is one function whose docstring states the rule: ``python -m optimizer.schema_gen``
+lists those docstrings in ``optimizer/FORMAT.md`` ("What the reader checks beyond the schema").
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 import re
-from enum import Enum
-from collections.abc import Collection, Mapping
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NoReturn
 
-E = TypeVar("E", bound=Enum)
+from optimizer.model import (
+    Kpis,
+    Location,
+    Problem,
+    Route,
+    Shift,
+    Solution,
+    TimeWindow,
+    TravelMode,
+    Visit,
+)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -48,7 +57,10 @@ class ProblemFormatError(FormatError):
 
 
 class SolutionFormatError(FormatError):
-    """A solution document (``carepath-solution/1``) is malformed."""
+    """A solution document (``carepath-solution/2``, or ``/1``) is malformed."""
+
+
+# ----------------------------------------------------------------------------- paths
 
 
 def key_path(path: str, key: str) -> str:
@@ -62,6 +74,14 @@ def item_path(path: str, index: int) -> str:
     return f"{path}[{index}]"
 
 
+def loc_path(loc: Iterable[str | int]) -> str:
+    """The path of a location given as keys and indices (``("visits", 3, "id")``)."""
+    path = ""
+    for step in loc:
+        path = item_path(path, step) if isinstance(step, int) else key_path(path, step)
+    return path
+
+
 def describe(value: Any) -> str:
     """A short rendering of a JSON value for error messages (``'abc'``, ``480.5``, ``an array``)."""
     if value is None:
@@ -72,241 +92,266 @@ def describe(value: Any) -> str:
         return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
     if isinstance(value, (int, float)):
         return repr(value)
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "an array"
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
 
 
-class _Required:
-    def __repr__(self) -> str:
-        return "<required>"
+# ----------------------------------------------------------------------- problem rules
 
 
-REQUIRED: Any = _Required()
-"""Default marker for keys that must be present."""
+class _Faults:
+    """Raises ``error`` at a path; ``entry`` finds where a set member was written."""
 
-_MISSING: Any = object()
-
-
-class Reader:
-    """Checks JSON values for one kind of document; every failure raises ``error`` at a path."""
-
-    def __init__(self, error: type[FormatError]) -> None:
+    def __init__(self, error: type[FormatError], doc: Mapping[str, Any]) -> None:
         self.error = error
+        self.doc = doc
 
     def fail(self, path: str, message: str) -> NoReturn:
         raise self.error(path, message)
 
-    # ------------------------------------------------------------------ scalars
+    def first_entry(self, loc: Sequence[str | int], members: Iterable[str]) -> tuple[str, str]:
+        """Of ``members`` of the set at ``loc``, the one written first, and its path.
 
-    def integer(self, value: Any, path: str, *, minimum: int | None = None,
-                maximum: int | None = None) -> int:
-        # bool is an int in Python but ``true`` is never a sensible number of minutes, and a
-        # float (even 480.0) usually means someone computed times in hours somewhere.
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(path, f"must be an integer, got {describe(value)}")
-        self._range(value, path, minimum, maximum)
-        return value
-
-    def number(self, value: Any, path: str, *, minimum: float | None = None,
-               maximum: float | None = None) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(path, f"must be a number, got {describe(value)}")
-        if not math.isfinite(value):
-            self.fail(path, f"must be a finite number, got {value!r}")
-        self._range(value, path, minimum, maximum)
-        return float(value)
-
-    def _range(self, value: float, path: str, minimum: float | None, maximum: float | None) -> None:
-        if minimum is not None and value < minimum:
-            if minimum == 0:
-                self.fail(path, f"must not be negative, got {value!r}")
-            self.fail(path, f"must be at least {minimum}, got {value!r}")
-        if maximum is not None and value > maximum:
-            self.fail(path, f"must be at most {maximum}, got {value!r}")
-
-    def string(self, value: Any, path: str, *, nonempty: bool = False) -> str:
-        if not isinstance(value, str):
-            self.fail(path, f"must be a string, got {describe(value)}")
-        if nonempty and not value:
-            self.fail(path, "must not be empty")
-        return value
-
-    def boolean(self, value: Any, path: str) -> bool:
-        if not isinstance(value, bool):
-            self.fail(path, f"must be true or false, got {describe(value)}")
-        return value
-
-    def enum(self, value: Any, path: str, cls: type[E], what: str) -> E:
-        """An enum member from its value; ``what`` names the enum in the message ("worker kind")."""
-        if not isinstance(value, str):
-            self.fail(path, f"{what} must be a string, got {describe(value)}")
-        try:
-            return cls(value)
-        except ValueError:
-            allowed = ", ".join(repr(m.value) for m in cls)
-            self.fail(path, f"unknown {what} {value!r} (expected one of {allowed})")
-
-    # ---------------------------------------------------------------- containers
-
-    def array(self, value: Any, path: str, *, min_items: int = 0) -> list[tuple[Any, str]]:
-        """The items of a JSON array, each with its path."""
-        if not isinstance(value, list):
-            self.fail(path, f"must be an array, got {describe(value)}")
-        if len(value) < min_items:
-            self.fail(path, f"must have at least {min_items} item{'s' if min_items > 1 else ''}")
-        return [(item, item_path(path, i)) for i, item in enumerate(value)]
-
-    def string_set(self, value: Any, path: str) -> frozenset[str]:
-        """A set of strings written as an array; duplicates are rejected as a likely typo."""
-        seen: set[str] = set()
-        for item, ipath in self.array(value, path):
-            s = self.string(item, ipath, nonempty=True)
-            if s in seen:
-                self.fail(ipath, f"duplicate entry {s!r}")
-            seen.add(s)
-        return frozenset(seen)
-
-    def enum_set(self, value: Any, path: str, cls: type[E], what: str) -> frozenset[E]:
-        """A set of enum members written as an array of distinct values."""
-        seen: set[E] = set()
-        for item, ipath in self.array(value, path):
-            member = self.enum(item, ipath, cls, what)
-            if member in seen:
-                self.fail(ipath, f"duplicate entry {item!r}")
-            seen.add(member)
-        return frozenset(seen)
-
-    def mapping(self, value: Any, path: str) -> dict[str, Any]:
-        """A JSON object with free-form keys (capacities, parameters)."""
-        if not isinstance(value, dict):
-            self.fail(path, f"must be an object, got {describe(value)}")
-        return value
-
-    def int_map(self, value: Any, path: str, *, minimum: int | None = None) -> dict[str, int]:
-        return {
-            k: self.integer(v, key_path(path, k), minimum=minimum)
-            for k, v in self.mapping(value, path).items()
-        }
-
-    def json_value(self, value: Any, path: str) -> Any:
-        """Any JSON value (for free-form details); rejects what json.dump would not write back."""
-        if value is None or isinstance(value, (bool, int, str)):
-            return value
-        if isinstance(value, float):
-            return self.number(value, path)
-        if isinstance(value, list):
-            return [self.json_value(v, p) for v, p in self.array(value, path)]
-        if isinstance(value, dict):
-            return {k: self.json_value(v, key_path(path, k)) for k, v in value.items()}
-        self.fail(path, f"is not a JSON value ({type(value).__name__})")
-
-    def object(self, value: Any, path: str, allowed: Collection[str], *,
-               check_unknown: bool = True) -> Obj:
-        """A JSON object whose keys must all be in ``allowed``."""
-        if not isinstance(value, dict):
-            self.fail(path, f"must be an object, got {describe(value)}")
-        obj = Obj(self, value, path, allowed)
-        if check_unknown:
-            obj.reject_unknown()
-        return obj
+        Sets lose the order they were written in; the index in the error is the one in the
+        document, so a person can find the entry (for a problem built in code, the index in
+        its JSON form, where sets are sorted).
+        """
+        node: Any = self.doc
+        for step in loc:
+            node = node[step]
+        written = list(node)
+        index = min(written.index(m) for m in members)
+        return item_path(loc_path(loc), index), written[index]
 
 
-class Obj:
-    """One JSON object with a fixed set of keys, read key by key with typed getters.
+def _location_ids(f: _Faults, locations: Sequence[Location]) -> None:
+    """Location ids are unique; ``lat`` and ``lon`` are given together or not at all."""
+    seen: dict[str, int] = {}
+    for i, loc in enumerate(locations):
+        if loc.id in seen:
+            f.fail(f"locations[{i}].id", f"duplicate location id {loc.id!r} (also locations[{seen[loc.id]}])")
+        seen[loc.id] = i
+        if (loc.lat is None) != (loc.lon is None):
+            f.fail(f"locations[{i}]", "lat and lon must be given together")
 
-    Getters take a default: ``REQUIRED`` for keys that must be present; any other default
-    is returned when the key is absent.  An explicit ``null`` is accepted only where the
-    default is ``None``, because it then means the same as leaving the key out.
+
+def _matrix_shapes(f: _Faults, key: str, matrices: Mapping[TravelMode, Sequence[Sequence[int]]], n: int) -> None:
+    """Every matrix in ``travel_times`` and ``distances`` is N x N for N locations."""
+    shape = f"must be a {n}x{n} matrix (a row and a column per location)"
+    for mode, rows in matrices.items():
+        path = key_path(key, TravelMode(mode).value)
+        if len(rows) != n:
+            f.fail(path, f"{shape}, it has {len(rows)} rows")
+        for i, row in enumerate(rows):
+            if len(row) != n:
+                f.fail(path, f"{shape}, row {i} has {len(row)} entries")
+
+
+def _location_index(f: _Faults, path: str, index: int | None, n: int) -> None:
+    """Location indices (``start_location``, ``end_location``, ``location``) are below the number of locations."""
+    if index is not None and index >= n:
+        f.fail(path, f"location index {index} out of range ({n} locations)")
+
+
+def _shift_order(f: _Faults, path: str, shifts: Sequence[Shift]) -> None:
+    """A shift ends after it starts; a worker's shifts are in time order and do not overlap;
+    a break's start range is ordered and inside its shift."""
+    for k, shift in enumerate(shifts):
+        spath = item_path(path, k)
+        if shift.end < shift.start:
+            f.fail(f"{spath}.end", f"shift end {shift.end} is before its start {shift.start}")
+        for b, rule in enumerate(shift.breaks):
+            bpath = item_path(f"{spath}.breaks", b)
+            if rule.latest < rule.earliest:
+                f.fail(f"{bpath}.latest",
+                       f"break latest start {rule.latest} is before its earliest start {rule.earliest}")
+            if rule.earliest < shift.start or rule.latest > shift.end:
+                f.fail(bpath, f"break start range [{rule.earliest}, {rule.latest}] "
+                       f"is not inside its shift [{shift.start}, {shift.end}]")
+        # Overtime is not counted here: it is an allowance, and the solver cannot use it to
+        # run into the next shift anyway (a worker is in one route at a time).
+        if k and shift.start < shifts[k - 1].end:
+            f.fail(f"{spath}.start", f"shift start {shift.start} is before the previous shift's end "
+                   f"{shifts[k - 1].end}; shifts must be in order and must not overlap")
+
+
+def _workers(f: _Faults, p: Problem) -> None:
+    """Worker ids are unique; each worker's travel mode has a ``travel_times`` matrix."""
+    seen: set[str] = set()
+    n = len(p.locations)
+    for i, w in enumerate(p.workers):
+        path = f"workers[{i}]"
+        if w.id in seen:
+            f.fail(f"{path}.id", f"duplicate worker id {w.id!r}")
+        seen.add(w.id)
+        if w.travel_mode not in p.travel_times:
+            have = ", ".join(sorted(TravelMode(m).value for m in p.travel_times)) or "none"
+            f.fail(f"{path}.travel_mode",
+                   f"no travel_times matrix for travel mode {TravelMode(w.travel_mode).value!r} (have: {have})")
+        _shift_order(f, f"{path}.shifts", w.shifts)
+        _location_index(f, f"{path}.start_location", w.start_location, n)
+        _location_index(f, f"{path}.end_location", w.end_location, n)
+
+
+def _window_order(f: _Faults, path: str, windows: Sequence[TimeWindow]) -> None:
+    """A window ends at or after its start; a visit's windows are in order and do not overlap."""
+    for k, w in enumerate(windows):
+        wpath = item_path(path, k)
+        if w.end < w.start:
+            f.fail(f"{wpath}.end", f"window end {w.end} is before its start {w.start}")
+        if k and w.start <= windows[k - 1].end:
+            f.fail(f"{wpath}.start", f"window start {w.start} is not after the previous window's end "
+                   f"{windows[k - 1].end}; windows must be in order and must not overlap")
+
+
+def _visit_workers(f: _Faults, i: int, v: Visit, workers: set[str]) -> None:
+    """Every worker id a visit names (``required_workers``, ``preferred_workers``,
+    ``forbidden_workers``, ``pinned_worker``) is a worker of the problem; a forbidden worker is
+    not also required, preferred or pinned; ``gender_strict`` needs a ``gender_preference``."""
+    path = f"visits[{i}]"
+    for key in ("required_workers", "preferred_workers", "forbidden_workers"):
+        unknown = getattr(v, key) - workers
+        if unknown:
+            wpath, wid = f.first_entry(("visits", i, key), unknown)
+            f.fail(wpath, f"unknown worker {wid!r}")
+    for key in ("required_workers", "preferred_workers"):
+        clash = sorted(getattr(v, key) & v.forbidden_workers)
+        if clash:
+            f.fail(f"{path}.forbidden_workers", f"worker {clash[0]!r} is both forbidden and in {key}")
+    if v.gender_strict and v.gender_preference is None:
+        f.fail(f"{path}.gender_strict", "gender_strict needs a gender_preference")
+    if v.pinned_worker is not None:
+        if v.pinned_worker not in workers:
+            f.fail(f"{path}.pinned_worker", f"unknown worker {v.pinned_worker!r}")
+        if v.pinned_worker in v.forbidden_workers:
+            f.fail(f"{path}.pinned_worker", f"pinned worker {v.pinned_worker!r} is in forbidden_workers")
+
+
+def _visits(f: _Faults, p: Problem) -> None:
+    """Visit ids are unique."""
+    seen: set[str] = set()
+    workers = {w.id for w in p.workers}
+    n = len(p.locations)
+    for i, v in enumerate(p.visits):
+        path = f"visits[{i}]"
+        if v.id in seen:
+            f.fail(f"{path}.id", f"duplicate visit id {v.id!r}")
+        seen.add(v.id)
+        _location_index(f, f"{path}.location", v.location, n)
+        _location_index(f, f"{path}.end_location", v.end_location, n)
+        _window_order(f, f"{path}.windows", v.windows)
+        _visit_workers(f, i, v, workers)
+
+
+def _dependencies(f: _Faults, p: Problem) -> None:
+    """A dependency joins two different visits of the problem; ``max_delay`` is at least ``min_delay``."""
+    visits = {v.id for v in p.visits}
+    for i, d in enumerate(p.dependencies):
+        path = f"dependencies[{i}]"
+        for key in ("before", "after"):
+            vid = getattr(d, key)
+            if vid not in visits:
+                f.fail(f"{path}.{key}", f"dependency refers to unknown visit {vid!r}")
+        if d.before == d.after:
+            f.fail(f"{path}.after", f"visit {d.after!r} cannot depend on itself")
+        if d.max_delay is not None and d.max_delay < d.min_delay:
+            f.fail(f"{path}.max_delay", f"max_delay {d.max_delay} is less than min_delay {d.min_delay}")
+
+
+def _rides(f: _Faults, p: Problem) -> None:
+    """A ride's pickup and drop-off are two different one-person visits of the problem, and a
+    visit is a leg of at most one ride."""
+    needed = {v.id: v.workers_needed for v in p.visits}
+    in_ride: dict[str, str] = {}
+    for i, r in enumerate(p.rides):
+        path = f"rides[{i}]"
+        for key in ("pickup", "dropoff"):
+            vid = getattr(r, key)
+            if vid not in needed:
+                f.fail(f"{path}.{key}", f"ride refers to unknown visit {vid!r}")
+            if vid in in_ride:
+                f.fail(f"{path}.{key}", f"visit {vid!r} is already part of a ride ({in_ride[vid]})")
+            if needed[vid] != 1:
+                f.fail(f"{path}.{key}", f"visit {vid!r} needs {needed[vid]} workers; a ride leg is one driver's")
+        if r.pickup == r.dropoff:
+            f.fail(f"{path}.dropoff", f"visit {r.dropoff!r} cannot be its own drop-off")
+        in_ride[r.pickup] = in_ride[r.dropoff] = path
+
+
+def _previous_plan(f: _Faults, p: Problem) -> None:
+    """Every ``previous_plan`` entry names a visit and a worker of the problem, each pair once."""
+    visits = {v.id for v in p.visits}
+    workers = {w.id for w in p.workers}
+    seen: set[tuple[str, str]] = set()
+    for i, pv in enumerate(p.previous_plan):
+        path = f"previous_plan[{i}]"
+        if pv.visit_id not in visits:
+            f.fail(f"{path}.visit_id", f"previous plan refers to unknown visit {pv.visit_id!r}")
+        if pv.worker_id not in workers:
+            f.fail(f"{path}.worker_id", f"previous plan refers to unknown worker {pv.worker_id!r}")
+        if (pv.visit_id, pv.worker_id) in seen:
+            f.fail(path, f"visit {pv.visit_id!r} is planned twice for worker {pv.worker_id!r}")
+        seen.add((pv.visit_id, pv.worker_id))
+
+
+def check_problem_rules(p: Problem, doc: Mapping[str, Any]) -> None:
+    """Apply every problem rule to ``p``, read from ``doc`` (raises ``ProblemFormatError``)."""
+    f = _Faults(ProblemFormatError, doc)
+    _location_ids(f, p.locations)
+    n = len(p.locations)
+    _matrix_shapes(f, "travel_times", p.travel_times, n)
+    _matrix_shapes(f, "distances", p.distances, n)
+    _workers(f, p)
+    _visits(f, p)
+    _dependencies(f, p)
+    _rides(f, p)
+    _previous_plan(f, p)
+
+
+PROBLEM_RULES: tuple[Callable[..., None], ...] = (
+    _location_ids, _matrix_shapes, _location_index, _workers, _shift_order, _visits, _window_order,
+    _visit_workers, _dependencies, _rides, _previous_plan,
+)
+"""The problem rules, in the order FORMAT.md lists them."""
+
+
+# ---------------------------------------------------------------------- solution rules
+
+
+def _route_times(f: _Faults, i: int, r: Route) -> None:
+    """A route, each of its stops and each of its breaks ends at or after it starts."""
+    path = f"routes[{i}]"
+    if r.end < r.start:
+        f.fail(f"{path}.end", f"route end {r.end} is before its start {r.start}")
+    for k, s in enumerate(r.stops):
+        if s.end < s.start:
+            f.fail(f"{path}.stops[{k}].end", f"stop end {s.end} is before its start {s.start}")
+    for k, b in enumerate(r.breaks):
+        if b.end < b.start:
+            f.fail(f"{path}.breaks[{k}].end", f"break end {b.end} is before its start {b.start}")
+
+
+def _placed_by_priority(f: _Faults, k: Kpis) -> None:
+    """In ``kpis.placed_by_priority`` no priority has more visits placed than in total."""
+    for prio, (placed, total) in k.placed_by_priority.items():
+        if placed > total:
+            f.fail(key_path("kpis.placed_by_priority", str(prio)), f"placed {placed} is more than total {total}")
+
+
+def check_solution_rules(s: Solution, doc: Mapping[str, Any]) -> None:
+    """Apply the solution document's rules to ``s`` (raises ``SolutionFormatError``).
+
+    Only the document itself: whether the plan fits a problem is the checker's business.
     """
+    f = _Faults(SolutionFormatError, doc)
+    for i, r in enumerate(s.routes):
+        _route_times(f, i, r)
+    if s.kpis is not None:
+        _placed_by_priority(f, s.kpis)
 
-    def __init__(self, reader: Reader, value: Mapping[str, Any], path: str,
-                 allowed: Collection[str]) -> None:
-        self.r = reader
-        self.value = value
-        self.at = path
-        self.allowed = allowed
 
-    def reject_unknown(self) -> None:
-        for key in self.value:
-            if not isinstance(key, str):  # only possible for dicts built in Python
-                self.r.fail(self.at, f"keys must be strings, got {key!r}")
-            if key not in self.allowed:
-                close = difflib.get_close_matches(key, list(self.allowed), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                self.r.fail(self.path(key), f"unknown key {key!r}{hint}")
-
-    def path(self, key: str) -> str:
-        return key_path(self.at, key)
-
-    def _absent(self, key: str, default: Any) -> bool:
-        """Whether to use ``default`` for ``key``; fails if the key is required and missing."""
-        value = self.value.get(key, _MISSING)
-        if value is _MISSING or (value is None and default is None):
-            if default is REQUIRED:
-                self.r.fail(self.path(key), f"missing required key {key!r}")
-            return True
-        return False
-
-    def raw(self, key: str, default: Any = REQUIRED) -> Any:
-        """The unchecked value of ``key``, or ``default``."""
-        return default if self._absent(key, default) else self.value[key]
-
-    def integer(self, key: str, default: Any = REQUIRED, *, minimum: int | None = None,
-                maximum: int | None = None) -> Any:
-        if self._absent(key, default):
-            return default
-        return self.r.integer(self.value[key], self.path(key), minimum=minimum, maximum=maximum)
-
-    def number(self, key: str, default: Any = REQUIRED, *, minimum: float | None = None,
-               maximum: float | None = None) -> Any:
-        if self._absent(key, default):
-            return default
-        return self.r.number(self.value[key], self.path(key), minimum=minimum, maximum=maximum)
-
-    def string(self, key: str, default: Any = REQUIRED, *, nonempty: bool = False) -> Any:
-        if self._absent(key, default):
-            return default
-        return self.r.string(self.value[key], self.path(key), nonempty=nonempty)
-
-    def boolean(self, key: str, default: Any = REQUIRED) -> Any:
-        if self._absent(key, default):
-            return default
-        return self.r.boolean(self.value[key], self.path(key))
-
-    def enum(self, key: str, cls: type[E], what: str, default: Any = REQUIRED) -> Any:
-        if self._absent(key, default):
-            return default
-        return self.r.enum(self.value[key], self.path(key), cls, what)
-
-    def array(self, key: str, default: Any = REQUIRED, *, min_items: int = 0) -> list[tuple[Any, str]]:
-        if self._absent(key, default):
-            return []
-        return self.r.array(self.value[key], self.path(key), min_items=min_items)
-
-    def string_set(self, key: str) -> frozenset[str]:
-        if self._absent(key, frozenset()):
-            return frozenset()
-        return self.r.string_set(self.value[key], self.path(key))
-
-    def enum_set(self, key: str, cls: type[E], what: str) -> frozenset[E]:
-        if self._absent(key, frozenset()):
-            return frozenset()
-        return self.r.enum_set(self.value[key], self.path(key), cls, what)
-
-    def int_map(self, key: str, *, minimum: int | None = None) -> dict[str, int]:
-        if self._absent(key, {}):
-            return {}
-        return self.r.int_map(self.value[key], self.path(key), minimum=minimum)
-
-    def json_object(self, key: str) -> dict[str, Any]:
-        if self._absent(key, {}):
-            return {}
-        return self.r.json_value(self.r.mapping(self.value[key], self.path(key)), self.path(key))
-
-    def object(self, key: str, allowed: Collection[str], default: Any = REQUIRED) -> Obj | None:
-        if self._absent(key, default):
-            return None
-        return self.r.object(self.value[key], self.path(key), allowed)
+SOLUTION_RULES: tuple[Callable[..., None], ...] = (_route_times, _placed_by_priority)
+"""The solution rules, in the order FORMAT.md lists them."""

@@ -22,8 +22,10 @@ route whose reported totals disagree with its stops).  :func:`is_feasible` ignor
 
 Conventions (where the data model leaves room)
 ----------------------------------------------
-* Times are minutes from the problem origin; messages print them as ``HH:MM`` counted from
-  the origin (``+1d`` past 24 h), which is the roster day's local clock in dispatch.
+* Times are minutes from the problem origin, and messages print them as such ("minute 490"),
+  never as a clock time: the checker does not know the day's time zone, and on a DST day
+  (23 or 25 hours) minute 490 is not 08:10.  Whoever shows a violation to a person with a
+  clock knows the day (the roster day's origin is its local midnight).
 * Travel from a visit starts at its ``exit_location`` (a ride ends at its destination).
 * A break may interrupt travel: a break that starts between leaving one place and arriving
   at the next delays the arrival by its length.  A break taken while waiting at the door
@@ -154,12 +156,18 @@ def _v(
     return Violation(rule, message, worker, visit, shift, severity)
 
 
-def clock(minute: int) -> str:
-    """``HH:MM`` from the problem origin, ``+Nd`` past a day; minutes are exact integers."""
-    sign = "-" if minute < 0 else ""
-    days, rest = divmod(abs(minute), 1440)
-    text = f"{sign}{rest // 60:02d}:{rest % 60:02d}"
-    return f"{text} (+{days}d)" if days else text
+def at(minute: int) -> str:
+    """A point in time as messages print it: "minute 490", minutes from the problem origin.
+
+    Not a clock time: which wall-clock time a minute is depends on the day's time zone (a DST
+    day has 1380 or 1500 minutes), which the optimizer does not know.
+    """
+    return f"minute {minute}"
+
+
+def span(start: int, end: int) -> str:
+    """An interval as messages print it: "minutes 480-510"."""
+    return f"minutes {start}-{end}"
 
 
 # ----------------------------------------------------------------------------- index
@@ -182,6 +190,7 @@ class _Index:
     visits: dict[str, Visit]
     workers: dict[str, Worker]
     placements: dict[str, list[_Placed]]
+    ride_loads: dict[str, dict[str, int]] | None = None
 
     @classmethod
     def build(cls, problem: Problem, solution: Solution) -> _Index:
@@ -254,7 +263,7 @@ def _check_worker_routes_overlap(ix: _Index) -> list[Violation]:
             if b.start < a.end:
                 msg = (
                     f"Worker {wid} would be on two routes at once: shift {a.shift_index} runs "
-                    f"{clock(a.start)}-{clock(a.end)}, shift {b.shift_index} starts at {clock(b.start)}."
+                    f"{span(a.start, a.end)}, shift {b.shift_index} starts at {at(b.start)}."
                 )
                 out.append(_v(Rule.WORKER_ROUTES_OVERLAP, msg, worker=wid, shift=b.shift_index))
     return out
@@ -315,7 +324,7 @@ def _check_visit_accounting(
     if visit.workers_needed > 1 and len(starts) > 1:
         msg = (
             f"Two-person visit {vid} must start at the same time for all its workers; "
-            f"planned starts: {', '.join(clock(s) for s in starts)}."
+            f"planned starts: {', '.join(at(s) for s in starts)}."
         )
         out.append(_v(Rule.TWO_PERSON_NOT_SYNCHRONISED, msg, visit=vid))
     return out
@@ -334,20 +343,20 @@ def _check_route_bounds(route: Route, shift: Shift) -> list[Violation]:
     out: list[Violation] = []
     wid, si = route.worker_id, route.shift_index
     if route.start < shift.start:
-        msg = f"Worker {wid} leaves at {clock(route.start)}, before the shift starts at {clock(shift.start)}."
+        msg = f"Worker {wid} leaves at {at(route.start)}, before the shift starts at {at(shift.start)}."
         out.append(_v(Rule.ROUTE_START_BEFORE_SHIFT, msg, worker=wid, shift=si))
     limit = shift.end + shift.max_overtime
     if route.end > limit:
         msg = (
-            f"Worker {wid} finishes at {clock(route.end)}, past the shift end {clock(shift.end)} "
-            f"plus {shift.max_overtime} min of allowed overtime ({clock(limit)})."
+            f"Worker {wid} finishes at {at(route.end)}, past the shift end {at(shift.end)} "
+            f"plus {shift.max_overtime} min of allowed overtime ({at(limit)})."
         )
         out.append(_v(Rule.SHIFT_END_EXCEEDED, msg, worker=wid, shift=si))
     overtime = max(0, route.end - shift.end)
     if route.overtime_minutes != overtime:
         msg = (
             f"Route of worker {wid} reports {route.overtime_minutes} min of overtime; finishing at "
-            f"{clock(route.end)} for a shift ending {clock(shift.end)} means {overtime} min."
+            f"{at(route.end)} for a shift ending {at(shift.end)} means {overtime} min."
         )
         out.append(_v(Rule.OVERTIME_MISMATCH, msg, worker=wid, shift=si))
     return out
@@ -369,8 +378,8 @@ def _check_leg(
     if stop.arrival < earliest:
         extra = f" plus {paused} min of break" if paused else ""
         msg = (
-            f"Worker {wid} cannot reach visit {vid} by {clock(stop.arrival)}: leaving at "
-            f"{clock(left)} with {leg} min of travel{extra}, the earliest arrival is {clock(earliest)}."
+            f"Worker {wid} cannot reach visit {vid} by {at(stop.arrival)}: leaving at "
+            f"{at(left)} with {leg} min of travel{extra}, the earliest arrival is {at(earliest)}."
         )
         out.append(_v(Rule.TRAVEL_TOO_SHORT, msg, worker=wid, visit=vid, shift=si))
     if stop.travel != leg:
@@ -387,13 +396,13 @@ def _check_stop(worker: Worker, route: Route, stop: Stop, visit: Visit | None) -
         msg = f"Stop for visit {vid} is at location {stop.location}; the visit is at {visit.location}."
         out.append(_v(Rule.STOP_LOCATION, msg, worker=wid, visit=vid, shift=si))
     if stop.start < stop.arrival:
-        arrives = clock(stop.arrival)
-        msg = f"Visit {vid} starts at {clock(stop.start)}, before worker {wid} arrives at {arrives}."
+        arrives = at(stop.arrival)
+        msg = f"Visit {vid} starts at {at(stop.start)}, before worker {wid} arrives at {arrives}."
         out.append(_v(Rule.START_BEFORE_ARRIVAL, msg, worker=wid, visit=vid, shift=si))
     if stop.waiting != stop.start - stop.arrival:
         msg = (
-            f"Stop for visit {vid} reports {stop.waiting} min of waiting; arriving {clock(stop.arrival)} "
-            f"and starting {clock(stop.start)} means {stop.start - stop.arrival} min."
+            f"Stop for visit {vid} reports {stop.waiting} min of waiting; arriving {at(stop.arrival)} "
+            f"and starting {at(stop.start)} means {stop.start - stop.arrival} min."
         )
         out.append(_v(Rule.WAITING_MISMATCH, msg, worker=wid, visit=vid, shift=si))
     if visit is not None:
@@ -401,7 +410,7 @@ def _check_stop(worker: Worker, route: Route, stop: Stop, visit: Visit | None) -
         if stop.end != stop.start + duration:
             msg = (
                 f"Visit {vid} lasts {duration} min for a {worker.kind.value}: starting at "
-                f"{clock(stop.start)} it ends at {clock(stop.start + duration)}, not {clock(stop.end)}."
+                f"{at(stop.start)} it ends at {at(stop.start + duration)}, not {at(stop.end)}."
             )
             out.append(_v(Rule.SERVICE_DURATION, msg, worker=wid, visit=vid, shift=si))
     return out
@@ -434,8 +443,8 @@ def _check_route_timing(ix: _Index, route: Route, worker: Worker) -> list[Violat
     earliest = left + leg + _breaks_in(route.breaks, left, route.end)
     if route.end < earliest:
         msg = (
-            f"Worker {wid} cannot be back at location {worker.end_location} by {clock(route.end)}: "
-            f"after the last visit ends at {clock(left)} the earliest is {clock(earliest)}."
+            f"Worker {wid} cannot be back at location {worker.end_location} by {at(route.end)}: "
+            f"after the last visit ends at {at(left)} the earliest is {at(earliest)}."
         )
         out.append(_v(Rule.ROUTE_END_TOO_EARLY, msg, worker=wid, shift=si))
     return out
@@ -507,13 +516,13 @@ def _window_violation(visit: Visit, start: int) -> Violation | None:
         if late <= visit.max_lateness:
             return None
         msg = (
-            f"Visit {visit.id} starts at {clock(start)}, {late} min after its last window ends "
-            f"({clock(last_end)}); at most {visit.max_lateness} min late is allowed."
+            f"Visit {visit.id} starts at {at(start)}, {late} min after its last window ends "
+            f"({at(last_end)}); at most {visit.max_lateness} min late is allowed."
         )
         return _v(Rule.LATENESS_EXCEEDED, msg, visit=visit.id)
     windows = sorted(visit.windows, key=lambda w: w.start)
-    text = ", ".join(f"{clock(w.start)}-{clock(w.end)}" for w in windows)
-    msg = f"Visit {visit.id} starts at {clock(start)}, outside its time window(s) {text}."
+    text = ", ".join(span(w.start, w.end) for w in windows)
+    msg = f"Visit {visit.id} starts at {at(start)}, outside its time window(s) {text}."
     return _v(Rule.TIME_WINDOW, msg, visit=visit.id)
 
 
@@ -555,34 +564,34 @@ def _check_breaks(route: Route, shift: Shift) -> list[Violation]:
     wid, si = route.worker_id, route.shift_index
     valid: list[BreakTaken] = []
     for b in route.breaks:
-        span = f"{clock(b.start)}-{clock(b.end)}"
+        when = span(b.start, b.end)
         if b.end < b.start:
-            msg = f"Break of worker {wid} ends at {clock(b.end)}, before it starts at {clock(b.start)}."
+            msg = f"Break of worker {wid} ends at {at(b.end)}, before it starts at {at(b.start)}."
             out.append(_v(Rule.BREAK_MALFORMED, msg, worker=wid, shift=si))
             continue
         valid.append(b)
         if b.start < route.start or b.end > route.end:
-            whole = f"{clock(route.start)}-{clock(route.end)}"
-            msg = f"Break of worker {wid} at {span} is outside the route ({whole})."
+            whole = span(route.start, route.end)
+            msg = f"Break of worker {wid} at {when} is outside the route ({whole})."
             out.append(_v(Rule.BREAK_OUTSIDE_ROUTE, msg, worker=wid, shift=si))
         for s in route.stops:
             if b.start < s.end and s.start < b.end:
-                during = f"visit {s.visit_id} ({clock(s.start)}-{clock(s.end)})"
-                msg = f"Break of worker {wid} at {span} falls during {during}."
+                during = f"visit {s.visit_id} ({span(s.start, s.end)})"
+                msg = f"Break of worker {wid} at {when} falls during {during}."
                 out.append(_v(Rule.BREAK_OVERLAPS_VISIT, msg, worker=wid, visit=s.visit_id, shift=si))
     ordered = sorted(valid, key=lambda b: (b.start, b.end))
     for i, a in enumerate(ordered):
         for b in ordered[i + 1 :]:
             if b.start < a.end and a.start < b.end:
                 msg = (
-                    f"Breaks of worker {wid} at {clock(a.start)}-{clock(a.end)} and "
-                    f"{clock(b.start)}-{clock(b.end)} overlap."
+                    f"Breaks of worker {wid} at {span(a.start, a.end)} and "
+                    f"{span(b.start, b.end)} overlap."
                 )
                 out.append(_v(Rule.BREAKS_OVERLAP, msg, worker=wid, shift=si))
     for rule in _unmet_break_rules(shift.breaks, valid):
         msg = (
             f"Worker {wid} needs a break of at least {rule.duration} min starting between "
-            f"{clock(rule.earliest)} and {clock(rule.latest)}; none is planned."
+            f"{at(rule.earliest)} and {at(rule.latest)}; none is planned."
         )
         out.append(_v(Rule.BREAK_MISSING, msg, worker=wid, shift=si))
     return out
@@ -629,30 +638,30 @@ def _check_eligibility(route: Route, worker: Worker, ix: _Index) -> list[Violati
         if visit is None:
             continue
         vid = visit.id
-        at = dict(worker=wid, visit=vid, shift=si)
+        where = dict(worker=wid, visit=vid, shift=si)
         missing = visit.required_skills - worker.skills
         if missing:
             msg = f"Worker {wid} lacks skill(s) {', '.join(sorted(missing))} needed for visit {vid}."
-            out.append(_v(Rule.MISSING_SKILL, msg, **at))
+            out.append(_v(Rule.MISSING_SKILL, msg, **where))
         if visit.worker_kinds and worker.kind not in visit.worker_kinds:
             kinds = ", ".join(sorted(k.value for k in visit.worker_kinds))
             msg = f"Visit {vid} needs a worker of kind {kinds}; worker {wid} is a {worker.kind.value}."
-            out.append(_v(Rule.WRONG_WORKER_KIND, msg, **at))
+            out.append(_v(Rule.WRONG_WORKER_KIND, msg, **where))
         if visit.required_workers and wid not in visit.required_workers:
             names = ", ".join(sorted(visit.required_workers))
             msg = f"Visit {vid} may only be done by {names}, not by {wid}."
-            out.append(_v(Rule.NOT_REQUIRED_WORKER, msg, **at))
+            out.append(_v(Rule.NOT_REQUIRED_WORKER, msg, **where))
         if wid in visit.forbidden_workers:
-            out.append(_v(Rule.FORBIDDEN_WORKER, f"Worker {wid} must not be sent to visit {vid}.", **at))
+            out.append(_v(Rule.FORBIDDEN_WORKER, f"Worker {wid} must not be sent to visit {vid}.", **where))
         wanted = visit.gender_preference
         if visit.gender_strict and wanted is not None and worker.gender != wanted:
             has = worker.gender.value if worker.gender else "not recorded"
             msg = f"Visit {vid} requires a worker of gender {wanted.value}; worker {wid}'s gender is {has}."
-            out.append(_v(Rule.GENDER_MISMATCH, msg, **at))
+            out.append(_v(Rule.GENDER_MISMATCH, msg, **where))
         if visit.pinned_start is not None and stop.start != visit.pinned_start:
-            pinned = clock(visit.pinned_start)
-            msg = f"Visit {vid} is fixed to start at {pinned} but is planned at {clock(stop.start)}."
-            out.append(_v(Rule.PINNED_START, msg, **at))
+            pinned = at(visit.pinned_start)
+            msg = f"Visit {vid} is fixed to start at {pinned} but is planned at {at(stop.start)}."
+            out.append(_v(Rule.PINNED_START, msg, **where))
     return out
 
 
@@ -745,10 +754,10 @@ def _check_frozen(ix: _Index) -> list[Violation]:
         now = [(p.route.worker_id, p.stop.start) for p in ix.placements.get(pv.visit_id, [])]
         if (pv.worker_id, pv.start) in now:
             continue
-        planned = ", ".join(f"{w} at {clock(s)}" for w, s in now) or "nobody"
+        planned = ", ".join(f"{w} at {at(s)}" for w, s in now) or "nobody"
         msg = (
-            f"Visit {pv.visit_id} was fixed to {pv.worker_id} at {clock(pv.start)} (before the freeze "
-            f"at {clock(freeze)}); the plan has {planned}."
+            f"Visit {pv.visit_id} was fixed to {pv.worker_id} at {at(pv.start)} (before the freeze "
+            f"at {at(freeze)}); the plan has {planned}."
         )
         out.append(_v(Rule.FROZEN_CHANGED, msg, worker=pv.worker_id, visit=pv.visit_id))
     return out
@@ -782,7 +791,7 @@ def _check_rides(ix: _Index) -> list[Violation]:
         if ride.max_ride_time is not None and down.start - up.end > ride.max_ride_time:
             msg = (
                 f"The passenger of ride {ride.pickup} -> {ride.dropoff} sits {down.start - up.end} min "
-                f"in the car ({clock(up.end)} to {clock(down.start)}); at most {ride.max_ride_time} min."
+                f"in the car ({at(up.end)} to {at(down.start)}); at most {ride.max_ride_time} min."
             )
             out.append(_v(Rule.RIDE_TOO_LONG, msg, worker=route.worker_id, visit=ride.dropoff))
     return out
@@ -792,12 +801,21 @@ def _where(placed: list[_Placed]) -> str:
     return ", ".join(f"{p.route.worker_id}/{p.route.shift_index}" for p in placed) or "nowhere"
 
 
+def _ride_loads(ix: _Index) -> dict[str, dict[str, int]]:
+    """Per ride visit, the load it adds (pickup) or removes (drop-off); built once per ``check``
+    (per route it cost O(routes x rides): 2 s of a 10x day's check)."""
+    if ix.ride_loads is None:
+        loads: dict[str, dict[str, int]] = {}
+        for ride in ix.problem.rides:
+            loads[ride.pickup] = dict(ride.load)
+            loads[ride.dropoff] = {k: -q for k, q in ride.load.items()}
+        ix.ride_loads = loads
+    return ix.ride_loads
+
+
 def _check_car_room(route: Route, worker: Worker, ix: _Index) -> list[Violation]:
     """At every stop the passengers on board fit the car (``Worker.capacity``)."""
-    loads = {}
-    for ride in ix.problem.rides:
-        loads[ride.pickup] = ride.load
-        loads[ride.dropoff] = {k: -q for k, q in ride.load.items()}
+    loads = _ride_loads(ix)
     if not loads:
         return []
     out: list[Violation] = []

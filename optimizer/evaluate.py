@@ -2,11 +2,11 @@
 
 Why
 ---
-The solver's own objective value is a single number out of OR-Tools; dispatchers and
-benchmarks need to know *what* it is made of (how much is travel, how much is a dropped
-visit) and to compare plans from different sources (solver versions, hand-made plans,
-VROOM) on the same scale.  So the evaluator recomputes everything from the problem and
-the solution's stops with plain arithmetic and never trusts route totals.  Like the
+Dispatchers and benchmarks need to know what a plan's cost is made of (how much is
+travel, how much is a dropped visit) and to compare plans from different sources (solver
+versions, hand-made plans, VROOM) on the same scale.  So the evaluator recomputes
+everything from the problem and the solution's stops and never trusts route totals; the
+cost terms are the search's own (``optimizer.objective``).  Like the
 checker it does not import the solver or ``ortools``.
 
 The evaluator assumes a structurally sound solution (run :func:`optimizer.checker.check`
@@ -27,57 +27,22 @@ Definitions
   one of them; 1.0 when no placed visit names any (nothing to lose).
 * Distance: ``None`` unless ``problem.distances`` has the mode of every used route.
 
-Objective terms (``Evaluation.terms``; all are integers, the total is their sum)
-----------------------------------------------------------------------------------
-``drop_mandatory``
-    unplaced mandatory visits x ``drop_mandatory``
-``drop_optional``
-    sum of the priorities of unplaced optional visits x ``drop_per_priority``
-``travel`` / ``lateness`` / ``overtime`` / ``waiting``
-    minutes x ``travel_minute`` / ``lateness_minute`` / ``overtime_minute`` / ``wait_minute``
-``max_lateness``
-    the largest lateness of one visit x ``max_lateness_minute``
-``non_preferred_worker``
-    stops of visits with preferred workers made by someone else x ``non_preferred_worker``
-``gender_mismatch``
-    stops of visits with a *soft* gender preference made by a worker of another (or
-    unrecorded) gender x ``gender_mismatch``
-``changed_from_previous``
-    entries of ``previous_plan`` whose worker no longer has the visit (moved to another
-    worker, or dropped) x ``changed_from_previous``; a new start time alone is no change
-``imbalance``
-    as documented on ``Weights.imbalance``: per used route, ``(service minutes above the
-    shift's fair share) ** 2 x imbalance``, where the fair share is
-    ``floor(1.1 x requested / all_shift_minutes x shift_minutes)``, ``requested`` being the
-    sum over all visits of ``duration x workers_needed`` and ``all_shift_minutes`` the sum
-    of all workers' shift lengths (computed in exact rationals).
+Objective terms (``Evaluation.terms``)
+--------------------------------------
+The terms and their total are the optimizer's own objective (``optimizer.objective``, where
+each term is defined), computed for this plan: what the search minimised is what is
+reported.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Mapping
 
 from optimizer.model import Kpis, Problem, Route, Shift, Solution, Stop, TravelMode, Visit, Worker
+from optimizer.objective import TERM_NAMES, Objective, TimedRoute
 
-TERM_NAMES: tuple[str, ...] = (
-    "drop_mandatory",
-    "drop_optional",
-    "travel",
-    "lateness",
-    "max_lateness",
-    "overtime",
-    "waiting",
-    "non_preferred_worker",
-    "gender_mismatch",
-    "changed_from_previous",
-    "imbalance",
-)
-
-FAIR_SHARE_SLACK = Fraction(11, 10)
-"""A route may carry 10 % more than the day's average load per shift minute before it costs."""
+__all__ = ["TERM_NAMES", "Evaluation", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -193,64 +158,17 @@ def _kpis(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> K
 # ----------------------------------------------------------------------------- terms
 
 
-def fair_share(problem: Problem, shift: Shift) -> int:
-    """Service minutes a shift may carry before the imbalance term charges (``Weights.imbalance``)."""
-    requested = sum(v.duration * max(1, v.workers_needed) for v in problem.visits)
-    all_shifts = sum(s.end - s.start for w in problem.workers for s in w.shifts) or 1
-    return math.floor(FAIR_SHARE_SLACK * requested * (shift.end - shift.start) / all_shifts)
-
-
-def _imbalance(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> int:
-    """Sum over used routes of (service above the shift's fair share)^2, times the weight."""
-    total = 0
+def _terms(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> dict[str, int]:
+    """Objective contribution of each term, by ``optimizer.objective`` (the search's own)."""
+    index = {v.id: vi for vi, v in enumerate(problem.visits)}
+    workers = {w.id: wi for wi, w in enumerate(problem.workers)}
+    routes = []
     for u in used:
-        service = sum(s.end - s.start for s, _ in _known_stops(u, visits))
-        above = max(0, service - fair_share(problem, u.shift))
-        total += above * above
-    return total * problem.weights.imbalance
-
-
-def _drops(problem: Problem, placed: set[str]) -> tuple[int, int]:
-    """(unplaced mandatory visits, sum of priorities of unplaced optional visits)."""
-    mandatory = sum(1 for v in problem.visits if v.mandatory and v.id not in placed)
-    optional = sum(v.priority for v in problem.visits if not v.mandatory and v.id not in placed)
-    return mandatory, optional
-
-
-def _gender_mismatches(used: list[_Used], visits: Mapping[str, Visit]) -> int:
-    """Stops breaking a *soft* gender preference (strict ones are the checker's business)."""
-    return sum(
-        1
-        for u in used
-        for _, v in _known_stops(u, visits)
-        if v.gender_preference is not None and not v.gender_strict and u.worker.gender != v.gender_preference
-    )
-
-
-def _changes(problem: Problem, used: list[_Used], visits: Mapping[str, Visit]) -> int:
-    """Previous-plan entries whose worker no longer has the visit (moved away or dropped)."""
-    now = {(u.worker.id, v.id) for u in used for _, v in _known_stops(u, visits)}
-    return sum(1 for pv in problem.previous_plan if (pv.worker_id, pv.visit_id) not in now)
-
-
-def _terms(problem: Problem, used: list[_Used], visits: Mapping[str, Visit], kpis: Kpis) -> dict[str, int]:
-    """Objective contribution of each term (see the module docstring for definitions)."""
-    w = problem.weights
-    placed = set(_visit_starts(used, visits))
-    dropped_mandatory, dropped_priority = _drops(problem, placed)
-    return {
-        "drop_mandatory": dropped_mandatory * w.drop_mandatory,
-        "drop_optional": dropped_priority * w.drop_per_priority,
-        "travel": kpis.travel_minutes * w.travel_minute,
-        "lateness": kpis.lateness_minutes * w.lateness_minute,
-        "max_lateness": kpis.max_lateness_minutes * w.max_lateness_minute,
-        "overtime": kpis.overtime_minutes * w.overtime_minute,
-        "waiting": kpis.waiting_minutes * w.wait_minute,
-        "non_preferred_worker": _continuity(used, visits)[1] * w.non_preferred_worker,
-        "gender_mismatch": _gender_mismatches(used, visits) * w.gender_mismatch,
-        "changed_from_previous": _changes(problem, used, visits) * w.changed_from_previous,
-        "imbalance": _imbalance(problem, used, visits),
-    }
+        stops = _known_stops(u, visits)
+        routes.append(TimedRoute(workers[u.worker.id], u.route.shift_index, [index[v.id] for _, v in stops],
+                                 [s.start for s, _ in stops], u.route.end,
+                                 sum(max(0, s.start - s.arrival) for s, _ in stops)))
+    return Objective(problem).terms(routes)
 
 
 def evaluate(problem: Problem, solution: Solution) -> Evaluation:
@@ -258,5 +176,5 @@ def evaluate(problem: Problem, solution: Solution) -> Evaluation:
     visits = problem.visit_by_id()
     used = _used_routes(problem, solution)
     kpis = _kpis(problem, used, visits)
-    terms = _terms(problem, used, visits, kpis)
+    terms = _terms(problem, used, visits)
     return Evaluation(kpis=kpis, terms=terms, total=sum(terms.values()))

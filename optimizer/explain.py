@@ -1,23 +1,33 @@
 """Why a visit was not placed: real checks against the final plan, never guesses.
 
+Each reason is a code, a case under it (``ReasonCase``) and the facts in ``details``, times
+as minutes from the origin; the sentences are made at the edge (``dispatch.planning.explanations``),
+where the day's time zone turns minutes into clock times.
+
 For every unplaced visit, in this order:
 
 1. nobody has the required skills                        -> ``NO_SKILLED_WORKER``
-2. the skilled ones are all excluded (forbidden, not the required worker, gender, pin)
+2. a visit for two workers at once with only one who has the skills, or only one whom the
+   senior's rules allow                                  -> ``NOT_ENOUGH_ELIGIBLE``
+3. the skilled ones are all excluded (forbidden, not the required worker, gender, pin)
                                                          -> ``FORBIDDEN_ONLY``
-3. a visit it depends on is unplaced, or the delay cannot meet its windows
+4. a visit it depends on is unplaced, or the delay cannot meet its windows
                                                          -> ``DEPENDENCY``
-4. it fits into the final plan as it stands (insertion test with every other stop fixed):
+5. it fits into the final plan as it stands (insertion test with every other stop fixed):
    optional and dearer to insert than to drop -> ``NOT_WORTH_IT``; otherwise the search
    simply did not get there -> ``NOT_FOUND`` (with the slot found)
-5. it would not fit even into an eligible worker's empty shift -> ``NO_WORKER_FREE``
-6. otherwise other visits hold the time it needs: the cheapest single removal that frees a
-   slot is reported (who would have to give way)  -> ``DISPLACED``
+6. it would not fit even into an eligible worker's empty shift -> ``NO_WORKER_FREE``
+7. otherwise other visits hold the time it needs: the cheapest single removal that frees a
+   slot is reported (who would have to give way).  ``DISPLACED`` ("by a higher priority")
+   only when that visit outranks this one (``objective.outranks``: mandatory over optional, then
+   priority); a visit of the same rank or lower is ``NO_WORKER_FREE``, naming it and the
+   other visits in the way in ``details``: the workers' time in the window was taken by
+   visits that matter as much (one of them had to stay out) or less (a re-plan may swap them).
 
 Rides (pickup and drop-off in one car) are explained by ``explain_rides``.
 
-The insertion test keeps the other stops and breaks where the plan put them, so a "no"
-here is exact for the plan as published; moving neighbours might open more room, which is
+The insertion test (``timing.free_gaps``) keeps the other stops and breaks where the plan
+put them, so a "no" here is exact for the plan as published; moving neighbours might open more room, which is
 what a re-plan does.
 """
 
@@ -27,6 +37,7 @@ from dataclasses import dataclass, replace
 
 from optimizer.model import (
     Problem,
+    ReasonCase,
     ReasonCode,
     Route,
     Unassigned,
@@ -34,7 +45,10 @@ from optimizer.model import (
     Worker,
 )
 from optimizer.explain_rides import PlanProbe, explain_ride
-from optimizer.rules import drop_penalty, eligible_workers, rides_by_visit
+from optimizer.objective import drop_penalty, drop_rank, outranks
+from optimizer.rules import eligible_workers, rides_by_visit
+from optimizer.stop import StoppingCriterion
+from optimizer.timing import fixed_blocks, free_gaps, start_windows
 
 
 @dataclass(frozen=True)
@@ -47,15 +61,15 @@ class Slot:
     extra_travel: int
 
 
-def _hhmm(minute: int) -> str:
-    """Minutes from the origin as a clock time (day-relative; +1d beyond midnight)."""
-    day, rest = divmod(minute, 1440)
-    text = f"{rest // 60:02d}:{rest % 60:02d}"
-    return text if day == 0 else f"{text} (+{day}d)"
+def _windows(visit: Visit) -> list[list[int]]:
+    """The visit's windows as ``[start, end]`` minute pairs, as ``details`` carry them."""
+    return [[w.start, w.end] for w in visit.windows]
 
 
-def _windows_text(visit: Visit) -> str:
-    return ", ".join(f"{_hhmm(w.start)}-{_hhmm(w.end)}" for w in visit.windows)
+def _why(visit: Visit, code: ReasonCode, case: ReasonCase, facts: dict[str, object]) -> Unassigned:
+    """The reason for ``visit``: a code, the case under it and the facts a sentence needs (no words:
+    ``dispatch.planning.explanations`` words them, with clock times through the day's time zone)."""
+    return Unassigned(visit.id, code, {"case": case.value, **facts})
 
 
 def _dependency_range(problem: Problem, visit: Visit, starts: dict[str, int]) -> tuple[int, int] | None | str:
@@ -77,63 +91,12 @@ def _dependency_range(problem: Problem, visit: Visit, starts: dict[str, int]) ->
 
 def _allowed_starts(visit: Visit, lo: int, hi: int) -> list[tuple[int, int]]:
     out = []
-    windows = sorted(visit.windows, key=lambda w: w.start)
-    for i, w in enumerate(windows):
-        end = w.end + (visit.max_lateness if visit.soft_windows and i == len(windows) - 1 else 0)
-        a, b = max(w.start, lo), min(end, hi)
+    for start, end in start_windows(visit):
+        a, b = max(start, lo), min(end, hi)
         if visit.pinned_start is not None:
             a, b = max(a, visit.pinned_start), min(b, visit.pinned_start)
         if a <= b:
             out.append((a, b))
-    return out
-
-
-def _slots_in_route(
-    problem: Problem,
-    visit: Visit,
-    worker: Worker,
-    shift_index: int,
-    stops: list[tuple[int, int, int, int]],
-    allowed: list[tuple[int, int]],
-    other_work: int,
-) -> list[Slot]:
-    """Feasible insertion slots. ``stops``: (entry location, exit location, start, end) fixed."""
-    shift = worker.shifts[shift_index]
-    matrix = problem.travel_times[worker.travel_mode]
-    duration = visit.duration_for(worker.kind)
-    cap = worker.max_work_minutes
-    out = []
-    seq = [(worker.start_location, worker.start_location, shift.start, shift.start)] + stops
-    tail = (worker.end_location, worker.end_location, shift.end + shift.max_overtime, 0)
-    for pos in range(len(seq)):
-        _, prev_exit, _, prev_end = seq[pos]
-        nxt = seq[pos + 1] if pos + 1 < len(seq) else tail
-        next_loc, _, next_start, _ = nxt
-        t_in = matrix[prev_exit][visit.location]
-        t_out = matrix[visit.exit_location][next_loc]
-        earliest = prev_end + t_in
-        latest = next_start - duration - t_out
-        for a, b in allowed:
-            lo, hi = max(a, earliest), min(b, latest)
-            if lo > hi:
-                continue
-            if cap is not None:
-                first_start = seq[1][2] if len(seq) > 1 else None
-                route_start = lo - t_in if pos == 0 else seq[0][3]
-                if pos == 0 and first_start is not None:
-                    route_start = min(route_start, first_start)
-                last_end = stops[-1][3] if stops else lo + duration
-                route_end = max(last_end, lo + duration) + (
-                    matrix[visit.exit_location][worker.end_location] if pos == len(seq) - 1 else 0
-                )
-                if other_work + (route_end - route_start) > cap:
-                    continue
-            if any(visit.demand.get(k, 0) > worker.capacity.get(k, 0) for k in visit.demand):
-                continue
-            detour = t_in + t_out - (
-                matrix[prev_exit][next_loc] if pos + 1 < len(seq) else matrix[prev_exit][worker.end_location]
-            )
-            out.append(Slot(worker.id, shift_index, pos, lo, hi, detour))
     return out
 
 
@@ -156,24 +119,13 @@ _STOPS_MEMO: dict[int, tuple[Route, Problem, list[tuple[int, int, int, int]]]] =
 (every unplaced visit asks for the same routes' blocks)."""
 
 def _route_stops(problem: Problem, route: Route, skip: str | None = None) -> list[tuple[int, int, int, int]]:
-    """The route's stops (minus ``skip``) and breaks as fixed blocks, in time order.
-
-    A break is a block spent where the worker last was: conservative (the solver may take
-    it while travelling), so an insertion found around it is always really feasible.
-    """
+    """The route's stops (minus ``skip``) and breaks as fixed blocks (``timing.fixed_blocks``)."""
     if skip is None:
         hit = _STOPS_MEMO.get(id(route))
         if hit is not None and hit[0] is route and hit[1] is problem:
             return hit[2]
     visits, workers = _lookups(problem)
-    worker = workers[route.worker_id]
-    kept = [s for s in route.stops if s.visit_id != skip]
-    out = [(s.location, visits[s.visit_id].exit_location, s.start, s.end) for s in kept]
-    for b in route.breaks:
-        prev = [s for s in kept if s.end <= b.start]
-        loc = visits[prev[-1].visit_id].exit_location if prev else worker.start_location
-        out.append((loc, loc, b.start, b.end))
-    blocks = sorted(out, key=lambda t: t[2])
+    blocks = fixed_blocks(problem, route, visits, workers[route.worker_id], skip)
     if skip is None:
         _STOPS_MEMO[id(route)] = (route, problem, blocks)
     return blocks
@@ -199,7 +151,8 @@ def _slots_for_worker(
             load = {k: sum(visits[s.visit_id].demand.get(k, 0) for s in route.stops) for k in visit.demand}
             if any(load[k] + visit.demand[k] > worker.capacity.get(k, 0) for k in visit.demand):
                 continue
-        out.extend(_slots_in_route(problem, visit, worker, si, stops, allowed, other))
+        out.extend(Slot(worker.id, si, g.position, g.earliest, g.latest, g.detour)
+                   for g in free_gaps(problem, visit, worker, si, stops, allowed, other))
     return out
 
 
@@ -224,8 +177,15 @@ def _pair_slot(slots_by_worker: dict[str, list[Slot]], needed: int) -> list[Slot
     return None
 
 
-def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str]) -> list[Unassigned]:
-    """A reason, in English and Polish, for every visit id in ``unplaced``."""
+def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str],
+                       stop: StoppingCriterion | None = None) -> list[Unassigned]:
+    """A reason (code, case and facts) for every visit id in ``unplaced`` (in order, until ``stop``
+    says so: after that only the reasons that need no look at the routes, such as nobody having the
+    skills, which cost a pass over the workers; the rest are left out).
+
+    Why the cheap reasons survive the deadline: a loaded machine can spend a short run's whole
+    reserve before the first visit, and "not found by the search" for a visit nobody can do
+    misleads the dispatcher (a CI run under load showed exactly that)."""
     visits = _lookups(problem)[0]
     starts: dict[str, int] = {}
     for r in routes:
@@ -239,7 +199,14 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
     probe = PlanProbe(problem, routes) if any(vid in rides for vid in unplaced) else None
     by_ride: dict[str, Unassigned] = {}
     out = []
+    late = False
     for vid in unplaced:
+        late = late or (stop is not None and stop())
+        if late:
+            static = None if vid in rides else _static_reason(problem, visits[vid])
+            if static is not None:
+                out.append(static)
+            continue
         if vid not in rides:
             out.append(_explain_one(problem, visits[vid], by_worker, starts))
             continue
@@ -250,96 +217,68 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
     return out
 
 
-def _explain_one(
-    problem: Problem, visit: Visit, by_worker: dict[str, dict[tuple[str, int], Route]], starts: dict[str, int],
-) -> Unassigned:
-    """``by_worker``: worker id -> that worker's routes by (worker, shift)."""
+def _static_reason(problem: Problem, visit: Visit) -> Unassigned | None:
+    """The reason that follows from the workers alone (skills, kinds, exclusions, how many are
+    needed), or None when the visit could be done by enough of them and the routes decide."""
     needed = max(1, visit.workers_needed)
     skilled = [
         w for w in problem.workers
         if visit.required_skills <= w.skills and (not visit.worker_kinds or w.kind in visit.worker_kinds)
     ]
-    if len(skilled) < needed:
+    kinds = sorted(k.value for k in visit.worker_kinds)
+    if not skilled:
         missing = sorted(visit.required_skills - set().union(*[w.skills for w in problem.workers] or [set()]))
-        skills = ", ".join(sorted(visit.required_skills) + sorted(k.value for k in visit.worker_kinds)) or "-"
-        if skilled:  # a two-person visit with fewer skilled workers on duty than it needs
-            en = (f"It needs {needed} workers with the required skills ({skills}); only "
-                  f"{len(skilled)} on duty has them.")
-            pl = (f"Wymaga {needed} pracowników z kwalifikacjami ({skills}); w grafiku jest "
-                  f"tylko {len(skilled)}.")
-        else:
-            en = f"No worker on duty has the required skills ({skills})."
-            pl = f"Żaden pracownik w grafiku nie ma wymaganych kwalifikacji ({skills})."
-        return Unassigned(
-            visit.id, ReasonCode.NO_SKILLED_WORKER, en, pl,
-            {"required_skills": sorted(visit.required_skills), "missing_everywhere": missing,
-             "skilled_workers": len(skilled), "workers_needed": needed},
-        )
+        return _why(visit, ReasonCode.NO_SKILLED_WORKER, ReasonCase.NOBODY_HAS_SKILLS,
+                    {"required_skills": sorted(visit.required_skills), "worker_kinds": kinds,
+                     "missing_everywhere": missing, "skilled_workers": 0, "workers_needed": needed})
     eligible = [problem.workers[i] for i in eligible_workers(problem, visit)]
+    if len(skilled) < needed or 0 < len(eligible) < needed:
+        return _not_enough_workers(visit, needed, skilled, eligible, kinds)
     if len(eligible) < needed:
-        return Unassigned(
-            visit.id, ReasonCode.FORBIDDEN_ONLY,
-            "Every worker with the skills is excluded for this senior (forbidden, not the required "
-            "worker, gender requirement or a pin).",
-            "Wszyscy pracownicy z kwalifikacjami są wykluczeni u tego seniora (zakaz, wymagany inny "
-            "pracownik, wymóg płci lub przypięcie).",
-            {"skilled_workers": [w.id for w in skilled], "eligible_workers": [w.id for w in eligible]},
-        )
+        return _why(visit, ReasonCode.FORBIDDEN_ONLY, ReasonCase.ALL_EXCLUDED,
+                    {"skilled_workers": [w.id for w in skilled], "eligible_workers": [w.id for w in eligible]})
+    return None
+
+
+def _explain_one(
+    problem: Problem, visit: Visit, by_worker: dict[str, dict[tuple[str, int], Route]], starts: dict[str, int],
+) -> Unassigned:
+    """``by_worker``: worker id -> that worker's routes by (worker, shift)."""
+    static = _static_reason(problem, visit)
+    if static is not None:
+        return static
+    needed = max(1, visit.workers_needed)
+    eligible = [problem.workers[i] for i in eligible_workers(problem, visit)]
     partner = next((d.after for d in problem.dependencies
                     if d.both_or_neither and d.before == visit.id and d.after not in starts), None)
     if partner is not None:
-        return Unassigned(
-            visit.id, ReasonCode.DEPENDENCY,
-            f"It is planned only together with visit {partner}, which is not placed.",
-            f"Planuje się ją tylko razem z wizytą {partner}, która nie została zaplanowana.",
-            {"depends_on": partner, "both_or_neither": True},
-        )
+        return _why(visit, ReasonCode.DEPENDENCY, ReasonCase.PARTNER_UNPLACED,
+                    {"depends_on": partner, "both_or_neither": True})
     dep = _dependency_range(problem, visit, starts)
     if isinstance(dep, str):
-        return Unassigned(
-            visit.id, ReasonCode.DEPENDENCY,
-            f"It must follow visit {dep}, which is not placed.",
-            f"Musi nastąpić po wizycie {dep}, która nie została zaplanowana.",
-            {"depends_on": dep},
-        )
+        return _why(visit, ReasonCode.DEPENDENCY, ReasonCase.BEFORE_UNPLACED, {"depends_on": dep})
     allowed = _allowed_starts(visit, *dep)
     if not allowed:
-        return Unassigned(
-            visit.id, ReasonCode.DEPENDENCY,
-            f"The required delay after the linked visit falls outside its windows ({_windows_text(visit)}).",
-            f"Wymagany odstęp od powiązanej wizyty wypada poza oknami czasowymi ({_windows_text(visit)}).",
-            {"start_range": list(dep), "windows": _windows_text(visit)},
-        )
+        return _why(visit, ReasonCode.DEPENDENCY, ReasonCase.DELAY_OUTSIDE_WINDOWS,
+                    {"start_range": list(dep), "windows": _windows(visit)})
     free = {w.id: _slots_for_worker(problem, visit, w, by_worker.get(w.id, {}), allowed) for w in eligible}
     hit = _pair_slot(free, needed)
     if hit is not None:
         cost = sum(s.extra_travel for s in hit) * problem.weights.travel_minute
         detail = {"slots": [_slot_detail(s) for s in hit], "insertion_cost": cost,
                   "drop_penalty": drop_penalty(problem, visit)}
-        where = ", ".join(f"{s.worker_id} {_hhmm(s.earliest)}" for s in hit)
         if not visit.mandatory and cost > drop_penalty(problem, visit):
-            return Unassigned(
-                visit.id, ReasonCode.NOT_WORTH_IT,
-                f"Optional and it would cost more to fit in than to leave out (best slot: {where}).",
-                f"Wizyta opcjonalna: jej wstawienie kosztuje więcej niż pominięcie (najlepsze miejsce: {where}).",
-                detail,
-            )
-        return Unassigned(
-            visit.id, ReasonCode.NOT_FOUND,
-            f"A free slot exists ({where}) but the search did not reach it: re-plan with more time or place it by hand.",
-            f"Istnieje wolne miejsce ({where}), ale wyszukiwanie do niego nie dotarło: zaplanuj ponownie z dłuższym czasem lub wstaw ręcznie.",
-            detail,
-        )
+            return _why(visit, ReasonCode.NOT_WORTH_IT, ReasonCase.DEARER_THAN_DROPPING, detail)
+        return _why(visit, ReasonCode.NOT_FOUND, ReasonCase.FREE_SLOT, detail)
     empty = {w.id: _slots_for_worker(problem, visit, w, by_worker.get(w.id, {}), allowed, empty=True)
              for w in eligible}
     if _pair_slot(empty, needed) is None:
-        return Unassigned(
-            visit.id, ReasonCode.NO_WORKER_FREE,
-            f"No eligible worker is on shift inside any of its windows ({_windows_text(visit)}).",
-            f"Żaden uprawniony pracownik nie ma dyżuru w oknach czasowych wizyty ({_windows_text(visit)}).",
-            {"windows": _windows_text(visit), "eligible_workers": [w.id for w in eligible],
-             "workers_needed": needed},
-        )
+        on_shift = sorted(w for w, slots in empty.items() if slots)
+        detail = {"windows": _windows(visit), "eligible_workers": [w.id for w in eligible],
+                  "workers_needed": needed, "on_shift_in_window": on_shift}
+        if needed > 1 and on_shift:  # one of them could come, but it needs them together
+            return _why(visit, ReasonCode.NO_WORKER_FREE, ReasonCase.NEEDS_TOGETHER, detail)
+        return _why(visit, ReasonCode.NO_WORKER_FREE, ReasonCase.OFF_SHIFT, detail)
     return _displaced(problem, visit, eligible, by_worker, allowed, needed)
 
 
@@ -348,13 +287,28 @@ def _slot_detail(s: Slot) -> dict[str, object]:
             "earliest_start": s.earliest, "latest_start": s.latest, "extra_travel": s.extra_travel}
 
 
+def _not_enough_workers(
+    visit: Visit, needed: int, skilled: list[Worker], eligible: list[Worker], kinds: list[str],
+) -> Unassigned:
+    """A visit for ``needed`` workers at once with fewer than that who may do it: say it needs them."""
+    detail = {"workers_needed": needed, "skilled_workers": [w.id for w in skilled],
+              "eligible_workers": [w.id for w in eligible], "required_skills": sorted(visit.required_skills),
+              "worker_kinds": kinds}
+    case = ReasonCase.TOO_FEW_SKILLED if len(skilled) < needed else ReasonCase.TOO_FEW_ALLOWED
+    return _why(visit, ReasonCode.NOT_ENOUGH_ELIGIBLE, case, detail)
+
+
 def _displaced(
     problem: Problem, visit: Visit, eligible: list[Worker], by_worker: dict[str, dict[tuple[str, int], Route]],
     allowed: list[tuple[int, int]], needed: int,
 ) -> Unassigned:
-    """Find the cheapest single stop whose removal frees a slot (for one-person visits)."""
+    """Find the cheapest single stop whose removal frees a slot (for one-person visits).
+
+    ``DISPLACED`` only if that stop outranks the visit; otherwise the time was taken by visits
+    that matter as much or less, which is ``NO_WORKER_FREE`` with them named.
+    """
     visits = _lookups(problem)[0]
-    best: tuple[tuple[int, int, int], Slot, Visit] | None = None
+    best: tuple[tuple[int, int], Slot, Visit] | None = None
     if needed == 1:
         for w in eligible:
             own = by_worker.get(w.id, {})
@@ -368,32 +322,49 @@ def _displaced(
                     slots = _slots_for_worker(problem, visit, w, own, allowed, skip=other.id)
                     if not slots:
                         continue
-                    key = (int(other.mandatory), other.priority, min(s.extra_travel for s in slots))
+                    key = (drop_rank(problem, other), min(s.extra_travel for s in slots))
                     if best is None or key < best[0]:
                         best = (key, min(slots, key=lambda s: s.extra_travel), other)
     blockers = sorted(
         {s.visit_id for w in eligible for r in by_worker.get(w.id, {}).values() for s in r.stops
          if any(s.start <= b and s.end >= a for a, b in allowed)}
     )
+    windows = _windows(visit)
     if best is not None:
         _, slot, other = best
-        kind_en = "mandatory" if other.mandatory else f"priority {other.priority}"
-        kind_pl = "obowiązkowa" if other.mandatory else f"priorytet {other.priority}"
-        return Unassigned(
-            visit.id, ReasonCode.DISPLACED,
-            f"Placeable, but the time is taken by other visits: it would fit at {slot.worker_id} "
-            f"{_hhmm(slot.earliest)} if visit {other.id} ({kind_en}) gave way.",
-            f"Możliwa do zaplanowania, ale czas zajmują inne wizyty: zmieściłaby się u {slot.worker_id} "
-            f"o {_hhmm(slot.earliest)}, gdyby ustąpiła wizyta {other.id} ({kind_pl}).",
-            {"best_insertion": _slot_detail(slot), "would_displace": other.id,
-             "displaced_priority": other.priority, "displaced_mandatory": other.mandatory,
-             "own_priority": visit.priority, "blocking_visits": blockers[:20]},
-        )
-    return Unassigned(
-        visit.id, ReasonCode.DISPLACED,
-        f"Placeable, but the eligible workers' time in its windows is booked by {len(blockers)} other "
-        "visits; no single one giving way would free enough room.",
-        f"Możliwa do zaplanowania, ale czas uprawnionych pracowników w jej oknach zajmuje {len(blockers)} "
-        "innych wizyt; ustąpienie jednej nie zwolni miejsca.",
-        {"blocking_visits": blockers[:20], "own_priority": visit.priority, "workers_needed": needed},
-    )
+        detail = {"best_insertion": _slot_detail(slot), "would_displace": other.id,
+                  "displaced_priority": other.priority, "displaced_mandatory": other.mandatory,
+                  "own_priority": visit.priority, "own_mandatory": visit.mandatory,
+                  "blocking_visits": blockers[:20], "blocking_count": len(blockers), "windows": windows}
+        if outranks(problem, other, visit):
+            return _why(visit, ReasonCode.DISPLACED, ReasonCase.WOULD_DISPLACE, detail)
+        # The search kept the less important one, or one that matters as much.
+        case = ReasonCase.KEPT_LESS_IMPORTANT if outranks(problem, visit, other) else ReasonCase.SAME_RANK
+        return _why(visit, ReasonCode.NO_WORKER_FREE, case, detail)
+    detail = {"blocking_visits": blockers[:20], "blocking_count": len(blockers), "own_priority": visit.priority,
+              "own_mandatory": visit.mandatory, "workers_needed": needed, "windows": windows}
+    if blockers and all(outranks(problem, visits[b], visit) for b in blockers):
+        return _why(visit, ReasonCode.DISPLACED, ReasonCase.BOOKED_BY_MORE_IMPORTANT, detail)
+    if not blockers:  # nothing in the window: the day's other work (working-time cap, breaks) leaves no room
+        return _why(visit, ReasonCode.NO_WORKER_FREE, ReasonCase.WORKING_TIME, detail)
+    return _why(visit, ReasonCode.NO_WORKER_FREE, ReasonCase.BOOKED_MIXED, detail)
+
+
+# --------------------------------------------------------------------------- for recommendations
+
+
+def allowed_starts(problem: Problem, visit: Visit, starts: dict[str, int]) -> list[tuple[int, int]] | str:
+    """The start ranges ``visit`` may take next to the placed visits (``starts``: visit id -> start):
+    its windows cut by its links and its pinned start; a visit id when a visit it must follow is
+    not placed (``optimizer.recommend`` asks the same question as the explanations)."""
+    dep = _dependency_range(problem, visit, starts)
+    if isinstance(dep, str):
+        return dep
+    return _allowed_starts(visit, *dep)
+
+
+def free_slots(problem: Problem, visit: Visit, worker: Worker, routes: dict[tuple[str, int], Route],
+               allowed: list[tuple[int, int]], skip: str | None = None) -> list[Slot]:
+    """Where ``visit`` fits into ``worker``'s ``routes`` (by (worker, shift)) without moving
+    anything, ``skip`` left out: the insertion test of the explanations, exact for the plan as it is."""
+    return _slots_for_worker(problem, visit, worker, routes, allowed, skip)

@@ -13,18 +13,23 @@ In this order:
 6. it fits into the plan as published (every other stop keeps its start; shared rides
    allowed): optional and dearer than dropping -> ``NOT_WORTH_IT``, else ``NOT_FOUND``
 7. it does not fit even in an eligible driver's empty shift           -> ``NO_WORKER_FREE``
-8. otherwise the cheapest single stop (or other ride) whose removal lets it in is named
-                                                                    -> ``DISPLACED``
+8. otherwise the cheapest single stop (or other ride) whose removal lets it in is named:
+   ``DISPLACED`` when it outranks the ride (``objective.outranks``), else ``NO_WORKER_FREE``
+   (the cars' time is taken by visits that matter as much or less, named in ``details``)
 
-The tests run the construction's exact route timing (``construct.Builder``), so they apply
-the same rules as the solver: room at every stop, ride time, windows, breaks, shift ends.
+Like ``explain``, the result is a code, a case and facts (times in minutes), worded at the
+edge (``dispatch.planning.explanations``).  The tests run the route-timing engine (``optimizer.timing``,
+through the construction's insertion), so they apply the same rules as the solver: room at every
+stop, ride time, windows, breaks, shift ends.
 """
 
 from __future__ import annotations
 
-from optimizer.construct import Builder, RouteState
-from optimizer.model import Problem, ReasonCode, Ride, Route, Unassigned, Visit
-from optimizer.rules import car_fits, drop_penalty, eligible_workers
+from optimizer.construct import Builder
+from optimizer.timing import RouteState
+from optimizer.model import Problem, ReasonCase, ReasonCode, Ride, Route, Unassigned, Visit
+from optimizer.objective import drop_penalty, drop_rank, outranks
+from optimizer.rules import car_fits, eligible_workers
 
 
 DISPLACE_TRIES = 6
@@ -32,10 +37,9 @@ DISPLACE_TRIES = 6
 try re-times the whole plan, and a dispatcher needs one good answer, not all of them."""
 
 
-def _hhmm(minute: int) -> str:
-    day, rest = divmod(minute, 1440)
-    text = f"{rest // 60:02d}:{rest % 60:02d}"
-    return text if day == 0 else f"{text} (+{day}d)"
+def _why(visit: Visit, ride: Ride, code: ReasonCode, case: ReasonCase, facts: dict[str, object]) -> Unassigned:
+    """The reason for a ride leg: code, case and facts (``ride``: [pickup, drop-off]); no words."""
+    return Unassigned(visit.id, code, {"case": case.value, "ride": [ride.pickup, ride.dropoff], **facts})
 
 
 class PlanProbe:
@@ -53,15 +57,6 @@ class PlanProbe:
         self.fixed = dict(b.fixed)
         self.placed = set(b.placed)
 
-    def _retime(self, state) -> bool:
-        b = self.builder
-        sim = b.simulate(state, state.stops, b.fixed)
-        if sim is None:  # not for a checked plan; leave the route as it is
-            return False
-        state.starts, state.departure, state.end, state.travel = sim
-        state.span = state.end - state.departure if state.stops else 0
-        state.breaks = list(b.last_breaks)
-        return True
 
     def try_insert(self, ride: Ride, *, without: str | None = None, empty: bool = False,
                    first: Ride | None = None) -> tuple[str, int] | None:
@@ -85,7 +80,7 @@ class PlanProbe:
                     state.stops = [s for s in state.stops if s[0] not in gone]
                     for vi in gone:
                         b.fixed.pop(vi, None)
-                    if not self._retime(state):
+                    if not b.retime(state):  # not for a checked plan
                         return None
             b.placed -= gone
         if first is not None and not b._insert_ride(b.ride_at[b.index[first.pickup]]):
@@ -112,31 +107,18 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
         if all(v.required_skills <= w.skills and (not v.worker_kinds or w.kind in v.worker_kinds)
                for v in (pickup, dropoff))
     ]
-    load = ", ".join(f"{k} {q}" for k, q in sorted(ride.load.items())) or "-"
+    kinds = sorted(k.value for k in pickup.worker_kinds)
     if not skilled:
-        skills = ", ".join(sorted(pickup.required_skills) + sorted(k.value for k in pickup.worker_kinds)) or "-"
-        return Unassigned(
-            visit.id, ReasonCode.NO_SKILLED_WORKER,
-            f"No driver on duty has the required skills ({skills}).",
-            f"Żaden kierowca w grafiku nie ma wymaganych uprawnień ({skills}).",
-            {"required_skills": sorted(pickup.required_skills), "ride": [ride.pickup, ride.dropoff]},
-        )
+        return _why(visit, ride, ReasonCode.NO_SKILLED_WORKER, ReasonCase.NOBODY_HAS_SKILLS,
+                    {"required_skills": sorted(pickup.required_skills), "worker_kinds": kinds})
     roomy = [w for w in skilled if car_fits(w, ride.load)]
     if not roomy:
-        return Unassigned(
-            visit.id, ReasonCode.NO_CAR_ROOM,
-            f"No car on duty has room for the passengers ({load}).",
-            f"Żaden samochód w grafiku nie ma miejsca dla pasażerów ({load}).",
-            {"load": dict(ride.load), "drivers_with_skills": [w.id for w in skilled]},
-        )
+        return _why(visit, ride, ReasonCode.NO_CAR_ROOM, ReasonCase.NO_ROOM,
+                    {"load": dict(ride.load), "drivers_with_skills": [w.id for w in skilled]})
     eligible = sorted(set(eligible_workers(problem, pickup)) & set(eligible_workers(problem, dropoff)))
     if not eligible:
-        return Unassigned(
-            visit.id, ReasonCode.FORBIDDEN_ONLY,
-            "Every driver whose car has room is excluded for this senior.",
-            "Wszyscy kierowcy z miejscem w samochodzie są wykluczeni u tego seniora.",
-            {"drivers_with_room": [w.id for w in roomy]},
-        )
+        return _why(visit, ride, ReasonCode.FORBIDDEN_ONLY, ReasonCase.ALL_EXCLUDED,
+                    {"drivers_with_room": [w.id for w in roomy]})
     earliest = min(w.start for w in pickup.windows)
     latest_drop = max(w.end for w in dropoff.windows) + (dropoff.max_lateness if dropoff.soft_windows else 0)
     direct = min(
@@ -149,23 +131,12 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
         for wi in eligible
     )
     if ride.max_ride_time is not None and trip > ride.max_ride_time:
-        return Unassigned(
-            visit.id, ReasonCode.APPOINTMENT_UNREACHABLE,
-            f"The direct trip takes {trip} min, longer than the {ride.max_ride_time} min the senior "
-            "may spend in the car.",
-            f"Bezpośredni przejazd trwa {trip} min, dłużej niż dopuszczalne {ride.max_ride_time} min "
-            "w samochodzie.",
-            {"direct_minutes": trip, "max_ride_time": ride.max_ride_time},
-        )
+        return _why(visit, ride, ReasonCode.APPOINTMENT_UNREACHABLE, ReasonCase.RIDE_TOO_LONG,
+                    {"direct_minutes": trip, "max_ride_time": ride.max_ride_time})
     if earliest + direct > latest_drop:
-        return Unassigned(
-            visit.id, ReasonCode.APPOINTMENT_UNREACHABLE,
-            f"Even leaving at {_hhmm(earliest)} the senior would reach the destination at "
-            f"{_hhmm(earliest + direct)}, after {_hhmm(latest_drop)}.",
-            f"Nawet przy odbiorze o {_hhmm(earliest)} senior dotarłby na miejsce o "
-            f"{_hhmm(earliest + direct)}, po {_hhmm(latest_drop)}.",
-            {"earliest_pickup": earliest, "direct_minutes": direct, "latest_dropoff": latest_drop},
-        )
+        return _why(visit, ride, ReasonCode.APPOINTMENT_UNREACHABLE, ReasonCase.ARRIVES_LATE,
+                    {"earliest_pickup": earliest, "direct_minutes": direct, "arrival": earliest + direct,
+                     "latest_dropoff": latest_drop})
     probe = probe or PlanProbe(problem, routes)
     rides = {r.pickup: r for r in problem.rides} | {r.dropoff: r for r in problem.rides}
     first: Ride | None = None
@@ -177,60 +148,32 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
             if dep.both_or_neither and outbound is not None and probe.try_insert(outbound) is not None:
                 first = outbound
                 continue
-            return Unassigned(
-                visit.id, ReasonCode.DEPENDENCY,
-                f"It must follow visit {dep.before}, which is not placed.",
-                f"Musi nastąpić po wizycie {dep.before}, która nie została zaplanowana.",
-                {"depends_on": dep.before},
-            )
+            return _why(visit, ride, ReasonCode.DEPENDENCY, ReasonCase.BEFORE_UNPLACED, {"depends_on": dep.before})
     partner = next((d for d in problem.dependencies if d.both_or_neither and d.after not in starts
                     and d.before in (ride.pickup, ride.dropoff)), None)
     fit = probe.try_insert(ride, first=first)
     if fit is not None and partner is not None and rides.get(partner.after) is not None:
         if probe.try_insert(rides[partner.after], first=ride) is None:
-            return Unassigned(
-                visit.id, ReasonCode.DEPENDENCY,
-                f"It would fit ({fit[0]}, pickup {_hhmm(fit[1])}), but it is planned only together with "
-                f"{partner.after} (the ride back), for which there is no room after it.",
-                f"Zmieściłby się ({fit[0]}, odbiór {_hhmm(fit[1])}), ale planuje się go tylko razem z "
-                f"{partner.after} (powrotem), na który nie ma miejsca.",
-                {"depends_on": partner.after, "both_or_neither": True, "worker": fit[0], "pickup_start": fit[1]},
-            )
+            return _why(visit, ride, ReasonCode.DEPENDENCY, ReasonCase.RETURN_NO_ROOM,
+                        {"depends_on": partner.after, "both_or_neither": True, "worker": fit[0],
+                         "pickup_start": fit[1]})
     if fit is not None:
         worker, at = fit
         penalty = drop_penalty(problem, pickup) + drop_penalty(problem, dropoff)
         detail = {"worker": worker, "pickup_start": at, "drop_penalty": penalty}
         if not (pickup.mandatory or dropoff.mandatory):
-            return Unassigned(
-                visit.id, ReasonCode.NOT_WORTH_IT,
-                f"Optional and it would cost more to fit in than to leave out (best: {worker} at {_hhmm(at)}).",
-                f"Przejazd opcjonalny: jego wstawienie kosztuje więcej niż pominięcie "
-                f"(najlepiej: {worker} o {_hhmm(at)}).",
-                detail,
-            )
-        return Unassigned(
-            visit.id, ReasonCode.NOT_FOUND,
-            f"A free car exists ({worker}, pickup {_hhmm(at)}) but the search did not reach it: "
-            "re-plan with more time or place it by hand.",
-            f"Jest wolny samochód ({worker}, odbiór {_hhmm(at)}), ale wyszukiwanie do niego nie dotarło: "
-            "zaplanuj ponownie z dłuższym czasem lub wstaw ręcznie.",
-            detail,
-        )
+            return _why(visit, ride, ReasonCode.NOT_WORTH_IT, ReasonCase.DEARER_THAN_DROPPING, detail)
+        return _why(visit, ride, ReasonCode.NOT_FOUND, ReasonCase.FREE_SLOT, detail)
     if probe.try_insert(ride, empty=True, first=first) is None:
-        return Unassigned(
-            visit.id, ReasonCode.NO_WORKER_FREE,
-            f"No driver whose car has room is on shift to pick up at {_hhmm(earliest)} or later and "
-            f"arrive by {_hhmm(latest_drop)}.",
-            f"Żaden kierowca z miejscem w samochodzie nie ma dyżuru, by odebrać o {_hhmm(earliest)} "
-            f"lub później i dojechać do {_hhmm(latest_drop)}.",
-            {"eligible_workers": [problem.workers[wi].id for wi in eligible]},
-        )
+        return _why(visit, ride, ReasonCode.NO_WORKER_FREE, ReasonCase.OFF_SHIFT,
+                    {"eligible_workers": [problem.workers[wi].id for wi in eligible],
+                     "earliest_pickup": earliest, "latest_dropoff": latest_drop})
     eligible_ids = {problem.workers[wi].id for wi in eligible}
     # Only stops in the ride's time span can be in its way (pickup window to latest drop-off).
     candidates = sorted(
         {s.visit_id for r in routes if r.worker_id in eligible_ids for s in r.stops
          if s.end >= earliest and s.start <= latest_drop},
-        key=lambda vid: (visits[vid].mandatory, visits[vid].priority, vid),
+        key=lambda vid: (drop_rank(problem, visits[vid]), vid),
     )
     for other in candidates[:DISPLACE_TRIES]:
         if visits[other].pinned_worker or visits[other].pinned_start is not None:
@@ -238,22 +181,16 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
         fit = probe.try_insert(ride, without=other, first=first)
         if fit is not None:
             o = visits[other]
-            kind_en = "mandatory" if o.mandatory else f"priority {o.priority}"
-            kind_pl = "obowiązkowa" if o.mandatory else f"priorytet {o.priority}"
-            return Unassigned(
-                visit.id, ReasonCode.DISPLACED,
-                f"Placeable, but the cars are booked: it would fit with {fit[0]} at {_hhmm(fit[1])} "
-                f"if {other} ({kind_en}) gave way.",
-                f"Możliwy do zaplanowania, ale samochody są zajęte: zmieściłby się u {fit[0]} o "
-                f"{_hhmm(fit[1])}, gdyby ustąpiła wizyta {other} ({kind_pl}).",
-                {"best_insertion": {"worker": fit[0], "pickup_start": fit[1]}, "would_displace": other,
-                 "displaced_priority": o.priority, "displaced_mandatory": o.mandatory,
-                 "own_priority": pickup.priority},
-            )
-    return Unassigned(
-        visit.id, ReasonCode.DISPLACED,
-        "Placeable in an empty shift, but the cars are booked and no single stop giving way frees enough room.",
-        "Możliwy do zaplanowania w pustym grafiku, ale samochody są zajęte i ustąpienie jednej wizyty "
-        "nie zwolni miejsca.",
-        {"blocking_visits": candidates[:20], "own_priority": pickup.priority},
-    )
+            detail = {"best_insertion": {"worker": fit[0], "pickup_start": fit[1]}, "would_displace": other,
+                      "displaced_priority": o.priority, "displaced_mandatory": o.mandatory,
+                      "own_priority": visit.priority, "own_mandatory": visit.mandatory,
+                      "blocking_visits": candidates[:20], "blocking_count": len(candidates)}
+            if outranks(problem, o, visit):
+                return _why(visit, ride, ReasonCode.DISPLACED, ReasonCase.WOULD_DISPLACE, detail)
+            case = ReasonCase.KEPT_LESS_IMPORTANT if outranks(problem, visit, o) else ReasonCase.SAME_RANK
+            return _why(visit, ride, ReasonCode.NO_WORKER_FREE, case, detail)
+    detail = {"blocking_visits": candidates[:20], "blocking_count": len(candidates),
+              "own_priority": visit.priority, "own_mandatory": visit.mandatory}
+    if candidates and all(outranks(problem, visits[c], visit) for c in candidates):
+        return _why(visit, ride, ReasonCode.DISPLACED, ReasonCase.BOOKED_BY_MORE_IMPORTANT, detail)
+    return _why(visit, ride, ReasonCode.NO_WORKER_FREE, ReasonCase.BOOKED_MIXED, detail)

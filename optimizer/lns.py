@@ -10,20 +10,19 @@ keeps linked visits' starts fixed).  A new plan is kept when it is cheaper, or s
 dearer with a small, shrinking probability (simulated annealing), so the search can leave
 a local optimum.
 
-It stops after ``iterations`` rounds or ``time_budget_s`` seconds, whichever comes first;
-with an iteration limit only, it is deterministic for a given seed.
+It stops when its stopping criterion (``optimizer.stop``) says so: a number of rounds, a
+deadline, a cancel; with a round limit only, it is deterministic for a given seed.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import time
 from dataclasses import dataclass
 
 from optimizer.construct import Builder, insertion_order
 from optimizer.model import Problem
-from optimizer.rules import drop_penalty, preference_costs
+from optimizer.stop import StoppingCriterion
 
 
 SA_START = 0.002
@@ -64,26 +63,9 @@ class LnsStats:
 
 
 def plan_cost(builder: Builder) -> int:
-    """Drops by priority, travel, lateness, overtime, the largest lateness, lost continuity and
-    imbalance: every term insertion can change."""
-    p = builder.p
-    w = p.weights
-    cost = 0
-    for vi, visit in enumerate(p.visits):
-        if vi not in builder.placed:
-            cost += drop_penalty(p, visit, visit.id in builder.pins)
-    for route in builder.routes:
-        if not route.stops:
-            continue
-        cost += route.travel * w.travel_minute
-        worker = p.workers[route.worker_index]
-        for vi, _ in route.stops:
-            cost += preference_costs(p, p.visits[vi], worker, builder.previous)
-        cost += builder.imbalance(route, builder.service_minutes(route))
-        cost += builder.time_penalty(route, route.stops, route.starts, route.end)
-    if w.max_lateness_minute:
-        cost += w.max_lateness_minute * builder.plan_max_late()
-    return cost
+    """The objective (``optimizer.objective``) of the builder's plan: what ``evaluate``
+    reports for it."""
+    return builder.cost.cost(builder.timed_routes(waiting=builder.p.weights.wait_minute > 0))
 
 
 class Search:
@@ -145,14 +127,10 @@ class Search:
         return out
 
     def _resimulate(self, route) -> None:
-        sim = self.b.simulate(route, route.stops, self.b.fixed)
-        if sim is None:  # a removal can break a route (triangle inequality, breaks): undo the round
+        if not self.b.retime(route):  # a removal can break a route (triangle inequality, breaks): undo the round
             p = self.b.p
             w = p.workers[route.worker_index]
             raise RemovalBreaksRoute(f"removing a visit breaks {w.id}'s route in shift {route.shift_index}")
-        route.starts, route.departure, route.end, route.travel = sim
-        route.span = route.end - route.departure if route.stops else 0
-        route.breaks = self.b.last_breaks if route.stops else []
 
     # ------------------------------------------------------------------ neighbourhoods
 
@@ -328,43 +306,33 @@ class Search:
     # ------------------------------------------------------------------ search
 
     @staticmethod
-    def _temperature(t_start: float, t_end: float, it: int, iterations: int | None, started: float,
-                     budget: float | None) -> float:
-        """Geometric cooling from ``t_start`` to ``t_end`` over the run (rounds or seconds).
+    def _temperature(t_start: float, t_end: float, it: int, stop: StoppingCriterion) -> float:
+        """Geometric cooling from ``t_start`` to ``t_end`` over the run (the share of ``stop``'s
+        rounds or seconds used).
 
         Cooling per round made long runs greedy after a thousand rounds, however long the
         budget; cooling over the share of the budget used keeps accepting small worsenings
         (and so leaving local optima) until near the end.  Without any limit it cools as if
         the run were ``SA_DEFAULT_ROUNDS`` long.
         """
-        if iterations is not None:
-            done = it / max(1, iterations)
-        elif budget is not None and budget > 0:
-            done = (time.monotonic() - started) / budget
-        else:
+        done = stop.fraction()
+        if done is None:
             done = it / SA_DEFAULT_ROUNDS
         return t_start * (t_end / t_start) ** min(1.0, done)
 
-    def run(self, iterations: int | None, time_budget_s: float | None, on_improvement=None,
-            should_stop=None) -> LnsStats:
+    def run(self, stop: StoppingCriterion, on_improvement=None) -> LnsStats:
         b = self.b
         stats = LnsStats()
         current = best = plan_cost(b)
         stats.start_cost = stats.best_cost = current
         best_snap = self.snapshot()
-        started = time.monotonic()
+        started = stop.clock()
         t_start = max(1.0, SA_START * current)
         t_end = max(0.1, SA_END * current)
         temperature = t_start
         n = len(b.p.visits)
         it = 0
-        while True:
-            if iterations is not None and it >= iterations:
-                break
-            if time_budget_s is not None and time.monotonic() - started >= time_budget_s:
-                break
-            if should_stop is not None and (it & 7) == 0 and should_stop():
-                break  # cancelled: keep the best plan so far
+        while not stop():  # a deadline, a round limit or a cancel: the best plan so far stays
             it += 1
             snap = self.snapshot()
             k = self.rng.randint(3, max(4, min(25, n // 8 + 3)))
@@ -420,23 +388,24 @@ class Search:
                     best_snap = self.snapshot()
                     stats.improvements += 1
                     if on_improvement is not None:
-                        on_improvement(it, cost, len(b.placed), time.monotonic() - started)
+                        on_improvement(it, cost, len(b.placed), stop.clock() - started)
             else:
                 self.restore(snap)
-            temperature = self._temperature(t_start, t_end, it, iterations, started, time_budget_s)
+            temperature = self._temperature(t_start, t_end, it, stop)
         self.restore(best_snap)
         stats.iterations = it
         stats.best_cost = best
         return stats
 
 
-def improve(builder: Builder, *, seed: int, iterations: int | None, time_budget_s: float | None,
-            on_improvement=None, should_stop=None) -> LnsStats:
-    """Improve the builder's plan in place; return what the search did.
+def improve(builder: Builder, *, seed: int, stop: StoppingCriterion, on_improvement=None) -> LnsStats:
+    """Improve the builder's plan in place until ``stop`` says so (asked once per round:
+    ``MaxIterations(n)`` runs n rounds); return what the search did.  A cancel or a deadline
+    keeps the best plan found so far.
 
     ``on_improvement(round, cost, visits placed, seconds)`` is called on each new best.
     """
-    return Search(builder, seed).run(iterations, time_budget_s, on_improvement, should_stop)
+    return Search(builder, seed).run(stop, on_improvement)
 
 
 __all__ = ["improve", "plan_cost", "LnsStats", "Problem"]

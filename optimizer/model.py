@@ -14,13 +14,39 @@ Units, stated once for the whole package
 
 Everything is immutable so a problem can be shared by the solver, the checker and the
 explainer without anyone changing it under the others' feet.
+
+This module is also the single source of the JSON problem and solution format: the JSON
+mirrors these dataclasses one to one, the value ranges are the ``Annotated`` aliases below,
+and the docstring under each field is its description in the JSON Schema and in the field
+reference of ``optimizer/FORMAT.md`` (both generated: ``python -m optimizer.schema_gen``).
+A new field needs a docstring; rules between fields (ids that must exist, windows in order)
+are checked by ``optimizer._validation``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Mapping
+from typing import Annotated, Mapping
+
+from annotated_types import Ge, Interval, MinLen
+
+Minute = Annotated[int, Ge(0)]
+"""A point in time: integer minutes from the problem's origin."""
+Minutes = Annotated[int, Ge(0)]
+"""A length of time in integer minutes."""
+LocationIndex = Annotated[int, Ge(0)]
+"""A 0-based index into ``Problem.locations``."""
+Count = Annotated[int, Ge(0)]
+Metres = Annotated[int, Ge(0)]
+Id = Annotated[str, MinLen(1)]
+"""A non-empty name: of a location, worker, visit or client, or a skill."""
+Amount = Annotated[int, Ge(0)]
+"""A named quantity (seats, wheelchair places, Solomon demand)."""
+Matrix = tuple[tuple[Annotated[int, Ge(0)], ...], ...]
+"""Row ``i``, column ``j``: from location ``i`` to location ``j``; one row and column per location."""
+Weight = Annotated[int, Ge(0)]
+"""Cost units per unit of an objective term."""
 
 
 class WorkerKind(str, Enum):
@@ -42,25 +68,36 @@ class TravelMode(str, Enum):
 
 
 class Gender(str, Enum):
+    """F (female) or M (male)."""
+
     FEMALE = "F"
     MALE = "M"
 
 
 @dataclass(frozen=True)
 class Location:
-    """A place visits and routes refer to by its index in ``Problem.locations``."""
+    """A place (a client's home, the office, a worker's home), referred to by its index in ``Problem.locations``."""
 
-    id: str
-    lat: float | None = None
-    lon: float | None = None
+    id: Id
+    """Unique name of the place, for people and logs; other sections use the index, not this id."""
+    lat: Annotated[float, Interval(ge=-90, le=90)] | None = None
+    """WGS84 latitude in degrees; give both ``lat`` and ``lon`` or neither.  Informational (maps,
+    explanations): the optimizer uses only the matrices."""
+    lon: Annotated[float, Interval(ge=-180, le=180)] | None = None
+    """WGS84 longitude in degrees; give both ``lat`` and ``lon`` or neither."""
 
 
 @dataclass(frozen=True)
 class TimeWindow:
-    """Allowed start of service ``[start, end]`` (inclusive, minutes)."""
+    """Allowed start of service ``[start, end]``, both inclusive, in minutes from the origin.
 
-    start: int
-    end: int
+    A window constrains when the visit starts, not when it ends.
+    """
+
+    start: Minute
+    """Earliest start of service.  A worker who arrives earlier waits."""
+    end: Minute
+    """Latest start of service, not before ``start``."""
 
 
 @dataclass(frozen=True)
@@ -73,70 +110,105 @@ class BreakRule:
     taken between visits (never during one); travel may be interrupted by it.
     """
 
-    duration: int
-    earliest: int
-    latest: int
+    duration: Annotated[int, Ge(1)]
+    """Length of the break in minutes."""
+    earliest: Minute
+    """Earliest start of the break, not before the shift's start."""
+    latest: Minute
+    """Latest start of the break, not after the shift's end and not before ``earliest``."""
 
 
 @dataclass(frozen=True)
 class Shift:
-    """One working period of a worker on the day; split shifts are several of these.
+    """One working period of a worker on the day; a split shift is several of these, in time order and not overlapping.
 
     ``max_overtime`` minutes past ``end`` are allowed (hard limit) and penalised per minute.
     """
 
-    start: int
-    end: int
-    max_overtime: int = 0
+    start: Minute
+    """The earliest the worker leaves the start location."""
+    end: Minute
+    """When the worker is due back at the end location."""
+    max_overtime: Minutes = 0
+    """Minutes the worker may work past ``end`` (hard limit); each costs ``Weights.overtime_minute``."""
     breaks: tuple[BreakRule, ...] = ()
+    """Breaks to take within this shift."""
 
 
 @dataclass(frozen=True)
 class Worker:
-    id: str
+    """A person who can be given visits."""
+
+    id: Id
+    """Unique worker id, referred to by visits, ``previous_plan`` and solutions."""
     kind: WorkerKind
+    """What the worker does."""
     shifts: tuple[Shift, ...]
-    start_location: int
-    end_location: int
+    """The worker's shifts on the day, in time order; routes refer to a shift by its 0-based index here."""
+    start_location: LocationIndex
+    """Where every shift of the worker starts (office or home)."""
+    end_location: LocationIndex
+    """Where every shift of the worker ends."""
     travel_mode: TravelMode = TravelMode.CAR
-    skills: frozenset[str] = frozenset()
+    """How the worker travels; ``travel_times`` must have a matrix for it."""
+    skills: frozenset[Id] = frozenset()
+    """Skills the worker has; a visit's ``required_skills`` must all be among them."""
     gender: Gender | None = None
-    max_work_minutes: int | None = None
-    """Cap on working time over all shifts of the day (travel and waiting count: CJEU C-266/14)."""
-    capacity: Mapping[str, int] = field(default_factory=dict)
-    """Named capacities (e.g. Solomon demand, seats); a visit's ``demand`` must fit."""
+    """The worker's gender, matched against visits' ``gender_preference``; none never matches a preference."""
+    max_work_minutes: Minutes | None = None
+    """Cap on working time over all shifts of the day (travel and waiting count: CJEU C-266/14); none: no cap beyond the shifts."""
+    capacity: Mapping[str, Amount] = field(default_factory=dict)
+    """Named capacities (e.g. Solomon demand, seats in a driver's car); a visit's ``demand`` must fit."""
 
 
 @dataclass(frozen=True)
 class Visit:
     """A service at a place. ``workers_needed=2`` is a two-person visit: both start together."""
 
-    id: str
-    location: int
-    duration: int
-    windows: tuple[TimeWindow, ...]
-    duration_by_kind: Mapping[WorkerKind, int] = field(default_factory=dict)
-    required_skills: frozenset[str] = frozenset()
+    id: Id
+    """Unique visit id, referred to by dependencies, rides, ``previous_plan`` and solutions."""
+    location: LocationIndex
+    """Where the service takes place (where the worker must be at its start)."""
+    duration: Minutes
+    """Service time in minutes, for worker kinds not in ``duration_by_kind``."""
+    windows: Annotated[tuple[TimeWindow, ...], MinLen(1)]
+    """Allowed start times: one or more windows, in time order and not overlapping; the visit starts within one of them."""
+    duration_by_kind: Mapping[WorkerKind, Minutes] = field(default_factory=dict)
+    """Service time in minutes for particular worker kinds, e.g. ``{"specialist_carer": 30}``."""
+    required_skills: frozenset[Id] = frozenset()
+    """Skills every worker doing the visit must have."""
     worker_kinds: frozenset[WorkerKind] = frozenset()
     """Kinds of worker who may do it (a service's staff); empty: any kind with the skills."""
     mandatory: bool = False
-    priority: int = 1
-    """1 (lowest) .. 5 (highest); scales the drop penalty of optional visits."""
+    """Leaving a mandatory visit out costs ``Weights.drop_mandatory``, far more than anything else."""
+    priority: Annotated[int, Interval(ge=1, le=5)] = 1
+    """1 (lowest) .. 5 (highest); leaving an optional visit out costs priority x ``Weights.drop_per_priority``."""
     soft_windows: bool = False
-    max_lateness: int = 0
-    """With ``soft_windows``: the start may be this many minutes after the last window's end."""
-    required_workers: frozenset[str] = frozenset()
-    preferred_workers: frozenset[str] = frozenset()
-    forbidden_workers: frozenset[str] = frozenset()
+    """If true, the visit may start up to ``max_lateness`` minutes after the last window's end,
+    each late minute costing ``Weights.lateness_minute``; if false the windows are hard."""
+    max_lateness: Minutes = 0
+    """With ``soft_windows``: the start may be this many minutes after the last window's end (ignored otherwise)."""
+    required_workers: frozenset[Id] = frozenset()
+    """Worker ids: only these workers may do the visit; empty: any worker."""
+    preferred_workers: frozenset[Id] = frozenset()
+    """Worker ids the client is used to (continuity of care); anyone else costs ``Weights.non_preferred_worker``."""
+    forbidden_workers: frozenset[Id] = frozenset()
+    """Worker ids that must not do the visit; must not overlap ``required_workers``, ``preferred_workers`` or ``pinned_worker``."""
     gender_preference: Gender | None = None
+    """Gender of worker the client asked for."""
     gender_strict: bool = False
-    workers_needed: int = 1
-    pinned_worker: str | None = None
-    pinned_start: int | None = None
-    demand: Mapping[str, int] = field(default_factory=dict)
-    client_id: str | None = None
+    """If true the gender preference is a hard rule (needs ``gender_preference``), otherwise a mismatch costs ``Weights.gender_mismatch``."""
+    workers_needed: Annotated[int, Ge(1)] = 1
+    """How many workers the visit needs; 2 is a two-person visit (e.g. a hoist transfer): all start at the same minute."""
+    pinned_worker: Id | None = None
+    """Worker id the visit is fixed to (agreed with the client or already dispatched)."""
+    pinned_start: Minute | None = None
+    """Minute the visit is fixed to start at."""
+    demand: Mapping[str, Amount] = field(default_factory=dict)
+    """Named amounts the visit uses of a worker's ``capacity``."""
+    client_id: Id | None = None
     """The senior (or job) the visit belongs to; used for continuity KPIs and explanations."""
-    end_location: int | None = None
+    end_location: LocationIndex | None = None
     """Where the worker is when the visit ends, if not where it began (a ride ends at the
     destination); travel to the next stop starts there.  None: the visit's ``location``."""
 
@@ -158,11 +230,16 @@ class Dependency:
     service of a pair is not the first carer's job).
     """
 
-    before: str
-    after: str
-    min_delay: int = 0
-    max_delay: int | None = None
+    before: Id
+    """Id of the visit that comes first."""
+    after: Id
+    """Id of the visit that follows; not ``before``."""
+    min_delay: Minutes = 0
+    """Minimum minutes between the two starts."""
+    max_delay: Minutes | None = None
+    """Maximum minutes between the two starts, at least ``min_delay``; none: no maximum."""
     different_workers: bool = False
+    """If true, the two visits go to two different workers."""
     both_or_neither: bool = False
     """``after`` always needs ``before``; with this, ``before`` also needs ``after``: both are
     planned or neither (a ride to the clinic only with its ride home)."""
@@ -183,19 +260,26 @@ class Ride:
     ``Dependency``.
     """
 
-    pickup: str
-    dropoff: str
-    load: Mapping[str, int] = field(default_factory=dict)
-    max_ride_time: int | None = None
+    pickup: Id
+    """Id of the one-person visit where the passenger gets in (e.g. at the senior's door); a visit is in at most one ride."""
+    dropoff: Id
+    """Id of the one-person visit where the passenger gets out (e.g. at the clinic: its window holds the appointment); not ``pickup``."""
+    load: Mapping[str, Amount] = field(default_factory=dict)
+    """Room taken in the car, e.g. ``{"seats": 2, "wheelchair": 1}``; compared with the worker's ``capacity``."""
+    max_ride_time: Minutes | None = None
+    """At most this many minutes from the end of the pickup to the start of the drop-off (time in the car); none: no limit."""
 
 
 @dataclass(frozen=True)
 class PlannedVisit:
-    """One visit of a previous plan (for frozen work and minimal-change re-planning)."""
+    """One assignment of a previous plan (for frozen work and minimal-change re-planning); a two-person visit has two."""
 
-    visit_id: str
-    worker_id: str
-    start: int
+    visit_id: Id
+    """Id of a visit of the problem."""
+    worker_id: Id
+    """Id of a worker of the problem."""
+    start: Minute
+    """Planned start of service."""
 
 
 @dataclass(frozen=True)
@@ -207,37 +291,69 @@ class Weights:
     and plan changes, and workload imbalance.
     """
 
-    drop_mandatory: int = 10_000_000
-    drop_per_priority: int = 100_000
-    travel_minute: int = 10
-    lateness_minute: int = 50
-    overtime_minute: int = 40
-    non_preferred_worker: int = 300
-    gender_mismatch: int = 500
-    changed_from_previous: int = 200
-    imbalance: int = 1
+    drop_mandatory: Weight = 10_000_000
+    """Cost of leaving out a mandatory visit."""
+    drop_per_priority: Weight = 100_000
+    """Cost of leaving out an optional visit, per priority level."""
+    travel_minute: Weight = 10
+    """Cost per minute of travel."""
+    lateness_minute: Weight = 50
+    """Cost per minute a soft-window visit starts after its last window's end."""
+    overtime_minute: Weight = 40
+    """Cost per minute worked past a shift's end."""
+    non_preferred_worker: Weight = 300
+    """Cost per visit with ``preferred_workers`` done by none of them."""
+    gender_mismatch: Weight = 500
+    """Cost per visit whose non-strict ``gender_preference`` is not met."""
+    changed_from_previous: Weight = 50_000
+    """Cost per assignment of ``previous_plan`` not kept: its worker no longer does the visit (it
+    moved to another worker, or was left out), or starts it more than ``previous_start_tolerance``
+    minutes from its previous start.  Half the price of the least important visit (an urgent
+    visit may move published stops, a visit of priority 1 at most one) and far above what travel
+    savings alone can pay (5,000 travel minutes at the default ``travel_minute``), so a re-plan
+    moves a published stop only to place work (measured: ``benchmarks/README.md``)."""
+    previous_start_tolerance: Minutes = 15
+    """Minutes a ``previous_plan`` assignment's start may move, either way, and still count as
+    kept (a worker told 9:00 can be at the door by 9:15)."""
+    imbalance: Weight = 1
     """Per route, (service minutes above the fair share)^2 x this; the fair share of a shift is
     1.1 x (all requested service minutes / all shift minutes) x the shift's minutes."""
-    wait_minute: int = 0
-    max_lateness_minute: int = 0
+    wait_minute: Weight = 0
+    """Cost per minute a worker waits at a client before a window opens."""
+    max_lateness_minute: Weight = 0
     """Per minute of the largest lateness of any one visit in the plan (on top of the
     per-minute lateness of every visit): spreads lateness instead of piling it on one senior."""
 
 
 @dataclass(frozen=True)
 class Problem:
-    locations: tuple[Location, ...]
-    travel_times: Mapping[TravelMode, tuple[tuple[int, ...], ...]]
+    """One day of in-home services to plan: places, travel times, workers and their shifts, visits and their rules."""
+
+    locations: Annotated[tuple[Location, ...], MinLen(1)]
+    """Every place a visit, a route start or a route end refers to, by its 0-based index here;
+    the matrices have one row and one column per location, in this order."""
+    travel_times: Annotated[Mapping[TravelMode, Matrix], MinLen(1)]
+    """Travel minutes from location ``i`` (row) to location ``j`` (column), one N x N matrix per
+    travel mode that some worker uses; need not be symmetric."""
     workers: tuple[Worker, ...]
+    """The people available on the day; ids unique."""
     visits: tuple[Visit, ...]
+    """The services to place; ids unique."""
     dependencies: tuple[Dependency, ...] = ()
+    """Rules between the start times of two visits (e.g. a medication check hours after the medication)."""
     rides: tuple[Ride, ...] = ()
-    distances: Mapping[TravelMode, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
+    """Passengers carried door to door (senior taxi): pickup and drop-off visit pairs."""
+    distances: Mapping[TravelMode, Matrix] = field(default_factory=dict)
+    """Distances in metres, same layout as ``travel_times``; only for reporting (KPIs), never in the objective."""
     previous_plan: tuple[PlannedVisit, ...] = ()
-    freeze_until: int | None = None
+    """The assignments of an earlier plan of the day, for re-planning with few changes
+    (changing one costs ``Weights.changed_from_previous``)."""
+    freeze_until: Minute | None = None
     """Visits of ``previous_plan`` starting before this minute are kept as they were."""
     weights: Weights = field(default_factory=Weights)
+    """Objective weights; keys left out take their defaults (see ``optimizer/params.toml``)."""
     name: str = ""
+    """Free-text label (instance name, date, area)."""
 
     def visit_by_id(self) -> dict[str, Visit]:
         return {v.id: v for v in self.visits}
@@ -256,36 +372,58 @@ class Problem:
 class Stop:
     """A visit in a route. ``travel`` is from the previous location, ``waiting`` before start."""
 
-    visit_id: str
-    location: int
-    arrival: int
-    start: int
-    end: int
-    travel: int
-    waiting: int
+    visit_id: Id
+    """Id of the problem's visit."""
+    location: LocationIndex
+    """Location index of the visit (as in the problem)."""
+    arrival: Minute
+    """When the worker arrives at the location."""
+    start: Minute
+    """When service starts (in one of the visit's windows, or late within ``max_lateness`` for soft windows)."""
+    end: Minute
+    """When service ends (start plus the duration for this worker's kind)."""
+    travel: Minutes
+    """Minutes of travel from the previous location of the route (the start location for the first stop)."""
+    waiting: Minutes
+    """Minutes waited before the start of service (arriving before the window opens, or for the second worker of a two-person visit)."""
 
 
 @dataclass(frozen=True)
 class BreakTaken:
-    start: int
-    end: int
+    """A break taken in a route."""
+
+    start: Minute
+    """When the break starts."""
+    end: Minute
+    """When the break ends."""
 
 
 @dataclass(frozen=True)
 class Route:
     """The ordered work of one worker in one shift, from leaving the start location to arriving at the end."""
 
-    worker_id: str
-    shift_index: int
-    start: int
-    end: int
+    worker_id: Id
+    """Id of the problem's worker."""
+    shift_index: Annotated[int, Ge(0)]
+    """0-based index of the shift in the worker's ``shifts``."""
+    start: Minute
+    """When the worker leaves the start location."""
+    end: Minute
+    """When the worker arrives at the end location."""
     stops: tuple[Stop, ...]
+    """The visits in the order they are done; a two-person visit is a stop in two routes, with the same start."""
     breaks: tuple[BreakTaken, ...] = ()
-    travel_minutes: int = 0
-    service_minutes: int = 0
-    waiting_minutes: int = 0
-    overtime_minutes: int = 0
-    distance_m: int | None = None
+    """Breaks taken, in time order."""
+    travel_minutes: Minutes = 0
+    """Total travel minutes of the route, including the way back to the end location."""
+    service_minutes: Minutes = 0
+    """Total minutes of service."""
+    waiting_minutes: Minutes = 0
+    """Total minutes of waiting."""
+    overtime_minutes: Minutes = 0
+    """Minutes worked past the shift's end."""
+    distance_m: Metres | None = None
+    """Distance travelled in metres, when the problem has distances for the worker's travel mode."""
 
     @property
     def work_minutes(self) -> int:
@@ -293,67 +431,202 @@ class Route:
 
 
 class ReasonCode(str, Enum):
+    """Why a visit was left out of the plan (the situation under a code is ``details["case"]``,
+    a ``ReasonCase``; ``REASON_CASES`` lists which cases each code has)."""
+
     NO_SKILLED_WORKER = "no_skilled_worker"
+    """Nobody has the required skills or kind."""
+    NOT_ENOUGH_ELIGIBLE = "not_enough_eligible_workers"
+    """A visit for several workers at once (``workers_needed`` 2) with fewer who may do it (have
+    the skills, or may go to the senior)."""
     FORBIDDEN_ONLY = "forbidden_workers_only"
+    """Every suitable worker is forbidden."""
     NO_WORKER_FREE = "no_worker_free_in_window"
+    """No eligible worker is free in its windows: off shift, or booked by visits that matter as
+    much or less (named in ``details.blocking_visits`` and ``details.would_displace``)."""
     DEPENDENCY = "dependency_not_satisfiable"
+    """Its dependency cannot be met."""
     DISPLACED = "displaced_by_higher_priority"
+    """It would fit, but only by dropping visits that outrank it (``optimizer.objective.outranks``:
+    mandatory over optional, then a higher priority)."""
     NOT_WORTH_IT = "optional_not_worth_cost"
+    """An optional visit whose cost exceeds its drop penalty."""
     NOT_FOUND = "not_found_by_search"
+    """The search found no place for it within the time limit."""
     NO_CAR_ROOM = "no_car_with_room"
+    """A ride: no car on duty has room for its passengers (e.g. a wheelchair place)."""
     APPOINTMENT_UNREACHABLE = "appointment_unreachable"
+    """A ride: even a direct trip from the pickup window cannot reach the drop-off window."""
+
+
+class ReasonCase(str, Enum):
+    """Which situation under a ``ReasonCode`` an unplaced visit is in (``details["case"]``).
+
+    The code is what a program branches on; the case tells whoever words the reason which
+    sentence fits, and the other ``details`` are the facts it needs (ids, counts, priorities,
+    and times as minutes from the origin).  ``details["ride"]`` ([pickup, drop-off]) marks a
+    ride's leg.  The optimizer words nothing: ``dispatch.planning.explanations`` does, in Polish and
+    English, with local clock times through the day's time zone.
+    """
+
+    NOBODY_HAS_SKILLS = "nobody_has_skills"
+    """Nobody on duty has ``required_skills`` and one of ``worker_kinds``."""
+    TOO_FEW_SKILLED = "too_few_skilled"
+    """Fewer workers with the skills (``skilled_workers``) than ``workers_needed``."""
+    TOO_FEW_ALLOWED = "too_few_allowed"
+    """Enough with the skills, but fewer may go to the senior (``eligible_workers``) than needed."""
+    ALL_EXCLUDED = "all_excluded"
+    """Everyone with the skills (a ride: with room in the car) is excluded for the senior."""
+    PARTNER_UNPLACED = "partner_unplaced"
+    """Planned only together with ``depends_on`` (both or neither), which is not placed."""
+    BEFORE_UNPLACED = "before_unplaced"
+    """It must follow ``depends_on``, which is not placed."""
+    DELAY_OUTSIDE_WINDOWS = "delay_outside_windows"
+    """The delay after the linked visit puts every allowed start outside ``windows``."""
+    RETURN_NO_ROOM = "return_no_room"
+    """A ride that fits (``worker``, ``pickup_start``) but goes only with its return
+    ``depends_on``, for which there is no room after it."""
+    DEARER_THAN_DROPPING = "dearer_than_dropping"
+    """Optional, and its best slot costs more than leaving it out (``drop_penalty``)."""
+    FREE_SLOT = "free_slot"
+    """A free slot exists (``slots``; a ride: ``worker``, ``pickup_start``): the search missed it."""
+    NOT_EXPLAINED = "not_explained"
+    """No reason was computed (``SolveParams.explain`` off, or a plan from another solver)."""
+    NEEDS_TOGETHER = "needs_together"
+    """Needs ``workers_needed`` at once; only ``on_shift_in_window`` are on shift in its ``windows``."""
+    OFF_SHIFT = "off_shift"
+    """No eligible worker is on shift in its ``windows`` (a ride: to pick up from ``earliest_pickup``
+    and arrive by ``latest_dropoff``)."""
+    KEPT_LESS_IMPORTANT = "kept_less_important"
+    """It would fit (``best_insertion``) if ``would_displace`` gave way, which matters less."""
+    SAME_RANK = "same_rank"
+    """It would fit (``best_insertion``) if ``would_displace`` gave way, which matters as much."""
+    WORKING_TIME = "working_time"
+    """No visit is in the way in its ``windows``; the workers' other work that day (working-time
+    cap, breaks) leaves no room."""
+    BOOKED_MIXED = "booked_mixed"
+    """The time is booked by ``blocking_count`` visits (``blocking_visits``, the first 20), not all
+    more important; no single one giving way frees enough room."""
+    WOULD_DISPLACE = "would_displace"
+    """It would fit (``best_insertion``) if ``would_displace``, which outranks it, gave way."""
+    BOOKED_BY_MORE_IMPORTANT = "booked_by_more_important"
+    """The time is booked by ``blocking_count`` visits, each more important; no single one giving
+    way frees enough room."""
+    NO_ROOM = "no_room"
+    """No car on duty has room for the passengers (``load``)."""
+    RIDE_TOO_LONG = "ride_too_long"
+    """The direct trip (``direct_minutes``) is longer than ``max_ride_time``."""
+    ARRIVES_LATE = "arrives_late"
+    """Even picked up at ``earliest_pickup`` the senior arrives at ``arrival``, after ``latest_dropoff``."""
+
+
+REASON_CASES: Mapping[ReasonCode, tuple[ReasonCase, ...]] = {
+    ReasonCode.NO_SKILLED_WORKER: (ReasonCase.NOBODY_HAS_SKILLS,),
+    ReasonCode.NOT_ENOUGH_ELIGIBLE: (ReasonCase.TOO_FEW_SKILLED, ReasonCase.TOO_FEW_ALLOWED),
+    ReasonCode.FORBIDDEN_ONLY: (ReasonCase.ALL_EXCLUDED,),
+    ReasonCode.NO_WORKER_FREE: (ReasonCase.NEEDS_TOGETHER, ReasonCase.OFF_SHIFT, ReasonCase.KEPT_LESS_IMPORTANT,
+                                ReasonCase.SAME_RANK, ReasonCase.WORKING_TIME, ReasonCase.BOOKED_MIXED),
+    ReasonCode.DEPENDENCY: (ReasonCase.PARTNER_UNPLACED, ReasonCase.BEFORE_UNPLACED,
+                            ReasonCase.DELAY_OUTSIDE_WINDOWS, ReasonCase.RETURN_NO_ROOM),
+    ReasonCode.DISPLACED: (ReasonCase.WOULD_DISPLACE, ReasonCase.BOOKED_BY_MORE_IMPORTANT),
+    ReasonCode.NOT_WORTH_IT: (ReasonCase.DEARER_THAN_DROPPING,),
+    ReasonCode.NOT_FOUND: (ReasonCase.FREE_SLOT, ReasonCase.NOT_EXPLAINED),
+    ReasonCode.NO_CAR_ROOM: (ReasonCase.NO_ROOM,),
+    ReasonCode.APPOINTMENT_UNREACHABLE: (ReasonCase.RIDE_TOO_LONG, ReasonCase.ARRIVES_LATE),
+}
+"""The cases each reason code has: what a wording of the reasons must cover."""
 
 
 @dataclass(frozen=True)
 class Unassigned:
-    visit_id: str
+    """A visit left out of the plan and why: a reason code and the facts behind it, not words.
+
+    The coordinator's sentences (Polish, English, local clock times) are made from these by
+    whoever shows them (``dispatch.planning.explanations``), as VROOM leaves its ``unassigned`` ids to
+    the caller: a minute means a clock time only through the day's time zone, which the
+    optimizer does not know.
+    """
+
+    visit_id: Id
+    """Id of the problem's visit."""
     reason: ReasonCode
-    message_en: str
-    message_pl: str
+    """Why the visit was left out."""
     details: Mapping[str, object] = field(default_factory=dict)
+    """The facts behind the reason (a JSON object): ``case`` (which situation under the reason code,
+    see ``ReasonCase``) and what a sentence about it needs: worker and visit ids, counts, priorities,
+    and times as minutes from the origin (``windows`` as ``[start, end]`` pairs)."""
 
 
 @dataclass(frozen=True)
 class Kpis:
-    visits_total: int
-    visits_placed: int
-    mandatory_total: int
-    mandatory_placed: int
-    placed_by_priority: Mapping[int, tuple[int, int]]
-    """priority -> (placed, total)."""
-    travel_minutes: int
-    service_minutes: int
-    waiting_minutes: int
-    work_minutes: int
-    overtime_minutes: int
-    lateness_minutes: int
-    utilisation: float
-    """Service minutes / minutes of shift time of the workers who were used."""
-    continuity_share: float
+    """Summary figures of a plan."""
+
+    visits_total: Count
+    """Visits in the problem."""
+    visits_placed: Count
+    """Visits placed in a route."""
+    mandatory_total: Count
+    """Mandatory visits in the problem."""
+    mandatory_placed: Count
+    """Mandatory visits placed."""
+    placed_by_priority: Mapping[int, tuple[Count, Count]]
+    """priority -> (placed, total); in JSON the priority is a string key and the pair an array, e.g. ``{"5": [3, 3]}``."""
+    travel_minutes: Minutes
+    """Travel minutes over all routes."""
+    service_minutes: Minutes
+    """Service minutes over all routes."""
+    waiting_minutes: Minutes
+    """Waiting minutes over all routes."""
+    work_minutes: Minutes
+    """Working minutes over all routes (route end minus start)."""
+    overtime_minutes: Minutes
+    """Overtime minutes over all routes."""
+    lateness_minutes: Minutes
+    """Minutes soft-window visits start after their last window's end, summed."""
+    utilisation: Annotated[float, Ge(0)]
+    """Service minutes / minutes of shift time of the workers who were used (0 when none was used)."""
+    continuity_share: Annotated[float, Interval(ge=0, le=1)]
     """Of the placed visits that name preferred workers, the share done by one of them."""
-    workers_used: int
-    distance_m: int | None = None
-    max_lateness_minutes: int = 0
+    workers_used: Count
+    """Workers with at least one stop."""
+    distance_m: Metres | None = None
+    """Distance in metres over all routes, when known."""
+    max_lateness_minutes: Minutes = 0
     """The largest lateness of one visit (soft windows): the ``max_lateness_minute`` term."""
 
 
 @dataclass(frozen=True)
 class SolveStats:
-    status: str
+    """How the solve went; for reproducing and comparing runs."""
+
+    status: Id
+    """Solver status as reported by the optimizer (e.g. the OR-Tools routing status name)."""
     objective: int
-    elapsed_s: float
-    solutions_found: int
-    time_limit_s: float | None
+    """Objective value of the plan, in the cost units of the problem's weights."""
+    elapsed_s: Annotated[float, Ge(0)]
+    """Wall-clock seconds the solve took."""
+    solutions_found: Count
+    """Improving solutions found during the search."""
+    time_limit_s: Annotated[float, Ge(0)] | None
+    """Time limit of the solve in seconds; none: no limit."""
     seed: int
+    """Random seed of the search, for reproducing the run."""
     parameters: Mapping[str, object] = field(default_factory=dict)
+    """Search parameters used (free-form JSON object)."""
 
 
 @dataclass(frozen=True)
 class Solution:
+    """The optimizer's answer: one route per used worker shift, the visits left out with the reason, summary figures."""
+
     routes: tuple[Route, ...]
+    """The ordered work of each worker in each shift that has work."""
     unassigned: tuple[Unassigned, ...]
+    """Visits of the problem that were left out, each with the reason."""
     kpis: Kpis | None = None
+    """Summary figures of the plan; none: not computed."""
     stats: SolveStats | None = None
+    """How the solve went; none: not recorded."""
 
     def assignments(self) -> dict[str, list[tuple[str, int]]]:
         """visit id -> [(worker id, start)], two entries for a two-person visit."""

@@ -36,6 +36,8 @@ class SolveParams:
     """
 
     time_limit_s: float | None = 10.0
+    """The run time of ``solve`` when it is given no stopping criterion: it becomes one
+    (``stop.MaxRuntime``), which every phase then shares; None: no limit."""
     solution_limit: int | None = None
     seed: int = 0
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
@@ -94,7 +96,6 @@ class SolveParams:
     explain: bool = True
     """Compute a reason for every unplaced visit (insertion tests against the final plan)."""
     on_progress: Callable[[Progress], None] | None = field(default=None, compare=False)
-    should_stop: Callable[[], bool] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for name, allowed in (("ortools_model", ("full", "strict")),
@@ -107,7 +108,7 @@ class SolveParams:
         """The parameters as plain data, for the solution's record."""
         out = {}
         for f in dataclasses.fields(self):
-            if f.name in ("on_progress", "should_stop"):
+            if f.name == "on_progress":
                 continue
             out[f.name] = getattr(self, f.name)
         return out

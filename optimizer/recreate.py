@@ -1,25 +1,28 @@
 """Ruin-and-recreate rounds around OR-Tools' guided local search.
 
 Kept out of ``routing`` (which builds the model) because it is a search strategy over a
-built model: it uses the model through ``routing``'s helpers and imports no OR-Tools itself.
+built model: it uses the model through ``routing``'s public helpers and imports no OR-Tools
+itself; ``routing`` does not import it (``search`` runs both).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import time
 
 from optimizer.params import SolveParams
-from optimizer.routing import Ctx, RawResult, _extract, _search_parameters
+from optimizer.stop import StoppingCriterion
+from optimizer.nodes import RawResult
+from optimizer.routing import Ctx, extract, search_parameters
 from optimizer.vrptw_search import Vrptw, improve_plan, plain_vrptw
 
 log = logging.getLogger(__name__)
 
 
-def ruin_and_recreate(ctx: Ctx, best: RawResult, params: SolveParams, deadline: float) -> RawResult:
+def ruin_and_recreate(ctx: Ctx, best: RawResult, params: SolveParams, stop: StoppingCriterion) -> RawResult:
     """Rounds of: drop ``rr_remove`` visits near a random one, re-insert them with a short
     guided local search from the rest of the best plan; keep the result if it is cheaper.
+    Until ``stop`` (a deadline, or a cancel) says so.
 
     Measured on Solomon at 10 s (see benchmarks/README.md): the mean gap to the best known
     fell from 5.7 % (one long guided local search) to about 2.5 %: one long search spends
@@ -33,7 +36,7 @@ def ruin_and_recreate(ctx: Ctx, best: RawResult, params: SolveParams, deadline: 
     if params.rr_method == "sisr":
         inst = plain_vrptw(ctx.problem, params.arc_cost)
         if inst is not None and not best.dropped_visits and len(ctx.vehicles) == inst.vehicles:
-            return _sisr(ctx, inst, best, params, deadline)
+            return _sisr(ctx, inst, best, params, stop)
     routing = ctx.routing
     rng = random.Random(params.seed)
     problem = ctx.problem
@@ -48,8 +51,8 @@ def ruin_and_recreate(ctx: Ctx, best: RawResult, params: SolveParams, deadline: 
         near.append(order[: k + 1])
     rounds = 0
     while True:
-        left = deadline - time.monotonic()
-        if left < 0.15 or (params.should_stop is not None and params.should_stop()):
+        left = stop.remaining()
+        if left is None or left < 0.15 or stop():
             break
         rounds += 1
         drop = set(near[rng.randrange(n)])
@@ -63,28 +66,28 @@ def ruin_and_recreate(ctx: Ctx, best: RawResult, params: SolveParams, deadline: 
         start = routing.solver().Assignment()
         if not routing.RoutesToAssignment(routes, True, True, start):
             continue
-        sp = _search_parameters(params)
+        sp = search_parameters(params, stop)
         sp.time_limit.FromMilliseconds(int(min(params.rr_round_s, left) * 1000))
         assignment = routing.SolveFromAssignmentWithParameters(start, sp)
         if assignment is None:
             continue
         if assignment.ObjectiveValue() < best.objective:
             found = best.solutions_found + 1
-            best = _extract(ctx, assignment, best.status, found, best.elapsed_s)
+            best = extract(ctx, assignment, best.status, found, best.elapsed_s)
     log.info("ruin and recreate: %d rounds, objective %d", rounds, best.objective)
     return best
 
 
 
 
-def _sisr(ctx: Ctx, inst: Vrptw, best: RawResult, params: SolveParams, deadline: float) -> RawResult:
+def _sisr(ctx: Ctx, inst: Vrptw, best: RawResult, params: SolveParams, stop: StoppingCriterion) -> RawResult:
     """Plain VRPTW: SISR (``optimizer.vrptw_search``) from the best plan, then a short guided
     local search from the SISR plan (``sisr_polish_s``) that also yields OR-Tools' times."""
     routing = ctx.routing
     start_routes = [[ctx.nodes[n].visit_index + 1 for n in rr.nodes]  # type: ignore[operator]
                     for rr in sorted(best.routes, key=lambda r: r.vehicle) if rr.nodes]
-    polish = min(params.sisr_polish_s, 0.5 * max(0.0, deadline - time.monotonic()))
-    routes, stats = improve_plan(inst, start_routes, seed=params.seed, deadline=deadline - polish,
+    polish = min(params.sisr_polish_s, 0.5 * (stop.remaining() or 0.0))
+    routes, stats = improve_plan(inst, start_routes, seed=params.seed, stop=stop.within((stop.remaining() or 0.0) - polish),
                                  t0=params.sisr_t0, tf=params.sisr_tf, avg_removed=params.sisr_avg_removed)
     log.info("SISR: %d iterations, %d accepted, %d improvements, cost %d -> %d", stats.iterations,
              stats.accepted, stats.improvements, stats.start_cost, stats.best_cost)
@@ -94,9 +97,9 @@ def _sisr(ctx: Ctx, inst: Vrptw, best: RawResult, params: SolveParams, deadline:
     if not routing.RoutesToAssignment(vehicles, True, True, start):
         log.warning("SISR plan could not be loaded into OR-Tools; keeping the OR-Tools plan")
         return best
-    sp = _search_parameters(params)
-    sp.time_limit.FromMilliseconds(int(max(0.05, deadline - time.monotonic()) * 1000))
+    sp = search_parameters(params, stop)
+    sp.time_limit.FromMilliseconds(int(max(0.05, stop.remaining() or 0.0) * 1000))
     assignment = routing.SolveFromAssignmentWithParameters(start, sp)
     if assignment is None or assignment.ObjectiveValue() >= best.objective:
         return best
-    return _extract(ctx, assignment, best.status, best.solutions_found + stats.improvements + 1, best.elapsed_s)
+    return extract(ctx, assignment, best.status, best.solutions_found + stats.improvements + 1, best.elapsed_s)

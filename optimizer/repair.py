@@ -10,17 +10,20 @@ rules apply: windows, breaks, shift ends, working time, links, rides).
 
 from __future__ import annotations
 
-from optimizer.construct import Builder, effective_pins, insertion_order
+from optimizer.construct import Builder, insertion_order
 from optimizer.model import Problem, Route
-from optimizer.routing import RawResult, RawRoute, build_nodes, to_routes
-from optimizer.rules import eligible_workers
+from optimizer.nodes import build_nodes, raw_plan, to_routes
+from optimizer.rules import effective_pins, eligible_workers
+from optimizer.stop import StoppingCriterion
 
 
-def fill_gaps(problem: Problem, routes: list[Route], unplaced: list[str]) -> tuple[list[Route], list[str]]:
-    """(routes, still unplaced): ``routes`` with as many of ``unplaced`` added as fit."""
+def fill_gaps(problem: Problem, routes: list[Route], unplaced: list[str],
+              stop: StoppingCriterion | None = None) -> tuple[list[Route], list[str]]:
+    """(routes, still unplaced): ``routes`` with as many of ``unplaced`` added as fit (tried
+    until ``stop`` says so)."""
     if not unplaced:
         return routes, unplaced
-    vehicles, _, visit_nodes, _, _ = build_nodes(problem)
+    vehicles, *_ = build_nodes(problem)
     builder = Builder(problem, [(v.worker_index, v.shift_index) for v in vehicles],
                       [eligible_workers(problem, v) for v in problem.visits])
     if not builder.load_plan(routes):
@@ -28,17 +31,12 @@ def fill_gaps(problem: Problem, routes: list[Route], unplaced: list[str]) -> tup
     todo = {builder.index[vid] for vid in unplaced}
     added = 0
     for vi in insertion_order(problem, effective_pins(problem)):
+        if stop is not None and vi in todo and stop():
+            break
         if vi in todo and vi not in builder.placed and builder.insert(vi):
             added += 1
     added -= builder.drop_orphans()
     if not added:
         return routes, unplaced
-    raw_routes = [
-        RawRoute(r.vehicle, [visit_nodes[vi][c] for vi, c in r.stops], list(r.starts), r.departure, r.end,
-                 list(r.breaks))
-        for r in builder.routes if r.stops
-    ]
-    dropped = [vi for vi in range(len(problem.visits)) if vi not in builder.placed]
-    raw = RawResult("REPAIR", 0, raw_routes, dropped, 0, 0.0)
     still = [vid for vid in unplaced if builder.index[vid] not in builder.placed]
-    return to_routes(problem, raw), still
+    return to_routes(problem, raw_plan(builder, "REPAIR")), still

@@ -1,8 +1,8 @@
 """The OR-Tools routing model: the only module of the project that imports ``ortools``.
 
-One vehicle per (worker, shift); one node per visit and worker it needs (a two-person
-visit has two nodes that must be served at the same minute by different workers); start
-and end nodes shared by the vehicles that begin or finish at the same place.  Each rule of
+Vehicles and nodes as ``optimizer.nodes`` numbers them (a two-person visit's two nodes must
+be served at the same minute by different workers; start and end nodes are shared by the
+vehicles that begin or finish at the same place).  Each rule of
 the problem is added by its own ``add_*`` function, so each can be read (and tested) alone.
 
 Cross-route rules (synchronised starts, dependencies, max working time over split shifts)
@@ -14,62 +14,20 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from optimizer.model import (
-    BreakTaken,
-    Problem,
-    Route,
-    Stop,
-    TravelMode,
-    Visit,
-    Worker,
-)
-from optimizer.construct import Builder, Construction, construct, effective_pins, insertion_order
-from optimizer.rules import drop_penalty, eligible_workers, fair_shares, preference_costs, shift_end_limit
-from optimizer.lns import improve, plan_cost
+from optimizer.construct import Construction
+from optimizer.model import Problem, TravelMode, Worker
+from optimizer.nodes import Node, RawResult, RawRoute, Vehicle, build_nodes
 from optimizer.params import Progress, SolveParams
+from optimizer.objective import Objective, fair_shares
+from optimizer.rules import effective_pins, eligible_workers, frozen_visits, shift_end_limit
+from optimizer.stop import StoppingCriterion
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Vehicle:
-    worker_index: int
-    shift_index: int
-
-
-@dataclass(frozen=True)
-class Node:
-    """A routing node: a visit slot, or a start/end place."""
-
-    location: int
-    exit_location: int
-    visit_index: int | None = None
-    copy: int = 0
-
-
-@dataclass
-class RawRoute:
-    vehicle: int
-    nodes: list[int]
-    starts: list[int]
-    route_start: int
-    route_end: int
-    breaks: list[tuple[int, int]]
-
-
-@dataclass
-class RawResult:
-    status: str
-    objective: int
-    routes: list[RawRoute]
-    dropped_visits: list[int]
-    solutions_found: int
-    elapsed_s: float
 
 
 @dataclass
@@ -92,7 +50,10 @@ class Ctx:
     break_intervals: dict[int, list[object]] = field(default_factory=dict)
     strict: bool = False
     """Every visit must be served (no drop disjunctions) and links are plain constraints
-    without big-M terms: see ``strict_model_applies``."""
+    without big-M terms: see ``search.strict_model_applies``."""
+    cost: Objective = None  # type: ignore[assignment]
+    """The objective's terms (``optimizer.objective``), which the model states as drop
+    penalties, soft bounds and cost dimensions."""
 
     def worker(self, v: int) -> Worker:
         return self.problem.workers[self.vehicles[v].worker_index]
@@ -107,30 +68,6 @@ def _horizon(problem: Problem) -> int:
     return max(ends + [0]) + 1
 
 
-def build_nodes(problem: Problem) -> tuple[list[Vehicle], list[Node], list[list[int]], list[int], list[int]]:
-    """Vehicles, nodes, node ids per visit, and per vehicle its start and end node."""
-    vehicles = [
-        Vehicle(wi, si) for wi, w in enumerate(problem.workers) for si, _ in enumerate(w.shifts)
-    ]
-    nodes: list[Node] = []
-    visit_nodes: list[list[int]] = []
-    for vi, visit in enumerate(problem.visits):
-        ids = []
-        for c in range(max(1, visit.workers_needed)):
-            ids.append(len(nodes))
-            nodes.append(Node(visit.location, visit.exit_location, vi, c))
-        visit_nodes.append(ids)
-    place_node: dict[int, int] = {}
-
-    def place(loc: int) -> int:
-        if loc not in place_node:
-            place_node[loc] = len(nodes)
-            nodes.append(Node(loc, loc))
-        return place_node[loc]
-
-    starts = [place(problem.workers[v.worker_index].start_location) for v in vehicles]
-    ends = [place(problem.workers[v.worker_index].end_location) for v in vehicles]
-    return vehicles, nodes, visit_nodes, starts, ends
 
 
 # ----------------------------------------------------------------------------- builders
@@ -147,7 +84,8 @@ def _service_vector(ctx: Ctx, worker: Worker) -> list[int]:
 def add_time_dimension(ctx: Ctx) -> None:
     """Travel + service transits, one registered matrix per (travel mode, service profile).
 
-    Also sets the arc cost: travel minutes (or distance) times the travel weight.
+    Also sets the arc cost (travel minutes, or distance, times the travel weight) and, when
+    waiting costs, the price of slack.
     """
     problem, routing = ctx.problem, ctx.routing
     n = len(ctx.nodes)
@@ -185,6 +123,9 @@ def add_time_dimension(ctx: Ctx) -> None:
         routing.SetArcCostEvaluatorOfVehicle(cost_cache[mode], v)
     routing.AddDimensionWithVehicleTransits(evaluators, ctx.horizon, ctx.horizon, False, "Time")
     ctx.time = routing.GetDimensionOrDie("Time")
+    if problem.weights.wait_minute > 0:
+        # Slack is waiting plus breaks (a fixed amount per used route): waiting's price.
+        ctx.time.SetSlackCostCoefficientForAllVehicles(problem.weights.wait_minute)
 
 
 def _empty_route_minutes(problem: Problem, worker: Worker) -> int:
@@ -267,7 +208,8 @@ def add_time_windows(ctx: Ctx) -> None:
             for a, b in zip(windows, windows[1:]):
                 if b.start > a.end + 1:
                     var.RemoveInterval(a.end + 1, b.start - 1)
-            if visit.soft_windows and visit.max_lateness > 0 and lw > 0:
+            if visit.soft_windows and visit.max_lateness > 0 and lw > 0 and node == ctx.visit_nodes[vi][0]:
+                # Once per visit (its copies start together): a two-person visit is late once.
                 ctx.time.SetCumulVarSoftUpperBound(idx, windows[-1].end, lw)
             pinned = pins.get(visit.id, (None, None))[1]
             if pinned is not None:
@@ -275,6 +217,44 @@ def add_time_windows(ctx: Ctx) -> None:
                     var.SetValue(pinned)
                 else:  # pinned outside every window: it cannot be planned as pinned
                     ctx.routing.ActiveVar(idx).SetValue(0)
+
+
+PREVIOUS_START_SPREAD = 60
+"""OR-Tools' stand-in for the step cost of a moved start: the ``changed_from_previous``
+weight spread over this many minutes past the tolerance (see ``add_previous_starts``)."""
+
+
+def add_previous_starts(ctx: Ctx) -> None:
+    """The start part of ``changed_from_previous`` as OR-Tools can state it: soft bounds on each
+    previous-plan visit's start, ``previous_start_tolerance`` minutes either side of its previous
+    start, each minute beyond costing ``changed_from_previous / PREVIOUS_START_SPREAD``.
+
+    The objective charges a step (kept or not); a cumul variable takes only linear soft
+    bounds, so OR-Tools sees this slope instead, which points its search the same way.  Its
+    plans are priced by ``optimizer.objective`` afterwards, like every plan.  A visit whose
+    late minutes already cost (a soft window) keeps that upper bound: OR-Tools takes one
+    soft upper bound per variable.
+    """
+    w = ctx.problem.weights
+    if not ctx.problem.previous_plan or w.changed_from_previous <= 0:
+        return
+    coefficient = max(1, w.changed_from_previous // PREVIOUS_START_SPREAD)
+    tolerance = w.previous_start_tolerance
+    frozen = frozen_visits(ctx.problem)
+    first: dict[str, int] = {}
+    for pv in ctx.problem.previous_plan:
+        first[pv.visit_id] = min(pv.start, first.get(pv.visit_id, pv.start))
+    for vi, visit in enumerate(ctx.problem.visits):
+        start = first.get(visit.id)
+        if start is None or visit.id in frozen:
+            continue
+        late_costs = visit.soft_windows and visit.max_lateness > 0 and w.lateness_minute > 0
+        for node in ctx.visit_nodes[vi]:
+            idx = ctx.index(node)
+            if start > tolerance:
+                ctx.time.SetCumulVarSoftLowerBound(idx, start - tolerance, coefficient)
+            if not (late_costs and node == ctx.visit_nodes[vi][0]):
+                ctx.time.SetCumulVarSoftUpperBound(idx, start + tolerance, coefficient)
 
 
 def add_allowed_workers(ctx: Ctx) -> None:
@@ -302,7 +282,8 @@ def add_allowed_workers(ctx: Ctx) -> None:
 
 
 def add_drop_penalties(ctx: Ctx) -> None:
-    """Every visit may be dropped at a price: mandatory ones at a price nothing else reaches.
+    """Every visit may be dropped at the objective's price (``Objective.drop``): mandatory
+    ones at a price nothing else reaches.
 
     Allowing drops keeps the search feasible on tight days (plain OR-Tools finds no first
     solution on Solomon R101 otherwise); dropped visits are reported with a reason.
@@ -310,10 +291,9 @@ def add_drop_penalties(ctx: Ctx) -> None:
     if ctx.strict:
         return
     solver = ctx.routing.solver()
-    pins = effective_pins(ctx.problem)
-    for vi, visit in enumerate(ctx.problem.visits):
+    for vi in range(len(ctx.problem.visits)):
         nodes = ctx.visit_nodes[vi]
-        penalty = drop_penalty(ctx.problem, visit, visit.id in pins)
+        penalty = ctx.cost.drop(vi)
         share = max(1, penalty // len(nodes))
         for node in nodes:
             ctx.routing.AddDisjunction([ctx.index(node)], share)
@@ -499,11 +479,10 @@ def _per_vehicle_dimension(ctx: Ctx, vectors: list[list[int]], name: str, capaci
 
 def add_preferences(ctx: Ctx) -> None:
     """Soft per-(visit, worker) costs (continuity, gender, stability) as a cost dimension."""
-    previous = {pv.visit_id: pv.worker_id for pv in ctx.problem.previous_plan}
     by_worker: dict[int, list[int]] = {}
     for wi, worker in enumerate(ctx.problem.workers):
         by_worker[wi] = [
-            preference_costs(ctx.problem, ctx.problem.visits[n.visit_index], worker, previous)
+            ctx.cost.assignment(ctx.problem.visits[n.visit_index], worker)
             if n.visit_index is not None
             else 0
             for n in ctx.nodes
@@ -523,7 +502,7 @@ def add_balance(ctx: Ctx) -> None:
         return
     vectors = [_service_vector(ctx, ctx.worker(v)) for v in range(len(ctx.vehicles))]
     load = _per_vehicle_dimension(ctx, vectors, "Load", ctx.horizon * 4)
-    share = {(wi, si): m for wi, si, m in fair_shares(ctx.problem)}
+    share = fair_shares(ctx.problem)
     for v, veh in enumerate(ctx.vehicles):
         bound_cost = pywrapcp.BoundCost(share[(veh.worker_index, veh.shift_index)], weight)
         load.SetQuadraticCostSoftSpanUpperBoundForVehicle(bound_cost, v)
@@ -534,6 +513,7 @@ BUILDERS = (
     add_shifts,
     add_max_work,
     add_time_windows,
+    add_previous_starts,
     add_allowed_workers,
     add_drop_penalties,
     add_synchronised_visits,
@@ -549,7 +529,9 @@ BUILDERS = (
 # ----------------------------------------------------------------------------- search
 
 
-def _search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchParameters:
+def search_parameters(params: SolveParams, stop: StoppingCriterion) -> pywrapcp.DefaultRoutingSearchParameters:
+    """OR-Tools' search parameters for ``params``, time-limited by ``stop``'s deadline (or, without
+    one, by ``params.safety_time_limit_s``)."""
     sp = pywrapcp.DefaultRoutingSearchParameters()
     sp.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, params.first_solution
@@ -557,9 +539,10 @@ def _search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchPara
     # Without a time limit, guided local search never stops on its own (it keeps
     # penalising and re-searching): such runs use greedy descent, which ends at a local
     # optimum and keeps solution-limited runs deterministic.
-    metaheuristic = params.metaheuristic if params.time_limit_s is not None else "GREEDY_DESCENT"
+    left = stop.remaining()
+    metaheuristic = params.metaheuristic if left is not None else "GREEDY_DESCENT"
     sp.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
-    limit = params.time_limit_s if params.time_limit_s is not None else params.safety_time_limit_s
+    limit = left if left is not None else params.safety_time_limit_s
     sp.time_limit.FromMilliseconds(int(limit * 1000))
     if params.solution_limit is not None:
         sp.solution_limit = params.solution_limit
@@ -570,7 +553,8 @@ def _search_parameters(params: SolveParams) -> pywrapcp.DefaultRoutingSearchPara
 
 def build_model(problem: Problem, params: SolveParams, strict: bool = False) -> Ctx:
     vehicles, nodes, visit_nodes, starts, ends = build_nodes(problem)
-    ctx = Ctx(problem, params, vehicles, nodes, visit_nodes, _horizon(problem), strict=strict)
+    ctx = Ctx(problem, params, vehicles, nodes, visit_nodes, _horizon(problem), strict=strict,
+              cost=Objective(problem))
     ctx.manager = pywrapcp.RoutingIndexManager(len(nodes), len(vehicles), starts, ends)
     ctx.routing = pywrapcp.RoutingModel(ctx.manager)
     for builder in BUILDERS:
@@ -578,216 +562,23 @@ def build_model(problem: Problem, params: SolveParams, strict: bool = False) -> 
     return ctx
 
 
-def solve_routing(problem: Problem, params: SolveParams) -> RawResult:
-    """Construct, search with OR-Tools, then with our LNS; return the cheaper plan.
-
-    Time is shared: OR-Tools gets ``1 - lns_share`` of the limit, our LNS what is left.
-    OR-Tools starts from our construction (its own first-solution heuristics cannot place
-    two-person visits); its result is handed to the LNS, which sees cross-route rules.
-    """
-    began = time.monotonic()
-    if not problem.workers:
-        return RawResult("NO_WORKERS", 0, [], list(range(len(problem.visits))), 0, 0.0)
-    params = _linked_profile(problem, params)
-    ctx = build_model(problem, params)
-    search = _search_parameters(params)
-    ctx.routing.CloseModelWithParameters(search)
-    seed = construct(problem, [(v.worker_index, v.shift_index) for v in ctx.vehicles], ctx.eligible)
-    builder = seed.builder
-    assert builder is not None
-    search_ctx = ctx
-    if strict_model_applies(problem, params, len(builder.placed)):
-        search_ctx = build_model(problem, params, strict=True)
-        search_ctx.routing.CloseModelWithParameters(search)
-        params = replace(params, ortools_start="construction", rr_first_share=1.0)
-        log.info("OR-Tools searches the strict model (every visit served)")
-    or_result: RawResult | None = None
-    or_share = 1.0 - params.lns_share
-    if params.time_limit_s is None or or_share > 0:
-        or_deadline = None if params.time_limit_s is None else began + params.time_limit_s * or_share
-        if or_deadline is not None:
-            first = (or_deadline - time.monotonic()) * params.rr_first_share
-            search.time_limit.FromMilliseconds(int(max(0.1, first) * 1000))
-        or_result = _search_ortools(search_ctx, seed, search, params)
-        if or_result is not None and or_deadline is not None and not search_ctx.strict:
-            # (Its rounds take visits out, which the strict model cannot express.)
-            from optimizer.recreate import ruin_and_recreate
-
-            or_result = ruin_and_recreate(search_ctx, or_result, params, or_deadline)
-        if or_result is not None:
-            _take_over(ctx, builder, or_result, own_start=params.ortools_start == "own")
-    lns_budget = None if params.time_limit_s is None else params.time_limit_s - (time.monotonic() - began)
-    lns_rounds = params.lns_iterations if params.lns_iterations is not None else (
-        100 if params.time_limit_s is None else None)
-    lns_ran = params.lns_share > 0 and (lns_budget is None or lns_budget > 0.05)
-    if lns_ran:
-        offset = time.monotonic() - began
-
-        def report(rounds: int, cost: int, placed: int, seconds: float) -> None:
-            if params.on_progress is not None:
-                params.on_progress(Progress(rounds, cost, placed, len(problem.visits), offset + seconds))
-
-        stats = improve(builder, seed=params.seed, iterations=lns_rounds, time_budget_s=lns_budget,
-                        on_improvement=report, should_stop=params.should_stop)
-        log.info("LNS: %d rounds, %d improvements, cost %d -> %d", stats.iterations, stats.improvements,
-                 stats.start_cost, stats.best_cost)
-    builder.delay_pickups()
-    elapsed = time.monotonic() - began
-    own = _from_construction(ctx, builder, "LNS", elapsed)
-    own.solutions_found = 1 + (stats.improvements if lns_ran else 0)
-    if or_result is not None and raw_cost(problem, ctx, or_result) < plan_cost(builder):
-        or_result.elapsed_s = elapsed
-        return or_result
-    if or_result is not None:
-        own.status = f"{or_result.status}+LNS" if lns_ran else or_result.status
-        own.solutions_found += or_result.solutions_found
-    return own
 
 
-def strict_model_applies(problem: Problem, params: SolveParams, placed: int) -> bool:
-    """Whether OR-Tools searches the strict model (``SolveParams.ortools_model``).
-
-    The full model's drop disjunctions and big-M links make OR-Tools' moves on linked days
-    expensive to check; when nothing may be left out anyway and our construction has
-    placed every visit, the strict model forbids nothing a valid plan needs and starts
-    from a plan that satisfies it.
-    """
-    return (params.ortools_model == "strict" and bool(problem.visits) and placed == len(problem.visits)
-            and all(v.mandatory for v in problem.visits))
 
 
-def _linked_profile(problem: Problem, params: SolveParams) -> SolveParams:
-    """The search settings for days where many visits are linked (see ``lns_share_linked``).
-
-    OR-Tools' local search does not see cross-route links, so there most of its moves are
-    rejected late; measured on HHCRSP days (LOG_HHCRSP.md) the best split was half the
-    time for our LNS, OR-Tools in one guided local search rather than short rounds, and
-    starting OR-Tools from its own PATH_CHEAPEST_ARC plan, which our LNS then takes over.
-    An explicit all-or-nothing ``lns_share`` (0 or 1) is kept as given.
-    """
-    if not problem.visits or params.lns_share in (0.0, 1.0):
-        return params
-    linked = {d.before for d in problem.dependencies} | {d.after for d in problem.dependencies}
-    linked |= {v.id for v in problem.visits if v.workers_needed > 1}
-    if len(linked) < params.linked_threshold * len(problem.visits):
-        return replace(params, ortools_start="construction" if params.ortools_start == "auto" else params.ortools_start)
-    start = params.ortools_start
-    if start == "auto":
-        simple = (not any(s.breaks for w in problem.workers for s in w.shifts)
-                  and not any(v.workers_needed > 1 for v in problem.visits) and not problem.rides)
-        start = "own" if simple else "construction"
-    return replace(params, lns_share=params.lns_share_linked, rr_first_share=1.0, ortools_start=start,
-                   first_solution="PATH_CHEAPEST_ARC" if start == "own" else params.first_solution)
 
 
-def raw_cost(problem: Problem, ctx: Ctx, raw: RawResult) -> int:
-    """``lns.plan_cost`` of a raw OR-Tools plan: drops, travel, lost continuity, balance,
-    lateness and overtime at the plan's own times, and the largest lateness."""
-    pins = effective_pins(problem)
-    previous = {pv.visit_id: pv.worker_id for pv in problem.previous_plan}
-    shares = {(wi, si): m for wi, si, m in fair_shares(problem)}
-    w = problem.weights
-    cost = sum(drop_penalty(problem, problem.visits[vi], problem.visits[vi].id in pins) for vi in raw.dropped_visits)
-    worst_late = 0
-    for rr in raw.routes:
-        if not rr.nodes:
-            continue
-        worker = ctx.worker(rr.vehicle)
-        matrix = problem.travel_times[worker.travel_mode]
-        loc = worker.start_location
-        for node in rr.nodes:
-            nd = ctx.nodes[node]
-            cost += matrix[loc][nd.location] * w.travel_minute
-            loc = nd.exit_location
-            visit = problem.visits[nd.visit_index]  # type: ignore[index]
-            cost += preference_costs(problem, visit, worker, previous)
-        cost += matrix[loc][worker.end_location] * w.travel_minute
-        for node, start in zip(rr.nodes, rr.starts):
-            late = _late(problem.visits[ctx.nodes[node].visit_index], start)  # type: ignore[index]
-            cost += late * w.lateness_minute
-            worst_late = max(worst_late, late)
-        shift = worker.shifts[ctx.vehicles[rr.vehicle].shift_index]
-        cost += max(0, rr.route_end - shift.end) * w.overtime_minute
-        if w.imbalance > 0:
-            service = sum(problem.visits[ctx.nodes[n].visit_index].duration_for(worker.kind) for n in rr.nodes)  # type: ignore[index]
-            excess = service - shares[(ctx.vehicles[rr.vehicle].worker_index, ctx.vehicles[rr.vehicle].shift_index)]
-            cost += w.imbalance * excess * excess if excess > 0 else 0
-    return cost + worst_late * w.max_lateness_minute
 
 
-def _late(visit, start: int) -> int:
-    """Minutes a soft-window visit starts after its last window's end."""
-    return max(0, start - max(tw.end for tw in visit.windows)) if visit.soft_windows else 0
 
 
-def _take_over(ctx: Ctx, builder: Builder, raw: RawResult, own_start: bool) -> None:
-    """Let the LNS start from OR-Tools' plan where that is the better start.
-
-    From our construction, OR-Tools only improves on it: its plan is taken if cheaper.  From
-    its own first plan it may have left out visits ours placed (even all of them, when its
-    first-solution heuristic fails on the links): its routes are taken, the visits it left
-    out are put back by our insertion, and if the result is still dearer than our
-    construction, the construction stays.
-    """
-    if not own_start:
-        if raw_cost(ctx.problem, ctx, raw) > plan_cost(builder):
-            log.info("the OR-Tools plan is dearer than our construction; the LNS starts from ours")
-        elif not _adopt(ctx, builder, raw):
-            log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
-        return
-    before = ([r.clone() for r in builder.routes], dict(builder.fixed), set(builder.placed))
-    kept = plan_cost(builder)
-    if not _adopt(ctx, builder, raw):
-        log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
-        return
-    for vi in insertion_order(ctx.problem, builder.pins):
-        if vi not in builder.placed:
-            builder.insert(vi)
-    builder.drop_orphans()
-    if plan_cost(builder) > kept:
-        builder.routes, builder.fixed, builder.placed = before
-        log.info("OR-Tools' own plan, completed, is dearer than our construction; the LNS starts from ours")
 
 
-def _adopt(ctx: Ctx, builder: Builder, raw: RawResult) -> bool:
-    """Load an OR-Tools plan into the builder (same order; linked visits' starts kept)."""
-    linked = {vi for vi, v in enumerate(ctx.problem.visits) if v.workers_needed > 1}
-    for d in ctx.problem.dependencies:
-        linked |= {builder.index[d.before], builder.index[d.after]}
-    fixed = dict(builder.fixed)
-    fixed = {vi: s for vi, s in fixed.items() if ctx.problem.visits[vi].id in builder.pins}
-    for rr in raw.routes:
-        for node, start in zip(rr.nodes, rr.starts):
-            vi = ctx.nodes[node].visit_index
-            if vi in linked:
-                fixed[vi] = start
-    sims = []
-    for rr in raw.routes:
-        route = builder.routes[rr.vehicle]
-        stops = [(ctx.nodes[n].visit_index, ctx.nodes[n].copy) for n in rr.nodes]
-        sim = builder.simulate(route, stops, fixed)  # type: ignore[arg-type]
-        if sim is None:
-            return False
-        sims.append((route, stops, sim, list(builder.last_breaks)))
-    worked: dict[int, int] = {}
-    for route, stops, (_, departure, end, _), _ in sims:
-        if stops:
-            worked[route.worker_index] = worked.get(route.worker_index, 0) + (end - departure)
-    for wi, minutes in worked.items():
-        cap = ctx.problem.workers[wi].max_work_minutes
-        if cap is not None and minutes > cap:
-            return False
-    for route, stops, (starts, departure, end, travel), breaks in sims:
-        route.stops, route.starts, route.departure, route.end, route.travel = stops, starts, departure, end, travel
-        route.span = end - departure if stops else 0
-        route.breaks = breaks
-    builder.fixed = fixed
-    builder.placed = {ctx.nodes[n].visit_index for rr in raw.routes for n in rr.nodes}  # type: ignore[misc]
-    return True
 
 
-def _search_ortools(ctx: Ctx, seed: Construction, search, params: SolveParams) -> RawResult | None:
-    """OR-Tools guided local search from our construction (or its own first solution)."""
+def search_ortools(ctx: Ctx, seed: Construction, search, params: SolveParams, stop: StoppingCriterion) -> RawResult | None:
+    """OR-Tools guided local search from our construction (or its own first solution), ended
+    early when ``stop`` says so (checked at each solution: a cancel, a deadline)."""
     routing = ctx.routing
     found = [0]
     initial = None
@@ -820,7 +611,7 @@ def _search_ortools(ctx: Ctx, seed: Construction, search, params: SolveParams) -
             params.on_progress(
                 Progress(found[0], cost, placed, len(ctx.problem.visits), routing.solver().WallTime() / 1000.0)
             )
-        if params.should_stop is not None and params.should_stop():
+        if stop():
             routing.solver().FinishCurrentSearch()
 
     routing.AddAtSolutionCallback(on_solution)
@@ -834,7 +625,7 @@ def _search_ortools(ctx: Ctx, seed: Construction, search, params: SolveParams) -
     log.info("OR-Tools: %s, %d solutions in %.1f s", status, found[0], elapsed)
     if assignment is None:
         return None
-    return _extract(ctx, assignment, status, found[0], elapsed)
+    return extract(ctx, assignment, status, found[0], elapsed)
 
 
 _STATUS = {
@@ -849,18 +640,46 @@ _STATUS = {
 }
 
 
-def _from_construction(ctx: Ctx, builder: Builder, status: str, elapsed: float) -> RawResult:
-    """The builder's plan (construction improved by the LNS) as a raw result."""
-    routes = [
-        RawRoute(r.vehicle, [ctx.visit_nodes[vi][c] for vi, c in r.stops], list(r.starts),
-                 r.departure, r.end, list(r.breaks))
-        for r in builder.routes
-    ]
-    dropped = [vi for vi in range(len(ctx.problem.visits)) if vi not in builder.placed]
-    return RawResult(status, plan_cost(builder), routes, dropped, 1, elapsed)
+@dataclass(frozen=True)
+class PlainRun:
+    """``search_alone``: the plan (None if OR-Tools found none), OR-Tools' status, seconds to
+    its first solution (None without one) and seconds searched."""
+
+    raw: RawResult | None
+    status: str
+    first_solution_s: float | None
+    search_s: float
 
 
-def _extract(ctx: Ctx, assignment, status: str, found: int, elapsed: float) -> RawResult:
+def search_alone(problem: Problem, params: SolveParams, time_limit_s: float,
+                 first_solution: str = "PATH_CHEAPEST_ARC", metaheuristic: str = "GUIDED_LOCAL_SEARCH") -> PlainRun:
+    """Our OR-Tools model searched by OR-Tools alone: OR-Tools' default search parameters
+    with ``first_solution`` and ``metaheuristic``, no construction to start from, no ruin
+    and recreate, no LNS (the "plain OR-Tools" peer of the benchmarks).  ``time_limit_s``
+    covers building the model and searching (at least 0.1 s of search); the seconds to the
+    first solution count from the call."""
+    began = time.monotonic()
+    ctx = build_model(problem, params)
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
+    search.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
+    search.time_limit.FromMilliseconds(int(max(0.1, time_limit_s - (time.monotonic() - began)) * 1000))
+    routing = ctx.routing
+    found: list[float] = []
+    routing.AddAtSolutionCallback(lambda: found.append(time.monotonic() - began) if not found else None)
+    solved_at = time.monotonic()
+    assignment = routing.SolveWithParameters(search)
+    searched = time.monotonic() - solved_at
+    status = _STATUS.get(routing.status(), str(routing.status()))
+    if assignment is None:
+        return PlainRun(None, status, None, searched)
+    return PlainRun(extract(ctx, assignment, status, len(found), searched), status,
+                    found[0] if found else None, searched)
+
+
+
+
+def extract(ctx: Ctx, assignment, status: str, found: int, elapsed: float) -> RawResult:
     routing, time = ctx.routing, ctx.time
     routes: list[RawRoute] = []
     served: set[int] = set()
@@ -886,58 +705,3 @@ def _extract(ctx: Ctx, assignment, status: str, found: int, elapsed: float) -> R
     return RawResult(status, int(assignment.ObjectiveValue()), routes, dropped, found, elapsed)
 
 
-def to_routes(problem: Problem, raw: RawResult) -> list[Route]:
-    """Turn raw node sequences into timed routes with arrival, waiting and travel per stop."""
-    vehicles, nodes, *_ = build_nodes(problem)
-    visits = problem.visit_by_id()
-    out = []
-    for rr in raw.routes:
-        veh = vehicles[rr.vehicle]
-        worker = problem.workers[veh.worker_index]
-        shift = worker.shifts[veh.shift_index]
-        matrix = problem.travel_times[worker.travel_mode]
-        stops: list[Stop] = []
-        prev_loc, prev_end = worker.start_location, rr.route_start
-        breaks = sorted(rr.breaks)
-        travel_total = service_total = wait_total = 0
-        for node, start in zip(rr.nodes, rr.starts):
-            nd = nodes[node]
-            visit = problem.visits[nd.visit_index]  # type: ignore[index]
-            travel = matrix[prev_loc][nd.location]
-            pause = sum(e - s for s, e in breaks if s >= prev_end and e <= start)
-            arrival = prev_end + travel + pause
-            end = start + visit.duration_for(worker.kind)
-            stops.append(Stop(visit.id, nd.location, arrival, start, end, travel, start - arrival))
-            travel_total += travel
-            service_total += end - start
-            wait_total += start - arrival
-            prev_loc, prev_end = nd.exit_location, end
-        if stops:
-            travel_total += matrix[prev_loc][worker.end_location]
-        distance = None
-        if worker.travel_mode in problem.distances and stops:
-            dm = problem.distances[worker.travel_mode]
-            distance = 0
-            prev = worker.start_location
-            for s in stops:
-                distance += dm[prev][s.location]
-                prev = visits[s.visit_id].exit_location
-            distance += dm[prev][worker.end_location]
-        if not stops:
-            continue
-        out.append(
-            Route(
-                worker_id=worker.id,
-                shift_index=veh.shift_index,
-                start=rr.route_start,
-                end=rr.route_end,
-                stops=tuple(stops),
-                breaks=tuple(BreakTaken(s, e) for s, e in breaks),
-                travel_minutes=travel_total,
-                service_minutes=service_total,
-                waiting_minutes=wait_total,
-                overtime_minutes=max(0, rr.route_end - shift.end),
-                distance_m=distance,
-            )
-        )
-    return out

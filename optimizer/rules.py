@@ -1,4 +1,6 @@
-"""Rules of the problem shared by the solver, the construction, the LNS and the explainer.
+"""Hard rules of the problem shared by the solver, the construction, the LNS and the explainer:
+who may do a visit, what is pinned or frozen, how late a route may end.  (What a plan costs
+is ``optimizer.objective``'s.)
 
 Kept apart from ``routing`` (the one module that imports OR-Tools) so that everything else
 can use them without loading the solver.
@@ -40,6 +42,30 @@ def _rides_of(problem: Problem) -> dict[str, Ride]:
     return hit[1]
 
 
+def frozen_visits(problem: Problem) -> frozenset[str]:
+    """Visits of the previous plan that started before ``freeze_until``: work that has happened."""
+    if problem.freeze_until is None:
+        return frozenset()
+    return frozenset(pv.visit_id for pv in problem.previous_plan if pv.start < problem.freeze_until)
+
+
+def effective_pins(problem: Problem) -> dict[str, tuple[frozenset[str], int | None]]:
+    """Visit id -> (allowed worker ids or empty, fixed start or None), from pins and frozen work."""
+    pins: dict[str, tuple[frozenset[str], int | None]] = {}
+    for v in problem.visits:
+        if v.pinned_worker is not None or v.pinned_start is not None:
+            workers = frozenset({v.pinned_worker}) if v.pinned_worker else frozenset()
+            pins[v.id] = (workers, v.pinned_start)
+    if problem.freeze_until is not None:
+        frozen: dict[str, list[tuple[str, int]]] = {}
+        for pv in problem.previous_plan:
+            if pv.start < problem.freeze_until:
+                frozen.setdefault(pv.visit_id, []).append((pv.worker_id, pv.start))
+        for vid, entries in frozen.items():
+            pins[vid] = (frozenset(w for w, _ in entries), entries[0][1])
+    return pins
+
+
 def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
     """Workers who may do the visit by the hard rules: skills, required/forbidden, gender, pin,
     and for a ride, a car with room for its passengers."""
@@ -62,49 +88,6 @@ def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
             continue
         out.append(wi)
     return out
-
-
-def drop_penalty(problem: Problem, visit: Visit, pinned: bool = False) -> int:
-    """What leaving ``visit`` out costs: mandatory (or pinned) at a price nothing else reaches,
-    otherwise per priority; times the workers it needs.
-
-    Why times the workers: a two-person visit takes two workers' time, so at one visit's
-    price an over-booked day always gains by dropping it for two single visits of the same
-    priority, and two-person visits (the seniors who need lifting, i.e. the most dependent)
-    were the ones left out (Kielce demo day: 2 of 5 placed against 212 of 231 single visits;
-    issue #8).  Priced per worker, a two-person visit weighs the same per worker-hour as a
-    single one.
-    """
-    w = problem.weights
-    if pinned or visit.mandatory or visit.pinned_worker is not None or visit.pinned_start is not None:
-        base = w.drop_mandatory
-    else:
-        base = w.drop_per_priority * max(1, visit.priority)
-    return base * max(1, visit.workers_needed)
-
-
-def preference_costs(problem: Problem, visit: Visit, worker: Worker, previous: dict[str, str]) -> int:
-    """Soft costs of giving ``visit`` to ``worker``: continuity, gender, plan stability."""
-    w = problem.weights
-    cost = 0
-    if visit.preferred_workers and worker.id not in visit.preferred_workers:
-        cost += w.non_preferred_worker
-    if visit.gender_preference and not visit.gender_strict and worker.gender != visit.gender_preference:
-        cost += w.gender_mismatch
-    before = previous.get(visit.id)
-    if before is not None and before != worker.id:
-        cost += w.changed_from_previous
-    return cost
-
-
-def fair_shares(problem: Problem) -> list[tuple[int, int, int]]:
-    """(worker index, shift index, fair service minutes) per shift; see ``Weights.imbalance``."""
-    total_service = sum(v.duration * max(1, v.workers_needed) for v in problem.visits)
-    shifts = [(wi, si, s.end - s.start) for wi, w in enumerate(problem.workers) for si, s in enumerate(w.shifts)]
-    total_shift = sum(m for _, _, m in shifts) or 1
-    return [(wi, si, int(1.1 * total_service * m / total_shift)) for wi, si, m in shifts]
-
-
 
 
 def shift_end_limit(worker: Worker, shift_index: int) -> int:

@@ -24,12 +24,12 @@ from __future__ import annotations
 import bisect
 import math
 import random
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from optimizer.model import Problem
+from optimizer.stop import StoppingCriterion
 
 Routes = list[list[int]]
 
@@ -462,25 +462,24 @@ class Sisr:
         return total
 
     # ---------------------------------------------------------------- driver
-    def run(self, routes: Routes, deadline: float | None = None, max_iterations: int | None = None,
+    def run(self, routes: Routes, stop: StoppingCriterion | None = None, max_iterations: int | None = None,
             t0: float = 0.3, tf: float = 0.01, descent: float = 0.0) -> tuple[Routes, SisrStats]:
-        """Improve a feasible plan until ``deadline`` (``time.monotonic()``) or ``max_iterations``.
+        """Improve a feasible plan until ``stop`` says so (``optimizer.stop``) or ``max_iterations``.
 
         Temperatures ``t0``/``tf`` are relative to the mean arc cost of the start plan; the
-        temperature falls geometrically with elapsed time (or iterations, without a deadline).
+        temperature falls geometrically with the share of ``stop``'s budget used (or of the
+        iterations, without ``stop``).
         With ``descent`` > 0, that last share of the run restarts from the best plan at a tenth
         of the final temperature.  Returns the best plan found (never worse than ``routes``).
         """
-        if deadline is None and max_iterations is None:
-            raise ValueError("give a deadline or max_iterations")
+        if stop is None and max_iterations is None:
+            raise ValueError("give a stopping criterion or max_iterations")
         cost = self._load(routes)
         stats = SisrStats(start_cost=cost, best_cost=cost)
         best, best_cost = self.routes(), cost
         arcs = sum(len(p) - 1 for p in self.paths) or 1
         mean_arc = cost / arcs
         hot, cold = max(t0 * mean_arc, 1e-9), max(tf * mean_arc, 1e-9)
-        began = time.monotonic()
-        span = None if deadline is None else max(deadline - began, 1e-9)
         it = 0
         temp = hot
         rng = self.rng
@@ -489,13 +488,12 @@ class Sisr:
         while True:
             if max_iterations is not None and it >= max_iterations:
                 break
-            if deadline is not None and (it & 15) == 0:
-                now = time.monotonic()
-                if now >= deadline:
+            if stop is not None and (it & 15) == 0:
+                if stop():
                     break
-                frac = (now - began) / span  # type: ignore[operator]
+                frac = stop.fraction() or 0.0
                 temp = hot * (cold / hot) ** frac
-            elif deadline is None:
+            elif stop is None:
                 frac = it / max_iterations  # type: ignore[operator]
                 temp = hot * (cold / hot) ** frac
             if descent > 0 and frac >= 1.0 - descent:
@@ -529,7 +527,7 @@ class Sisr:
         return best, stats
 
 
-def improve_plan(inst: Vrptw, routes: Routes, seed: int = 0, deadline: float | None = None,
+def improve_plan(inst: Vrptw, routes: Routes, seed: int = 0, stop: StoppingCriterion | None = None,
                  max_iterations: int | None = None, t0: float = 0.3, tf: float = 0.01,
                  avg_removed: float = 10.0, descent: float = 0.0, **options: float) -> tuple[Routes, SisrStats]:
     """Run SISR from a feasible plan; return the best plan (re-simulated) and statistics.
@@ -537,7 +535,7 @@ def improve_plan(inst: Vrptw, routes: Routes, seed: int = 0, deadline: float | N
     if not solution_feasible(inst, routes):
         raise ValueError("the start plan is not a feasible VRPTW plan")
     search = Sisr(inst, seed=seed, avg_removed=avg_removed, **options)  # type: ignore[arg-type]
-    best, stats = search.run(routes, deadline=deadline, max_iterations=max_iterations, t0=t0, tf=tf)
+    best, stats = search.run(routes, stop=stop, max_iterations=max_iterations, t0=t0, tf=tf)
     if not solution_feasible(inst, best):  # defensive: never hand back a broken plan
         return [list(r) for r in routes if r], stats
     return best, stats

@@ -1,0 +1,188 @@
+"""One area's search: our construction, OR-Tools, ruin and recreate, our LNS; the cheaper plan.
+
+Time is shared: OR-Tools gets ``1 - lns_share`` of the limit, our LNS what is left.
+OR-Tools starts from our construction (its own first-solution heuristics cannot place
+two-person visits); its result is handed to the LNS, which sees cross-route rules.  Plans
+from both are priced by ``optimizer.objective``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from optimizer.construct import Builder, construct, insertion_order
+from optimizer.lns import improve, plan_cost
+from optimizer.model import Problem
+from optimizer.nodes import RawResult, raw_plan, timed_routes
+from optimizer.objective import Objective
+from optimizer.params import Progress, SolveParams
+from optimizer.recreate import ruin_and_recreate
+from optimizer.routing import Ctx, build_model, search_ortools, search_parameters
+from optimizer.stop import FirstOf, MaxIterations, StoppingCriterion
+
+log = logging.getLogger(__name__)
+
+
+def solve_area(problem: Problem, params: SolveParams, stop: StoppingCriterion) -> RawResult:
+    """Construct, search with OR-Tools, then with our LNS, until ``stop`` says so; return the
+    cheaper plan.
+
+    With a deadline, OR-Tools' share of the time (``1 - lns_share``) is counted from the
+    call, model building and construction included, and the LNS has what is left.  Without
+    one, OR-Tools stops on its solution limit and the LNS after ``lns_iterations`` rounds
+    (100 unless set).  A cancel ends whichever phase is running; the best plan so far is
+    returned.
+    """
+    began = stop.clock()
+    budget = stop.remaining()
+    if not problem.visits:
+        # Nothing to place: the empty plan is optimal, and a search would only spend the whole
+        # time limit proving it (an empty day used to keep its planning job busy that long).
+        return RawResult("NO_VISITS", 0, [], [], 0, 0.0)
+    if not problem.workers:
+        return RawResult("NO_WORKERS", 0, [], list(range(len(problem.visits))), 0, 0.0)
+    params = _linked_profile(problem, params)
+    ctx = build_model(problem, params)
+    search = search_parameters(params, stop)
+    ctx.routing.CloseModelWithParameters(search)
+    seed = construct(problem, [(v.worker_index, v.shift_index) for v in ctx.vehicles], ctx.eligible, stop)
+    builder = seed.builder
+    assert builder is not None
+    search_ctx = ctx
+    if strict_model_applies(problem, params, len(builder.placed)):
+        search_ctx = build_model(problem, params, strict=True)
+        search_ctx.routing.CloseModelWithParameters(search)
+        params = replace(params, ortools_start="construction", rr_first_share=1.0)
+        log.info("OR-Tools searches the strict model (every visit served)")
+    or_result: RawResult | None = None
+    or_share = 1.0 - params.lns_share
+    if (budget is None or or_share > 0) and not stop():
+        or_stop = stop if budget is None else stop.within(budget * or_share - (stop.clock() - began))
+        if budget is not None:
+            first = (or_stop.remaining() or 0.0) * params.rr_first_share
+            search.time_limit.FromMilliseconds(int(max(0.1, first) * 1000))
+        or_result = search_ortools(search_ctx, seed, search, params, or_stop)
+        if or_result is not None and budget is not None and not search_ctx.strict:
+            # (Its rounds take visits out, which the strict model cannot express.)
+            or_result = ruin_and_recreate(search_ctx, or_result, params, or_stop)
+        if or_result is not None:
+            take_over(ctx, builder, or_result, own_start=params.ortools_start == "own")
+    rounds = params.lns_iterations if params.lns_iterations is not None else (100 if budget is None else None)
+    left = stop.remaining()
+    lns_ran = params.lns_share > 0 and (left is None or left > 0.05) and not stop()
+    if lns_ran:
+        offset = stop.clock() - began
+
+        def report(rounds: int, cost: int, placed: int, seconds: float) -> None:
+            if params.on_progress is not None:
+                params.on_progress(Progress(rounds, cost, placed, len(problem.visits), offset + seconds))
+
+        lns_stop = stop if rounds is None else FirstOf(stop, MaxIterations(rounds))
+        stats = improve(builder, seed=params.seed, stop=lns_stop, on_improvement=report)
+        log.info("LNS: %d rounds, %d improvements, cost %d -> %d", stats.iterations, stats.improvements,
+                 stats.start_cost, stats.best_cost)
+    builder.delay_pickups()
+    elapsed = stop.clock() - began
+    own = raw_plan(builder, "LNS", plan_cost(builder), 1, elapsed)
+    own.solutions_found = 1 + (stats.improvements if lns_ran else 0)
+    if or_result is not None:
+        or_cost = raw_cost(problem, or_result)
+        if or_cost < own.objective:
+            or_result.objective, or_result.elapsed_s = or_cost, elapsed
+            return or_result
+    if or_result is not None:
+        own.status = f"{or_result.status}+LNS" if lns_ran else or_result.status
+        own.solutions_found += or_result.solutions_found
+    return own
+
+
+def strict_model_applies(problem: Problem, params: SolveParams, placed: int) -> bool:
+    """Whether OR-Tools searches the strict model (``SolveParams.ortools_model``).
+
+    The full model's drop disjunctions and big-M links make OR-Tools' moves on linked days
+    expensive to check; when nothing may be left out anyway and our construction has
+    placed every visit, the strict model forbids nothing a valid plan needs and starts
+    from a plan that satisfies it.
+    """
+    return (params.ortools_model == "strict" and bool(problem.visits) and placed == len(problem.visits)
+            and all(v.mandatory for v in problem.visits))
+
+
+def _linked_profile(problem: Problem, params: SolveParams) -> SolveParams:
+    """The search settings for days where many visits are linked (see ``lns_share_linked``).
+
+    OR-Tools' local search does not see cross-route links, so there most of its moves are
+    rejected late; measured on HHCRSP days (LOG_HHCRSP.md) the best split was half the
+    time for our LNS, OR-Tools in one guided local search rather than short rounds, and
+    starting OR-Tools from its own PATH_CHEAPEST_ARC plan, which our LNS then takes over.
+    An explicit all-or-nothing ``lns_share`` (0 or 1) is kept as given.
+    """
+    if not problem.visits or params.lns_share in (0.0, 1.0):
+        return params
+    linked = {d.before for d in problem.dependencies} | {d.after for d in problem.dependencies}
+    linked |= {v.id for v in problem.visits if v.workers_needed > 1}
+    if len(linked) < params.linked_threshold * len(problem.visits):
+        return replace(params, ortools_start="construction" if params.ortools_start == "auto" else params.ortools_start)
+    start = params.ortools_start
+    if start == "auto":
+        simple = (not any(s.breaks for w in problem.workers for s in w.shifts)
+                  and not any(v.workers_needed > 1 for v in problem.visits) and not problem.rides)
+        start = "own" if simple else "construction"
+    return replace(params, lns_share=params.lns_share_linked, rr_first_share=1.0, ortools_start=start,
+                   first_solution="PATH_CHEAPEST_ARC" if start == "own" else params.first_solution)
+
+
+def raw_cost(problem: Problem, raw: RawResult) -> int:
+    """The objective (``optimizer.objective``) of a raw plan, at the plan's own times."""
+    return Objective(problem).cost(timed_routes(problem, raw))
+
+
+def take_over(ctx: Ctx, builder: Builder, raw: RawResult, own_start: bool) -> None:
+    """Let the LNS start from OR-Tools' plan where that is the better start.
+
+    From our construction, OR-Tools only improves on it: its plan is taken if cheaper.  From
+    its own first plan it may have left out visits ours placed (even all of them, when its
+    first-solution heuristic fails on the links): its routes are taken, the visits it left
+    out are put back by our insertion, and if the result is still dearer than our
+    construction, the construction stays.
+    """
+    if not own_start:
+        if raw_cost(ctx.problem, raw) > plan_cost(builder):
+            log.info("the OR-Tools plan is dearer than our construction; the LNS starts from ours")
+        elif not _adopt(ctx, builder, raw):
+            log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
+        return
+    before = ([r.clone() for r in builder.routes], dict(builder.fixed), set(builder.placed))
+    kept = plan_cost(builder)
+    if not _adopt(ctx, builder, raw):
+        log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
+        return
+    for vi in insertion_order(ctx.problem, builder.pins):
+        if vi not in builder.placed:
+            builder.insert(vi)
+    builder.drop_orphans()
+    if plan_cost(builder) > kept:
+        builder.routes, builder.fixed, builder.placed = before
+        log.info("OR-Tools' own plan, completed, is dearer than our construction; the LNS starts from ours")
+
+
+def _adopt(ctx: Ctx, builder: Builder, raw: RawResult) -> bool:
+    """Load an OR-Tools plan into the builder (same order; linked visits' starts kept)."""
+    linked = {vi for vi, v in enumerate(ctx.problem.visits) if v.workers_needed > 1}
+    for d in ctx.problem.dependencies:
+        linked |= {builder.index[d.before], builder.index[d.after]}
+    fixed = dict(builder.fixed)
+    fixed = {vi: s for vi, s in fixed.items() if ctx.problem.visits[vi].id in builder.pins}
+    for rr in raw.routes:
+        for node, start in zip(rr.nodes, rr.starts):
+            vi = ctx.nodes[node].visit_index
+            if vi in linked:
+                fixed[vi] = start
+    changes = [(builder.routes[rr.vehicle], [(ctx.nodes[n].visit_index, ctx.nodes[n].copy) for n in rr.nodes])
+               for rr in raw.routes]
+    if not builder.time_routes(changes, fixed, work_caps=True):  # type: ignore[arg-type]
+        return False
+    builder.fixed = fixed
+    builder.placed = {ctx.nodes[n].visit_index for rr in raw.routes for n in rr.nodes}  # type: ignore[misc]
+    return True

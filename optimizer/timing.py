@@ -1,0 +1,759 @@
+"""Route timing: the one engine that says when each stop of a worker's route starts.
+
+Our construction, the LNS, the repair of split days and the explanations all time routes
+here, so a rule of the day (windows, breaks, shift end and overtime, working-time caps,
+rides, empty routes) is applied the same way wherever a route is timed.  Two questions are
+answered: ``Plan.simulate`` times a route's stops from scratch (earliest starts; the search
+and the ride explanations), and ``free_gaps`` finds where one more visit fits into a
+published route without moving anything (the explanations' insertion test).  The OR-Tools model
+(``routing``) states the same rules as constraints, and the independent checker
+(``checker``) re-implements them on purpose; nothing else times a route.
+
+The rules as timed here
+-----------------------
+* A visit starts in one of its windows (a soft window's last one stretched by its
+  ``max_lateness``), no earlier than the worker arrives, at the earliest such minute, unless
+  its start is fixed (pins, frozen work, linked visits already placed).
+* Breaks go between visits (never inside one) inside their own windows: a break goes into
+  the first gap where it fits without delaying the next visit; if waiting any longer would
+  push it past its latest start, it is taken right away (it may interrupt the drive) and
+  the following visits move later.  Breaks still due after the last visit are taken while
+  driving back.  An empty route takes no break.
+* A route leaves as late as its first visit allows and ends by its shift's end plus
+  overtime, never into the worker's next shift (``rules.shift_end_limit``).
+* A worker's working time (leaving the start place to arriving at the end place, over all
+  shifts) stays within ``max_work_minutes``; an empty route is no work.
+* Rides: the pickup first, the drop-off later on the same route, the car's room holds
+  everyone on board at every stop, and a passenger sits no longer than the ride's limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, NamedTuple
+
+from optimizer.model import Problem, Route, Visit, Worker
+from optimizer.objective import TimedRoute, due_minute, previous_starts
+from optimizer.rules import effective_pins, shift_end_limit
+
+INF = 10**9
+RETIME_PASSES = 12
+"""Passes of ``retime_linked`` before it gives up (each fixes the links violated so far)."""
+RIDE_RETIMES = 4
+"""Forward passes tried per route when waiting before a drop-off makes a ride too long."""
+
+Stops = list[tuple[int, int]]
+"""A route's stops: (visit index, copy) in visiting order (copy 1 is a two-person visit's
+second worker)."""
+
+
+class Timing(NamedTuple):
+    """A timed route: each stop's start, when the worker leaves and is back, the minutes
+    driven (or walked), and the breaks taken (start, end)."""
+
+    starts: list[int]
+    departure: int
+    end: int
+    travel: int
+    breaks: list[tuple[int, int]]
+
+
+class PickupLater(NamedTuple):
+    """A ride would be too long: starting its pickup at ``not_before`` may cure it."""
+
+    pickup: int
+    not_before: int
+
+
+@dataclass
+class RouteState:
+    """One vehicle's (worker's shift's) route as it stands, with its timing."""
+
+    vehicle: int
+    worker_index: int
+    shift_index: int
+    stops: Stops = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    span: int = 0
+    """Working minutes (departure to end); 0 for an empty route."""
+    travel: int = 0
+    departure: int = 0
+    end: int = 0
+    breaks: list[tuple[int, int]] = field(default_factory=list)
+
+    def clone(self) -> "RouteState":
+        """A copy whose lists can change independently (cheaper than ``copy.deepcopy``)."""
+        return RouteState(self.vehicle, self.worker_index, self.shift_index, list(self.stops),
+                          list(self.starts), self.span, self.travel, self.departure, self.end,
+                          list(self.breaks))
+
+    def apply(self, stops: Stops, timing: Timing) -> None:
+        """Take ``stops`` with their ``timing`` as this route."""
+        self.stops = stops
+        self.starts, self.departure, self.end, self.travel = timing.starts, timing.departure, timing.end, timing.travel
+        self.span = timing.end - timing.departure if stops else 0
+        self.breaks = list(timing.breaks) if stops else []
+
+
+class QuickInsertion(NamedTuple):
+    """``Plan.insertion_timing``: what inserting one visit changes on a plainly timed route."""
+
+    start: int
+    departure: int
+    end: int
+    travel_delta: int
+    late_delta: int
+    """Change in lateness minutes over the route's stops."""
+    worst: int
+    """The largest lateness among the stops whose start changed (the inserted one included)."""
+    moved_delta: int = 0
+    """Change in the number of stops starting more than the tolerance from their previous-plan
+    start (``objective.moved_count``)."""
+
+
+def trailing_breaks(rules: list, t: int, back: int, free_from: int) -> tuple[list[tuple[int, int]], int] | None:
+    """``rules`` taken after the last visit (ended at ``t``, ``back`` minutes from the end
+    place), driving whenever a break cannot start yet: (breaks, minute the route ends), or
+    None when a break could no longer start within its window.  ``free_from``: the end of
+    the last break already taken."""
+    taken = []
+    clock, left = t, back
+    for rule in rules:
+        b_start = max(clock, rule.earliest, free_from)
+        if b_start > rule.latest:
+            return None
+        left -= min(left, b_start - clock)  # driven while waiting for the break
+        taken.append((b_start, b_start + rule.duration))
+        clock = free_from = b_start + rule.duration
+    return taken, clock + left
+
+
+def start_windows(visit: Visit) -> list[tuple[int, int]]:
+    """The minutes ``visit`` may start in: its windows in order, the last one stretched by
+    ``max_lateness`` when the windows are soft."""
+    ws = sorted(visit.windows, key=lambda w: w.start)
+    return [(w.start, w.end + (visit.max_lateness if visit.soft_windows and i == len(ws) - 1 else 0))
+            for i, w in enumerate(ws)]
+
+
+Block = tuple[int, int, int, int]
+"""A fixed piece of a published route: (entry location, exit location, start, end)."""
+
+
+def fixed_blocks(problem: Problem, route: Route, visits: Mapping[str, Visit], worker: Worker,
+                 skip: str | None = None) -> list[Block]:
+    """A published route's stops (minus ``skip``) and breaks as fixed blocks, in time order.
+
+    A break is a block spent where the worker last was: conservative (the solver may take it
+    while travelling), so an insertion found around it is always really feasible.
+    """
+    kept = [s for s in route.stops if s.visit_id != skip]
+    out = [(s.location, visits[s.visit_id].exit_location, s.start, s.end) for s in kept]
+    for b in route.breaks:
+        prev = [s for s in kept if s.end <= b.start]
+        loc = visits[prev[-1].visit_id].exit_location if prev else worker.start_location
+        out.append((loc, loc, b.start, b.end))
+    return sorted(out, key=lambda t: t[2])
+
+
+class Gap(NamedTuple):
+    """Where a visit fits between fixed blocks: before block ``position`` (0: first), starting
+    any minute in ``[earliest, latest]``, for ``detour`` more minutes of travel."""
+
+    position: int
+    earliest: int
+    latest: int
+    detour: int
+
+
+def free_gaps(problem: Problem, visit: Visit, worker: Worker, shift_index: int, blocks: list[Block],
+              allowed: list[tuple[int, int]], other_work: int) -> list[Gap]:
+    """Where ``visit`` fits into a route of fixed ``blocks`` without moving anything: the
+    insertion test of the explanations, exact for a plan as published.
+
+    ``allowed``: the start ranges its windows (``start_windows``) and links leave.  The same
+    rules as ``Plan.simulate``: travel in and out, the route back by the shift's end limit
+    (``rules.shift_end_limit``: overtime, never into the next shift), the working-time cap
+    (``other_work``: the worker's other shifts; this route counted from its shift start
+    unless the visit goes first, conservatively), the car's capacity.
+    """
+    shift = worker.shifts[shift_index]
+    matrix = problem.travel_times[worker.travel_mode]
+    duration = visit.duration_for(worker.kind)
+    cap = worker.max_work_minutes
+    out = []
+    seq = [(worker.start_location, worker.start_location, shift.start, shift.start)] + blocks
+    tail = (worker.end_location, worker.end_location, shift_end_limit(worker, shift_index), 0)
+    for pos in range(len(seq)):
+        _, prev_exit, _, prev_end = seq[pos]
+        nxt = seq[pos + 1] if pos + 1 < len(seq) else tail
+        next_loc, _, next_start, _ = nxt
+        t_in = matrix[prev_exit][visit.location]
+        t_out = matrix[visit.exit_location][next_loc]
+        earliest = prev_end + t_in
+        latest = next_start - duration - t_out
+        for a, b in allowed:
+            lo, hi = max(a, earliest), min(b, latest)
+            if lo > hi:
+                continue
+            if cap is not None:
+                first_start = seq[1][2] if len(seq) > 1 else None
+                route_start = lo - t_in if pos == 0 else seq[0][3]
+                if pos == 0 and first_start is not None:
+                    route_start = min(route_start, first_start)
+                last_end = blocks[-1][3] if blocks else lo + duration
+                route_end = max(last_end, lo + duration) + (
+                    matrix[visit.exit_location][worker.end_location] if pos == len(seq) - 1 else 0
+                )
+                if other_work + (route_end - route_start) > cap:
+                    continue
+            if any(visit.demand.get(k, 0) > worker.capacity.get(k, 0) for k in visit.demand):
+                continue
+            detour = t_in + t_out - (
+                matrix[prev_exit][next_loc] if pos + 1 < len(seq) else matrix[prev_exit][worker.end_location]
+            )
+            out.append(Gap(pos, lo, hi, detour))
+    return out
+
+
+def arrivals(matrix, start_location: int, departure: int, legs: list[tuple[int, int, int, int]],
+             breaks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(arrival, travel) per stop of a timed route.  ``legs``: (entry location, exit location,
+    start, end) per stop.  A stop's arrival is the end of the previous stop (or the
+    departure) plus the travel to it and every break taken whole in between; waiting is the
+    start minus the arrival."""
+    out = []
+    place, free = start_location, departure
+    for entry, exit_, start, end in legs:
+        travel = matrix[place][entry]
+        pause = sum(e - s for s, e in breaks if s >= free and e <= start)
+        out.append((free + travel + pause, travel))
+        place, free = exit_, end
+    return out
+
+
+class Plan:
+    """The routes of a plan being built or changed, and the engine that times them.
+
+    State: ``routes`` (one ``RouteState`` per vehicle), ``fixed`` (visit index -> a start that
+    may not move: pins, frozen work, placed linked visits) and ``placed``.  Links between
+    visits (dependencies, both-or-neither pairs, different workers) are kept as indices.
+    """
+
+    def __init__(self, problem: Problem, vehicles: list[tuple[int, int]]):
+        self.p = problem
+        self.vehicles = vehicles
+        self.routes = [RouteState(v, wi, si) for v, (wi, si) in enumerate(vehicles)]
+        self.fixed: dict[int, int] = {}
+        self.placed: set[int] = set()
+        self.index = {v.id: i for i, v in enumerate(problem.visits)}
+        self.pins = effective_pins(problem)
+        self.end_limit = {
+            (wi, si): shift_end_limit(w, si) for wi, w in enumerate(problem.workers) for si in range(len(w.shifts))
+        }
+        for vid, (_, start) in self.pins.items():
+            if start is not None:
+                self.fixed[self.index[vid]] = start
+        self.before: dict[int, list[tuple[int, int, int | None]]] = {}
+        self.after: dict[int, list[tuple[int, int, int | None]]] = {}
+        self.apart: dict[int, list[int]] = {}
+        """Per visit, the visits that must be done by a different worker."""
+        self.both: list[tuple[int, int]] = []
+        """Dependencies (before, after) planned both or neither."""
+        for d in problem.dependencies:
+            a, b = self.index[d.before], self.index[d.after]
+            self.before.setdefault(b, []).append((a, d.min_delay, d.max_delay))
+            self.after.setdefault(a, []).append((b, d.min_delay, d.max_delay))
+            if d.different_workers:
+                self.apart.setdefault(a, []).append(b)
+                self.apart.setdefault(b, []).append(a)
+            if d.both_or_neither:
+                self.both.append((a, b))
+        self._deferred = False
+        """Whether the last ``_simulate`` put a break after the first visit by preference."""
+        self.windows = [start_windows(v) for v in problem.visits]
+        self.durations = {
+            kind: [v.duration_for(kind) for v in problem.visits] for kind in {w.kind for w in problem.workers}
+        }
+        self.latest_start = [
+            max(w.end for w in v.windows) + (v.max_lateness if v.soft_windows else 0) for v in problem.visits
+        ]
+        self.by_worker: dict[int, list[int]] = {}
+        for r in self.routes:
+            self.by_worker.setdefault(r.worker_index, []).append(r.vehicle)
+        self.ride_at: dict[int, tuple[int, int, Mapping[str, int], int | None]] = {}
+        """Per pickup or drop-off visit index: (pickup, drop-off, load, max ride time)."""
+        for ride in problem.rides:
+            entry = (self.index[ride.pickup], self.index[ride.dropoff], ride.load, ride.max_ride_time)
+            self.ride_at[entry[0]] = entry
+            self.ride_at[entry[1]] = entry
+        self.due = [due_minute(v) for v in problem.visits]
+        """Per visit, the minute after which a start is late (``objective.due_minute``)."""
+        self.previous_start = previous_starts(problem)
+        """(visit index, worker index) -> the previous plan's start (``objective.moved_count``)."""
+        self.soft = any(v.soft_windows for v in problem.visits)
+        """Whether any visit may start late at all (hard windows never are)."""
+        self.loc_in = [v.location for v in problem.visits]
+        self.loc_out = [v.exit_location for v in problem.visits]
+        self.plain = not problem.rides and not any(v.demand for v in problem.visits)
+        """No rides and no capacities: a route's timing depends on its windows, fixed starts
+        and breaks only, which ``insertion_timing`` evaluates incrementally."""
+
+    # ------------------------------------------------------------------ whole routes
+
+    def simulate(self, route: RouteState, stops: Stops, fixed: dict[int, int]) -> Timing | None:
+        """Earliest starts for ``stops`` on ``route``, or None if they cannot be timed.
+
+        Breaks are placed during the same forward pass (see the module docstring).
+
+        Rides: earliest starts can break a ride's time limit only by waiting before the
+        drop-off (its appointment window is not open yet); then the pickup is moved later by
+        the excess and the route timed again, a few times at most.
+
+        A break that could come before or after the day's first visit comes after it: taken
+        before, it would only start the route earlier (a longer day, against a cap on working
+        time).  Only if the route then fails is it timed again with the break first.
+        """
+        self._deferred = False
+        result = self._simulate_rides(route, stops, fixed, True)
+        if result is None and self._deferred:
+            result = self._simulate_rides(route, stops, fixed, False)
+        return result
+
+    def _simulate_rides(self, route: RouteState, stops: Stops, fixed: dict[int, int],
+                        defer_first: bool) -> Timing | None:
+        if not self.ride_at:
+            return self.simulate_pass(route, stops, fixed, None, defer_first)  # type: ignore[return-value]
+        later: dict[int, int] = {}
+        for _ in range(RIDE_RETIMES):
+            result = self.simulate_pass(route, stops, fixed, later, defer_first)
+            if not isinstance(result, PickupLater):
+                return result
+            pickup, not_before = result
+            if pickup in fixed or later.get(pickup, -1) >= not_before:
+                return None
+            later[pickup] = not_before
+        return None
+
+    def simulate_pass(self, route: RouteState, stops: Stops, fixed: dict[int, int],
+                      later: dict[int, int] | None, defer_first: bool = True) -> Timing | PickupLater | None:
+        """One forward pass of ``simulate``; ``later``: earliest starts asked for (ride pickups).
+
+        Returns the timed route, None if infeasible, or ``PickupLater`` when a ride would be
+        too long and starting that pickup later may cure it.
+        """
+        worker = self.p.workers[route.worker_index]
+        shift = worker.shifts[route.shift_index]
+        matrix = self.p.travel_times[worker.travel_mode]
+        t, loc = shift.start, worker.start_location
+        starts: list[int] = []
+        travel_total = 0
+        load: dict[str, int] = {}
+        pending = list(shift.breaks) if stops else []
+        taken: list[tuple[int, int]] = []
+        departure: int | None = None
+        durations = self.durations[worker.kind]
+        ride_at = self.ride_at
+        on_board: dict[str, int] = {}
+        boarded: dict[int, tuple[int, int]] = {}
+        """Ride pickups on board: pickup index -> (its start, the end of its service)."""
+        for vi, _ in stops:
+            visit = self.p.visits[vi]
+            duration = durations[vi]
+            tr = matrix[loc][visit.location]
+            floor = later.get(vi, 0) if later else 0  # a pickup asked to start later: wait at the door
+            while pending:
+                rule = pending[0]
+                b_start = max(t, rule.earliest, taken[-1][1] if taken else t)
+                if b_start > rule.latest:
+                    return None
+                # The break may interrupt the drive to this visit or be taken on arrival (the
+                # checker allows both, as OR-Tools plans them): the visit can start ``duration``
+                # after the later of arriving and the break's start.
+                ready = max(t + tr, b_start) + rule.duration
+                start = self.start_at(vi, max(t + tr, floor), fixed)
+                after_ok = start is not None and start + duration <= rule.latest
+                if not starts and defer_first and after_ok:
+                    self._deferred = True
+                    break  # never start the day with a break that can wait
+                if start is not None and ready <= start:
+                    if not starts and len(pending) == 1:
+                        # Before the day's first visit: as late as its window and the visit
+                        # allow, so the day starts no earlier than it must.
+                        b_start = max(b_start, min(rule.latest, start - rule.duration))
+                        ready = max(t + tr, b_start) + rule.duration
+                elif after_ok:
+                    break  # can still be taken after this visit
+                taken.append((b_start, b_start + rule.duration))
+                t = ready - tr
+                pending.pop(0)
+            start = self.start_at(vi, max(t + tr, floor), fixed)
+            if start is None:
+                return None
+            if not starts:
+                # Leave as late as the first visit allows, but no later than the first break
+                # (taken before it: at the start place, on the way or on arrival).
+                paused = sum(e - b for b, e in taken)
+                departure = max(shift.start, min(taken[0][0], start - tr - paused)) if taken else start - tr
+            starts.append(start)
+            travel_total += tr
+            t = start + duration
+            loc = visit.exit_location
+            for k, q in visit.demand.items():
+                load[k] = load.get(k, 0) + q
+            ride = ride_at.get(vi)
+            if ride is not None:
+                pickup, dropoff, ride_load, max_ride = ride
+                if vi == pickup:
+                    boarded[vi] = (start, t)
+                    for k, q in ride_load.items():
+                        on_board[k] = on_board.get(k, 0) + q
+                        if on_board[k] > worker.capacity.get(k, 0):
+                            return None
+                else:
+                    if pickup not in boarded:
+                        return None  # drop-off before (or without) its pickup
+                    p_start, p_end = boarded.pop(pickup)
+                    for k, q in ride_load.items():
+                        on_board[k] -= q
+                    if max_ride is not None and start - p_end > max_ride:
+                        return PickupLater(pickup, p_start + (start - p_end - max_ride))
+        if boarded:
+            return None  # a passenger never dropped off
+        if any(q > worker.capacity.get(k, 0) for k, q in load.items()):
+            return None
+        back = matrix[loc][worker.end_location] if stops else 0
+        travel_total += back
+        # Breaks still due after the last visit: driving back while waiting for each one, so
+        # it is taken at the last visit's place, on the way or at the end place, whichever
+        # its window allows first (a break due late in a shift whose visits end early fits
+        # only on the way or at the end).
+        trailing = trailing_breaks(pending, t, back, taken[-1][1] if taken else t)
+        if trailing is None:
+            return None
+        tail, end = trailing
+        if end > self.end_limit[(route.worker_index, route.shift_index)]:
+            return None
+        taken.extend(tail)
+        return Timing(starts, (departure if departure is not None else shift.start), end, travel_total, taken)
+
+    def start_at(self, vi: int, arrival: int, fixed: dict[int, int]) -> int | None:
+        """Earliest allowed start of visit ``vi`` for an arrival, honouring a fixed start;
+        None if impossible."""
+        f = fixed.get(vi)
+        if f is not None:
+            return f if f >= arrival and self.window_at(vi, f) == f else None
+        return self.window_at(vi, arrival)
+
+    def window_at(self, vi: int, t: int) -> int | None:
+        """Earliest start of visit ``vi`` in one of its windows at ``t`` or later, or None."""
+        for start, end in self.windows[vi]:
+            if t <= end:
+                return t if t > start else start
+        return None
+
+    def work_ok(self, route: RouteState, span: int) -> bool:
+        """Whether ``route`` may last ``span`` minutes within its worker's working-time cap
+        (the worker's other routes as they stand)."""
+        worker = self.p.workers[route.worker_index]
+        if worker.max_work_minutes is None:
+            return True
+        other = sum(self.routes[v].span for v in self.by_worker[route.worker_index] if v != route.vehicle)
+        return other + span <= worker.max_work_minutes
+
+    def retime(self, route: RouteState) -> bool:
+        """Time ``route``'s stops again with the plan's fixed starts; False (and the route
+        unchanged) if they cannot be timed."""
+        timing = self.simulate(route, route.stops, self.fixed)
+        if timing is None:
+            return False
+        route.apply(route.stops, timing)
+        return True
+
+    def time_routes(self, changes: list[tuple[RouteState, Stops]], fixed: dict[int, int],
+                    work_caps: bool = False) -> bool:
+        """Give each route in ``changes`` its new stops, timed with ``fixed``, all or none:
+        False (and nothing changed) if one cannot be timed or, with ``work_caps``, a worker's
+        new routes exceed their working-time cap."""
+        timed = []
+        for route, stops in changes:
+            timing = self.simulate(route, stops, fixed)
+            if timing is None:
+                return False
+            timed.append((route, stops, timing))
+        if work_caps:
+            worked: dict[int, int] = {}
+            for route, stops, timing in timed:
+                if stops:
+                    worked[route.worker_index] = worked.get(route.worker_index, 0) + timing.end - timing.departure
+            for wi, minutes in worked.items():
+                cap = self.p.workers[wi].max_work_minutes
+                if cap is not None and minutes > cap:
+                    return False
+        for route, stops, timing in timed:
+            route.apply(stops, timing)
+        return True
+
+    def load_plan(self, routes) -> bool:
+        """Take a published plan (``model.Route`` list) as this plan's state, every stop's
+        start fixed where the plan put it, so insertions go only where nothing has to move.
+        False if a route cannot be re-timed as it was (then nothing is loaded)."""
+        by_key = {(r.worker_index, r.shift_index): r for r in self.routes}
+        worker_index = {w.id: i for i, w in enumerate(self.p.workers)}
+        copies: dict[int, int] = {}
+        fixed: dict[int, int] = {}
+        staged: list[tuple[RouteState, Stops]] = []
+        for route in routes:
+            state = by_key.get((worker_index.get(route.worker_id, -1), route.shift_index))
+            if state is None:
+                return False
+            stops = []
+            for stop in route.stops:
+                vi = self.index.get(stop.visit_id)
+                if vi is None:
+                    return False
+                stops.append((vi, copies.get(vi, 0)))
+                copies[vi] = copies.get(vi, 0) + 1
+                fixed[vi] = stop.start
+            staged.append((state, stops))
+        if not self.time_routes(staged, fixed):
+            return False
+        self.fixed = fixed
+        self.placed = set(copies)
+        return True
+
+    def take_out(self, vi: int, pinned_too: bool = False) -> list[int]:
+        """Remove ``vi``, its ride's other leg and every placed visit that needs it; the
+        routes are re-timed.  Returns what was removed ([] if a route could not be re-timed,
+        or a pinned visit would go without ``pinned_too``; then nothing changes)."""
+        return self.take_out_group((vi,), pinned_too)
+
+    def take_out_group(self, seeds: Iterable[int], pinned_too: bool = False) -> list[int]:
+        """``take_out`` of several visits at once (and what goes with each), all or nothing."""
+        group: set[int] = set()
+        stack = list(seeds)
+        while stack:
+            x = stack.pop()
+            if x in group or x not in self.placed:
+                continue
+            group.add(x)
+            ride = self.ride_at.get(x)
+            if ride is not None:
+                stack.extend(ride[:2])
+            stack.extend(b for b, _, _ in self.after.get(x, []))
+        if not pinned_too and any(self.p.visits[x].id in self.pins for x in group):
+            return []
+        fixed = {k: s for k, s in self.fixed.items() if k not in group}
+        changes = [(route, [s for s in route.stops if s[0] not in group])
+                   for route in self.routes if any(x in group for x, _ in route.stops)]
+        if not self.time_routes(changes, fixed):
+            return []
+        self.fixed = fixed
+        self.placed -= group
+        return sorted(group)
+
+    def retime_linked(self) -> bool:
+        """Move linked visits (pairs, dependencies, two-person) to their earliest joint starts.
+
+        Once placed, a linked visit keeps its start so its partner stays valid; after other
+        visits leave the plan, both could often start earlier (less lateness, more room).
+        This re-times every route from scratch with the linked starts free: earliest starts,
+        then each violated link raises a floor under the later side (a two-person visit's
+        copies meet at the latest; ``after`` waits for ``before`` + min delay; ``before``
+        moves up to ``after`` - max delay), and again, until nothing is violated.  Starts
+        only grow from the unconstrained earliest, so what it finds is the earliest plan
+        meeting every link, never later than the current one.  Pins stay; if a pass fails
+        (a window or a shift end is exceeded) the plan is left as it was.  True if applied.
+        """
+        p = self.p
+        linked = {vi for vi in self.placed
+                  if (vi in self.before or vi in self.after or p.visits[vi].workers_needed > 1)
+                  and p.visits[vi].id not in self.pins}
+        if not linked:
+            return False
+        fixed = {vi: s for vi, s in self.fixed.items() if vi not in linked}
+        floors: dict[int, int] = {}
+        for _ in range(RETIME_PASSES):
+            timed: dict[int, Timing] = {}
+            starts_of: dict[int, list[int]] = {}
+            changed = False
+            for route in self.routes:
+                if not route.stops:
+                    continue
+                res = self.simulate_pass(route, route.stops, fixed, floors)
+                if res is None:
+                    return False
+                if isinstance(res, PickupLater):  # a ride too long: its pickup waits, as in ``simulate``
+                    pickup, not_before = res
+                    if pickup in fixed or floors.get(pickup, -1) >= not_before:
+                        return False
+                    floors[pickup] = not_before
+                    changed = True
+                    continue
+                timed[route.vehicle] = res
+                for (vi, _), s in zip(route.stops, res.starts):
+                    starts_of.setdefault(vi, []).append(s)
+            if changed:
+                continue
+            for vi, ss in starts_of.items():
+                if len(ss) > 1 and min(ss) != max(ss):
+                    floors[vi] = max(ss)
+                    changed = True
+            for b, links in self.before.items():
+                if b not in starts_of:
+                    continue
+                sb = max(starts_of[b])
+                for a, dmin, dmax in links:
+                    if a not in starts_of:
+                        continue
+                    sa = max(starts_of[a])
+                    if sb < sa + dmin:
+                        floors[b] = max(floors.get(b, 0), sa + dmin)
+                        changed = True
+                    if dmax is not None and sb > sa + dmax:
+                        floors[a] = max(floors.get(a, 0), sb - dmax)
+                        changed = True
+            if changed:
+                continue
+            worked: dict[int, int] = {}
+            for v, timing in timed.items():
+                wi = self.routes[v].worker_index
+                worked[wi] = worked.get(wi, 0) + timing.end - timing.departure
+            for wi, minutes in worked.items():
+                cap = p.workers[wi].max_work_minutes
+                if cap is not None and minutes > cap:
+                    return False
+            for v, timing in timed.items():
+                route = self.routes[v]
+                route.apply(route.stops, timing)
+            for vi in linked:
+                self.fixed[vi] = max(starts_of[vi])
+            return True
+        return False
+
+    def delay_pickups(self) -> int:
+        """Pick seniors up as late as their route allows; the number of pickups moved.
+
+        Earliest-start timing brings a car to the clinic before the drop-off window opens,
+        with the senior waiting inside.  Moving the pickup later by that wait changes
+        nothing from the drop-off on (it waited anyway) and nothing the objective counts;
+        it is kept only if every stop from the drop-off on starts exactly as before.
+        """
+        if not self.ride_at:
+            return 0
+        moved = 0
+        for route in self.routes:
+            stops = route.stops
+            if not any(vi in self.ride_at for vi, _ in stops):
+                continue
+            worker = self.p.workers[route.worker_index]
+            matrix = self.p.travel_times[worker.travel_mode]
+            durations = self.durations[worker.kind]
+            later: dict[int, int] = {}
+            for pos, (vi, _) in enumerate(stops):
+                ride = self.ride_at.get(vi)
+                if ride is None or vi != ride[0] or vi in self.fixed:
+                    continue
+                j = next((k for k in range(pos + 1, len(stops)) if stops[k][0] == ride[1]), None)
+                if j is None:
+                    continue
+                prev = stops[j - 1][0]
+                gap = route.starts[j] - (route.starts[j - 1] + durations[prev]
+                                         + matrix[self.loc_out[prev]][self.loc_in[ride[1]]])
+                if gap <= 0:
+                    continue
+                trial = {**later, vi: route.starts[pos] + gap}
+                res = self.simulate_pass(route, stops, self.fixed, trial)
+                if not isinstance(res, Timing) or res.starts[j:] != route.starts[j:] or res.end != route.end:
+                    continue
+                later = trial
+                route.apply(stops, res)
+                moved += 1
+        return moved
+
+    def waiting(self, route: RouteState) -> int:
+        """Minutes ``route``'s worker waits before starts (``arrivals``)."""
+        if not route.stops:
+            return 0
+        worker = self.p.workers[route.worker_index]
+        durations = self.durations[worker.kind]
+        legs = [(self.loc_in[vi], self.loc_out[vi], s, s + durations[vi]) for (vi, _), s in zip(route.stops, route.starts)]
+        arrived = arrivals(self.p.travel_times[worker.travel_mode], worker.start_location, route.departure, legs,
+                           sorted(route.breaks))
+        return sum(s - a for s, (a, _) in zip(route.starts, arrived))
+
+    def timed_routes(self, waiting: bool = True) -> list[TimedRoute]:
+        """The plan's routes with stops, as the objective reads them (waiting left at 0
+        without ``waiting``: it costs nothing when ``wait_minute`` is 0)."""
+        return [TimedRoute(r.worker_index, r.shift_index, [vi for vi, _ in r.stops], r.starts, r.end,
+                           self.waiting(r) if waiting else 0)
+                for r in self.routes if r.stops]
+
+    # ------------------------------------------------------------------ one insertion
+
+    def insertion_timing(self, route: RouteState, vi: int, pos: int, fixed: dict[int, int]) -> QuickInsertion | None:
+        """Timing of ``vi`` inserted at ``pos`` of a route ``simulate`` times plainly (a shift
+        without breaks on a day without rides or capacities), or None if it does not fit.
+
+        The same timing as ``simulate`` (earliest starts, fixed starts kept), but from the
+        stop before the insertion on, and only until a stop starts when it did before (the
+        rest of the route is then unchanged): most insertions are judged in a few steps
+        instead of a whole route.  Checks the shift end and the working-time cap.
+        """
+        p = self.p
+        worker = p.workers[route.worker_index]
+        loc_in, loc_out = self.loc_in, self.loc_out
+        durations = self.durations[worker.kind]
+        matrix = p.travel_times[worker.travel_mode]
+        shift = worker.shifts[route.shift_index]
+        stops, starts = route.stops, route.starts
+        n = len(stops)
+        if pos == 0:
+            t, loc = shift.start, worker.start_location
+        else:
+            prev = stops[pos - 1][0]
+            t, loc = starts[pos - 1] + durations[prev], loc_out[prev]
+        tr = matrix[loc][loc_in[vi]]
+        start = self.start_at(vi, t + tr, fixed)
+        if start is None:
+            return None
+        departure = start - tr if pos == 0 else route.departure
+        nxt_loc = loc_in[stops[pos][0]] if pos < n else worker.end_location
+        travel_delta = tr + matrix[loc_out[vi]][nxt_loc] - (
+            matrix[loc][nxt_loc] if n else 0)
+        due = self.due
+        late_delta = max(0, start - due[vi])
+        worst = late_delta
+        previous, wi = self.previous_start, route.worker_index
+        tolerance = p.weights.previous_start_tolerance
+        moved_delta = 0
+        if previous:
+            before = previous.get((vi, wi))
+            moved_delta = int(before is not None and abs(start - before) > tolerance)
+        t, loc = start + durations[vi], loc_out[vi]
+        end = None
+        for k in range(pos, n):
+            vk = stops[k][0]
+            new = self.start_at(vk, t + matrix[loc][loc_in[vk]], fixed)
+            if new is None:
+                return None
+            old = starts[k]
+            if new == old:
+                end = route.end
+                break
+            late_new = max(0, new - due[vk])
+            late_delta += late_new - max(0, old - due[vk])
+            if late_new > worst:
+                worst = late_new
+            if previous:
+                before = previous.get((vk, wi))
+                if before is not None:
+                    moved_delta += int(abs(new - before) > tolerance) - int(abs(old - before) > tolerance)
+            t, loc = new + durations[vk], loc_out[vk]
+        if end is None:
+            end = t + matrix[loc][worker.end_location]
+        if end > self.end_limit[(route.worker_index, route.shift_index)]:
+            return None
+        if not self.work_ok(route, end - departure):
+            return None
+        return QuickInsertion(start, departure, end, travel_delta, late_delta, worst, moved_delta)
