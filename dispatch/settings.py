@@ -6,7 +6,7 @@ tests change the environment and call ``get_settings.cache_clear()`` (or build `
 directly and pass it down).
 
 Nothing here touches the disk: the default SQLite file lives under ``data_dir``, which
-``dispatch.db.make_engine`` creates on demand.
+``dispatch.storage.db.make_engine`` creates on demand.
 """
 
 from __future__ import annotations
@@ -20,11 +20,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: The secret shipped for development.  Anyone can read it in this file, hence the refusal
-#: to run with it anywhere else (see ``Settings._refuse_default_secret``).
-DEFAULT_SECRET_KEY = "carepath-development-secret-change-me"
+#: Signing secrets that were published (in this file, up to 2026-12) and so are known to anyone:
+#: refused in every environment (see ``Settings._refuse_known_secret``).
+PUBLISHED_SECRET_KEYS = frozenset({"carepath-development-secret-change-me"})
+#: A configured secret shorter than this is refused outside development (HS256 wants >= 32 bytes).
+MIN_SECRET_KEY_LENGTH = 32
 
-TravelModeName = Literal["walk", "public_transport", "car"]
+#: Nominatim's usage policy wants a user agent naming the installation; this one names nobody.
+PLACEHOLDER_USER_AGENT = "carepath/0.1 (development; set CAREPATH_NOMINATIM_USER_AGENT)"
+
+
+def default_database_url(data_dir: Path) -> str:
+    """The embedded database used when no URL is configured: ``<data_dir>/carepath.db``."""
+    return f"sqlite:///{(data_dir / 'carepath.db').as_posix()}"
 
 
 class Settings(BaseSettings):
@@ -42,27 +50,80 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL; empty means the SQLite file <data_dir>/carepath.db.",
     )
+    sqlite_busy_timeout_ms: int = Field(
+        default=10_000, ge=0, le=600_000,
+        description="SQLite: how long a write waits for another writer to finish before answering 503",
+    )
     timezone: str = "Europe/Warsaw"
 
     travel_provider: Literal["offline", "osrm"] = "offline"
     osrm_url: str | None = None
-    geocoder: Literal["stored", "nominatim"] = "stored"
-    nominatim_user_agent: str = "carepath/0.1 (development; set CAREPATH_NOMINATIM_USER_AGENT)"
+    geocoder: Literal["stored", "nominatim"] = Field(
+        default="stored",
+        description="stored: coordinates as given (no network); nominatim: look addresses without coordinates up",
+    )
+    nominatim_user_agent: str = Field(
+        default=PLACEHOLDER_USER_AGENT, min_length=1, max_length=200,
+        description="names this installation to Nominatim (its usage policy), e.g. 'carepath MOPR Kielce "
+                    "(it@mopr.kielce.pl)'; the placeholder is refused outside development",
+    )
+    nominatim_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s]+$",
+        description="a self-hosted Nominatim (e.g. http://127.0.0.1:8088); empty: the public server",
+    )
+    nominatim_timeout_s: float = Field(default=10.0, gt=0, le=120, description="how long one lookup may take")
 
     road_factor: float = Field(default=1.35, ge=1.0, description="road distance / straight distance")
     walk_speed_kmh: float = Field(default=4.5, gt=0)
     public_transport_speed_kmh: float = Field(default=15.0, gt=0, description="door to door, incl. waiting")
     car_speed_kmh: float = Field(default=30.0, gt=0, description="urban average")
 
+    map_tiles: str | None = Field(
+        default=None, max_length=500,
+        description="console map: tile URL template, e.g. https://tile.example.org/{z}/{x}/{y}.png; "
+                    "none: places and routes on a plain background (works offline)",
+    )
+    map_attribution: str = Field(default="", max_length=300, description="console map: the tile server's credit line")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     environment: str = "development"
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs access tokens; unset in development: a random one kept in <data_dir>/secret_key",
+    )
+
+    db_pool_size: int = Field(default=10, ge=1, le=100, description="database connections kept open per process")
+    db_max_overflow: int = Field(default=5, ge=0, le=100, description="extra connections opened under load")
+    db_queue_timeout_s: float = Field(
+        default=15.0, gt=0, le=300,
+        description="how long a request may wait for a database connection before a 503 with Retry-After",
+    )
+
+    # Request bodies (issue 21): a body over its limit is refused with 413 before it is parsed.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024,
+                                     description="largest request body (JSON, forms) the API reads")
+    max_upload_body_bytes: int | None = Field(
+        default=None, ge=1024,
+        description="largest multipart body of a spreadsheet import; empty: the import's file limit "
+                    "(dispatch.exchange.imports.MAX_FILE_BYTES, 5 MiB) plus 64 KiB for the multipart envelope",
+    )
 
     solve_time_limit_s: int = Field(default=10, gt=0)
     weights_file: Path | None = Field(
         default=None,
         description="TOML with [weights] (and [search]) overriding optimizer/params.toml: the objective's weights",
     )
+
+    # Planning jobs (dispatch.jobs).  SQLite: solver children of the API process at once (each
+    # holds a core for its whole time limit); further jobs wait queued for a free slot.
+    max_plan_jobs: int = Field(default=2, ge=1, le=32,
+                               description="SQLite: planning jobs solving at once per API process; more wait queued")
+    # PostgreSQL: procrastinate's worker heartbeat and stall threshold.  A `carepath worker`
+    # silent for `worker_stalled_after_s` is dead; its job is retried by another worker.
+    worker_heartbeat_s: float = Field(default=10.0, gt=0, le=300,
+                                      description="how often `carepath worker` reports alive (and looks for stalled jobs)")
+    worker_stalled_after_s: float = Field(default=30.0, gt=0, le=3600,
+                                          description="a worker silent this long is dead: its job is retried or failed")
 
     # Senior taxi (issue #5).  Defaults from domain.md 1.1 (door-to-door help, return after
     # the appointment) and the programme's Mon-Fri 6:00-20:00 service day; all configurable.
@@ -102,7 +163,25 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _fill_database_url(self) -> Settings:
         if not self.database_url:
-            self.database_url = f"sqlite:///{(self.data_dir / 'carepath.db').as_posix()}"
+            self.database_url = default_database_url(self.data_dir)
+        return self
+
+    @property
+    def database_url_configured(self) -> bool:
+        """Whether a database was named (``CAREPATH_DATABASE_URL`` or ``.env``) rather than defaulted.
+
+        ``carepath demo`` loads into a named database and otherwise keeps to its own SQLite file.
+        """
+        return self.database_url != default_database_url(self.data_dir)
+
+    @model_validator(mode="after")
+    def _stall_after_heartbeats(self) -> Settings:
+        # A live worker that missed one beat (a slow query, a GC pause) must not look dead.
+        if self.worker_stalled_after_s < 2 * self.worker_heartbeat_s:
+            raise ValueError(
+                f"CAREPATH_WORKER_STALLED_AFTER_S ({self.worker_stalled_after_s:g}) must be at least twice "
+                f"CAREPATH_WORKER_HEARTBEAT_S ({self.worker_heartbeat_s:g})"
+            )
         return self
 
     @model_validator(mode="after")
@@ -112,12 +191,32 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if self.environment != "development" and self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
-            raise ValueError(
-                f"environment is {self.environment!r} but CAREPATH_SECRET_KEY is the published development "
-                "default: set a long random CAREPATH_SECRET_KEY"
-            )
+    def _nominatim_needs_a_name(self) -> Settings:
+        if self.geocoder == "nominatim" and self.environment != "development" \
+                and self.nominatim_user_agent.strip() == PLACEHOLDER_USER_AGENT:
+            raise ValueError("CAREPATH_GEOCODER=nominatim needs CAREPATH_NOMINATIM_USER_AGENT naming this installation "
+                             "and a contact (Nominatim's usage policy), e.g. 'carepath MOPR Kielce (it@mopr.kielce.pl)'")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_known_secret(self) -> Settings:
+        """No server signs tokens with a secret someone else can know.
+
+        A published secret is refused everywhere; outside development the secret must be set
+        (a generated file is fine for one machine, not for a site with several servers) and long.
+        """
+        key = self.secret_key.get_secret_value() if self.secret_key is not None else None
+        if key is not None and key in PUBLISHED_SECRET_KEYS:
+            raise ValueError("CAREPATH_SECRET_KEY is a secret published in carepath's source: anyone could sign "
+                             "tokens with it; set a long random one (python -c 'import secrets; "
+                             "print(secrets.token_urlsafe(48))')")
+        if self.environment != "development":
+            if key is None:
+                raise ValueError(f"environment is {self.environment!r} but CAREPATH_SECRET_KEY is not set: set a "
+                                 "long random one (python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+            if len(key) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(f"CAREPATH_SECRET_KEY has {len(key)} characters; use at least "
+                                 f"{MIN_SECRET_KEY_LENGTH} random ones")
         return self
 
     @property
@@ -132,9 +231,8 @@ class Settings(BaseSettings):
             "public_transport": self.public_transport_speed_kmh,
             "car": self.car_speed_kmh,
         }
-        key = getattr(mode, "value", mode)
         try:
-            return speeds[key]
+            return speeds[mode]
         except KeyError:
             raise ValueError(f"unknown travel mode {mode!r}; expected one of {sorted(speeds)}") from None
 

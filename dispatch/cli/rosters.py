@@ -1,0 +1,164 @@
+"""``carepath rosters plan|publish``: a day planned and published from the command line.
+
+Why: a centre starting from nothing should get to a published roster with commands alone
+(README "Starting a centre from nothing"), and an operator on the server needs the same
+steps without an HTTP client.  Both call the services the API calls: ``rosters.plan_day``
+(checked by the independent checker, stored as a new draft version) and
+``publish.publish_latest`` (the latest draft, its unplaced mandatory visits acknowledged by
+request id exactly as ``POST /rosters/{date}/publish`` needs them).  Audited as ``cli:<user>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from dispatch.cli.users import _actor, _fail, _session
+from dispatch.errors import UserError
+
+rosters_app = typer.Typer(help="Plan and publish a day's roster.", no_args_is_help=True)
+out = Console()
+
+
+def _day(value: str) -> dt.date:
+    from dispatch.limits import date_problem
+
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"DATE: '{value}' is not a date in the form YYYY-MM-DD") from None
+    if (problem := date_problem(day)) is not None:
+        raise _fail(f"DATE: {problem}")
+    return day
+
+
+@rosters_app.command("plan")
+def plan(
+    date: Annotated[str, typer.Argument(help="The day, YYYY-MM-DD (local).")],
+    time_limit: Annotated[float, typer.Option(min=0.1, max=3600, help="Search time in seconds.")] = 10.0,
+) -> None:
+    """Plan DATE (city-wide) and store it as a new draft version; prints the summary, unplaced mandatory first."""
+    from dispatch.storage.db import make_engine
+    from dispatch.cli.summary import print_summary
+    from dispatch.planning.rosters import InfeasiblePlan, plan_day
+    from dispatch.settings import get_settings
+    from dispatch.providers.travel import provider_from_settings
+    from optimizer import load_params, load_weights
+
+    day = _day(date)
+    settings = get_settings()
+    try:
+        weights = load_weights(settings.weights_file)
+        params = load_params(settings.weights_file, time_limit_s=time_limit)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _fail(f"weights file {settings.weights_file}: {exc}") from None
+    engine = make_engine()
+    try:
+        with out.status(f"planning {day.isoformat()} ..."):
+            planned = plan_day(engine, day, provider_from_settings(settings), params, settings.timezone, weights)
+    except InfeasiblePlan as exc:
+        raise _fail(f"the solver's plan failed the independent checker (a bug; nothing stored): {exc}") from None
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    print_summary(out, planned)
+    out.print(f"Stored as draft version {planned.roster.version}; publish it with "
+              f"[bold]carepath rosters publish {day.isoformat()}[/].", highlight=False)
+
+
+@rosters_app.command("publish")
+def publish(
+    date: Annotated[str, typer.Argument(help="The day, YYYY-MM-DD (local).")],
+    acknowledge: Annotated[Optional[list[str]], typer.Option(
+        "--acknowledge", help="A request id of an unplaced mandatory visit you publish without (repeat for each).",
+    )] = None,
+) -> None:
+    """Publish the latest draft of DATE; unplaced mandatory visits must each be acknowledged by request id."""
+    from dispatch.planning import publish as pub
+
+    day = _day(date)
+    try:
+        with _session() as session:
+            latest = pub.latest_roster(session, day)
+            if latest is None:
+                raise UserError(f"no roster for {day.isoformat()}: plan it first (carepath rosters plan {day})")
+            try:
+                roster = pub.publish_latest(session, day, pub.etag(latest), _actor(), None, acknowledge or [])
+            except pub.UnacknowledgedMandatory as exc:  # worded here, while its rows are still loaded
+                lines = [f"  {u.visit_request_id}: {u.message_en}" for u in exc.unplaced]
+                hint = " ".join(f"--acknowledge {rid}" for rid in pub.mandatory_request_ids(exc.unplaced))
+                raise UserError(f"{exc}.\nUnplaced mandatory visits of version {latest.version}:\n" + "\n".join(lines)
+                                + f"\nPublish without them only knowingly: carepath rosters publish {day} {hint}") \
+                    from None
+            version = roster.version
+    except (pub.PublishConflict, pub.PreconditionFailed) as exc:
+        raise _fail(f"not published: {exc}") from None
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"Published version {version} of {day.isoformat()}.")
+
+
+@rosters_app.command("replan")
+def replan(
+    date: Annotated[str, typer.Argument(help="The day, YYYY-MM-DD (local); it must have a published roster.")],
+    from_: Annotated[Optional[str], typer.Option(
+        "--from", help="Re-plan from this local time HH:MM; work starting before it is kept (default: now).")] = None,
+    unavailable: Annotated[Optional[list[str]], typer.Option(
+        "--unavailable", help="worker:ID@HH:MM[-HH:MM] or car:ID@HH:MM[-HH:MM]: out from (until) then; repeat.",
+    )] = None,
+    reason: Annotated[Optional[str], typer.Option(help="Why (kept in the audit log).")] = None,
+    time_limit: Annotated[float, typer.Option(min=0.1, max=3600, help="Search time in seconds.")] = 5.0,
+) -> None:
+    """Re-plan the published roster of DATE with as few changes as possible; stores a new draft.
+
+    Run on the server by its operator, who acts as an admin: a day whose end has passed is
+    re-planned too, and that override is audited with --reason.
+    """
+    from dispatch import clock
+    from dispatch.planning import replan as rp
+    from dispatch.storage.db import make_engine
+    from dispatch.storage.models import UserRole
+    from dispatch.planning.rosters import InfeasiblePlan
+    from dispatch.settings import get_settings
+    from dispatch.providers.travel import provider_from_settings
+    from optimizer import load_params, load_weights
+
+    day = _day(date)
+    settings = get_settings()
+    now = clock.cli_clock()
+    try:
+        start = rp.parse_clock(from_, "--from") if from_ is not None else None
+        if start is None:
+            start = rp.default_from_time(now, day, settings.timezone)
+        spec = rp.ReplanSpec(start, tuple(rp.parse_unavailable(u, i) for i, u in enumerate(unavailable or [])),
+                             reason)
+    except rp.ReplanInputError as exc:
+        raise _fail(f"--unavailable {str(exc)}" if exc.field.startswith("unavailable") else str(exc)) from None
+    try:
+        weights = load_weights(settings.weights_file)
+        params = load_params(settings.weights_file, time_limit_s=time_limit)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _fail(f"weights file {settings.weights_file}: {exc}") from None
+    engine = make_engine()
+    try:
+        with out.status(f"re-planning {day.isoformat()} from {start:%H:%M} ..."):
+            roster, counts, solution = rp.replan_and_store(
+                engine, day, spec, provider_from_settings(settings), params, settings.timezone, weights,
+                now=now, actor=_actor(), role=UserRole.ADMIN)
+    except InfeasiblePlan as exc:
+        raise _fail(f"the solver's plan failed the independent checker (a bug; nothing stored): {exc}") from None
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    k = solution.kpis
+    out.print(f"Re-planned {day.isoformat()} from {start:%H:%M}: of {counts.before} published stops "
+              f"{counts.kept} kept, {counts.moved_in_time} moved in time, {counts.moved_worker} to another worker, "
+              f"{counts.removed} removed; {counts.added} added"
+              + (f"; {k.visits_placed} of {k.visits_total} visits placed" if k else "") + ".", highlight=False)
+    out.print(f"Stored as draft version {roster.version}; publish it with "
+              f"[bold]carepath rosters publish {day.isoformat()}[/].", highlight=False)
