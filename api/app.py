@@ -6,20 +6,44 @@ document lives at ``/api/v1/openapi.json``; every error is RFC 9457 problem+json
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from api import problems
-from api.login_throttle import LoginThrottle
-from dispatch.db import make_engine
+from api import console, problems
+from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware, BodyLimits
+from dispatch.storage.db import make_engine
+from dispatch.providers.geocoding import geocoder_from_settings
+from dispatch.exchange.imports import MAX_FILE_BYTES
+from dispatch.access.secret_key import signing_secret
+from dispatch.clock import Clock
 from dispatch.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+@asynccontextmanager
+async def _threads_for_admitted_requests(app: FastAPI) -> AsyncIterator[None]:
+    """Enough worker threads that every request admitted to the database also finds a thread.
+
+    ``api.deps.db_slot`` admits ``db_pool_size + db_max_overflow`` requests; each needs a thread at
+    a time, and requests that use no database (health, docs) need a few more.
+    """
+    from api.deps import db_slots
+
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = max(limiter.total_tokens, db_slots(app) + 8)
+    yield
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+    """The app on ``settings``' database (or ``engine``); ``clock`` says what "now" is (``api.clock``)."""
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_threads_for_admitted_requests,
         title="carepath",
         version="0.1.0",
         summary="Scheduling and dispatch of in-home services for seniors.",
@@ -28,18 +52,28 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.login_throttle = LoginThrottle()
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.signing_secret = signing_secret(settings)
+    app.state.engine = engine or make_engine(settings.database_url, settings=settings)
+    app.state.clock = clock  # None: api.clock.clock, read per request
+    app.state.geocoder = geocoder_from_settings(settings)  # None unless CAREPATH_GEOCODER=nominatim
     problems.install(app)
+    app.add_middleware(BodyLimitMiddleware, limits=_body_limits(settings))
 
     @app.get(f"{API_PREFIX}/health", operation_id="health-get", tags=["health"])
-    def health() -> dict[str, str]:
-        """Liveness: the process answers and knows its time zone."""
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers and knows its time zone (no database, no worker thread)."""
         return {"status": "ok", "timezone": settings.timezone}
 
     for router in _routers():
         app.include_router(router, prefix=API_PREFIX)
+    console.install(app)  # the web console's pages under /console (and / leading there)
     return app
+
+
+def _body_limits(settings: Settings) -> BodyLimits:
+    """The request body limits from the settings (the upload limit follows the import file limit)."""
+    upload = settings.max_upload_body_bytes or MAX_FILE_BYTES + MULTIPART_OVERHEAD_BYTES
+    return BodyLimits(settings.max_json_body_bytes, upload, f"{API_PREFIX}/imports/")
 
 
 def _routers() -> list:

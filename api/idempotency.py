@@ -10,8 +10,11 @@ The client sends any unique string (a UUID) in ``Idempotency-Key``.  Keys are pe
   canonical JSON): the stored answer is replayed byte for byte, with ``Idempotent-Replayed:
   true``; nothing is created again and nothing is audited.
 * Same key, another request: 422 problem ``idempotency-key-reused``.
-* Two requests with one key at the same moment: the second waits on the unique index and gets
-  409 ``idempotency-key-in-use``; retrying it then replays the first one's answer.
+* Two requests with one key at the same moment, or a retry while the first is still running:
+  on SQLite the second waits for the write lock (``BEGIN IMMEDIATE``, see ``dispatch.storage.db``) and then
+  replays the first one's answer; on PostgreSQL it waits on the unique index and gets 409
+  ``idempotency-key-in-use``, and retrying it then replays the first one's answer.  Never a 500:
+  a wait longer than the busy timeout is a 503 with ``Retry-After`` (``api.problems``).
 
 Without the header a POST is simply executed.  Keys are kept until pruned (nothing prunes them
 yet).  Usage in a route::
@@ -36,7 +39,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import CurrentUser, current_user, get_session
 from api.problems import ProblemError
-from dispatch.models import IdempotencyKey
+from dispatch.storage.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 200
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -66,10 +69,7 @@ class Idempotency:
         if self.key is None:
             return None
         digest = fingerprint(self.method, self.path, self.query, payload)
-        stored = self.session.exec(
-            select(IdempotencyKey).where(col(IdempotencyKey.username) == self.username, col(IdempotencyKey.key) == self.key)
-        ).first()
-        if stored is not None:
+        if (stored := self._stored()) is not None:
             return self._replay(stored, digest)
         self.row = IdempotencyKey(
             username=self.username, key=self.key, method=self.method, path=self.path,
@@ -79,13 +79,23 @@ class Idempotency:
         try:
             self.session.flush()
         except IntegrityError:
-            raise ProblemError(
-                409, "idempotency-key-in-use", "Idempotency key in use",
-                "another request with this Idempotency-Key was being processed; retry to get its answer",
-            ) from None
+            # PostgreSQL: a request with this key committed while we waited on the unique index
+            # (nothing else was done yet in this transaction).  Replay its answer if it is there.
+            self.session.rollback()
+            self.row = None
+            if (stored := self._stored()) is not None:
+                return self._replay(stored, digest)
+            raise _in_use() from None
         return None
 
+    def _stored(self) -> IdempotencyKey | None:
+        return self.session.exec(
+            select(IdempotencyKey).where(col(IdempotencyKey.username) == self.username, col(IdempotencyKey.key) == self.key)
+        ).first()
+
     def _replay(self, stored: IdempotencyKey, digest: str) -> JSONResponse:
+        if stored.status_code == _PENDING:  # only visible if a reservation was ever committed unfinished
+            raise _in_use()
         if stored.request_hash != digest:
             raise ProblemError(
                 422, "idempotency-key-reused", "Idempotency key reused",
@@ -108,6 +118,13 @@ class Idempotency:
             self.session.flush()
         headers = {"Location": location} if location else None
         return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def _in_use() -> ProblemError:
+    return ProblemError(
+        409, "idempotency-key-in-use", "Idempotency key in use",
+        "another request with this Idempotency-Key was being processed; retry to get its answer",
+    )
 
 
 def idempotency(

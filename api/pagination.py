@@ -31,10 +31,11 @@ from sqlalchemy import Select, and_, or_
 from sqlmodel import Session
 
 from api.problems import ProblemError
+from dispatch.limits import MAX_DB_INT
 
-DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 _BATCH = 200
+_MAX_KEY_LENGTH = 200  # the longest sortable text column (names: 100)
 
 LimitQuery = Query(ge=1, le=MAX_LIMIT, description=f"items per page (1-{MAX_LIMIT})")
 CursorQuery = Query(description="`next_cursor` of the previous page; omit for the first page")
@@ -79,13 +80,28 @@ def _plain(value: Any) -> Any:
 
 
 def _typed(value: Any, column: Any) -> Any:
+    """A cursor's key value as the column's type; anything else is a 422 (a cursor is client input).
+
+    Before this check a hand-made cursor with a 100-digit number or a non-date reached the
+    database or ``fromisoformat`` and answered a plain-text 500.
+    """
     try:
         python_type = column.type.python_type
     except NotImplementedError:  # pragma: no cover - every sortable column has one
+        python_type = str
+    bad = _bad("cursor", "not a cursor this API gave out; start again without one")
+    if python_type in (dt.date, dt.time, dt.datetime):
+        try:
+            return python_type.fromisoformat(value)
+        except (ValueError, TypeError):
+            raise bad from None
+    if python_type is int:
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_DB_INT:
+            return value
+        raise bad
+    if isinstance(value, str) and len(value) <= _MAX_KEY_LENGTH:  # text and text-valued enums
         return value
-    if isinstance(value, str) and python_type in (dt.date, dt.time, dt.datetime):
-        return python_type.fromisoformat(value)
-    return value
+    raise bad
 
 
 def _digest(filters: Mapping[str, Any]) -> str:
@@ -141,10 +157,10 @@ def paginate(
     position = None
     if cursor:
         value, last_id = decode_cursor(cursor, sort, filters)
-        position = (_typed(value, column), last_id)
+        position = (_typed(value, column), _typed(last_id, id_column))
 
     def key(row: Any) -> tuple[Any, Any]:
-        return getattr(row, sort.field), row.id
+        return getattr(row, sort.field), getattr(row, id_column.key)  # the id column: id, or a service's code
 
     items: list[Any] = []
     batch = limit + 1 if post_filter is None else max(limit + 1, _BATCH)

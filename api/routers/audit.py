@@ -18,8 +18,9 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api.deps import CurrentUser, get_session, require_roles
-from dispatch import audit
-from dispatch.models import AuditLog, UserRole
+from api.schemas.types import int_query
+from dispatch.access import audit
+from dispatch.storage.models import AuditLog, UserRole
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -51,7 +52,7 @@ def list_audit(
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=100, description="username (or 'carepath demo', ...)")] = None,
     action: Annotated[str | None, Query(max_length=64, description="e.g. user.update")] = None,
-    before_id: Annotated[int | None, Query(ge=1, description="only rows older than this id (paging)")] = None,
+    before_id: Annotated[int | None, int_query("only rows older than this id (paging)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> list[AuditEntry]:
     """Audit rows matching the filters, newest first, at most ``limit``."""

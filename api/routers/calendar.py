@@ -1,6 +1,6 @@
 """The calendar feed: ``GET /calendar/{token}.ics``, no Authorization header (the token is the credential).
 
-See ``dispatch.calendar_feed`` for the token rules and what the feed contains.
+See ``dispatch.exchange.calendar_feed`` for the token rules and what the feed contains.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.deps import get_session
 from api.problems import ProblemError
-from dispatch import calendar_feed
+from dispatch.exchange import calendar_feed
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 

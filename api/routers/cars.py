@@ -12,8 +12,8 @@ from api.idempotency import Idem
 from api.pagination import CursorQuery, LimitQuery, paginate, parse_sort, sort_query
 from api.schemas.cars import CarCreate, CarPublic, CarUpdate
 from api.schemas.common import CONFLICT, ERRORS, NOT_FOUND, Page, domain_errors
-from dispatch import catalog
-from dispatch.models import Car, UserRole
+from dispatch.catalog import records as catalog
+from dispatch.storage.models import Car, UserRole
 
 router = APIRouter(prefix="/cars", tags=["cars"])
 

@@ -9,7 +9,6 @@ shutdown it stops children still planning.  Every read of a job re-checks its ru
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,8 +22,10 @@ from api.deps import CurrentUser, get_session, require_roles
 from api.problems import ProblemError
 from api.schemas.common import ERRORS, NOT_FOUND
 from api.schemas.rosters import JobPublic
+from dispatch.fields import SaneDate
 from dispatch import jobs
-from dispatch import models as m
+from dispatch.planning import publish
+from dispatch.storage import models as m
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if isinstance(runner, jobs.QueueRunner):
             jobs.ensure_queue_schema(jobs.engine_url(app.state.engine))
         with Session(app.state.engine) as session:
-            failed = jobs.reap_all(session, queued_timeout_s=runner.queued_timeout_s)
+            failed = runner.reap_all(session)
             session.commit()
         if failed:
             log.warning("failed %d planning job(s) whose runner had stopped", failed)
@@ -68,6 +69,7 @@ def job_public(session: Session, job: m.PlanJob, runner: Any, prefix: str = "/ap
     job = runner.check(session, job)
     version = None
     url = None
+    unplaced = None
     if job.roster_id is not None:
         roster = session.get(m.Roster, job.roster_id)
         if roster is not None:
@@ -75,8 +77,9 @@ def job_public(session: Session, job: m.PlanJob, runner: Any, prefix: str = "/ap
             url = f"{prefix}/rosters/{roster.date.isoformat()}?version={roster.version}"
             if roster.area:
                 url += f"&area={roster.area}"
+            unplaced = len(publish.mandatory_request_ids(publish.unplaced_mandatory(session, roster.id or 0)))
     body = jobs.job_view(job, runner.name, version)
-    return JobPublic(**body, roster_url=url)
+    return JobPublic(**body, roster_url=url, unplaced_mandatory=unplaced)
 
 
 def _get(session: Session, job_id: str) -> m.PlanJob:
@@ -102,7 +105,7 @@ def list_jobs(
     request: Request,
     session: DbSession,
     user: Planner,
-    date: Annotated[dt.date | None, Query(description="only jobs planning this day")] = None,
+    date: Annotated[SaneDate | None, Query(description="only jobs planning this day")] = None,
     active: Annotated[bool, Query(description="only queued or running jobs")] = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[JobPublic]:

@@ -1,4 +1,4 @@
-"""The signed-in worker's own data: schedule and calendar-feed token.
+"""The signed-in worker's own data: schedule, check-in of visits and calendar-feed token.
 
 There is deliberately no worker id anywhere in these paths or parameters: the worker is the
 one in the caller's token (``worker_id`` of the user), so no request can name someone else.
@@ -7,19 +7,28 @@ one in the caller's token (``worker_id`` of the user), so no request can name so
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
+from api.clock import ClockDep
 from api.deps import CurrentUser, get_session, require_roles
 from api.problems import ProblemError
-from api.schemas.common import ERRORS
+from api.schemas.checkins import CheckinFinish, CheckinPublic, CheckinStart
+from api.schemas.common import CONFLICT, ERRORS, NOT_FOUND, domain_errors
 from api.schemas.rosters import CalendarTokenIssued, CalendarTokenStatus, SchedulePublic
-from dispatch import calendar_feed
-from dispatch import models as m
-from dispatch.schedule import MAX_RANGE_DAYS, check_range, worker_schedule
+from dispatch.fields import DATE_DOC, SaneDate
+from dispatch.exchange import calendar_feed
+from dispatch.planning import checkin
+from dispatch.storage import models as m
+from dispatch.planning.schedule import MAX_RANGE_DAYS, ScheduledBreak, ScheduledVisit, check_range, worker_plan
+from dispatch.planning.schedule_changes import remember, since_last_fetch
+from dispatch.storage.db import is_lock_error
 
 router = APIRouter(prefix="/me", tags=["me"])
 
@@ -40,12 +49,16 @@ def my_schedule(
     request: Request,
     session: DbSession,
     user: WorkerUser,
-    from_date: Annotated[dt.date | None, Query(alias="from", description="first day (default: today)")] = None,
-    to_date: Annotated[dt.date | None, Query(alias="to", description="last day, inclusive (default: from + 6)")] = None,
+    from_date: Annotated[SaneDate | None, Query(alias="from", description=f"first day (default: today); {DATE_DOC}")] = None,
+    to_date: Annotated[SaneDate | None, Query(alias="to", description="last day, inclusive (default: from + 6)")] = None,
 ) -> SchedulePublic:
     """Your visits from **published** rosters, in time order: for each only the senior's name and address,
     the time (local, with offset), the service, tasks and notes for workers; the senior's phone on ride
-    legs only.  Never health information.  At most 92 days at a time."""
+    legs only.  Never health information.  Your planned breaks in ``breaks``.  At most 92 days at a time.
+
+    What changed since you last fetched a day: each visit and break is marked ``change: new`` or
+    ``changed`` (moved), and ``removed`` lists the visits you were shown then that are no longer yours;
+    ``since`` says which versions are compared.  The first fetch marks nothing."""
     worker_id = _worker_id(user)
     tz = request.app.state.settings.timezone
     start = from_date or dt.datetime.now(ZoneInfo(tz)).date()
@@ -55,9 +68,28 @@ def my_schedule(
     except ValueError as exc:
         raise ProblemError(422, "validation-error", "Invalid input", f"to: {exc}",
                            [{"field": "to", "message": f"{exc} (max {MAX_RANGE_DAYS} days)"}]) from None
-    visits = worker_schedule(session, worker_id, start, end, tz)
+    visits, breaks = worker_plan(session, worker_id, start, end, tz)
+    changes = since_last_fetch(session, worker_id, start, end, tz)
+    try:  # remember the versions shown (a write only when one is new); if the database is busy, next time
+        if remember(session, worker_id, changes):
+            session.commit()
+    except DBAPIError as exc:
+        session.rollback()
+        if not is_lock_error(exc):
+            raise
+
+    def visit(v: ScheduledVisit) -> dict:
+        return {**v.__dict__, "ride": v.ride.__dict__ if v.ride else None, "change": changes.marks.get(v.uid)}
+
+    def pause(b: ScheduledBreak) -> dict:
+        return {**b.__dict__, "minutes": b.minutes, "change": changes.marks.get(b.uid)}
+
     return SchedulePublic(worker_id=worker_id, from_date=start, to_date=end, timezone=tz,
-                          visits=[{**v.__dict__, "ride": v.ride.__dict__ if v.ride else None} for v in visits])
+                          visits=[visit(v) for v in visits], breaks=[pause(b) for b in breaks],
+                          removed=[visit(v) for v in changes.removed],
+                          removed_breaks=[pause(b) for b in changes.removed_breaks],
+                          since=[{"date": d, "area": a, "last_fetched_version": seen, "version": now}
+                                 for d, a, seen, now in changes.since])
 
 
 @router.post("/calendar-token", operation_id="me-calendar-token-create", status_code=201,
@@ -90,3 +122,56 @@ def revoke_calendar_token(session: DbSession, user: WorkerUser) -> Response:
     calendar_feed.revoke_tokens(session, _worker_id(user), user.username)
     session.commit()
     return Response(status_code=204)
+
+
+def _checkin_public(uid: str, row: m.VisitCheckin, tz: str) -> CheckinPublic:
+    zone = ZoneInfo(tz)
+    return CheckinPublic(
+        uid=uid, visit_request_id=row.visit_request_id, occurrence_date=row.occurrence_date, leg=row.leg,
+        status="finished" if row.finished_at is not None else "started", started_at=row.started_at.astimezone(zone),
+        finished_at=row.finished_at.astimezone(zone) if row.finished_at else None, outcome=row.outcome, note=row.note)
+
+
+@contextmanager
+def _simultaneous(session: Session, uid: str) -> Iterator[None]:
+    """Two check-ins of one stop at the same moment (a phone retrying): the second is a 409, not a 500."""
+    try:
+        yield
+    except IntegrityError:
+        session.rollback()
+        raise ProblemError(409, "conflict", "Conflict",
+                           f"visit {uid} was checked in at the same moment by another request; reload it") from None
+
+
+VisitUid = Annotated[str, Path(max_length=300, description="the visit's `uid` from `GET /me/schedule`")]
+
+
+@router.post("/visits/{uid}/start", operation_id="me-visit-start", response_model=CheckinPublic,
+             responses={**ERRORS, **NOT_FOUND, **CONFLICT})
+def start_visit(uid: VisitUid, request: Request, session: DbSession, user: WorkerUser, clock: ClockDep,
+                body: Annotated[CheckinStart | None, Body()] = None) -> CheckinPublic:
+    """Mark one of your visits (its ``uid`` from your schedule, published rosters only) started, at ``at``
+    (local ``HH:MM`` or ``YYYY-MM-DDTHH:MM``; default now), with an optional note.  404 if it is not one of
+    your published visits; 409 if already started.  Audited.  A started visit is not moved by a re-plan."""
+    body = body or CheckinStart()
+    tz = request.app.state.settings.timezone
+    with domain_errors(), _simultaneous(session, uid):
+        row = checkin.start(session, _worker_id(user), user.username, uid, body.at, body.note, clock(), tz)
+        session.commit()
+    return _checkin_public(uid, row, tz)
+
+
+@router.post("/visits/{uid}/finish", operation_id="me-visit-finish", response_model=CheckinPublic,
+             responses={**ERRORS, **NOT_FOUND, **CONFLICT})
+def finish_visit(uid: VisitUid, request: Request, session: DbSession, user: WorkerUser, clock: ClockDep,
+                 body: Annotated[CheckinFinish | None, Body()] = None) -> CheckinPublic:
+    """Mark one of your visits finished at ``at`` (default now) with the ``outcome``: ``delivered`` (default),
+    or not delivered: ``absent`` (the senior was not there) or ``refused``.  A visit not started can be
+    finished only as not delivered.  422 if ``at`` is before the start; 409 if already finished.  Audited."""
+    body = body or CheckinFinish()
+    tz = request.app.state.settings.timezone
+    with domain_errors(), _simultaneous(session, uid):
+        row = checkin.finish(session, _worker_id(user), user.username, uid, body.at, body.outcome, body.note,
+                             clock(), tz)
+        session.commit()
+    return _checkin_public(uid, row, tz)

@@ -12,13 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session, col
 
-from api.deps import CurrentUser, get_session, require_roles
+from api.deps import CurrentUser, GeocoderDep, get_session, require_roles
 from api.idempotency import Idem
 from api.pagination import CursorQuery, LimitQuery, paginate, parse_sort, sort_query
-from api.schemas.common import CONFLICT, ERRORS, NOT_FOUND, Page, domain_errors, json_answer
+from api.schemas.common import CONFLICT, ERRORS, GEOCODER, NOT_FOUND, Page, domain_errors, json_answer
 from api.schemas.seniors import SeniorCreate, SeniorPublic, SeniorUpdate, SeniorWithHealth
-from dispatch import catalog
-from dispatch.models import Senior, UserRole
+from dispatch.catalog import records as catalog
+from dispatch.providers import geocoding
+from dispatch.storage.models import Senior, UserRole
 
 router = APIRouter(prefix="/seniors", tags=["seniors"])
 
@@ -59,14 +60,19 @@ def list_seniors(
 
 @router.post(
     "", operation_id="seniors-create", name="seniors-create", status_code=201, response_model=SeniorPublic,
-    responses={**ERRORS, **CONFLICT},
+    responses={**ERRORS, **CONFLICT, **GEOCODER},
 )
-def create_senior(body: SeniorCreate, request: Request, session: DbSession, user: Writer, idem: Idem) -> Response:
-    """Add a senior; answers 201 with ``Location``.  Send ``Idempotency-Key`` to make retries safe."""
+def create_senior(
+    body: SeniorCreate, request: Request, session: DbSession, user: Writer, idem: Idem, geocoder: GeocoderDep,
+) -> Response:
+    """Add a senior; lat/lon left out are looked up from the address (a configured geocoder).  Answers
+    201 with ``Location``.  Send ``Idempotency-Key`` to make retries safe."""
+    with domain_errors():  # before the key is reserved: a lookup ends the transaction (dispatch.providers.geocoding)
+        data = geocoding.fill_coordinates(session, geocoder, body.model_dump())
     if (replay := idem.begin(body.model_dump(mode="json", exclude_unset=True))) is not None:
         return replay
     with domain_errors():
-        row = catalog.create_senior(session, user.username, body.model_dump())
+        row = catalog.create_senior(session, user.username, data)
     out = SeniorPublic.model_validate(row).model_dump(mode="json")
     return idem.finish(201, out, _location(request, row.id))
 
@@ -85,12 +91,18 @@ def get_senior(senior_id: str, session: DbSession, user: Reader) -> Response:
 
 @router.patch(
     "/{senior_id}", operation_id="seniors-update", name="seniors-update", response_model=SeniorPublic,
-    responses={**ERRORS, **NOT_FOUND},
+    responses={**ERRORS, **NOT_FOUND, **GEOCODER},
 )
-def update_senior(senior_id: str, body: SeniorUpdate, session: DbSession, user: Writer) -> SeniorPublic:
-    """Change the fields sent (health notes included, though the answer does not show them)."""
+def update_senior(
+    senior_id: str, body: SeniorUpdate, session: DbSession, user: Writer, geocoder: GeocoderDep,
+) -> SeniorPublic:
+    """Change the fields sent (health notes included, though the answer does not show them); a changed
+    address without lat/lon is looked up again (a configured geocoder) or refused."""
     with domain_errors():
-        row = catalog.update_senior(session, user.username, senior_id, body.model_dump(exclude_unset=True))
+        current = catalog.get_senior(session, senior_id)
+        before = {k: getattr(current, k) for k in catalog.ADDRESS_FIELDS}
+        changes = geocoding.fill_coordinates(session, geocoder, body.model_dump(exclude_unset=True), before=before)
+        row = catalog.update_senior(session, user.username, senior_id, changes)
     return SeniorPublic.model_validate(row)
 
 

@@ -1,7 +1,7 @@
 """User management, for admins only: create, list, read, change (role, active, worker, password).
 
 Every write is audited (``user.create`` / ``user.update``) in the request's transaction by
-``dispatch.users``; no response or audit row ever carries a password or its hash.
+``dispatch.access.users``; no response or audit row ever carries a password or its hash.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from api.app import API_PREFIX
 from api.deps import CurrentUser, get_session, require_roles
 from api.problems import ProblemError
 from api.schemas.users import UserCreate, UserPublic, UserUpdate
-from dispatch import users as use
+from dispatch.access import users as use
 from dispatch.errors import UserError
-from dispatch.models import User, UserRole
+from dispatch.storage.models import User, UserRole
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -31,7 +31,7 @@ _ERRORS = {
 
 
 def user_problem(exc: UserError) -> ProblemError:
-    """The problem+json answer for a ``dispatch.users`` error."""
+    """The problem+json answer for a ``dispatch.access.users`` error."""
     if isinstance(exc, use.UserFieldError):
         return ProblemError(
             422, "validation-error", "Invalid input", str(exc), [{"field": exc.field, "message": exc.message}]

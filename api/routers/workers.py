@@ -11,15 +11,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session, col
 
-from api.deps import CurrentUser, current_user, get_session, require_roles
+from api.deps import CurrentUser, GeocoderDep, current_user, get_session, require_roles
 from api.idempotency import Idem
 from api.pagination import CursorQuery, LimitQuery, paginate, parse_sort, sort_query
 from api.problems import ProblemError
-from api.schemas.common import CONFLICT, ERRORS, NOT_FOUND, Page, domain_errors, json_answer
+from api.schemas.common import CONFLICT, ERRORS, GEOCODER, NOT_FOUND, Page, domain_errors, json_answer
+from api.schemas.types import int_id_path
 from api.schemas.workers import AbsenceCreate, AbsencePublic, WorkerCreate, WorkerPublic, WorkerUpdate
-from dispatch import catalog
-from dispatch.models import UserRole, Worker, WorkerAbsence
-from fixtures.scenario import WorkerKind
+from dispatch.catalog import records as catalog
+from dispatch.providers import geocoding
+from dispatch.storage.models import UserRole, Worker, WorkerAbsence
+from dispatch.domain import WorkerKind
 
 router = APIRouter(prefix="/workers", tags=["workers"])
 
@@ -46,6 +48,7 @@ def reader_or_self(worker_id: str, user: Annotated[CurrentUser, Depends(current_
 
 
 SelfOrReader = Annotated[CurrentUser, Depends(reader_or_self)]
+AbsenceId = Annotated[int, int_id_path("the absence's id")]
 
 
 @router.get("", operation_id="workers-list", name="workers-list", response_model=Page[WorkerPublic], responses=ERRORS)
@@ -70,14 +73,20 @@ def list_workers(
 
 @router.post(
     "", operation_id="workers-create", name="workers-create", status_code=201, response_model=WorkerPublic,
-    responses={**ERRORS, **CONFLICT},
+    responses={**ERRORS, **CONFLICT, **GEOCODER},
 )
-def create_worker(body: WorkerCreate, request: Request, session: DbSession, user: Admin, idem: Idem) -> Response:
-    """Add a worker with a weekly shift pattern; 201 with ``Location``.  ``Idempotency-Key`` makes retries safe."""
+def create_worker(
+    body: WorkerCreate, request: Request, session: DbSession, user: Admin, idem: Idem, geocoder: GeocoderDep,
+) -> Response:
+    """Add a worker with a weekly shift pattern; home_lat/home_lon left out are looked up from the home
+    address (a configured geocoder; the address is not stored).  201 with ``Location``.
+    ``Idempotency-Key`` makes retries safe."""
+    with domain_errors():  # before the key is reserved: a lookup ends the transaction (dispatch.providers.geocoding)
+        data = geocoding.fill_coordinates(session, geocoder, body.model_dump(), geocoding.WORKER_HOME)
     if (replay := idem.begin(body.model_dump(mode="json", exclude_unset=True))) is not None:
         return replay
     with domain_errors():
-        row = catalog.create_worker(session, user.username, body.model_dump())
+        row = catalog.create_worker(session, user.username, data)
     out = WorkerPublic.model_validate(row).model_dump(mode="json")
     return idem.finish(201, out, request.url_for("workers-get", worker_id=row.id).path)
 
@@ -94,12 +103,16 @@ def get_worker(worker_id: str, session: DbSession, user: SelfOrReader) -> Worker
 
 @router.patch(
     "/{worker_id}", operation_id="workers-update", name="workers-update", response_model=WorkerPublic,
-    responses={**ERRORS, **NOT_FOUND},
+    responses={**ERRORS, **NOT_FOUND, **GEOCODER},
 )
-def update_worker(worker_id: str, body: WorkerUpdate, session: DbSession, user: Admin) -> WorkerPublic:
-    """Change the fields sent; ``shifts`` replaces the whole weekly pattern."""
+def update_worker(worker_id: str, body: WorkerUpdate, session: DbSession, user: Admin, geocoder: GeocoderDep) -> WorkerPublic:
+    """Change the fields sent; ``shifts`` replaces the whole weekly pattern; a home address sent without
+    home_lat/home_lon is looked up (a configured geocoder)."""
     with domain_errors():
-        row = catalog.update_worker(session, user.username, worker_id, body.model_dump(exclude_unset=True))
+        catalog.get_worker(session, worker_id)
+        changes = geocoding.fill_coordinates(session, geocoder, body.model_dump(exclude_unset=True),
+                                             geocoding.WORKER_HOME)
+        row = catalog.update_worker(session, user.username, worker_id, changes)
     return WorkerPublic.model_validate(row)
 
 
@@ -144,7 +157,7 @@ def create_absence(
     "/{worker_id}/absences/{absence_id}", operation_id="workers-get-absence", name="workers-get-absence",
     response_model=AbsencePublic, responses={**ERRORS, **NOT_FOUND},
 )
-def get_absence(worker_id: str, absence_id: int, session: DbSession, user: SelfOrReader) -> Response:
+def get_absence(worker_id: str, absence_id: AbsenceId, session: DbSession, user: SelfOrReader) -> Response:
     """One absence of the worker."""
     row = session.get(WorkerAbsence, absence_id)
     if row is None or row.worker_id != worker_id:
@@ -156,7 +169,7 @@ def get_absence(worker_id: str, absence_id: int, session: DbSession, user: SelfO
     "/{worker_id}/absences/{absence_id}", operation_id="workers-delete-absence", name="workers-delete-absence",
     status_code=204, responses={**ERRORS, **NOT_FOUND},
 )
-def delete_absence(worker_id: str, absence_id: int, session: DbSession, user: Admin) -> Response:
+def delete_absence(worker_id: str, absence_id: AbsenceId, session: DbSession, user: Admin) -> Response:
     """Remove an absence (e.g. entered by mistake); audited with what it was."""
     with domain_errors():
         catalog.delete_absence(session, user.username, worker_id, absence_id)

@@ -1,75 +1,83 @@
 """Visit request bodies.  The checks here are the simple per-field ones (so the OpenAPI document
-shows them); every rule, cross-field ones included, is in ``dispatch.requests_service.prepare``.
+shows them); every rule, cross-field ones included, is in ``dispatch.catalog.requests.prepare``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
+from pydantic import BaseModel, computed_field
 
-from api.schemas.common import InputModel, OutputModel
-from dispatch.catalog import ID_PATTERN
-from dispatch.models import RequestStatus
-from dispatch.requests_service import MAX_DURATION, PRIORITY_MAX, PRIORITY_MIN, WORKERS_NEEDED_MAX
-from fixtures.scenario import ServiceCode
+from api.schemas.common import INPUT_CONFIG, PUBLIC_CONFIG, InputModel, OutputModel
+from dispatch.fields import LOCAL_TIME_DOC, LocalTime, SaneDate, ServiceRef, Skills, WorkerRefs
+from dispatch.catalog import requests as requests_service
+from dispatch.fields import ID_PATTERN
+from dispatch.limits import MAX_FOLLOW_DELAY_MINUTES, MAX_TASKS_LENGTH, MAX_WINDOWS
+from dispatch.storage.models import RequestStatus
+from dispatch.catalog.requests import MAX_DURATION, PRIORITY_MAX, PRIORITY_MIN, WORKERS_NEEDED_MAX
+from dispatch.storage.models import FORBIDDEN_DOC, ID_LEN, PREFERRED_DOC, REQUIRED_DOC, Purpose, VisitRequestBase
 
-Purpose = Literal["medical", "office", "bank", "cemetery", "shopping", "activity"]
+
+EXTRA_WINDOWS_DOC = (f"further windows after the first (window_start-window_end), in order of time, each starting "
+                     f"after the one before ends, e.g. [{{\"start\": \"17:00\", \"end\": \"18:00\"}}]: the visit "
+                     f"starts in any one window; at most {MAX_WINDOWS} windows in all; not for taxi requests")
 
 
-class VisitRequestCreate(InputModel):
+OVERRIDE_DOC = ("coordinators and admins: accept the request although it breaks intake rules (quota, budget, lead "
+                "time, service hours, a past date); the written reason is audited with the rules broken")
+
+
+class WindowIn(InputModel):
+    """One more window: the earliest and latest start."""
+
+    start: LocalTime = Field(description=f"earliest start: {LOCAL_TIME_DOC}")
+    end: LocalTime = Field(description=f"latest start: {LOCAL_TIME_DOC}")
+
+
+class WindowOut(BaseModel):
+    start: dt.time
+    end: dt.time
+
+
+class VisitRequestCreate(VisitRequestBase):
+    """A new request: the fields and per-field rules of ``dispatch.storage.models.VisitRequestBase``,
+    an optional id, typed extra windows, duration and mandatory that default to the service's, and
+    an override reason."""
+
+    model_config = INPUT_CONFIG
     id: str | None = Field(default=None, pattern=ID_PATTERN, description="generated (r-000042) when omitted")
-    senior_id: str = Field(max_length=32)
-    service: ServiceCode
-    first_date: dt.date = Field(description="first (or only) day")
-    window_start: dt.time = Field(description="earliest start, local time")
-    window_end: dt.time = Field(description="latest start, local time")
-    duration: int | None = Field(default=None, ge=1, le=MAX_DURATION, description="minutes on site; default: the service's")
-    rrule: str | None = Field(default=None, max_length=500, description="RFC 5545 RRULE without DTSTART, e.g. "
-                                                                       "FREQ=WEEKLY;BYDAY=MO,WE,FR; omit for one-off")
-    until: dt.date | None = Field(default=None, description="last day of a recurring request (inclusive)")
-    required_skills: list[str] = Field(default_factory=list, description="the service's own skills are always added")
-    workers_needed: int = Field(default=1, ge=1, le=WORKERS_NEEDED_MAX)
-    priority: int = Field(default=3, ge=PRIORITY_MIN, le=PRIORITY_MAX, description="1 lowest, 5 highest")
-    mandatory: bool = False
-    soft_window: bool = False
-    max_lateness: int = Field(default=0, ge=0, le=MAX_DURATION)
-    destination_place_id: str | None = Field(default=None, max_length=32, description="taxi: destination place id")
-    appointment: dt.time | None = Field(default=None, description="taxi: arrive no later than")
-    appointment_minutes: int | None = Field(default=None, ge=0, le=MAX_DURATION, description="taxi: appointment length")
-    return_trip: bool | None = Field(default=None, description="taxi: default true")
-    return_on_call: bool | None = Field(default=None, description="taxi: default false")
-    escort: bool | None = Field(default=None, description="taxi: default false")
-    assistant: bool | None = Field(default=None, description="taxi: the centre's personal assistant rides along; "
-                                                             "default false")
-    wheelchair: bool | None = Field(default=None, description="taxi: default as the senior")
-    purpose: Purpose | None = Field(default=None, description="taxi: default medical")
-    follows_request_id: str | None = Field(default=None, max_length=32)
-    follow_min_delay: int = Field(default=0, ge=0)
-    follow_max_delay: int | None = Field(default=None, ge=0)
-    tasks: str = Field(default="", max_length=2000)
+    extra_windows: list[WindowIn] = Field(default_factory=list, max_length=MAX_WINDOWS - 1,  # type: ignore[assignment]
+                                          description=EXTRA_WINDOWS_DOC)
+    duration: int | None = Field(default=None, ge=1, le=MAX_DURATION,  # type: ignore[assignment]
+                                 description="minutes on site; default: the service's")
+    mandatory: bool | None = Field(default=None,  # type: ignore[assignment]
+                                   description="must be planned; default: the service's `mandatory`")
+    override_reason: str | None = Field(default=None, min_length=1, max_length=500, description=OVERRIDE_DOC)
 
 
 class VisitRequestUpdate(InputModel):
     """Only the fields sent are changed; the whole request is then re-checked.  Cancel with DELETE."""
 
-    senior_id: str | None = Field(default=None, max_length=32)
-    service: ServiceCode | None = None
-    first_date: dt.date | None = None
-    window_start: dt.time | None = None
-    window_end: dt.time | None = None
+    senior_id: str | None = Field(default=None, max_length=ID_LEN)
+    service: ServiceRef | None = None
+    first_date: SaneDate | None = None
+    window_start: LocalTime | None = Field(default=None, description=LOCAL_TIME_DOC)
+    window_end: LocalTime | None = Field(default=None, description=LOCAL_TIME_DOC)
+    extra_windows: list[WindowIn] | None = Field(default=None, max_length=MAX_WINDOWS - 1,
+                                                 description=f"{EXTRA_WINDOWS_DOC}; replaces them all ([]: none)")
     duration: int | None = Field(default=None, ge=1, le=MAX_DURATION)
     rrule: str | None = Field(default=None, max_length=500)
-    until: dt.date | None = None
-    required_skills: list[str] | None = None
+    until: SaneDate | None = None
+    required_skills: Skills | None = None
     workers_needed: int | None = Field(default=None, ge=1, le=WORKERS_NEEDED_MAX)
     priority: int | None = Field(default=None, ge=PRIORITY_MIN, le=PRIORITY_MAX)
     mandatory: bool | None = None
     soft_window: bool | None = None
     max_lateness: int | None = Field(default=None, ge=0, le=MAX_DURATION)
-    destination_place_id: str | None = Field(default=None, max_length=32)
-    appointment: dt.time | None = None
+    destination_place_id: str | None = Field(default=None, max_length=ID_LEN)
+    appointment: LocalTime | None = Field(default=None, description=LOCAL_TIME_DOC)
     appointment_minutes: int | None = Field(default=None, ge=0, le=MAX_DURATION)
     return_trip: bool | None = None
     return_on_call: bool | None = None
@@ -77,39 +85,64 @@ class VisitRequestUpdate(InputModel):
     assistant: bool | None = None
     wheelchair: bool | None = None
     purpose: Purpose | None = None
-    follows_request_id: str | None = Field(default=None, max_length=32)
-    follow_min_delay: int | None = Field(default=None, ge=0)
-    follow_max_delay: int | None = Field(default=None, ge=0)
-    tasks: str | None = Field(default=None, max_length=2000)
+    follows_request_id: str | None = Field(default=None, max_length=ID_LEN)
+    follow_min_delay: int | None = Field(default=None, ge=0, le=MAX_FOLLOW_DELAY_MINUTES)
+    follow_max_delay: int | None = Field(default=None, ge=0, le=MAX_FOLLOW_DELAY_MINUTES)
+    tasks: str | None = Field(default=None, max_length=MAX_TASKS_LENGTH)
+    required_workers: WorkerRefs | None = Field(default=None, description=REQUIRED_DOC)
+    preferred_workers: WorkerRefs | None = Field(default=None, description=PREFERRED_DOC)
+    forbidden_workers: WorkerRefs | None = Field(default=None, description=FORBIDDEN_DOC)
+    override_reason: str | None = Field(default=None, min_length=1, max_length=500, description=OVERRIDE_DOC)
 
 
-class VisitRequestPublic(OutputModel):
+class LocalTimeNote(BaseModel):
+    """How a time of the request is read on a day when the clocks change (``dispatch.timeutil``)."""
+
+    field: str = Field(description="window_start, window_end, appointment or extra_windows.N.start/end")
+    date: dt.date = Field(description="the day of the request on which the clocks change")
+    time: dt.time = Field(description="the time as entered")
+    kind: str = Field(description="nonexistent (in the spring-forward gap) or ambiguous (in the repeated hour)")
+    meant: dt.datetime = Field(description="the instant planned, local time with its offset")
+    message: str
+
+
+def _assistant_optional(schema: dict[str, Any]) -> None:
+    """``assistant`` came after the other ride fields and stays optional in the answer's schema."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "assistant"]
+
+
+class VisitRequestPublic(VisitRequestBase):
+    """A request as stored, with the DST notes of its times."""
+
+    model_config = ConfigDict(**PUBLIC_CONFIG, json_schema_extra=_assistant_optional)
     id: str
-    senior_id: str
-    service: ServiceCode
     status: RequestStatus
-    first_date: dt.date
-    window_start: dt.time
-    window_end: dt.time
-    duration: int
-    rrule: str | None
-    until: dt.date | None
-    required_skills: list[str]
-    workers_needed: int
-    priority: int
-    mandatory: bool
-    soft_window: bool
-    max_lateness: int
-    destination_place_id: str | None
-    appointment: dt.time | None
-    appointment_minutes: int | None
-    return_trip: bool | None
-    return_on_call: bool | None
-    escort: bool | None
-    assistant: bool | None = None
-    wheelchair: bool | None
-    purpose: str | None
-    follows_request_id: str | None
-    follow_min_delay: int
-    follow_max_delay: int | None
-    tasks: str
+    extra_windows: list[WindowOut]  # type: ignore[assignment]
+    working_days_only: bool = Field(default=False, exclude=True)
+    """Read from the stored request's service, for ``local_time_notes``; not part of the answer."""
+
+    @computed_field(description="DST days within the request's first year (one-off: its date) on which a time "  # type: ignore[prop-decorator]
+                                "falls into the spring-forward gap (read as RFC 5545 does: 02:30 is 03:30) or "
+                                "the repeated autumn hour (the first, summer-time one is meant)")
+    @property
+    def local_time_notes(self) -> list[LocalTimeNote]:
+        return [LocalTimeNote(**n) for n in requests_service.local_time_notes(self)]
+
+
+class PinSet(InputModel):
+    """Body of ``PUT /requests/{id}/pins/{date}``: a worker, a start, or both."""
+
+    worker_id: str | None = Field(default=None, max_length=ID_LEN, description="the worker who does it that day")
+    start: LocalTime | None = Field(default=None, description=f"the start that day: {LOCAL_TIME_DOC}; inside one of "
+                                                              "the request's windows")
+
+
+class PinPublic(OutputModel):
+    """The pin of one occurrence of a request: planning that day keeps it."""
+
+    visit_request_id: str
+    date: dt.date
+    worker_id: str | None
+    start: dt.time | None
+    created_by: str = Field(description="who set it last")
+    created_at: dt.datetime

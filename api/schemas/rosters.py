@@ -7,11 +7,14 @@ bookkeeping instants (created, heartbeat) are UTC.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from api.schemas.checkins import CheckinState
 from api.schemas.common import InputModel
+from dispatch.limits import MAX_ACKNOWLEDGED_VISITS
+from dispatch.storage.models import ID_LEN
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -19,10 +22,20 @@ JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 class PlanRequest(InputModel):
     """Optional body of ``POST /rosters/{date}/plan``."""
 
-    area: str | None = Field(default=None, max_length=32,
+    area: str | None = Field(default=None, max_length=ID_LEN,
                              description="plan only this area's seniors and workers (a place id of kind area)")
     time_limit_s: float | None = Field(default=None, gt=0, le=600,
                                        description="seconds of search; default: the server's setting")
+
+
+class PublishRequest(InputModel):
+    """Optional body of ``POST /rosters/{date}/publish``."""
+
+    acknowledge_unplaced_mandatory: list[Annotated[str, Field(min_length=1, max_length=ID_LEN)]] = Field(
+        default_factory=list, max_length=MAX_ACKNOWLEDGED_VISITS,
+        description="the request ids of the draft's unplaced mandatory visits (`unplaced_mandatory_ids` of "
+                    "`GET /rosters/{date}`), exactly those: publishing a roster that leaves mandatory visits "
+                    "out requires it (409 otherwise); audited")
 
 
 class JobProgress(BaseModel):
@@ -31,6 +44,10 @@ class JobProgress(BaseModel):
     best_cost: int | None = None
     solutions_found: int | None = None
     elapsed_s: float | None = None
+    changes: dict[str, int | float] | None = Field(
+        default=None, description="a re-plan, once succeeded: the published stops kept (same worker, start within "
+                                  "15 min), moved_in_time, moved_worker, removed; stops added; kept_share; "
+                                  "published_version")
 
 
 class JobPublic(BaseModel):
@@ -48,6 +65,8 @@ class JobPublic(BaseModel):
     roster_id: int | None = None
     roster_version: int | None = None
     roster_url: str | None = Field(default=None, description="the stored draft, once succeeded")
+    unplaced_mandatory: int | None = Field(
+        default=None, description="once succeeded: how many mandatory visits (requests) the draft leaves out")
     error: str | None = None
     created_by: str
     created_at: dt.datetime
@@ -78,6 +97,17 @@ class VisitPublic(BaseModel):
     end: dt.datetime
     travel_minutes: int
     waiting_minutes: int
+    checkin: CheckinState = Field(default_factory=lambda: CheckinState(status="planned"),
+                                  description="the worker's check-in and the late/missed flags (published versions)")
+
+
+class BreakPublic(BaseModel):
+    """A planned break (Kodeks pracy art. 134), local time with the offset."""
+
+    shift_index: int
+    start: dt.datetime
+    end: dt.datetime
+    minutes: int
 
 
 class RoutePublic(BaseModel):
@@ -85,6 +115,7 @@ class RoutePublic(BaseModel):
     worker_name: str
     worker_kind: str
     visits: list[VisitPublic]
+    breaks: list[BreakPublic] = Field(description="the worker's planned breaks, in time order")
 
 
 class UnassignedPublic(BaseModel):
@@ -93,10 +124,15 @@ class UnassignedPublic(BaseModel):
     senior_id: str | None
     senior_name: str | None
     service: str | None
+    mandatory: bool = Field(description="the visit was mandatory: publishing needs it acknowledged")
     reason: str = Field(description="stable reason code, e.g. no_skilled_worker")
-    message_pl: str
-    message_en: str
-    details: dict[str, Any]
+    message_pl: str = Field(description="the reason in Polish, with the day's local clock times "
+                                        "(worded from reason and details when the plan was stored)")
+    message_en: str = Field(description="the reason in English, as message_pl")
+    details: dict[str, Any] = Field(description=(
+        "the facts behind the reason: case (which situation under the reason code), worker and visit ids, "
+        "counts, priorities, and times as minutes from the day's local midnight (a DST day has 1380 or 1500); "
+        "leg (visit, pickup, dropoff); for request_not_plannable, cause and date"))
 
 
 class VersionSummary(BaseModel):
@@ -116,11 +152,14 @@ class RosterPublic(BaseModel):
     status: Literal["draft", "published", "superseded"]
     etag: str
     created_at: dt.datetime
+    unplaced_mandatory: int = Field(description="how many mandatory visits (requests) this version leaves out")
+    unplaced_mandatory_ids: list[str] = Field(
+        description="their request ids: publish with `acknowledge_unplaced_mandatory` set to this list")
     objective: float | None
     kpis: dict[str, Any]
     solver: dict[str, Any] = Field(description="status, elapsed, solutions found, parameters used")
     routes: list[RoutePublic]
-    unassigned: list[UnassignedPublic]
+    unassigned: list[UnassignedPublic] = Field(description="visits not placed, with reasons; mandatory ones first")
     versions: list[VersionSummary] = Field(description="every version of this day (and area), oldest first")
 
 
@@ -155,6 +194,30 @@ class ScheduleVisit(BaseModel):
     notes_for_workers: str
     phone: str | None = Field(default=None, description="the senior's phone, on ride legs only")
     ride: RideInfoPublic | None = None
+    change: Literal["new", "changed"] | None = Field(
+        default=None, description="since you last fetched this day: new to you, or moved (null: unchanged, or "
+                                  "the first fetch)")
+
+
+class ScheduleBreak(BaseModel):
+    """One of the worker's planned breaks."""
+
+    uid: str = Field(description="stable per worker, day and break; the calendar feed's UID")
+    date: dt.date
+    roster_version: int
+    start: dt.datetime
+    end: dt.datetime
+    minutes: int
+    change: Literal["new", "changed"] | None = Field(default=None, description="as for visits")
+
+
+class ScheduleSince(BaseModel):
+    """One published day of the range: the version you were last shown and the one shown now."""
+
+    date: dt.date
+    area: str | None
+    last_fetched_version: int | None = Field(description="null: first fetch of this day")
+    version: int
 
 
 class SchedulePublic(BaseModel):
@@ -163,6 +226,12 @@ class SchedulePublic(BaseModel):
     to_date: dt.date = Field(serialization_alias="to")
     timezone: str
     visits: list[ScheduleVisit]
+    breaks: list[ScheduleBreak] = Field(default_factory=list, description="your planned breaks, in time order")
+    removed: list[ScheduleVisit] = Field(default_factory=list, description=(
+        "visits you were shown when you last fetched and that are no longer yours (as they were)"))
+    removed_breaks: list[ScheduleBreak] = Field(default_factory=list, description="the same for breaks")
+    since: list[ScheduleSince] = Field(default_factory=list, description="per published day: which version "
+                                                                          "the marks compare against")
 
 
 class CalendarTokenIssued(BaseModel):

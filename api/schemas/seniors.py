@@ -1,6 +1,8 @@
 """Senior bodies.  ``health_notes`` (RODO art. 9) is write-only except in ``SeniorWithHealth``,
 which only ``GET /seniors/{id}`` returns, only to coordinators and admins, and each time audited.
-Lists and write answers never carry it (so neither do stored idempotent answers).
+Lists and write answers never carry it (so neither do stored idempotent answers).  The bodies are
+cut from the table's base models (``dispatch.storage.models.SeniorBase``, ``SeniorHealth``), where
+the fields' rules are written once.
 """
 
 from __future__ import annotations
@@ -9,46 +11,38 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.common import InputModel, OutputModel
-from dispatch.catalog import ID_PATTERN
-from fixtures.scenario import Disability, ServiceCode
+from api.schemas.common import INPUT_CONFIG, PUBLIC_CONFIG, InputModel
+from dispatch.fields import ServiceRef, WorkerRefs
+from dispatch.limits import MAX_KM_FROM_AREA, MAX_NEEDS
+from dispatch.fields import ID_PATTERN, POSTCODE_PATTERN
+from dispatch.domain import Disability
+from dispatch.storage.models import ID_LEN, Gender, SeniorBase, SeniorHealth
 
-Gender = Literal["F", "M"]
-POSTCODE = r"^\d{2}-\d{3}$"
-
-
-class SeniorBase(InputModel):
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    gender: Gender
-    birth_year: int = Field(ge=1900, le=2100)
-    street: str = Field(min_length=1, max_length=200)
-    number: str = Field(min_length=1, max_length=20)
-    flat: str | None = Field(default=None, max_length=20)
-    postcode: str = Field(pattern=POSTCODE, description="Polish format, e.g. 25-001")
-    city: str = Field(min_length=1, max_length=100)
-    area: str = Field(max_length=32, description="place id of the senior's area or gmina")
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    phone: str = Field(default="", max_length=32)
-    disability: Disability
-    lives_alone: bool = False
-    wheelchair: bool = False
-    mental_disorder: bool = False
-    needs: list[ServiceCode] = Field(default_factory=list)
-    preferred_gender: Gender | None = None
-    regular_workers: list[str] = Field(default_factory=list, description="worker ids, continuity of care")
-    forbidden_workers: list[str] = Field(default_factory=list, description="worker ids never to send")
-    notes_for_workers: str = Field(default="", max_length=2000, description="e.g. access notes; shown to workers")
+GenderRuleName = Literal["none", "prefer", "require"]
+GENDER_RULE_DOC = ("how preferred_gender binds: none (no wish), prefer (a wish), require (intimate-care services "
+                   "are never given by a worker of the other gender, even if a visit stays unplaced; other services "
+                   "keep it as a wish); default: prefer when preferred_gender is given, else none")
+POSTCODE = POSTCODE_PATTERN
 
 
-class SeniorCreate(SeniorBase):
+class SeniorCreate(SeniorBase, SeniorHealth):
+    """A new senior: the fields and rules of ``dispatch.storage.models.SeniorBase`` and
+    ``SeniorHealth``, an optional id, coordinates that may be left out to be looked up, and a
+    gender rule that may be left out (prefer when preferred_gender is given, else none)."""
+
+    model_config = INPUT_CONFIG
+    lat: float | None = Field(default=None, ge=-90, le=90,  # type: ignore[assignment]
+                              description=f"within {MAX_KM_FROM_AREA:.0f} km of the area's place; leave lat and lon "
+                                          "out to look them up from the address (needs CAREPATH_GEOCODER=nominatim; "
+                                          "without a geocoder the answer is 422 naming lat)")
+    lon: float | None = Field(default=None, ge=-180, le=180)  # type: ignore[assignment]
+    gender_rule: GenderRuleName | None = Field(default=None, description=GENDER_RULE_DOC)  # type: ignore[assignment]
     id: str | None = Field(default=None, pattern=ID_PATTERN, description="generated (s-00042) when omitted")
-    health_notes: str = Field(default="", max_length=4000, description="special-category data (RODO art. 9)")
 
 
 class SeniorUpdate(InputModel):
-    """Only the fields sent are changed; ``null`` is allowed only where a value may be empty."""
+    """Only the fields sent are changed; ``null`` is allowed only where a value may be empty.  A changed
+    address without ``lat``/``lon`` is looked up again (with a geocoder) or refused (422 naming lat)."""
 
     first_name: str | None = Field(default=None, min_length=1, max_length=100)
     last_name: str | None = Field(default=None, min_length=1, max_length=100)
@@ -59,7 +53,7 @@ class SeniorUpdate(InputModel):
     flat: str | None = Field(default=None, max_length=20)
     postcode: str | None = Field(default=None, pattern=POSTCODE)
     city: str | None = Field(default=None, min_length=1, max_length=100)
-    area: str | None = Field(default=None, max_length=32)
+    area: str | None = Field(default=None, max_length=ID_LEN)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     phone: str | None = Field(default=None, max_length=32)
@@ -67,43 +61,26 @@ class SeniorUpdate(InputModel):
     lives_alone: bool | None = None
     wheelchair: bool | None = None
     mental_disorder: bool | None = None
-    needs: list[ServiceCode] | None = None
-    preferred_gender: Gender | None = None
-    regular_workers: list[str] | None = None
-    forbidden_workers: list[str] | None = None
+    needs: list[ServiceRef] | None = Field(default=None, max_length=MAX_NEEDS)
+    preferred_gender: Gender | None = Field(default=None, description="null clears it (and the gender rule, unless "
+                                                                      "gender_rule is sent too)")
+    gender_rule: GenderRuleName | None = Field(default=None, description=GENDER_RULE_DOC.replace(
+        "default: prefer when preferred_gender is given, else none", "kept unless preferred_gender changes"))
+    regular_workers: WorkerRefs | None = None
+    forbidden_workers: WorkerRefs | None = None
     notes_for_workers: str | None = Field(default=None, max_length=2000)
     health_notes: str | None = Field(default=None, max_length=4000)
 
 
-class SeniorPublic(OutputModel):
+class SeniorPublic(SeniorBase):
     """A senior without health data: what lists, dispatchers and write answers show."""
 
+    model_config = PUBLIC_CONFIG
     id: str
-    first_name: str
-    last_name: str
-    gender: str
-    birth_year: int
-    street: str
-    number: str
-    flat: str | None
-    postcode: str
-    city: str
-    area: str
-    lat: float
-    lon: float
-    phone: str
-    disability: Disability
-    lives_alone: bool
-    wheelchair: bool
-    mental_disorder: bool
-    needs: list[str]
-    preferred_gender: str | None
-    regular_workers: list[str]
-    forbidden_workers: list[str]
-    notes_for_workers: str
+    gender_rule: str  # type: ignore[assignment]
 
 
-class SeniorWithHealth(SeniorPublic):
+class SeniorWithHealth(SeniorPublic, SeniorHealth):
     """A senior with health notes: ``GET /seniors/{id}`` for coordinators and admins (audited)."""
 
-    health_notes: str
+    model_config = PUBLIC_CONFIG

@@ -1,18 +1,22 @@
 """Bodies of the authentication and user-management endpoints.
 
 No schema here carries a password hash; passwords only ever come in (``repr=False``), never
-go out.  The rules (username pattern, password length) are the ones ``dispatch.users``
-enforces, repeated here so the OpenAPI document shows them.
+go out.  ``UserCreate`` and ``UserPublic`` are cut from the table's base model
+(``dispatch.storage.models.UserBase``), which holds the username rule once; the password length
+is ``dispatch.access.users``'s, which enforces both.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from dispatch.models import UserRole
-from dispatch.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USERNAME_PATTERN, USERNAME_RULE
+from api.schemas.common import INPUT_CONFIG, PUBLIC_CONFIG
+from dispatch.access.login_throttle import KNOWN_FOR
+from dispatch.storage.models import ThrottleKind, UserBase, UserRole
+from dispatch.access.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
 class Token(BaseModel):
@@ -33,12 +37,25 @@ class Me(BaseModel):
     worker_id: str | None = Field(description="the worker this user is (role worker only)")
 
 
-class UserPublic(BaseModel):
-    """A user as admins see it."""
+class ThrottlePublic(BaseModel):
+    """Failed logins counted under one key (``dispatch.access.login_throttle``), as admins see them."""
 
-    username: str
-    role: UserRole
-    worker_id: str | None
+    key: str = Field(description="what DELETE /auth/throttles/{key} takes, e.g. 'address:203.0.113.7'")
+    kind: ThrottleKind = Field(description="pair (one account from one address), account, or address")
+    account: str | None
+    address: str | None = Field(description="IPv6 addresses are counted per /64")
+    failures: float = Field(description="failures not yet leaked away")
+    retry_after_s: int = Field(description="seconds until a login may be tried under this key (0: now)")
+    last_failure_at: dt.datetime | None = Field(description="local time (Europe/Warsaw) with its offset")
+    known_address: bool = Field(
+        description=f"pair: the account logged in from this address in the last {KNOWN_FOR.days} days"
+    )
+
+
+class UserPublic(UserBase):
+    """A user as admins see it: the base fields and whether the account is active."""
+
+    model_config = PUBLIC_CONFIG
     active: bool
 
 
@@ -50,13 +67,11 @@ _PASSWORD = Field(
 )
 
 
-class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserCreate(UserBase):
+    """A new user: the fields and rules of ``dispatch.storage.models.UserBase`` and a password."""
 
-    username: str = Field(pattern=USERNAME_PATTERN, description=USERNAME_RULE)
+    model_config = INPUT_CONFIG
     password: str = _PASSWORD
-    role: UserRole
-    worker_id: str | None = Field(default=None, description="required for role worker, forbidden otherwise")
 
 
 class UserUpdate(BaseModel):
@@ -87,5 +102,5 @@ class UserUpdate(BaseModel):
         return value
 
     def changes(self) -> dict[str, Any]:
-        """The fields the client sent, as keyword arguments for ``dispatch.users.update_user``."""
+        """The fields the client sent, as keyword arguments for ``dispatch.access.users.update_user``."""
         return {name: getattr(self, name) for name in self.model_fields_set}
