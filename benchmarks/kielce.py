@@ -15,15 +15,15 @@ import json
 import time
 from pathlib import Path
 
-from dispatch.scenario_problem import problem_for_day
-from dispatch.travel import GeodesicProvider
-from fixtures.generator import generate
-from optimizer.checker import check, is_feasible
+from fixtures.problem import problem_for_day
+from dispatch.providers.travel import GeodesicProvider
+from fixtures.generator import BENCHMARK_PROFILE, generate
+from optimizer import check, is_feasible
 from optimizer.construct import construct
 from optimizer.decompose import split
-from optimizer.params import SolveParams
+from optimizer import SolveParams
 from optimizer.rules import eligible_workers
-from optimizer.solve import solve
+from optimizer import solve
 
 
 def first_feasible_seconds(problem, max_visits: int) -> tuple[float, int]:
@@ -38,7 +38,7 @@ def first_feasible_seconds(problem, max_visits: int) -> tuple[float, int]:
 
 
 def run(scale: float, time_limit: float, seed: int) -> dict:
-    scenario = generate(2026, scale=scale)
+    scenario = generate(2026, profile=BENCHMARK_PROFILE, scale=scale)
     started = time.monotonic()
     built = problem_for_day(scenario, scenario.demo_date, GeodesicProvider({"walk": 4.5, "public_transport": 15.0,
                                                                                "car": 30.0}, 1.35))

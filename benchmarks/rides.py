@@ -2,7 +2,7 @@
 
 The day: the Kielce fixture scenario (seed 2026) at ``--scale`` (10: 4200 seniors, 40
 drivers with their cars), its demo day (Tue 2026-12-01), keeping only the taxi requests and
-the drivers; built by the product's problem builder (``dispatch.scenario_problem``) with
+the drivers; built by the product's problem builder (``fixtures.problem``) with
 the offline travel model and the default ride settings (max ride time = direct x 1.5 + 15
 min, arrive at most 30 min early, return wait 30 min).  Assistants riding along keep their
 seat in the car's load, but their own escort visits are left out (no assistants in a
@@ -19,7 +19,7 @@ Two plans, in the same run, each checked by ``optimizer.checker``:
   It is solved by the same solver (which only has to time each trip) and checked the same
   way.  This is what a "one taxi per booking" service costs.
 
-Reported per plan (definitions in ``dispatch.ride_stats``): rides planned, shared rides,
+Reported per plan (definitions in ``dispatch.planning.ride_stats``): rides planned, shared rides,
 cars used, vehicle km, car hours, passengers per car-hour, mean and max ride-time excess
 over the direct drive, and the checker's verdict.
 """
@@ -33,17 +33,17 @@ import time
 from pathlib import Path
 
 from benchmarks.peers.report import machine
-from dispatch.problem_builder import BuiltProblem
-from dispatch.ride_legs import ESCORTS
-from dispatch.ride_stats import ride_stats
-from dispatch.scenario_problem import problem_for_day
-from dispatch.travel import GeodesicProvider
-from fixtures.generator import generate
-from fixtures.scenario import ServiceCode, WorkerKind
-from optimizer.checker import check, is_feasible
-from optimizer.model import Problem, Shift, Solution, Worker
-from optimizer.params import SolveParams
-from optimizer.solve import solve
+from dispatch.planning.problem_builder import BuiltProblem
+from dispatch.planning.ride_legs import ESCORTS
+from dispatch.planning.ride_stats import ride_stats
+from fixtures.problem import problem_for_day
+from dispatch.providers.travel import GeodesicProvider
+from fixtures.generator import BENCHMARK_PROFILE, generate
+from dispatch.domain import ServiceCode, WorkerKind
+from optimizer import check, is_feasible
+from optimizer import Problem, Shift, Solution, Worker
+from optimizer import SolveParams
+from optimizer import solve
 
 OFFLINE = GeodesicProvider({"walk": 4.5, "public_transport": 15.0, "car": 30.0}, 1.35)
 BASELINE_DAY = (6 * 60, 21 * 60)
@@ -52,7 +52,7 @@ BASELINE_DAY = (6 * 60, 21 * 60)
 
 def rides_only_day(scale: float, seed: int = 2026) -> BuiltProblem:
     """The demo day of the scaled scenario with only taxi requests and drivers, escorts left out."""
-    scenario = generate(seed, scale=scale)
+    scenario = generate(seed, profile=BENCHMARK_PROFILE, scale=scale)
     scenario = dataclasses.replace(
         scenario,
         requests=tuple(r for r in scenario.requests if r.service is ServiceCode.TAXI),

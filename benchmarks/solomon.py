@@ -19,20 +19,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from optimizer.checker import check, is_feasible
-from optimizer.model import (
-    Location,
-    Problem,
-    Shift,
-    TimeWindow,
-    TravelMode,
-    Visit,
-    Weights,
-    Worker,
-    WorkerKind,
-)
-from optimizer.params import SolveParams
-from optimizer.solve import solve
+from optimizer import check, is_feasible
+from optimizer import Location, Problem, Shift, TimeWindow, TravelMode, Visit, Weights, Worker, WorkerKind
+from optimizer import SolveParams
+from optimizer import solve
 
 TIME_SCALE = 100
 DIST_SCALE = 1000

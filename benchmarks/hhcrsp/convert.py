@@ -25,7 +25,7 @@ import math
 
 from benchmarks.hhcrsp.evaluate import PlannedStop, Routes
 from benchmarks.hhcrsp.instance import Instance
-from optimizer.model import (
+from optimizer import (
     Dependency,
     Location,
     Problem,

@@ -15,10 +15,10 @@ from benchmarks.hhcrsp.baseline import solve_baseline
 from benchmarks.hhcrsp.convert import SCALE, to_problem, to_routes
 from benchmarks.hhcrsp.evaluate import Evaluation, Routes, evaluate, routes_to_json
 from benchmarks.hhcrsp.instance import Instance
-from optimizer.checker import check, is_feasible
-from optimizer.model import Solution
-from optimizer.params import SolveParams
-from optimizer.solve import solve
+from optimizer import check, is_feasible
+from optimizer import Solution
+from optimizer import SolveParams
+from optimizer import solve
 
 
 def _entry(inst: Instance, solver: str, elapsed: float, routes: Routes | None, **extra: Any) -> dict[str, Any]:

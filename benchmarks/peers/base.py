@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from optimizer.model import Problem, Solution
+from optimizer import Problem, Solution
 
 Objective = Literal["travel", "distance"]
 """What the arcs cost: travel minutes (home care) or ``problem.distances`` (Solomon)."""

@@ -12,9 +12,9 @@ import time
 from dataclasses import replace
 
 from benchmarks.peers.base import Objective, PeerRun
-from optimizer.model import Problem
-from optimizer.params import Progress, SolveParams
-from optimizer.solve import solve
+from optimizer import Problem
+from optimizer import Progress, SolveParams
+from optimizer import solve
 
 
 def params_for(objective: Objective, time_limit: float, seed: int = 0) -> SolveParams:

@@ -66,9 +66,9 @@ def solomon_problem(name: str, root: Path = SHARED):
 
 def kielce_problem(scale: float):
     """The demo day's problem at ``scale`` x the demo population."""
-    from dispatch.scenario_problem import problem_for_day
-    from dispatch.travel import GeodesicProvider
-    from fixtures.generator import generate
+    from fixtures.problem import problem_for_day
+    from dispatch.providers.travel import GeodesicProvider
+    from fixtures.generator import BENCHMARK_PROFILE, generate
 
-    scenario = generate(2026, scale=scale)
+    scenario = generate(2026, profile=BENCHMARK_PROFILE, scale=scale)
     return problem_for_day(scenario, scenario.demo_date, GeodesicProvider(OFFLINE_SPEEDS, ROAD_FACTOR)).problem

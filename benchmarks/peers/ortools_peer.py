@@ -22,8 +22,8 @@ from dataclasses import replace
 
 from benchmarks.peers.base import Objective, PeerRun
 from benchmarks.peers.plans import assemble, split_expressible
-from optimizer.model import Problem
-from optimizer.params import SolveParams
+from optimizer import Problem
+from optimizer import SolveParams
 
 
 MATRICES = 6
@@ -47,9 +47,8 @@ class OrtoolsPeer:
                 f"PATH_CHEAPEST_ARC + GUIDED_LOCAL_SEARCH, {time_limit:g} s limit, 1 thread (routing is single-threaded)")
 
     def solve(self, problem: Problem, time_limit: float, objective: Objective, seed: int = 0) -> PeerRun:
-        from ortools.constraint_solver import pywrapcp, routing_enums_pb2
-
-        from optimizer.routing import _extract, build_model, to_routes
+        from optimizer.nodes import to_routes
+        from optimizer.routing import search_alone
 
         began = time.monotonic()
         keep, left_out = split_expressible(problem, two_person=False, dependencies=False, rides=True)
@@ -64,22 +63,14 @@ class OrtoolsPeer:
                                   f"> {MEMORY_CAP / 2**30:.0f} GiB cap",
                            left_out={k: len(v) for k, v in left_out.items()}, not_modelled=NOT_MODELLED)
         arc = "distance" if objective == "distance" else "travel_time"
-        ctx = build_model(problem, SolveParams(time_limit_s=time_limit, seed=seed, arc_cost=arc))
-        search = pywrapcp.DefaultRoutingSearchParameters()
-        search.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-        search.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-        left = max(0.1, time_limit - (time.monotonic() - began))
-        search.time_limit.FromMilliseconds(int(left * 1000))
-        routing = ctx.routing
-        first: list[float] = []
-        routing.AddAtSolutionCallback(lambda: first.append(time.monotonic() - began) if not first else None)
-        solved_at = time.monotonic()
-        assignment = routing.SolveWithParameters(search)
-        solve_s = time.monotonic() - solved_at
-        if assignment is None:
-            return PeerRun(None, solve_s, time.monotonic() - began, status=f"no plan (routing status {routing.status()})",
+        called = time.monotonic() - began
+        run = search_alone(problem, SolveParams(time_limit_s=time_limit, seed=seed, arc_cost=arc), time_limit - called)
+        solve_s = run.search_s
+        if run.raw is None:
+            return PeerRun(None, solve_s, time.monotonic() - began, status=f"no plan (routing status {run.status})",
                            left_out={k: len(v) for k, v in left_out.items()})
-        raw = _extract(ctx, assignment, "SUCCESS", len(first), solve_s)
+        raw = run.raw
+        first = [] if run.first_solution_s is None else [called + run.first_solution_s]
         routes = to_routes(problem, raw)
         solution = assemble(full, routes, left_out, "plain OR-Tools", "ok", solve_s, time_limit, seed)
         return PeerRun(solution, solve_s, time.monotonic() - began, first_feasible_s=first[0] if first else None,

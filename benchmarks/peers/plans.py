@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer.evaluate import evaluate
-from optimizer.model import (
+from optimizer import evaluate
+from optimizer import (
     BreakRule,
     BreakTaken,
     Problem,
+    ReasonCase,
     ReasonCode,
     Route,
     Shift,
@@ -31,7 +32,7 @@ from optimizer.model import (
     Visit,
     Worker,
 )
-from optimizer.rules import shift_end_limit
+from optimizer import shift_end_limit
 
 TWO_PERSON = "two-person visit (no synchronised starts)"
 DEPENDENCY = "linked by a dependency (no precedence between visits)"
@@ -293,8 +294,8 @@ def assemble(problem: Problem, routes: list[Route], left_out: dict[str, list[str
              status: str, elapsed_s: float, time_limit: float | None, seed: int = 0) -> Solution:
     """A full solution: routes, every other visit unassigned (left out or not placed), KPIs.
 
-    Unplaced visits get ``not_found_by_search`` with the peer named in the message; visits
-    the peer was never given say why in ``details["left_out"]``.
+    Unplaced visits get ``not_found_by_search`` (case ``not_explained``) with the peer named in
+    ``details["solver"]``; visits the peer was never given say why in ``details["left_out"]``.
     """
     placed = {s.visit_id for r in routes for s in r.stops}
     why = {vid: reason for reason, ids in left_out.items() for vid in ids}
@@ -302,12 +303,10 @@ def assemble(problem: Problem, routes: list[Route], left_out: dict[str, list[str
     for v in problem.visits:
         if v.id in placed:
             continue
+        facts: dict[str, object] = {"case": ReasonCase.NOT_EXPLAINED.value, "solver": peer}
         if v.id in why:
-            en = f"Left out for {peer}: {why[v.id]}."
-            unassigned.append(Unassigned(v.id, ReasonCode.NOT_FOUND, en, en, {"left_out": why[v.id]}))
-        else:
-            en = f"Not placed by {peer}."
-            unassigned.append(Unassigned(v.id, ReasonCode.NOT_FOUND, en, en))
+            facts["left_out"] = why[v.id]
+        unassigned.append(Unassigned(v.id, ReasonCode.NOT_FOUND, facts))
     routes = sorted((r for r in routes if r.stops), key=lambda r: (r.worker_id, r.shift_index))
     solution = Solution(tuple(routes), tuple(unassigned))
     ev = evaluate(problem, solution)

@@ -30,7 +30,7 @@ import time
 from benchmarks.peers.base import Objective, PeerRun, package_missing
 from benchmarks.peers.plans import assemble, horizon_of, retimed_with_breaks, split_expressible, vehicles_of
 from benchmarks.peers.skills import holds, visit_tokens
-from optimizer.model import Problem
+from optimizer import Problem
 
 MEMORY_CAP = 3 * 2**30
 """Largest total size of PyVRP's distance and duration matrices we let an instance build."""

@@ -14,8 +14,8 @@ from typing import Any
 from benchmarks.peers.base import PeerRun, get_peer
 from benchmarks.peers.instances import DEMO_VISITS, kielce_problem, solomon_problem
 from benchmarks.peers.isolate import rss_mb, run_isolated
-from optimizer.checker import check, is_feasible
-from optimizer.model import Problem
+from optimizer import check, is_feasible
+from optimizer import Problem
 
 Row = dict[str, Any]
 
@@ -121,7 +121,7 @@ def scaling_run(target: int, limit: float, seed: int) -> Row:
     """
     from benchmarks.kielce import first_feasible_seconds
     from benchmarks.peers.carepath_peer import PEER as carepath
-    from optimizer.params import SolveParams
+    from optimizer import SolveParams
 
     began = time.monotonic()
     problem = kielce_problem(target / DEMO_VISITS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Hashable
 
-from optimizer.model import Problem, Visit, Worker
+from optimizer import Problem, Visit, Worker
 
 Token = tuple[str, Hashable]
 

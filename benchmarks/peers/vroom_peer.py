@@ -20,7 +20,7 @@ from datetime import timedelta
 from benchmarks.peers.base import Objective, PeerRun, package_missing
 from benchmarks.peers.plans import Vehicle, assemble, horizon_of, route_from_times, split_expressible, vehicles_of
 from benchmarks.peers.skills import integer_skills
-from optimizer.model import Problem
+from optimizer import Problem
 
 NOT_MODELLED = ("soft windows given as hard", "no overtime", "no continuity or gender preference",
                 "no workload balance", "no working-time cap across split shifts")

@@ -1,4 +1,4 @@
-import sys, time, datetime
+import time, datetime
 from benchmarks.tuning import run as R, configs as C
 from benchmarks import solomon as S
 inst = S.read_instance(S.SHARED / "R101.txt")

@@ -1,9 +1,8 @@
 """Scratch: carepath variants on HHCRSP instances (issue #8 tuning); see LOG_HHCRSP.md."""
 import logging, sys, json
-from dataclasses import replace
 from benchmarks.hhcrsp.instance import read_instance
 from benchmarks.hhcrsp.run import run_carepath
-from optimizer.params import SolveParams
+from optimizer import SolveParams
 
 logging.basicConfig(level=logging.INFO, format="%(message)s")
 for h in logging.getLogger().handlers: h.addFilter(lambda r: "LNS" in r.getMessage() or "OR-Tools" in r.getMessage())

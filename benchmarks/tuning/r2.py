@@ -1,8 +1,8 @@
 """Scratch: run Solomon instances with SolveParams overrides. usage: r2.py TL key=val,... FILES..."""
-import sys, json, statistics, time, ast
+import sys, statistics, ast
 from pathlib import Path
 from benchmarks import solomon as S
-from optimizer.params import SolveParams
+from optimizer import SolveParams
 tl=float(sys.argv[1]); ov={}
 for kv in sys.argv[2].split(','):
     if kv:

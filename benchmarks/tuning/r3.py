@@ -3,7 +3,7 @@ usage: r3.py TL key=val,... FILES...   (appends one row to benchmarks/tuning/LOG
 import sys, os, statistics, ast, logging
 from pathlib import Path
 from benchmarks import solomon as S
-from optimizer.params import SolveParams
+from optimizer import SolveParams
 import importlib, optimizer.recreate as REC
 if os.environ.get('SISR_MOD'):
     REC.improve_plan = importlib.import_module(os.environ['SISR_MOD']).improve_plan

@@ -5,7 +5,7 @@ _m = type(sys)("x"); _m.check = lambda p, s: []; _m.is_feasible = lambda v: True
 sys.modules.setdefault("optimizer.checker", _m)
 import json, math, os, statistics, time
 from pathlib import Path
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp
 from benchmarks import solomon as S
 from benchmarks.tuning import configs as C
 

@@ -5,7 +5,7 @@ usage: sisr_bench.py ITERS SEEDS key=val,... INSTANCES...   (key=val go to impro
 import sys, os, json, time, ast, statistics, importlib
 from pathlib import Path
 from benchmarks import solomon as S
-from optimizer.params import SolveParams
+from optimizer import SolveParams
 
 V = importlib.import_module(os.environ.get("SISR_MOD", "optimizer.vrptw_search"))
 

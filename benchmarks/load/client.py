@@ -1,0 +1,171 @@
+"""A small HTTP/1.1 load client: keep-alive connections over asyncio streams, one per simulated client.
+
+Why not httpx or wrk: the load generator runs on the same 2-core machine as the server, so it
+must cost little per request (a hand-rolled keep-alive exchange costs tens of microseconds;
+httpx's async client costs about a millisecond), and every client needs its own bearer token
+(one worker's phone each), which wrk cannot do without scripting.  The server is our own, so
+the client only has to understand what uvicorn sends: a status line, headers with
+``content-length``, a body.
+
+Two behaviours, as the issue describes workers' phones:
+
+* ``paced``: each client sends one request per period (1 s), phases spread evenly; a request
+  slower than the period delays only that client's next request (no pile-up on one client).
+* ``back_to_back``: each client sends its next request as soon as the previous answer arrived.
+
+Every request ends as a status code, a ``timeout`` (no full answer within ``timeout_s``) or an
+``error`` (connection refused/reset); latencies are wall-clock from the first byte sent to the
+last byte read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Outcome:
+    """What one client saw: a latency per completed request, and counts per status or failure."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    def add(self, status: str, latency_ms: float | None) -> None:
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if latency_ms is not None:
+            self.latencies_ms.append(latency_ms)
+
+
+class _Connection:
+    """One keep-alive connection; reopened after an error or ``Connection: close``."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except (ConnectionError, OSError):
+                pass
+        self.reader = self.writer = None
+
+    async def exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(request)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length, close = 0, False
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value.strip())
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        body = await self.reader.readexactly(length) if length else b""
+        if close:
+            await self.close()
+        return status, body
+
+
+def get_request(host: str, port: int, path: str, token: str | None) -> bytes:
+    """The bytes of a ``GET path`` with an optional bearer token."""
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    return (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{auth}Accept: application/json\r\n\r\n").encode()
+
+
+async def _one(conn: _Connection, request: bytes, timeout_s: float, out: Outcome) -> None:
+    t0 = time.perf_counter()
+    try:
+        status, _ = await asyncio.wait_for(conn.exchange(request), timeout_s)
+    except TimeoutError:
+        out.add("timeout", None)
+        await conn.close()
+        return
+    except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+        out.add("error", None)
+        await conn.close()
+        return
+    out.add(str(status), (time.perf_counter() - t0) * 1000.0)
+
+
+async def _client(host: str, port: int, request: bytes, *, start_at: float, stop_at: float, period_s: float | None,
+                  timeout_s: float) -> Outcome:
+    out = Outcome()
+    conn = _Connection(host, port)
+    loop = asyncio.get_running_loop()
+    next_at = start_at
+    try:
+        while True:
+            now = loop.time()
+            if period_s is not None and next_at > now:
+                await asyncio.sleep(next_at - now)
+            if loop.time() >= stop_at:
+                break
+            await _one(conn, request, timeout_s, out)
+            if period_s is not None:
+                next_at = max(next_at + period_s, loop.time())
+    finally:
+        await conn.close()
+    return out
+
+
+async def run_clients(host: str, port: int, requests: Sequence[bytes], *, duration_s: float,
+                      period_s: float | None, timeout_s: float = 10.0) -> list[Outcome]:
+    """Run ``len(requests)`` clients for ``duration_s`` (paced if ``period_s``, else back to back)."""
+    loop = asyncio.get_running_loop()
+    begin = loop.time() + 0.2
+    n = len(requests)
+    tasks = [
+        asyncio.create_task(_client(
+            host, port, req,
+            start_at=begin + (i * period_s / n if period_s else 0.0),
+            stop_at=begin + duration_s, period_s=period_s, timeout_s=timeout_s,
+        ))
+        for i, req in enumerate(requests)
+    ]
+    return list(await asyncio.gather(*tasks))
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0-1) by the nearest-rank method; NaN for no values."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 1))))
+    return sorted_values[rank - 1]
+
+
+def summarise(outcomes: Sequence[Outcome], duration_s: float) -> dict[str, object]:
+    """Totals over all clients: requests, statuses, throughput, p50/p95/p99/max latency."""
+    statuses: dict[str, int] = {}
+    latencies: list[float] = []
+    for o in outcomes:
+        latencies += o.latencies_ms
+        for k, v in o.statuses.items():
+            statuses[k] = statuses.get(k, 0) + v
+    latencies.sort()
+    total = sum(statuses.values())
+    ok = statuses.get("200", 0)
+    return {
+        "requests": total,
+        "ok": ok,
+        "errors": total - ok - statuses.get("timeout", 0),
+        "timeouts": statuses.get("timeout", 0),
+        "statuses": dict(sorted(statuses.items())),
+        "throughput_rps": round(ok / duration_s, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+    }
