@@ -15,13 +15,14 @@ ids ``sqlite`` and ``postgresql``.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import logging
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -133,7 +134,7 @@ def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequ
 @pytest.fixture(scope="session")
 def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated to head once per run; each test gets a copy."""
-    from dispatch.migrate import upgrade
+    from dispatch.storage.migrate import upgrade
 
     template = tmp_path_factory.mktemp("template") / "carepath-head.db"
     upgrade(f"sqlite:///{template.as_posix()}")
@@ -146,7 +147,7 @@ def _migrated_pg_schema(pg_server: PgServer | None) -> Iterator[str | None]:
     if pg_server is None:
         yield None
         return
-    from dispatch.migrate import upgrade
+    from dispatch.storage.migrate import upgrade
 
     with _pg_schema(pg_server) as url:
         upgrade(url)
@@ -158,7 +159,7 @@ def _truncate_all(url: str) -> None:
     import psycopg
     from sqlmodel import SQLModel
 
-    import dispatch.models  # noqa: F401
+    import dispatch.storage.models  # noqa: F401
 
     tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     schema = url.rsplit("search_path%3D", 1)[1]
@@ -188,7 +189,7 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 @pytest.fixture
 def engine(database_url: str) -> Iterator[object]:
     """An engine on the migrated test database, disposed after the test."""
-    from dispatch.db import make_engine
+    from dispatch.storage.db import make_engine
 
     eng = make_engine(database_url)
     try:
@@ -203,7 +204,7 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
 
     Runs the test in an empty temporary directory (returned) so a ``.env`` can be written there.
     """
-    from dispatch.db import reset_engine
+    from dispatch.storage.db import reset_engine
     from dispatch.settings import get_settings
 
     for name in list(os.environ):
@@ -217,6 +218,24 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
     reset_engine()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist a worker hands its backend counts to the controller, which prints them."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["carepath_backend_use"] = dict(_backend_use)
+        workeroutput["carepath_pg_unreachable"] = list(_pg_unreachable)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """xdist controller: add up what each worker counted (see :func:`pytest_sessionfinish`)."""
+    output = getattr(node, "workeroutput", None) or {}
+    _backend_use.update(output.get("carepath_backend_use", {}))
+    for reason in output.get("carepath_pg_unreachable", []):
+        if reason not in _pg_unreachable:
+            _pg_unreachable.append(reason)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say which storage backends the database tests ran on."""
     if not _backend_use and not _pg_unreachable:
@@ -226,3 +245,116 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(f"storage tests ran on: {ran}")
     if _pg_unreachable:
         terminalreporter.write_line(f"{PG_SKIP_REASON} ({_pg_unreachable[0]})")
+
+
+# --------------------------------------------------------------------------- a local Nominatim
+
+
+class FakeClock:
+    """A clock for rate limits: ``sleep`` advances it at once (no test waits) and is recorded."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.t = start
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+@dataclass
+class NominatimStub:
+    """A tiny HTTP server on loopback answering like Nominatim's ``/search`` (format=json).
+
+    ``places`` maps ``"<street>|<city>"`` (as the structured query sends them, lower-case) to
+    ``(lat, lon, display_name)``; anything else is not found (``[]``).  ``status`` other than 200
+    makes every answer that HTTP error.  Each request is recorded with its query, its User-Agent
+    and the ``clock`` reading when it arrived.
+    """
+
+    url: str
+    clock: FakeClock
+    places: dict[str, tuple[float, float, str]] = field(default_factory=dict)
+    status: int = 200
+    requests: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, street: str, city: str, lat: float, lon: float, label: str = "") -> None:
+        self.places[f"{street}|{city}".lower()] = (lat, lon, label or f"{street}, {city}, Polska")
+
+
+@pytest.fixture
+def nominatim_stub() -> Iterator[NominatimStub]:
+    """A local Nominatim ``/search`` on a free loopback port (no test reaches the internet)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    stub = NominatimStub(url="", clock=FakeClock())
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            parts = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            stub.requests.append({"path": parts.path, "query": query, "user_agent": self.headers.get("User-Agent"),
+                                  "at": stub.clock.now()})
+            if stub.status != 200:
+                self._answer(stub.status, {"error": "stub failure"})
+                return
+            if parts.path != "/search":
+                self._answer(404, {"error": "unknown path"})
+                return
+            hit = stub.places.get(f"{query.get('street', '')}|{query.get('city', '')}".lower())
+            body = [] if hit is None else [{"place_id": 1, "lat": str(hit[0]), "lon": str(hit[1]),
+                                            "display_name": hit[2], "class": "building", "type": "yes"}]
+            self._answer(200, body)
+
+        def _answer(self, status: int, body: object) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    stub.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, name="nominatim-stub", daemon=True)
+    thread.start()
+    try:
+        yield stub
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+API_NOW = dt.datetime(2025, 12, 31, 23, 0, tzinfo=dt.UTC)
+"""The API's clock in tests (``api.clock``): 2026-01-01 00:00 in Warsaw.  The tests' days are fixed
+dates (the fixture week of 2026-12-01, DST days of 2026), most of them over by the real clock, and
+a day whose end has passed is closed to all but an admin (``dispatch.planning.day_lock``); tests of that
+rule set the clock themselves."""
+
+
+@pytest.fixture(autouse=True)
+def _api_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.clock
+
+    monkeypatch.setattr(api.clock, "clock", lambda: API_NOW)
+@pytest.fixture(autouse=True)
+def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at minimal cost in every test, so creating users and logging in take milliseconds
+    (the real cost is ~0.5 s a hash); the one place tests set it."""
+    import dispatch.access.passwords
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    monkeypatch.setattr(
+        dispatch.access.passwords, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    )

@@ -5,22 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, col, select
 
-from dispatch import audit
-from dispatch import models as m
+from dispatch.access import audit
+from dispatch.storage import models as m
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at minimal cost so a login takes milliseconds (the real cost is ~0.5 s here)."""
-    import api.security
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    monkeypatch.setattr(
-        api.security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    )
 
 
 @pytest.fixture
@@ -47,7 +35,7 @@ def _get(api, headers, **params):
 
 def test_audit_log_is_listed_newest_first(api, logged) -> None:
     """GET /audit returns every row, newest first, with who, what, which record, when and the changes."""
-    response = _get(api, api.headers("admin"))
+    response = _get(api, api.auth("admin"))
     assert response.status_code == 200, response.text
     rows = response.json()
     assert [(r["actor"], r["action"], r["entity"], r["entity_id"]) for r in rows[:5]] == logged[::-1]
@@ -59,7 +47,7 @@ def test_audit_log_is_listed_newest_first(api, logged) -> None:
 
 def test_audit_log_filters_combine(api, logged) -> None:
     """entity, entity_id, actor and action filter the rows, and combine with AND."""
-    admin = api.headers("admin")
+    admin = api.auth("admin")
     assert len(_get(api, admin, entity="senior").json()) == 3
     assert [r["entity_id"] for r in _get(api, admin, entity="senior", entity_id="S1").json()] == ["S1", "S1"]
     assert [r["action"] for r in _get(api, admin, actor="dispatcher").json()] == ["roster.publish"]
@@ -69,7 +57,7 @@ def test_audit_log_filters_combine(api, logged) -> None:
 
 def test_audit_log_limit_and_paging(api, logged) -> None:
     """limit caps a page; before_id (the last id of a page) gives the next, older page without overlap."""
-    admin = api.headers("admin")
+    admin = api.auth("admin")
     first = _get(api, admin, entity="senior", limit=2).json()
     assert [r["entity_id"] for r in first] == ["S1", "S2"]
     second = _get(api, admin, entity="senior", limit=2, before_id=first[-1]["id"]).json()
@@ -79,7 +67,7 @@ def test_audit_log_limit_and_paging(api, logged) -> None:
 
 def test_reading_the_audit_log_is_itself_audited(api, logged) -> None:
     """Each read leaves an audit.read row naming the reader and the filters (rows can quote health data)."""
-    admin = api.headers("admin")
+    admin = api.auth("admin")
     _get(api, admin, entity="senior", entity_id="S1")
     with Session(api.engine) as session:
         row = session.exec(select(m.AuditLog).order_by(col(m.AuditLog.id).desc())).first()
@@ -96,7 +84,7 @@ def test_reading_the_audit_log_is_itself_audited(api, logged) -> None:
 )
 def test_bad_query_parameters_are_a_422_naming_them(api, params, field) -> None:
     """A limit outside 1..1000 or a non-numeric one is a 422 problem naming the parameter."""
-    response = _get(api, api.headers("admin"), **params)
+    response = _get(api, api.auth("admin"), **params)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith(PROBLEM)
     assert any(e["field"].endswith(field) for e in response.json()["errors"])
@@ -104,7 +92,7 @@ def test_bad_query_parameters_are_a_422_naming_them(api, params, field) -> None:
 
 def test_user_writes_show_up_in_the_audit_log_without_hashes(api) -> None:
     """A user created over the API appears in GET /audit?entity=user, and no row carries a password hash."""
-    admin = api.headers("admin")
+    admin = api.auth("admin")
     api.client.post("/api/v1/users", headers=admin,
                     json={"username": "ewa.k", "password": "a-long-password-1", "role": "dispatcher"})
     api.client.patch("/api/v1/users/ewa.k", headers=admin, json={"password": "another-long-password"})

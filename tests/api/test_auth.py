@@ -12,23 +12,12 @@ from sqlmodel import Session, select
 
 from api.routers.auth import ACCESS_TOKEN_MINUTES
 from api.security import create_access_token
-from dispatch import models as m
+from dispatch.access.passwords import hash_password
+from dispatch.storage import models as m
 
 from tests.api.conftest import PASSWORDS
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at minimal cost so a login takes milliseconds (the real cost is ~0.5 s here)."""
-    import api.security
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    monkeypatch.setattr(
-        api.security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    )
 
 
 def _token(api, username: str, password: str):
@@ -113,16 +102,16 @@ def test_wrong_password_and_unknown_user_get_the_same_401(api) -> None:
 
 def test_unknown_user_still_costs_a_password_verification(api, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unknown username is verified against a dummy hash, so timing does not reveal who exists."""
-    import dispatch.users
+    import dispatch.access.users
 
     calls: list[str] = []
-    real = dispatch.users.verify_password
+    real = dispatch.access.users.verify_password
 
     def spy(password: str, password_hash: str) -> bool:
         calls.append(password_hash)
         return real(password, password_hash)
 
-    monkeypatch.setattr(dispatch.users, "verify_password", spy)
+    monkeypatch.setattr(dispatch.access.users, "verify_password", spy)
     _assert_401(_token(api, "nobody", "whatever-password"))
     _assert_401(_token(api, "admin", "whatever-password"))
     assert len(calls) == 2 and all(h.startswith("$argon2") for h in calls)
@@ -210,38 +199,128 @@ def test_token_of_a_deleted_user_is_refused(api) -> None:
     _assert_401(_me(api, token), "unknown")
 
 
-# --------------------------------------------------------------------------- throttling
+# --------------------------------------------------------------------------- ending tokens
 
 
-def test_too_many_failed_logins_pause_the_account(api) -> None:
-    """Five wrong passwords for one username in 15 minutes: the sixth try, even with the right
-    password, is a 429 problem with Retry-After; other accounts are not affected."""
-    for _ in range(5):
-        assert _token(api, "dispatcher", "wrong-password-123").status_code == 401
-    blocked = _token(api, "dispatcher", PASSWORDS["dispatcher"])
-    assert blocked.status_code == 429
-    assert blocked.headers["content-type"].startswith(PROBLEM)
-    assert 0 < int(blocked.headers["Retry-After"]) <= 15 * 60
-    assert _token(api, "coordinator", PASSWORDS["coordinator"]).status_code == 200
+def _logout(api, token: str):
+    return api.client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
 
 
-def test_login_throttle_window_and_success_reset() -> None:
-    """The pause ends when the oldest failure leaves the 15-minute window; a success clears
-    the username's failures; the per-address limit is far higher than the per-user one."""
-    from api.login_throttle import ADDRESS_LIMIT, USER_LIMIT, LoginThrottle
+def _patch_user(api, admin_token: str, username: str, **body):
+    response = api.client.patch(
+        f"/api/v1/users/{username}", json=body, headers={"Authorization": f"Bearer {admin_token}"}
+    )
+    assert response.status_code == 200, response.text
+    return response
 
-    now = [1000.0]
-    t = LoginThrottle(clock=lambda: now[0])
-    for i in range(USER_LIMIT):
-        now[0] = 1000.0 + i
-        t.failed("Ewa", "10.0.0.1")
-    assert t.wait_s("ewa", "10.0.0.1") == 15 * 60 - (USER_LIMIT - 1)
-    now[0] = 1000.0 + 15 * 60
-    assert t.wait_s("ewa", "10.0.0.1") == 0
-    t.failed("ewa", None)
-    t.succeeded("EWA")
-    assert t.wait_s("ewa", None) == 0
-    for i in range(ADDRESS_LIMIT):
-        t.failed(f"user{i}", "10.0.0.2")
-    assert t.wait_s("someone-else", "10.0.0.2") > 0
-    assert t.wait_s("someone-else", "10.0.0.3") == 0
+
+def test_a_token_used_after_logout_is_refused(api) -> None:
+    """POST /auth/logout ends the token presented (204): it then gets 401, also for a second
+    logout; another token of the same user (another device) still works."""
+    phone, desk = api.login("dispatcher"), api.login("dispatcher")
+    response = _logout(api, phone)
+    assert response.status_code == 204 and response.content == b""
+    _assert_401(_me(api, phone), "logging out")
+    _assert_401(api.client.get("/api/v1/requests", headers={"Authorization": f"Bearer {phone}"}))
+    _assert_401(_logout(api, phone))
+    assert _me(api, desk).status_code == 200
+
+
+def test_logout_needs_a_valid_token(api) -> None:
+    """Logging out without a token, or with a forged one, is a 401 problem."""
+    _assert_401(api.client.post("/api/v1/auth/logout"))
+    forged = create_access_token("another-secret-" + "y" * 32, "admin", "admin", None, dt.datetime.now(dt.UTC), 60)
+    _assert_401(_logout(api, forged), "not valid")
+
+
+def test_a_token_without_an_id_is_refused(api) -> None:
+    """Every token carries a random id (jti), the thing logout revokes; a token without one,
+    which could never be logged out, gets 401."""
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    token = jwt.encode({"sub": "admin", "scope": "admin", "ver": 0, "exp": now + 600}, _secret(api), algorithm="HS256")
+    _assert_401(_me(api, token), "not valid")
+    first, second = (jwt.decode(api.login("admin"), _secret(api), algorithms=["HS256"])["jti"] for _ in range(2))
+    assert first != second and len(first) >= 20
+
+
+def test_the_token_of_a_deactivated_and_reactivated_user_stays_refused(api) -> None:
+    """Reactivating a user does not bring back the tokens they had before being deactivated
+    (the reason they were deactivated may be a stolen phone); a new login works."""
+    admin = api.login("admin")
+    old = api.login("coordinator")
+    _patch_user(api, admin, "coordinator", active=False)
+    _patch_user(api, admin, "coordinator", active=True)
+    _assert_401(_me(api, old), "log in again")
+    assert _me(api, api.login("coordinator")).status_code == 200
+
+
+def test_a_reactivation_made_in_the_database_alone_still_refuses_old_tokens(api) -> None:
+    """Deactivation itself ends the tokens for good: even if the row is switched back on by hand
+    (no reactivation through dispatch.access.users), the old token stays refused."""
+    admin = api.login("admin")
+    old = api.login("coordinator")
+    _patch_user(api, admin, "coordinator", active=False)
+    _set_user(api, "coordinator", active=True)
+    _assert_401(_me(api, old))
+
+
+def test_after_a_password_change_the_old_token_is_refused_and_a_new_login_works(api) -> None:
+    """An admin's password reset ends the user's earlier token; the new password logs in."""
+    admin = api.login("admin")
+    old = api.login("worker")
+    _patch_user(api, admin, "worker", password="a-brand-new-password")
+    _assert_401(_me(api, old), "password")
+    _assert_401(_token(api, "worker", PASSWORDS["worker"]))
+    fresh = _token(api, "worker", "a-brand-new-password")
+    assert fresh.status_code == 200 and _me(api, fresh.json()["access_token"]).status_code == 200
+
+
+def test_a_worker_link_change_ends_the_old_token(api) -> None:
+    """Moving a worker user to another worker ends tokens issued for the old link."""
+    admin = api.login("admin")
+    old = api.login("worker")
+    _patch_user(api, admin, "worker", worker_id="W3")
+    _assert_401(_me(api, old))
+    assert _me(api, api.login("worker")).json()["worker_id"] == "W3"
+
+
+def test_a_change_that_changes_nothing_keeps_the_tokens(api) -> None:
+    """An empty PATCH or one that sets what is already there ends no token."""
+    admin = api.login("admin")
+    token = api.login("dispatcher")
+    _patch_user(api, admin, "dispatcher")
+    _patch_user(api, admin, "dispatcher", role="dispatcher", active=True)
+    assert _me(api, token).status_code == 200
+
+
+def test_token_signed_with_the_old_published_secret_is_refused(database_url: str, tmp_path) -> None:
+    """A server set up the README's way (no CAREPATH_SECRET_KEY) refuses an admin token forged with the
+    secret that used to be in the source, and accepts a real login (issue 21, item 1)."""
+    import datetime as dt
+
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from api.app import create_app
+    from api.security import create_access_token
+    from dispatch.storage.db import make_engine
+    from dispatch.settings import PUBLISHED_SECRET_KEYS, Settings
+
+    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    assert settings.secret_key is None
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        session.add(m.User(username="admin", password_hash=hash_password("admin-pass-1"), role=m.UserRole.ADMIN))
+        session.commit()
+    try:
+        with TestClient(create_app(settings, engine)) as client:
+            for published in PUBLISHED_SECRET_KEYS:
+                forged = create_access_token(published, "admin", "admin", None, dt.datetime.now(dt.UTC), 60)
+                r = client.get("/api/v1/users", headers={"Authorization": f"Bearer {forged}"})
+                assert r.status_code == 401, r.text
+                assert r.headers["content-type"].startswith("application/problem+json")
+            token = client.post("/api/v1/auth/token", data={"username": "admin", "password": "admin-pass-1"}).json()
+            r = client.get("/api/v1/users", headers={"Authorization": f"Bearer {token['access_token']}"})
+            assert r.status_code == 200, r.text
+    finally:
+        engine.dispose()

@@ -11,30 +11,17 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from api.security import create_access_token
-from dispatch import calendar_feed
-from dispatch import models as m
-from tests.api.conftest import DAY, ROLE_OF, WORKER_OF
+from dispatch.exchange import calendar_feed
+from dispatch.storage import models as m
+from tests.api.conftest import DAY
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)  # DAY (2026-12-01) is inside the feed window
 
 
 @pytest.fixture(autouse=True)
-def _cheap_hashing_and_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at minimal cost; the feed's clock fixed at NOW so its window does not depend on the day tests run."""
-    import api.security
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    monkeypatch.setattr(
-        api.security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    )
+def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The feed's clock fixed at NOW so its window does not depend on the day tests run."""
     monkeypatch.setattr(calendar_feed, "_clock", lambda: NOW)
-
-
-def headers(api, user: str) -> dict[str, str]:
-    token = create_access_token(api.settings.secret_key.get_secret_value(), user, ROLE_OF[user], WORKER_OF.get(user),
-                                dt.datetime.now(dt.UTC), 60)
-    return {"Authorization": f"Bearer {token}"}
 
 
 def utc(y: int, mo: int, d: int, h: int, mi: int = 0) -> dt.datetime:
@@ -57,7 +44,7 @@ def insert_roster(api, day: dt.date, visits: list[tuple[str, str, dt.datetime, i
 
 
 def issue(api, user: str = "worker") -> str:
-    r = api.client.post("/api/v1/me/calendar-token", headers=headers(api, user))
+    r = api.client.post("/api/v1/me/calendar-token", headers=api.auth(user))
     assert r.status_code == 201, r.text
     return r.json()["path"]
 
@@ -71,7 +58,7 @@ def test_token_url_serves_the_feed_without_auth_and_only_a_hash_is_stored(api) -
     """POST gives a secret URL (shown once, no-store); the feed needs no header; the DB keeps only SHA-256."""
     insert_roster(api, DAY, [("W1", "R1", utc(2026, 12, 1, 7), 60), ("W2", "R2", utc(2026, 12, 1, 8), 45)],
                   1, m.RosterStatus.PUBLISHED)
-    r = api.client.post("/api/v1/me/calendar-token", headers=headers(api, "worker"))
+    r = api.client.post("/api/v1/me/calendar-token", headers=api.auth("worker"))
     assert r.status_code == 201 and r.headers["cache-control"] == "no-store"
     body = r.json()
     token = body["path"].removeprefix("/api/v1/calendar/").removesuffix(".ics")
@@ -110,12 +97,12 @@ def test_revoking_and_reissuing_tokens(api) -> None:
     assert second != first
     assert api.client.get(first).status_code == 404
     assert api.client.get(second).status_code == 200
-    assert api.client.get("/api/v1/me/calendar-token", headers=headers(api, "worker")).json()["active"] is True
-    r = api.client.delete("/api/v1/me/calendar-token", headers=headers(api, "worker"))
+    assert api.client.get("/api/v1/me/calendar-token", headers=api.auth("worker")).json()["active"] is True
+    r = api.client.delete("/api/v1/me/calendar-token", headers=api.auth("worker"))
     assert r.status_code == 204
     gone = api.client.get(second)
     assert gone.status_code == 404 and gone.headers["content-type"].startswith("application/problem+json")
-    assert api.client.get("/api/v1/me/calendar-token", headers=headers(api, "worker")).json() == {
+    assert api.client.get("/api/v1/me/calendar-token", headers=api.auth("worker")).json() == {
         "active": False, "created_at": None}
     with Session(api.engine) as s:
         assert all(t.revoked_at is not None for t in s.scalars(select(m.CalendarToken)).all())
@@ -135,7 +122,7 @@ def test_feed_stops_for_unknown_tokens_and_deactivated_accounts(api) -> None:
 def test_only_workers_have_a_calendar_token(api) -> None:
     """Dispatchers, coordinators and admins cannot issue feed tokens (403)."""
     for user in ("dispatcher", "coordinator", "admin"):
-        assert api.client.post("/api/v1/me/calendar-token", headers=headers(api, user)).status_code == 403
+        assert api.client.post("/api/v1/me/calendar-token", headers=api.auth(user)).status_code == 403
 
 
 def test_drafts_never_reach_the_feed(api) -> None:
@@ -201,3 +188,23 @@ def test_feed_local_times_are_right_on_both_dst_days(api, monkeypatch: pytest.Mo
     assert evs["R2-20261025-visit-W1@carepath"].decoded("dtstart") == utc(2026, 10, 25, 1, 30)
     assert evs["R3-20261025-visit-W1@carepath"].decoded("dtstart").astimezone(dt.UTC) == utc(2026, 10, 25, 8)
     assert "R1-20260329-visit-W1@carepath" not in evs  # outside the window (a month back)
+
+
+def test_an_account_change_ends_the_feed_and_a_new_feed_works(api) -> None:
+    """A password reset (or deactivation and reactivation) ends a feed URL issued before it, as it
+    ends the account's access tokens; a feed issued afterwards works (issue 21, item 6)."""
+    from dispatch.access import users as use
+
+    path = issue(api)
+    assert api.client.get(path).status_code == 200
+    with Session(api.engine) as s:
+        use.set_password(s, "admin", "worker", "a-new-password-1")
+        s.commit()
+    assert api.client.get(path).status_code == 404
+    with Session(api.engine) as s:
+        version = s.scalars(select(m.User.token_version).where(m.User.username == "worker")).one()
+    token = create_access_token(api.settings.secret_key.get_secret_value(), "worker", "worker", "W1",
+                                dt.datetime.now(dt.UTC), 60, version)
+    r = api.client.post("/api/v1/me/calendar-token", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201, r.text
+    assert api.client.get(r.json()["path"]).status_code == 200

@@ -3,32 +3,12 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-import pytest
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session, select
 
-from api import security
-from dispatch.models import AuditLog
+from dispatch.storage.models import AuditLog
 
-_ROLES = {"admin": "admin", "coordinator": "coordinator", "dispatcher": "dispatcher", "worker": "worker", "worker2": "worker"}
-_WORKER_IDS = {"worker": "W1", "worker2": "W2"}
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash the fixture users' passwords with test-only argon2 costs (ms, not 0.5 s each)."""
-    monkeypatch.setattr(security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
-
-
-def auth(api: Any, user: str) -> dict[str, str]:
-    """Bearer header for a fixture user, signed like /auth/token does (no password round trip)."""
-    token = security.create_access_token(api.settings.secret_key.get_secret_value(), user, _ROLES[user],
-                                         _WORKER_IDS.get(user), dt.datetime.now(dt.UTC), 60)
-    return {"Authorization": f"Bearer {token}"}
 
 
 def field_names(response: Any) -> set[str]:
@@ -41,7 +21,7 @@ CAR = {"plate": "tk  9876a", "seats": 4, "wheelchair_places": 1, "base_place": "
 def test_admin_manages_cars_and_plates_are_unique_whatever_the_spelling(api) -> None:
     """201 + Location with the plate normalised, 409 for the same plate spelt differently, PATCH,
     DELETE 204, 409 when a worker still drives the car; each write audited."""
-    c, h = api.client, auth(api, "admin")
+    c, h = api.client, api.auth("admin")
     created = c.post("/api/v1/cars", json=CAR, headers=h)
     assert created.status_code == 201, created.text
     car = created.json()
@@ -64,21 +44,21 @@ def test_admin_manages_cars_and_plates_are_unique_whatever_the_spelling(api) -> 
 def test_dispatchers_read_cars_and_nobody_else_touches_them(api) -> None:
     """Dispatchers list and read but cannot write; coordinators and workers get 403 even for reads."""
     c = api.client
-    dispatcher = auth(api, "dispatcher")
+    dispatcher = api.auth("dispatcher")
     page = c.get("/api/v1/cars", headers=dispatcher).json()
     assert [x["id"] for x in page["items"]] == ["C1"] and page["next_cursor"] is None
     assert c.get("/api/v1/cars/C1", headers=dispatcher).status_code == 200
     assert c.post("/api/v1/cars", json=CAR, headers=dispatcher).status_code == 403
     assert c.patch("/api/v1/cars/C1", json={"seats": 1}, headers=dispatcher).status_code == 403
     for user in ("coordinator", "worker"):
-        assert c.get("/api/v1/cars", headers=auth(api, user)).status_code == 403
-        assert c.get("/api/v1/cars/C1", headers=auth(api, user)).status_code == 403
+        assert c.get("/api/v1/cars", headers=api.auth(user)).status_code == 403
+        assert c.get("/api/v1/cars/C1", headers=api.auth(user)).status_code == 403
 
 
 def test_car_bad_input_names_every_field(api) -> None:
     """Unknown base place, an availability that ends before it starts, negative seats: 422 per field;
     unknown ids are 404."""
-    c, h = api.client, auth(api, "admin")
+    c, h = api.client, api.auth("admin")
     domain = c.post("/api/v1/cars", headers=h,
                     json=CAR | {"base_place": "office-nowhere", "available_from": "18:00", "available_to": "08:00"})
     assert domain.status_code == 422 and field_names(domain) == {"base_place", "available_to"}

@@ -4,33 +4,13 @@ Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-import pytest
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api import security
-from dispatch.models import AuditLog, IdempotencyKey, VisitRequest
+from dispatch.storage.models import AuditLog, IdempotencyKey, VisitRequest
 
-_ROLES = {"admin": "admin", "coordinator": "coordinator", "dispatcher": "dispatcher", "worker": "worker", "worker2": "worker"}
-_WORKER_IDS = {"worker": "W1", "worker2": "W2"}
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash the fixture users' passwords with test-only argon2 costs (ms, not 0.5 s each)."""
-    monkeypatch.setattr(security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
-
-
-def auth(api: Any, user: str) -> dict[str, str]:
-    """Bearer header for a fixture user, signed like /auth/token does (no password round trip)."""
-    token = security.create_access_token(api.settings.secret_key.get_secret_value(), user, _ROLES[user],
-                                         _WORKER_IDS.get(user), dt.datetime.now(dt.UTC), 60)
-    return {"Authorization": f"Bearer {token}"}
 
 
 CARE = {"senior_id": "S2", "service": "home_care", "first_date": "2026-12-02", "window_start": "14:00",
@@ -49,7 +29,7 @@ def test_retry_with_the_same_key_replays_the_answer_and_creates_one_request(api)
     """The second POST with the same key and body gets the same status, body and Location, marked as a
     replay; one request and one audit row exist."""
     c = api.client
-    h = auth(api, "coordinator") | {"Idempotency-Key": "6f1c2a9e-retry"}
+    h = api.auth("coordinator") | {"Idempotency-Key": "6f1c2a9e-retry"}
     first = c.post("/api/v1/requests", json=CARE, headers=h)
     # Same content, other key order and spelling of the time: the same request.
     second = c.post("/api/v1/requests", json=dict(reversed(list((CARE | {"window_end": "15:30:00"}).items()))),
@@ -65,7 +45,7 @@ def test_retry_with_the_same_key_replays_the_answer_and_creates_one_request(api)
 def test_same_key_with_another_body_is_refused_and_creates_nothing(api) -> None:
     """Reusing a key for a different body, or on another endpoint, is a 422 problem ``idempotency-key-reused``."""
     c = api.client
-    h = auth(api, "coordinator") | {"Idempotency-Key": "key-1"}
+    h = api.auth("coordinator") | {"Idempotency-Key": "key-1"}
     assert c.post("/api/v1/requests", json=CARE, headers=h).status_code == 201
     reused = c.post("/api/v1/requests", json=CARE | {"priority": 5}, headers=h)
     assert reused.status_code == 422
@@ -81,14 +61,14 @@ def test_keys_are_per_user_and_a_failed_request_does_not_use_up_its_key(api) -> 
     retry with the same key is executed.  Stored answers never contain health notes."""
     c = api.client
     key = {"Idempotency-Key": "shared-key"}
-    bad = c.post("/api/v1/requests", json=CARE | {"senior_id": "S404"}, headers=auth(api, "coordinator") | key)
+    bad = c.post("/api/v1/requests", json=CARE | {"senior_id": "S404"}, headers=api.auth("coordinator") | key)
     assert bad.status_code == 422
     assert count(api, IdempotencyKey) == 0
-    assert c.post("/api/v1/requests", json=CARE, headers=auth(api, "coordinator") | key).status_code == 201
-    assert c.post("/api/v1/requests", json=CARE, headers=auth(api, "admin") | key).status_code == 201
+    assert c.post("/api/v1/requests", json=CARE, headers=api.auth("coordinator") | key).status_code == 201
+    assert c.post("/api/v1/requests", json=CARE, headers=api.auth("admin") | key).status_code == 201
     assert count(api, VisitRequest, VisitRequest.tasks == "idempotent visit") == 2
 
-    headers = auth(api, "coordinator") | {"Idempotency-Key": "senior-1"}
+    headers = api.auth("coordinator") | {"Idempotency-Key": "senior-1"}
     assert c.post("/api/v1/seniors", json=SENIOR, headers=headers).status_code == 201
     replay = c.post("/api/v1/seniors", json=SENIOR, headers=headers)
     assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"

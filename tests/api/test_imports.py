@@ -9,31 +9,12 @@ import io
 from typing import Any
 
 import openpyxl
-import pytest
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api import security
-from dispatch.models import AuditLog, VisitRequest, Worker
+from dispatch.storage.models import AuditLog, VisitRequest, Worker
 
-_ROLES = {"admin": "admin", "coordinator": "coordinator", "dispatcher": "dispatcher", "worker": "worker", "worker2": "worker"}
-_WORKER_IDS = {"worker": "W1", "worker2": "W2"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash the fixture users' passwords with test-only argon2 costs (ms, not 0.5 s each)."""
-    monkeypatch.setattr(security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
-
-
-def auth(api: Any, user: str) -> dict[str, str]:
-    """Bearer header for a fixture user, signed like /auth/token does (no password round trip)."""
-    token = security.create_access_token(api.settings.secret_key.get_secret_value(), user, _ROLES[user],
-                                         _WORKER_IDS.get(user), dt.datetime.now(dt.UTC), 60)
-    return {"Authorization": f"Bearer {token}"}
 
 
 def count(api: Any, model: Any, *where: Any) -> int:
@@ -45,7 +26,7 @@ def upload(api: Any, kind: str, content: bytes, user: str = "coordinator", name:
            headers: dict[str, str] | None = None, **params: Any) -> Any:
     media = XLSX if name.endswith(".xlsx") else "text/csv"
     return api.client.post(f"/api/v1/imports/{kind}", files={"file": (name, content, media)}, params=params,
-                           headers=auth(api, user) | (headers or {}))
+                           headers=api.auth(user) | (headers or {}))
 
 
 def csv(*lines: str) -> bytes:
@@ -73,11 +54,11 @@ def test_polish_excel_csv_with_bom_imports_every_row_once_even_when_retried(api)
     assert retry.status_code == 201 and retry.json() == report and retry.headers["idempotent-replayed"] == "true"
     assert count(api, VisitRequest) == 4 + 3
 
-    care = api.client.get(f"/api/v1/requests/{report['ids'][0]}", headers=auth(api, "dispatcher")).json()
+    care = api.client.get(f"/api/v1/requests/{report['ids'][0]}", headers=api.auth("dispatcher")).json()
     assert (care["first_date"], care["window_start"], care["rrule"], care["until"]) == \
         ("2026-12-07", "08:00:00", "FREQ=WEEKLY;BYDAY=MO,WE", "2026-12-31")
     assert (care["duration"], care["priority"], care["mandatory"], care["tasks"]) == (45, 4, True, "zakupy, apteka")
-    taxi = api.client.get(f"/api/v1/requests/{report['ids'][2]}", headers=auth(api, "dispatcher")).json()
+    taxi = api.client.get(f"/api/v1/requests/{report['ids'][2]}", headers=api.auth("dispatcher")).json()
     assert (taxi["appointment"], taxi["return_trip"], taxi["required_skills"]) == ("10:30:00", True, ["driving_licence_b"])
     assert count(api, AuditLog, AuditLog.action == "visit_request.create") == 3
     assert count(api, AuditLog, AuditLog.action == "import.requests") == 1
@@ -143,7 +124,7 @@ def test_xlsx_round_trip_of_requests_with_typed_cells(api) -> None:
     assert response.json()["ids"] == ["x-1", "x-2"] and response.json()["rows"] == 2
 
     for row in (written[0], written[2]):
-        got = api.client.get(f"/api/v1/requests/{row[0]}", headers=auth(api, "coordinator")).json()
+        got = api.client.get(f"/api/v1/requests/{row[0]}", headers=api.auth("coordinator")).json()
         assert got["senior_id"] == row[1] and got["first_date"] == row[3].isoformat()
         assert (got["window_start"], got["window_end"]) == (row[4].isoformat(), row[5].isoformat())
         assert (got["duration"], got["priority"], got["mandatory"]) == (int(row[6]), row[7], row[8])
@@ -167,7 +148,7 @@ def test_worker_import_from_xlsx_with_shifts_and_its_errors(api) -> None:
     response = upload(api, "workers", buffer.getvalue(), user="admin", name="pracownicy.xlsx")
     assert response.status_code == 201, response.text
     assert response.json()["created"] == {"workers": 2, "worker_shifts": 4}
-    olga = api.client.get(f"/api/v1/workers/{response.json()['ids'][0]}", headers=auth(api, "admin")).json()
+    olga = api.client.get(f"/api/v1/workers/{response.json()['ids'][0]}", headers=api.auth("admin")).json()
     assert (olga["weekly_hours"], olga["home_lat"], olga["skills"]) == (37.5, 50.8712, ["community_carer", "medical_carer"])
     assert [(s["weekday"], s["start"], s["end"]) for s in olga["shifts"]] == [
         (0, "07:00:00", "11:00:00"), (0, "16:00:00", "19:00:00"), (2, "07:00:00", "15:00:00")]

@@ -19,30 +19,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from api.security import create_access_token
 from dispatch import jobs
-from dispatch import models as m
-from tests.api.conftest import DAY, ROLE_OF, WORKER_OF
+from dispatch.storage import models as m
+from tests.api.conftest import DAY
 
 FINAL = {"succeeded", "failed", "cancelled"}
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at minimal cost so creating the fixture users takes milliseconds."""
-    import api.security
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    monkeypatch.setattr(
-        api.security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    )
-
-
-def headers(api, user: str) -> dict[str, str]:
-    token = create_access_token(api.settings.secret_key.get_secret_value(), user, ROLE_OF[user], WORKER_OF.get(user),
-                                dt.datetime.now(dt.UTC), 60)
-    return {"Authorization": f"Bearer {token}"}
 
 
 def is_queue(api) -> bool:
@@ -74,13 +55,13 @@ class BackgroundWorker:
 
 
 def plan(api, user: str = "dispatcher", day: dt.date = DAY, **body) -> object:
-    return api.client.post(f"/api/v1/rosters/{day.isoformat()}/plan", json=body or None, headers=headers(api, user))
+    return api.client.post(f"/api/v1/rosters/{day.isoformat()}/plan", json=body or None, headers=api.auth(user))
 
 
 def poll(api, job_id: str, until: set[str] = FINAL, timeout: float = 90.0, check=None) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        r = api.client.get(f"/api/v1/jobs/{job_id}", headers=headers(api, "dispatcher"))
+        r = api.client.get(f"/api/v1/jobs/{job_id}", headers=api.auth("dispatcher"))
         assert r.status_code == 200, r.text
         body = r.json()
         if body["status"] in until and (check is None or check(body)):
@@ -110,7 +91,7 @@ def test_plan_answers_202_with_job_and_location_then_succeeds(api) -> None:
     assert done["roster_url"] == f"/api/v1/rosters/{DAY.isoformat()}?version=1"
     assert done["progress"]["visits_total"] == 7 and done["progress"]["visits_placed"] == 7  # 3 visits + 4 taxi stops
     assert done["progress"]["elapsed_s"] is not None and done["finished_at"] and done["started_at"]
-    roster = api.client.get(done["roster_url"], headers=headers(api, "dispatcher")).json()
+    roster = api.client.get(done["roster_url"], headers=api.auth("dispatcher")).json()
     assert roster["status"] == "draft" and roster["id"] == done["roster_id"]
     with Session(api.engine) as s:
         actions = s.scalars(select(m.AuditLog.action)).all()
@@ -123,14 +104,14 @@ def test_only_dispatchers_and_admins_can_plan_or_read_jobs(api) -> None:
         r = plan(api, user=user, time_limit_s=1)
         assert r.status_code == 403, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
-    assert api.client.get(f"/api/v1/jobs/{uuid.uuid4()}", headers=headers(api, "coordinator")).status_code == 403
+    assert api.client.get(f"/api/v1/jobs/{uuid.uuid4()}", headers=api.auth("coordinator")).status_code == 403
     with Session(api.engine) as s:
         assert s.scalar(select(func.count()).select_from(m.PlanJob)) == 0
 
 
 def test_plan_input_is_validated(api) -> None:
     """A bad date, a time limit out of range or an unknown area are 422 problems; an unknown job is 404."""
-    h = headers(api, "dispatcher")
+    h = api.auth("dispatcher")
     assert api.client.post("/api/v1/rosters/2026-02-30/plan", headers=h).status_code == 422
     r = plan(api, time_limit_s=0)
     assert r.status_code == 422 and r.json()["errors"]
@@ -155,7 +136,7 @@ def test_second_plan_for_the_same_day_while_one_is_active_is_409(api) -> None:
     other_day = plan(api, day=DAY + dt.timedelta(days=1), time_limit_s=20)
     assert other_day.status_code == 202
     for job_id in (first.json()["id"], other_day.json()["id"]):
-        api.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=headers(api, "dispatcher"))
+        api.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=api.auth("dispatcher"))
     with BackgroundWorker(api):
         for job_id in (first.json()["id"], other_day.json()["id"]):
             assert poll(api, job_id)["status"] == "cancelled"
@@ -168,7 +149,7 @@ def test_cancelled_running_job_stores_no_roster(api) -> None:
     started = time.monotonic()
     with BackgroundWorker(api):
         poll(api, job_id, until={"running"}, check=lambda b: b["heartbeat_at"] is not None)
-        c = api.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=headers(api, "dispatcher"))
+        c = api.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=api.auth("dispatcher"))
         assert c.status_code == 202, c.text
         assert c.json()["cancel_requested"] is True
         done = poll(api, job_id, timeout=25)
@@ -176,7 +157,7 @@ def test_cancelled_running_job_stores_no_roster(api) -> None:
     assert done["roster_id"] is None
     assert time.monotonic() - started < 28, "cancel did not cut the 30 s solve short"
     assert roster_count(api) == 0
-    assert api.client.get(f"/api/v1/rosters/{DAY.isoformat()}", headers=headers(api, "dispatcher")).status_code == 404
+    assert api.client.get(f"/api/v1/rosters/{DAY.isoformat()}", headers=api.auth("dispatcher")).status_code == 404
 
 
 def test_cancelling_a_queued_job_is_immediate_and_delete_is_the_same(api) -> None:
@@ -185,9 +166,9 @@ def test_cancelling_a_queued_job_is_immediate_and_delete_is_the_same(api) -> Non
         job = jobs.create_job(s, DAY, None, 1.0, "dispatcher")
         s.commit()
         job_id = job.id
-    r = api.client.delete(f"/api/v1/jobs/{job_id}", headers=headers(api, "dispatcher"))
+    r = api.client.delete(f"/api/v1/jobs/{job_id}", headers=api.auth("dispatcher"))
     assert r.status_code == 202 and r.json()["status"] == "cancelled"
-    r = api.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=headers(api, "dispatcher"))
+    r = api.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=api.auth("dispatcher"))
     assert r.status_code == 202 and r.json()["status"] == "cancelled"
     # Even if a runner picks it up now, it does not start.
     jobs.run_job(jobs.engine_url(api.engine), job_id, api.settings)
@@ -201,7 +182,7 @@ def test_cancelling_a_finished_job_is_409(api) -> None:
     drain_queue(api)
     job = poll(api, r.json()["id"])
     assert job["status"] == "succeeded"
-    c = api.client.post(f"/api/v1/jobs/{job['id']}/cancel", headers=headers(api, "dispatcher"))
+    c = api.client.post(f"/api/v1/jobs/{job['id']}/cancel", headers=api.auth("dispatcher"))
     assert c.status_code == 409 and c.json()["type"].endswith("/job-finished")
     assert roster_count(api) == 1
 
@@ -232,12 +213,12 @@ def test_job_with_a_stale_heartbeat_is_reported_failed(api) -> None:
                             created_at=now - dt.timedelta(minutes=6), started_at=now - dt.timedelta(minutes=6),
                             heartbeat_at=beat, runner_pid=999999))
         s.commit()
-    stale = api.client.get("/api/v1/jobs/stale", headers=headers(api, "dispatcher")).json()
+    stale = api.client.get("/api/v1/jobs/stale", headers=api.auth("dispatcher")).json()
     assert stale["status"] == "failed" and "stopped reporting" in stale["error"] and stale["finished_at"]
-    fresh = api.client.get("/api/v1/jobs/fresh", headers=headers(api, "dispatcher")).json()
+    fresh = api.client.get("/api/v1/jobs/fresh", headers=api.auth("dispatcher")).json()
     assert fresh["status"] == "running"
     listed = api.client.get(f"/api/v1/jobs?date={DAY.isoformat()}&active=true",
-                            headers=headers(api, "dispatcher")).json()
+                            headers=api.auth("dispatcher")).json()
     assert [j["id"] for j in listed] == ["fresh"]
 
 
@@ -247,7 +228,7 @@ def test_queued_job_that_no_runner_starts_fails_after_the_timeout(api) -> None:
     with Session(api.engine) as s:
         s.add(m.PlanJob(id="orphan", date=DAY, created_by="dispatcher", created_at=old))
         s.commit()
-    body = api.client.get("/api/v1/jobs/orphan", headers=headers(api, "dispatcher")).json()
+    body = api.client.get("/api/v1/jobs/orphan", headers=api.auth("dispatcher")).json()
     assert body["status"] == "failed" and "no runner started this job" in body["error"]
     if is_queue(api):
         assert "carepath worker" in body["error"]
@@ -263,3 +244,19 @@ def test_queue_schema_is_applied_idempotently_beside_the_app_tables(api) -> None
     with api.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar() is None
         assert conn.exec_driver_sql(f"SELECT to_regclass('{schema}.procrastinate_jobs')").scalar() is not None
+
+
+def test_planning_a_day_without_visits_answers_at_once_with_an_empty_draft(api) -> None:
+    """A day with no visits (a Sunday here) is planned without a search despite a 600 s limit:
+    the job succeeds with an empty draft whose solver record says no search ran."""
+    sunday = DAY + dt.timedelta(days=5)
+    r = plan(api, day=sunday, time_limit_s=600)
+    assert r.status_code == 202, r.text
+    drain_queue(api)
+    done = poll(api, r.json()["id"], timeout=60)
+    assert done["status"] == "succeeded", done
+    assert done["progress"]["visits_total"] == 0 and done["progress"]["visits_placed"] == 0
+    roster = api.client.get(done["roster_url"], headers=api.auth("dispatcher")).json()
+    assert roster["date"] == sunday.isoformat() and roster["status"] == "draft"
+    assert roster["routes"] == [] and roster["unassigned"] == []
+    assert roster["solver"]["status"] == "NO_VISITS" and roster["solver"]["solutions_found"] == 0

@@ -4,32 +4,12 @@ runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-import pytest
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session, select
 
-from api import security
-from dispatch.models import AuditLog
+from dispatch.storage.models import AuditLog
 
-_ROLES = {"admin": "admin", "coordinator": "coordinator", "dispatcher": "dispatcher", "worker": "worker", "worker2": "worker"}
-_WORKER_IDS = {"worker": "W1", "worker2": "W2"}
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash the fixture users' passwords with test-only argon2 costs (ms, not 0.5 s each)."""
-    monkeypatch.setattr(security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
-
-
-def auth(api: Any, user: str) -> dict[str, str]:
-    """Bearer header for a fixture user, signed like /auth/token does (no password round trip)."""
-    token = security.create_access_token(api.settings.secret_key.get_secret_value(), user, _ROLES[user],
-                                         _WORKER_IDS.get(user), dt.datetime.now(dt.UTC), 60)
-    return {"Authorization": f"Bearer {token}"}
 
 
 def field_names(response: Any) -> set[str]:
@@ -46,7 +26,7 @@ TAXI = {"senior_id": "S3", "service": "taxi", "first_date": "2026-12-03", "windo
 def test_coordinator_enters_changes_and_cancels_a_request_which_stays_as_history(api) -> None:
     """201 + Location with defaults from the service; PATCH re-checks; DELETE cancels (200), the request
     stays readable, cannot be changed afterwards (409), and each step is audited."""
-    c, h = api.client, auth(api, "coordinator")
+    c, h = api.client, api.auth("coordinator")
     created = c.post("/api/v1/requests", json=CARE, headers=h)
     assert created.status_code == 201, created.text
     req = created.json()
@@ -76,7 +56,7 @@ def test_coordinator_enters_changes_and_cancels_a_request_which_stays_as_history
 def test_taxi_request_gets_its_ride_defaults_and_the_services_skills(api) -> None:
     """A taxi request is stored with return trip, purpose and the driving-licence skill filled in."""
     response = api.client.post("/api/v1/requests", json=TAXI | {"required_skills": ["passenger_assistance"]},
-                               headers=auth(api, "admin"))
+                               headers=api.auth("admin"))
     assert response.status_code == 201, response.text
     ride = response.json()
     assert ride["required_skills"] == ["passenger_assistance", "driving_licence_b"]
@@ -86,13 +66,13 @@ def test_taxi_request_gets_its_ride_defaults_and_the_services_skills(api) -> Non
 def test_dispatchers_read_requests_and_workers_are_refused(api) -> None:
     """Dispatchers list and read but cannot write; workers get 403 for lists, reads and writes."""
     c = api.client
-    dispatcher = auth(api, "dispatcher")
+    dispatcher = api.auth("dispatcher")
     assert len(c.get("/api/v1/requests", headers=dispatcher).json()["items"]) == 4
     assert c.get("/api/v1/requests/R1", headers=dispatcher).status_code == 200
     assert c.post("/api/v1/requests", json=CARE, headers=dispatcher).status_code == 403
     assert c.patch("/api/v1/requests/R1", json={"priority": 1}, headers=dispatcher).status_code == 403
     assert c.delete("/api/v1/requests/R1", headers=dispatcher).status_code == 403
-    worker = auth(api, "worker")
+    worker = api.auth("worker")
     for response in (c.get("/api/v1/requests", headers=worker), c.get("/api/v1/requests/R1", headers=worker),
                      c.post("/api/v1/requests", json=CARE, headers=worker)):
         assert response.status_code == 403 and response.json()["type"].endswith("/forbidden")
@@ -101,7 +81,7 @@ def test_dispatchers_read_requests_and_workers_are_refused(api) -> None:
 def test_every_broken_rule_is_reported_at_once_with_its_field(api) -> None:
     """Unknown senior, window end before start, an invalid RRULE and until before first date come back
     together in one 422; unknown service/place/followed request too."""
-    c, h = api.client, auth(api, "coordinator")
+    c, h = api.client, api.auth("coordinator")
     many = c.post("/api/v1/requests", headers=h, json=CARE | {
         "senior_id": "S404", "window_start": "15:00", "window_end": "09:00", "rrule": "FREQ=SOMETIMES",
         "until": "2026-11-01", "follows_request_id": "R404",
@@ -127,7 +107,7 @@ def test_every_broken_rule_is_reported_at_once_with_its_field(api) -> None:
 def test_ride_fields_must_fit_the_service_and_the_senior(api) -> None:
     """A taxi needs destination and appointment; a wheelchair ride needs a wheelchair user; care visits
     carry no ride fields; a one-off taxi on a Saturday never happens."""
-    c, h = api.client, auth(api, "coordinator")
+    c, h = api.client, api.auth("coordinator")
     bare = {k: v for k, v in TAXI.items() if k not in ("destination_place_id", "appointment")}
     assert field_names(c.post("/api/v1/requests", json=bare, headers=h)) == {"destination_place_id", "appointment"}
     assert field_names(c.post("/api/v1/requests", json=TAXI | {"wheelchair": True}, headers=h)) == {"wheelchair"}
@@ -142,7 +122,7 @@ def test_ride_fields_must_fit_the_service_and_the_senior(api) -> None:
 
 def test_list_filters_by_senior_service_status_and_active_day(api) -> None:
     """Filters combine; ``active_on`` expands each RRULE (weekdays only here) and drops cancelled requests."""
-    c, h = api.client, auth(api, "dispatcher")
+    c, h = api.client, api.auth("dispatcher")
 
     def ids(**params: Any) -> list[str]:
         response = c.get("/api/v1/requests", params=params, headers=h)
@@ -155,7 +135,7 @@ def test_list_filters_by_senior_service_status_and_active_day(api) -> None:
     assert ids(active_on="2026-12-02") == ["R1", "R2", "R3"]  # the taxi ride was on the 1st only
     assert ids(active_on="2026-12-05") == []  # Saturday
     assert ids(sort="-window_start") == ["R3", "R4", "R2", "R1"]  # R2, R4 tie at 09:00: id breaks it
-    assert c.delete("/api/v1/requests/R2", headers=auth(api, "coordinator")).status_code == 200
+    assert c.delete("/api/v1/requests/R2", headers=api.auth("coordinator")).status_code == 200
     assert ids(status="cancelled") == ["R2"]
     assert ids(active_on="2026-12-01", sort="-id") == ["R4", "R3", "R1"]
     assert field_names(c.get("/api/v1/requests", params={"active_on": "yesterday"}, headers=h)) == {"query.active_on"}
@@ -163,7 +143,7 @@ def test_list_filters_by_senior_service_status_and_active_day(api) -> None:
 
 def test_pages_filtered_by_active_day_still_hold_every_match_once(api) -> None:
     """With a filter the database cannot apply (RRULE expansion), pages of one still walk all matches once."""
-    c, h = api.client, auth(api, "coordinator")
+    c, h = api.client, api.auth("coordinator")
     for day in ("2026-12-05", "2026-12-06"):  # weekend care visits: never active on a Tuesday
         assert c.post("/api/v1/requests", json=CARE | {"first_date": day}, headers=h).status_code == 201
     seen, cursor = [], None

@@ -13,41 +13,19 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from api.security import create_access_token
 from dispatch import jobs
-from dispatch import models as m
-from dispatch.rosters import plan_day
-from dispatch.travel import provider_from_settings
+from dispatch.storage import models as m
+from dispatch.planning.rosters import plan_day
+from dispatch.providers.travel import provider_from_settings
 from optimizer.params import load_params
-from tests.api.conftest import DAY, ROLE_OF, WORKER_OF
+from tests.api.conftest import DAY
 
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at minimal cost so creating the fixture users takes milliseconds."""
-    import api.security
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    monkeypatch.setattr(
-        api.security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    )
-
-
-def headers(api, user: str, **extra: str) -> dict[str, str]:
-    token = create_access_token(api.settings.secret_key.get_secret_value(), user, ROLE_OF[user], WORKER_OF.get(user),
-                                dt.datetime.now(dt.UTC), 60)
-    return {"Authorization": f"Bearer {token}", **extra}
-
-
 def make_draft(api, day: dt.date = DAY) -> m.Roster:
     """Plan ``day`` in-process (1 s) and store a draft version, as a finished job would."""
-    with Session(api.engine, expire_on_commit=False) as s:
-        planned = plan_day(s, day, provider_from_settings(api.settings), load_params(None, time_limit_s=1))
-        s.commit()
-        return planned.roster
+    return plan_day(api.engine, day, provider_from_settings(api.settings), load_params(None, time_limit_s=1)).roster
 
 
 def roster_url(day: dt.date = DAY) -> str:
@@ -55,17 +33,17 @@ def roster_url(day: dt.date = DAY) -> str:
 
 
 def get_roster(api, user: str = "dispatcher", **params):
-    return api.client.get(roster_url(), params=params, headers=headers(api, user))
+    return api.client.get(roster_url(), params=params, headers=api.auth(user))
 
 
 def publish(api, etag: str | None, user: str = "dispatcher"):
     extra = {"If-Match": etag} if etag is not None else {}
-    return api.client.post(roster_url() + "/publish", headers=headers(api, user, **extra))
+    return api.client.post(roster_url() + "/publish", headers=api.auth(user, **extra))
 
 
 def test_dispatcher_journey_plan_poll_review_publish_and_the_worker_sees_it(api) -> None:
     """Plan -> poll the job -> read the draft (ETag) -> publish with If-Match -> the worker's schedule has it."""
-    h = headers(api, "dispatcher")
+    h = api.auth("dispatcher")
     r = api.client.post(roster_url() + "/plan", json={"time_limit_s": 1}, headers=h)
     assert r.status_code == 202
     job_url = r.headers["location"]
@@ -94,7 +72,7 @@ def test_dispatcher_journey_plan_poll_review_publish_and_the_worker_sees_it(api)
     assert "cukrzyca" not in draft.text  # health notes never appear in a roster
 
     worker_before = api.client.get("/api/v1/me/schedule", params={"from": DAY.isoformat(), "to": DAY.isoformat()},
-                                   headers=headers(api, "worker"))
+                                   headers=api.auth("worker"))
     assert worker_before.status_code == 200 and worker_before.json()["visits"] == []  # a draft is not shown
 
     published = publish(api, draft.headers["etag"])
@@ -105,7 +83,7 @@ def test_dispatcher_journey_plan_poll_review_publish_and_the_worker_sees_it(api)
 
     w1_visits = [v for rt in body["routes"] if rt["worker_id"] == "W1" for v in rt["visits"]]
     mine = api.client.get("/api/v1/me/schedule", params={"from": DAY.isoformat(), "to": DAY.isoformat()},
-                          headers=headers(api, "worker")).json()
+                          headers=api.auth("worker")).json()
     assert [v["start"] for v in mine["visits"]] == [v["start"] for v in w1_visits]
     with Session(api.engine) as s:
         audit = s.scalars(select(m.AuditLog).where(m.AuditLog.action == "roster.publish")).all()
@@ -176,7 +154,7 @@ def test_two_simultaneous_publishes_with_the_same_etag_exactly_one_wins(api, rou
     barrier = threading.Barrier(2)
     results: list[int] = []
     lock = threading.Lock()
-    hdrs = [headers(api, "dispatcher", **{"If-Match": etag}), headers(api, "admin", **{"If-Match": etag})]
+    hdrs = [api.auth("dispatcher", **{"If-Match": etag}), api.auth("admin", **{"If-Match": etag})]
 
     def go(h: dict[str, str]) -> None:
         barrier.wait()
@@ -202,7 +180,7 @@ def test_export_csv_is_semicolon_utf8_bom_for_polish_excel(api) -> None:
         s.get(m.VisitRequest, "R2").tasks = "=HYPERLINK(\"http://evil\")"
         s.commit()
     roster = make_draft(api)
-    r = api.client.get(roster_url() + "/export", params={"format": "csv"}, headers=headers(api, "coordinator"))
+    r = api.client.get(roster_url() + "/export", params={"format": "csv"}, headers=api.auth("coordinator"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert f'filename="grafik-{DAY.isoformat()}-v{roster.version}.csv"' in r.headers["content-disposition"]
     assert r.content.startswith(b"\xef\xbb\xbf")
@@ -210,11 +188,13 @@ def test_export_csv_is_semicolon_utf8_bom_for_polish_excel(api) -> None:
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert rows[0][:5] == ["Data", "Wersja", "Status", "ID pracownika", "Pracownik"]
     assert "Powód nieprzydzielenia" in rows[0]
-    assert len(rows) == 1 + 7  # three visits, four taxi stops (pickup, drop-off, and back)
+    assert rows[0][-1] == "Rodzaj"
+    assert [row[-1] for row in rows[1:]].count("wizyta") == 7  # three visits, four taxi stops (pickup, drop-off, and back)
+    assert [row[-1] for row in rows[1:]].count("przerwa") == 3  # each of the three workers' 8-hour day has a break
     taxi = [row for row in rows[1:] if row[14] == "R4"]
     assert [row[11] for row in taxi] == ["odbiór z domu", "wysadzenie u celu", "odbiór (powrót)", "odwiezienie do domu"]
     assert [row[9] for row in taxi][1:3] == ["WSZ", "WSZ"]  # the stops at the clinic show the clinic
-    by_request = {row[14]: row for row in rows[1:] if row[14] != "R4"}
+    by_request = {row[14]: row for row in rows[1:] if row[14] not in ("R4", "")}
     assert by_request["R1"][0] == DAY.isoformat() and by_request["R1"][2] == "draft"
     assert by_request["R1"][8] == "Halina Zając" and by_request["R1"][10] == "Usługi opiekuńcze"
     assert by_request["R1"][6] == "08:00"  # window 08:00-09:00, mandatory, first visit of the day
@@ -230,14 +210,15 @@ def test_export_xlsx_has_the_same_rows(api) -> None:
         s.get(m.VisitRequest, "R3").tasks = "@SUM(1)"
         s.commit()
     make_draft(api)
-    r = api.client.get(roster_url() + "/export", params={"format": "xlsx"}, headers=headers(api, "dispatcher"))
+    r = api.client.get(roster_url() + "/export", params={"format": "xlsx"}, headers=api.auth("dispatcher"))
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     ws = load_workbook(io.BytesIO(r.content))["Grafik"]
     values = list(ws.values)
     assert values[0][3] == "ID pracownika" and ws["A1"].font.bold
-    assert len(values) == 1 + 7  # three visits, four taxi stops
+    assert [row[-1] for row in values[1:]].count("wizyta") == 7  # three visits, four taxi stops
+    assert [row[-1] for row in values[1:]].count("przerwa") == 3
     r3 = next(row for row in values[1:] if row[14] == "R3")
     assert r3[12] == "'@SUM(1)"
     assert api.client.get(roster_url() + "/export", params={"format": "pdf"},
-                          headers=headers(api, "dispatcher")).status_code == 422
+                          headers=api.auth("dispatcher")).status_code == 422

@@ -4,39 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from api.security import create_access_token, hash_password
-from dispatch import models as m
-from dispatch.rosters import plan_day
-from dispatch.travel import provider_from_settings
+from dispatch.access.passwords import hash_password
+from dispatch.storage import models as m
+from dispatch.planning.rosters import plan_day
+from dispatch.providers.travel import provider_from_settings
 from optimizer.params import load_params
-from tests.api.conftest import DAY, ROLE_OF, WORKER_OF
+from tests.api.conftest import DAY
 
 ALLOWED_FIELDS = {
     "uid", "date", "roster_version", "start", "end", "service", "service_name_pl", "service_name_en",
-    "senior_name", "address", "tasks", "notes_for_workers", "phone", "ride",
+    "senior_name", "address", "tasks", "notes_for_workers", "phone", "ride", "change",
 }
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at minimal cost so creating the fixture users takes milliseconds."""
-    import api.security
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    monkeypatch.setattr(
-        api.security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    )
-
-
-def headers(api, user: str, role: str | None = None, worker_id: str | None = None) -> dict[str, str]:
-    token = create_access_token(api.settings.secret_key.get_secret_value(), user, role or ROLE_OF[user],
-                                worker_id if role else WORKER_OF.get(user), dt.datetime.now(dt.UTC), 60)
-    return {"Authorization": f"Bearer {token}"}
 
 
 def add_user(api, username: str, worker_id: str | None) -> dict[str, str]:
@@ -44,16 +25,14 @@ def add_user(api, username: str, worker_id: str | None) -> dict[str, str]:
         s.add(m.User(username=username, password_hash=hash_password("irrelevant-pass-1"), role=m.UserRole.WORKER,
                      worker_id=worker_id))
         s.commit()
-    return headers(api, username, "worker", worker_id)
+    return api.auth(username, role="worker", worker_id=worker_id)
 
 
 def plan_and_publish(api, day: dt.date = DAY) -> m.Roster:
-    with Session(api.engine, expire_on_commit=False) as s:
-        roster = plan_day(s, day, provider_from_settings(api.settings), load_params(None, time_limit_s=1)).roster
-        s.commit()
-    etag = api.client.get(f"/api/v1/rosters/{day.isoformat()}", headers=headers(api, "dispatcher")).headers["etag"]
+    roster = plan_day(api.engine, day, provider_from_settings(api.settings), load_params(None, time_limit_s=1)).roster
+    etag = api.client.get(f"/api/v1/rosters/{day.isoformat()}", headers=api.auth("dispatcher")).headers["etag"]
     r = api.client.post(f"/api/v1/rosters/{day.isoformat()}/publish",
-                        headers={**headers(api, "dispatcher"), "If-Match": etag})
+                        headers={**api.auth("dispatcher"), "If-Match": etag})
     assert r.status_code == 200, r.text
     return roster
 
@@ -90,7 +69,7 @@ def test_worker_sees_only_own_published_visits_and_no_health_data(api) -> None:
             m.RosterAssignment.roster_id == roster.id, m.RosterAssignment.worker_id == w)).all())
             for w in ("W1", "W2")}
     for user, worker in (("worker", "W1"), ("worker2", "W2")):
-        r = schedule(api, headers(api, user))
+        r = schedule(api, api.auth(user))
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["worker_id"] == worker and body["from"] == DAY.isoformat() and body["timezone"] == "Europe/Warsaw"
@@ -107,11 +86,12 @@ def test_worker_sees_only_own_published_visits_and_no_health_data(api) -> None:
 def test_there_is_no_way_to_ask_for_another_workers_schedule(api) -> None:
     """The worker is the token's: a worker_id parameter is ignored, and the operation declares none."""
     plan_and_publish(api)
-    own = schedule(api, headers(api, "worker")).json()
+    schedule(api, api.auth("worker"))  # the first fetch; the next ones compare with it (``since``)
+    own = schedule(api, api.auth("worker")).json()
     for name in ("worker_id", "worker", "wid"):
-        r = schedule(api, headers(api, "worker"), **{name: "W2"})
+        r = schedule(api, api.auth("worker"), **{name: "W2"})
         assert r.status_code == 200 and r.json() == own and r.json()["worker_id"] == "W1"
-    assert api.client.get("/api/v1/me/schedule/W2", headers=headers(api, "worker")).status_code in (404, 405)
+    assert api.client.get("/api/v1/me/schedule/W2", headers=api.auth("worker")).status_code in (404, 405)
     spec = api.client.get("/api/v1/openapi.json").json()
     params = {p["name"] for p in spec["paths"]["/api/v1/me/schedule"]["get"]["parameters"]}
     assert params == {"from", "to"}
@@ -123,17 +103,15 @@ def test_there_is_no_way_to_ask_for_another_workers_schedule(api) -> None:
 def test_other_roles_and_unlinked_workers_are_refused(api) -> None:
     """Dispatchers/coordinators/admins have no schedule (403); a worker account without a worker is 403."""
     for user in ("dispatcher", "coordinator", "admin"):
-        assert schedule(api, headers(api, user)).status_code == 403
+        assert schedule(api, api.auth(user)).status_code == 403
     r = schedule(api, add_user(api, "newbie", None))
     assert r.status_code == 403 and r.json()["type"].endswith("/not-a-worker")
 
 
 def test_drafts_are_not_shown_to_workers(api) -> None:
     """A draft roster (not yet published) gives the worker an empty schedule."""
-    with Session(api.engine) as s:
-        plan_day(s, DAY, provider_from_settings(api.settings), load_params(None, time_limit_s=1))
-        s.commit()
-    assert schedule(api, headers(api, "worker")).json()["visits"] == []
+    plan_day(api.engine, DAY, provider_from_settings(api.settings), load_params(None, time_limit_s=1))
+    assert schedule(api, api.auth("worker")).json()["visits"] == []
 
 
 def test_driver_gets_the_senior_phone_and_destination_on_ride_legs(api) -> None:
@@ -158,15 +136,15 @@ def test_driver_gets_the_senior_phone_and_destination_on_ride_legs(api) -> None:
 
 def test_range_defaults_and_limits(api) -> None:
     """Default range: today and six days on; 'to' before 'from' or more than 92 days is a 422 problem."""
-    r = api.client.get("/api/v1/me/schedule", headers=headers(api, "worker"))
+    r = api.client.get("/api/v1/me/schedule", headers=api.auth("worker"))
     body = r.json()
     assert r.status_code == 200
     start, end = dt.date.fromisoformat(body["from"]), dt.date.fromisoformat(body["to"])
     assert (end - start).days == 6
-    assert schedule(api, headers(api, "worker"), DAY, DAY - dt.timedelta(days=1)).status_code == 422
-    too_long = schedule(api, headers(api, "worker"), DAY, DAY + dt.timedelta(days=92))
+    assert schedule(api, api.auth("worker"), DAY, DAY - dt.timedelta(days=1)).status_code == 422
+    too_long = schedule(api, api.auth("worker"), DAY, DAY + dt.timedelta(days=92))
     assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "to"
-    assert schedule(api, headers(api, "worker"), DAY, DAY + dt.timedelta(days=91)).status_code == 200
+    assert schedule(api, api.auth("worker"), DAY, DAY + dt.timedelta(days=91)).status_code == 200
 
 
 def test_local_times_are_right_on_both_dst_days(api) -> None:
@@ -177,7 +155,7 @@ def test_local_times_are_right_on_both_dst_days(api) -> None:
     insert_published(api, autumn, [("W1", "R1", utc(2026, 10, 25, 0, 30), 30),  # 02:30 CEST (first)
                                    ("W1", "R2", utc(2026, 10, 25, 1, 30), 30),  # 02:30 CET (second)
                                    ("W1", "R3", utc(2026, 10, 25, 8), 60)])     # 09:00 CET
-    h = headers(api, "worker")
+    h = api.auth("worker")
     got = [(v["start"], v["end"]) for v in schedule(api, h, spring).json()["visits"]]
     # 01:30 CET + 30 minutes is 03:00 CEST: the clocks jumped at 02:00.
     assert got == [("2026-03-29T01:30:00+01:00", "2026-03-29T03:00:00+02:00"),

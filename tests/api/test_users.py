@@ -7,24 +7,12 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, col, delete, select
 
-from dispatch import models as m
-from dispatch import users as use
+from dispatch.storage import models as m
+from dispatch.access import users as use
 from tests.api.conftest import DAY, PASSWORDS
 
 PROBLEM = "application/problem+json"
 NEW_PASSWORD = "a-long-password-1"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at minimal cost so a login takes milliseconds (the real cost is ~0.5 s here)."""
-    import api.security
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    monkeypatch.setattr(
-        api.security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    )
 
 
 def _login(api, username: str, password: str) -> int:
@@ -59,7 +47,7 @@ def _assert_problem(response, status: int, field: str | None = None) -> dict:
 
 @pytest.fixture
 def admin(api) -> dict[str, str]:
-    return api.headers("admin")
+    return api.auth("admin")
 
 
 # --------------------------------------------------------------------------- create, read, list
@@ -171,7 +159,7 @@ def test_update_with_bad_input_is_a_422_naming_the_field(api, admin, body, field
 
 def test_admin_changes_role_and_the_old_token_stops_working(api, admin) -> None:
     """PATCH role: the answer shows the new role and the user's earlier token gets 401."""
-    old = api.headers("coordinator")
+    old = api.auth("coordinator")
     response = _patch(api, admin, "coordinator", role="dispatcher")
     assert response.status_code == 200, response.text
     assert response.json()["role"] == "dispatcher"
@@ -194,7 +182,7 @@ def test_making_a_user_a_worker_needs_a_worker_id(api, admin) -> None:
 
 def test_deactivate_and_reactivate(api, admin) -> None:
     """active=false stops login and existing tokens at once; active=true lets the user back in."""
-    old = api.headers("dispatcher")
+    old = api.auth("dispatcher")
     assert _patch(api, admin, "dispatcher", active=False).json()["active"] is False
     assert _login(api, "dispatcher", PASSWORDS["dispatcher"]) == 401
     assert api.client.get("/api/v1/auth/me", headers=old).status_code == 401
@@ -205,13 +193,13 @@ def test_deactivate_and_reactivate(api, admin) -> None:
 def test_password_reset(api, admin) -> None:
     """PATCH password: the old password stops working and the new one works; a token issued
     before the reset stops working too (it may be why the password was reset)."""
-    old = api.headers("worker")
+    old = api.auth("worker")
     assert api.client.get("/api/v1/auth/me", headers=old).status_code == 200
     assert _patch(api, admin, "worker", password=NEW_PASSWORD).status_code == 200
     assert _login(api, "worker", PASSWORDS["worker"]) == 401
     assert _login(api, "worker", NEW_PASSWORD) == 200
     stale = api.client.get("/api/v1/auth/me", headers=old)
-    assert stale.status_code == 401 and "password was changed" in stale.json()["detail"]
+    assert stale.status_code == 401 and "password, role or status was changed" in stale.json()["detail"]
     fresh = api.client.post("/api/v1/auth/token", data={"username": "worker", "password": NEW_PASSWORD})
     me = api.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {fresh.json()['access_token']}"})
     assert me.status_code == 200 and me.json()["username"] == "worker"
@@ -242,7 +230,7 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(api, admin) -> N
 @pytest.mark.parametrize("user", ["coordinator", "dispatcher", "worker"])
 def test_only_admins_manage_users_and_read_the_audit_log(api, user) -> None:
     """Every user-management and audit endpoint answers 403 problem+json naming the admin role to others."""
-    headers = api.headers(user)
+    headers = api.auth(user)
     calls = [
         ("GET", "/api/v1/users", None),
         ("POST", "/api/v1/users", {"username": "sneaky", "password": NEW_PASSWORD, "role": "admin"}),

@@ -3,32 +3,12 @@ worker sees only themself.  Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-import pytest
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session, select
 
-from api import security
-from dispatch.models import AuditLog
+from dispatch.storage.models import AuditLog
 
-_ROLES = {"admin": "admin", "coordinator": "coordinator", "dispatcher": "dispatcher", "worker": "worker", "worker2": "worker"}
-_WORKER_IDS = {"worker": "W1", "worker2": "W2"}
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash the fixture users' passwords with test-only argon2 costs (ms, not 0.5 s each)."""
-    monkeypatch.setattr(security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
-
-
-def auth(api: Any, user: str) -> dict[str, str]:
-    """Bearer header for a fixture user, signed like /auth/token does (no password round trip)."""
-    token = security.create_access_token(api.settings.secret_key.get_secret_value(), user, _ROLES[user],
-                                         _WORKER_IDS.get(user), dt.datetime.now(dt.UTC), 60)
-    return {"Authorization": f"Bearer {token}"}
 
 
 def field_names(response: Any) -> set[str]:
@@ -47,7 +27,7 @@ def worker_body(**changes: Any) -> dict[str, Any]:
 
 def test_admin_creates_changes_and_deletes_a_worker_with_shifts(api) -> None:
     """201 + Location, shifts returned in weekday order, PATCH replaces the pattern, DELETE 204; audited."""
-    c, h = api.client, auth(api, "admin")
+    c, h = api.client, api.auth("admin")
     created = c.post("/api/v1/workers", json=worker_body(), headers=h)
     assert created.status_code == 201, created.text
     worker = created.json()
@@ -72,7 +52,7 @@ def test_worker_reads_only_themself_and_other_roles_stay_in_their_lane(api) -> N
     """A worker reads their own record and absences but gets 403 for anyone else and for the list;
     dispatchers read but do not write; coordinators do not manage workers."""
     c = api.client
-    me = auth(api, "worker")
+    me = api.auth("worker")
     assert c.get("/api/v1/workers/W1", headers=me).status_code == 200
     assert c.get("/api/v1/workers/W1/absences", headers=me).status_code == 200
     assert c.get("/api/v1/workers/W2", headers=me).status_code == 403
@@ -80,20 +60,20 @@ def test_worker_reads_only_themself_and_other_roles_stay_in_their_lane(api) -> N
     assert c.get("/api/v1/workers", headers=me).status_code == 403
     assert c.patch("/api/v1/workers/W1", json={"weekly_hours": 1}, headers=me).status_code == 403
 
-    dispatcher = auth(api, "dispatcher")
+    dispatcher = api.auth("dispatcher")
     assert c.get("/api/v1/workers/W2", headers=dispatcher).status_code == 200
     assert c.post("/api/v1/workers", json=worker_body(), headers=dispatcher).status_code == 403
     assert c.post("/api/v1/workers/W2/absences", json={"from_date": "2026-12-01", "to_date": "2026-12-02"},
                   headers=dispatcher).status_code == 403
     assert c.delete("/api/v1/workers/W2", headers=dispatcher).status_code == 403
-    coordinator = auth(api, "coordinator")  # reads workers to name a senior's regular carers
+    coordinator = api.auth("coordinator")  # reads workers to name a senior's regular carers
     assert c.get("/api/v1/workers", headers=coordinator).status_code == 200
     assert c.post("/api/v1/workers", json=worker_body(), headers=coordinator).status_code == 403
 
 
 def test_worker_bad_input_names_every_field(api) -> None:
     """Overlapping or inverted shifts, unknown place and car, out-of-range values: 422 with each field."""
-    c, h = api.client, auth(api, "admin")
+    c, h = api.client, api.auth("admin")
     domain = c.post("/api/v1/workers", headers=h, json=worker_body(
         home_area="area-x", car_id="C9",
         shifts=[{"weekday": 1, "start": "08:00", "end": "12:00"}, {"weekday": 1, "start": "11:00", "end": "15:00"},
@@ -112,12 +92,12 @@ def test_worker_bad_input_names_every_field(api) -> None:
 
 def test_absences_are_added_listed_refused_when_overlapping_and_removed(api) -> None:
     """Absences: 201 + Location, 409 on overlap, 422 when to_date precedes from_date, 404 for unknown workers."""
-    c, h = api.client, auth(api, "admin")
+    c, h = api.client, api.auth("admin")
     url = "/api/v1/workers/W2/absences"
     created = c.post(url, json={"from_date": "2026-12-01", "to_date": "2026-12-03", "reason": "urlop"}, headers=h)
     assert created.status_code == 201, created.text
     assert created.headers["location"] == f"{url}/{created.json()['id']}"
-    assert c.get(created.headers["location"], headers=auth(api, "worker2")).json()["reason"] == "urlop"
+    assert c.get(created.headers["location"], headers=api.auth("worker2")).json()["reason"] == "urlop"
 
     overlap = c.post(url, json={"from_date": "2026-12-03", "to_date": "2026-12-04"}, headers=h)
     assert overlap.status_code == 409 and overlap.json()["type"].endswith("/conflict")
@@ -125,7 +105,7 @@ def test_absences_are_added_listed_refused_when_overlapping_and_removed(api) -> 
     assert inverted.status_code == 422 and field_names(inverted) == {"to_date"}
     assert c.post("/api/v1/workers/W404/absences", json={"from_date": "2026-12-10", "to_date": "2026-12-10"},
                   headers=h).status_code == 404
-    assert [a["from_date"] for a in c.get(url, headers=auth(api, "dispatcher")).json()] == ["2026-12-01"]
+    assert [a["from_date"] for a in c.get(url, headers=api.auth("dispatcher")).json()] == ["2026-12-01"]
 
     assert c.delete(created.headers["location"], headers=h).status_code == 204
     assert c.get(url, headers=h).json() == []
@@ -134,14 +114,14 @@ def test_absences_are_added_listed_refused_when_overlapping_and_removed(api) -> 
 
 def test_worker_others_refer_to_cannot_be_deleted(api) -> None:
     """W1 has a user account and is a senior's regular worker: deleting is a 409 that says why."""
-    response = api.client.delete("/api/v1/workers/W1", headers=auth(api, "admin"))
+    response = api.client.delete("/api/v1/workers/W1", headers=api.auth("admin"))
     assert response.status_code == 409
     assert "user account" in response.json()["detail"] and "S1" in response.json()["detail"]
 
 
 def test_worker_list_filters_and_pages_through_everyone_once(api) -> None:
     """``kind`` and ``name`` filter; pages of one walk all workers exactly once in sort order."""
-    c, h = api.client, auth(api, "dispatcher")
+    c, h = api.client, api.auth("dispatcher")
     assert [w["id"] for w in c.get("/api/v1/workers", params={"kind": "driver"}, headers=h).json()["items"]] == ["W3"]
     assert [w["id"] for w in c.get("/api/v1/workers", params={"name": "wiś"}, headers=h).json()["items"]] == ["W3"]
     seen, cursor = [], None

@@ -18,7 +18,7 @@ from benchmarks.hhcrsp.generator import generate
 from benchmarks.hhcrsp.instance import InstanceError, from_json, read_instance, to_json, write_instance
 from optimizer.checker import check, is_feasible
 from optimizer.params import SolveParams
-from optimizer.solve import solve
+from optimizer import solve
 
 INSTANCES = Path(__file__).resolve().parents[2] / "benchmarks" / "instances" / "hhcrsp"
 

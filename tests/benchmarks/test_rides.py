@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from benchmarks.rides import one_car_per_ride, rides_only_day
-from dispatch.ride_stats import ride_stats
+from dispatch.planning.ride_stats import ride_stats
 from optimizer.checker import check, is_feasible
 from optimizer.model import WorkerKind
 from optimizer.params import SolveParams
-from optimizer.solve import solve
+from optimizer import solve
 
 
 def test_rides_only_day_has_drivers_and_car_stops_only() -> None:

@@ -9,10 +9,10 @@ import typer
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from dispatch import models as m
-from dispatch.cli_users import users_app
-from dispatch.db import make_engine
-from fixtures.scenario import Contract, PlaceKind, TravelMode, WorkerKind
+from dispatch.storage import models as m
+from dispatch.cli.users import users_app
+from dispatch.storage.db import make_engine
+from dispatch.domain import Contract, PlaceKind, TravelMode, WorkerKind
 
 runner = CliRunner()
 PASSWORD = "a-long-password-1"
@@ -25,18 +25,6 @@ app.add_typer(users_app, name="users")
 @app.callback()
 def _root() -> None:
     """carepath (test harness)"""
-
-
-@pytest.fixture(autouse=True)
-def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at minimal cost so hashing takes milliseconds (the real cost is ~0.5 s here)."""
-    import api.security
-    from pwdlib import PasswordHash
-    from pwdlib.hashers.argon2 import Argon2Hasher
-
-    monkeypatch.setattr(
-        api.security, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    )
 
 
 @pytest.fixture
@@ -72,7 +60,7 @@ def _out(result) -> str:
 
 def test_add_admin_with_password_on_stdin(db) -> None:
     """`users add NAME --role admin --password-stdin` creates an active admin whose hash verifies, audited."""
-    from api.security import verify_password
+    from dispatch.access.passwords import verify_password
 
     result = runner.invoke(app, ["users", "add", "first.admin", "--role", "admin", "--password-stdin"],
                            input=PASSWORD + "\n")
@@ -146,7 +134,7 @@ def test_list_shows_users_without_passwords(db) -> None:
 
 def test_set_password(db) -> None:
     """`users set-password NAME` replaces the password; an unknown user is exit 2."""
-    from api.security import verify_password
+    from dispatch.access.passwords import verify_password
 
     runner.invoke(app, ["users", "add", "ops", "--role", "admin", "--password-stdin"], input=PASSWORD + "\n")
     result = runner.invoke(app, ["users", "set-password", "ops", "--password-stdin"], input="new-long-password\n")
@@ -168,3 +156,41 @@ def test_database_not_set_up_is_exit_2_with_a_hint(tmp_path: Path, monkeypatch: 
         get_settings.cache_clear()
     assert result.exit_code == 2
     assert "carepath db upgrade" in _out(result) and "Traceback" not in result.output
+
+
+def test_set_password_ends_the_users_existing_tokens(db) -> None:
+    """`users set-password` raises the user's token version, so tokens issued before it stop working."""
+    runner.invoke(app, ["users", "add", "ops", "--role", "admin", "--password-stdin"], input=PASSWORD + "\n")
+    before = _users(db)["ops"].token_version
+    result = runner.invoke(app, ["users", "set-password", "ops", "--password-stdin"], input="new-long-password\n")
+    assert result.exit_code == 0, result.output
+    assert _users(db)["ops"].token_version == before + 1
+
+
+def test_throttles_lists_keys_and_clear_throttle_clears_one_audited(db) -> None:
+    """`users throttles` lists the keys failed logins are counted under; `users clear-throttle KEY`
+    clears one (audited as the CLI user) so it is no longer listed; an unknown key is exit 2."""
+    import datetime as dt
+
+    from dispatch.access import login_throttle as lt
+
+    for _ in range(6):
+        assert lt.attempt(db, "ops", "203.0.113.66", dt.datetime.now(dt.UTC)) == 0
+    listed = runner.invoke(app, ["users", "throttles"])
+    assert listed.exit_code == 0, listed.output
+    assert "pair:ops@203.0.113.66" in _out(listed) and "address:203.0.113.66" in _out(listed)
+    cleared = runner.invoke(app, ["users", "clear-throttle", "pair:ops@203.0.113.66"])
+    assert cleared.exit_code == 0, cleared.output
+    assert "cleared pair:ops@203.0.113.66" in _out(cleared)
+    assert "pair:ops@203.0.113.66" not in _out(runner.invoke(app, ["users", "throttles"]))
+    with Session(db) as session:
+        rows = session.exec(select(m.AuditLog).where(col(m.AuditLog.action) == "login_throttle.clear")).all()
+    assert [(r.actor.startswith("cli"), r.entity_id) for r in rows] == [(True, "pair:ops@203.0.113.66")]
+    again = runner.invoke(app, ["users", "clear-throttle", "pair:ops@203.0.113.66"])
+    assert again.exit_code == 2 and "no login throttle 'pair:ops@203.0.113.66'" in _out(again)
+
+
+def test_throttles_with_nothing_counted_says_so(db) -> None:
+    """`users throttles` on a quiet system says no failed logins are counted."""
+    result = runner.invoke(app, ["users", "throttles"])
+    assert result.exit_code == 0 and "no failed logins counted now" in _out(result)

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, select, text
 from sqlalchemy.engine import Engine
 
-from dispatch.db import UTCDateTime, ValueEnum, make_engine, normalise_database_url, session_scope
-from dispatch.models import AuditLog, Place
-from fixtures.scenario import PlaceKind
+from dispatch.storage.db import UTCDateTime, ValueEnum, make_engine, normalise_database_url, session_scope
+from dispatch.storage.models import AuditLog, Place
+from dispatch.domain import PlaceKind
 
 
 def test_utc_datetime_round_trip_keeps_utc(engine: Engine) -> None:

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from dispatch import models as m
-from dispatch.db import session_scope
-from fixtures.scenario import Contract, PlaceKind, TravelMode, WorkerKind
+from dispatch.storage import models as m
+from dispatch.storage.db import session_scope
+from dispatch.domain import Contract, PlaceKind, TravelMode, WorkerKind
 
 DAY = dt.date(2026, 12, 1)
 

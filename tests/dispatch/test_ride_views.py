@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from dispatch import models as m
-from dispatch.calendar_feed import build_calendar
-from dispatch.publish import visit_leg
-from dispatch.ride_legs import LEGS_PL, RIDE_STOPS, at_destination, is_ride_leg
-from dispatch.schedule import RideInfo, ScheduledVisit
+from dispatch.storage import models as m
+from dispatch.exchange.calendar_feed import build_calendar
+from dispatch.planning.publish import visit_leg
+from dispatch.planning.ride_legs import LEGS_PL, RIDE_STOPS, at_destination, is_ride_leg
+from dispatch.planning.schedule import RideInfo, ScheduledVisit
 
 ZONE = ZoneInfo("Europe/Warsaw")
 DAY = dt.date(2026, 12, 1)

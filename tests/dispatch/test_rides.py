@@ -11,18 +11,19 @@ import math
 
 import pytest
 
-from dispatch.problem_builder import BuiltProblem, build_problem
-from dispatch.ride_builder import RideSettings
-from dispatch.ride_stats import ride_stats
-from dispatch.scenario_problem import problem_for_day
+from dispatch.planning.explanations import explain_unassigned
+from dispatch.planning.problem_builder import BuiltProblem, build_problem
+from dispatch.planning.ride_builder import RideSettings
+from dispatch.planning.ride_stats import ride_stats
+from fixtures.problem import problem_for_day
 from dispatch.timeutil import local_time_to_minutes
-from dispatch.travel import GeodesicProvider
+from dispatch.providers.travel import GeodesicProvider
 from fixtures import scenario as sc
-from fixtures.generator import generate
+from fixtures.generator import BENCHMARK_PROFILE, generate
 from optimizer.checker import check, is_feasible
 from optimizer.model import ReasonCode, Solution, TravelMode, WorkerKind
 from optimizer.params import SolveParams
-from optimizer.solve import solve
+from optimizer import solve
 
 DAY = dt.date(2026, 12, 1)  # a Tuesday
 T = dt.time
@@ -201,7 +202,7 @@ def test_wheelchair_ride_without_a_wheelchair_car_on_duty_is_unplaced_with_a_rea
     assert set(reasons) == {v.id for v in built.problem.visits}
     assert set(reasons.values()) <= {ReasonCode.NO_CAR_ROOM, ReasonCode.NO_WORKER_FREE}
     assert ReasonCode.NO_CAR_ROOM in reasons.values() or ReasonCode.NO_WORKER_FREE in reasons.values()
-    messages = " ".join(u.message_en for u in solution.unassigned)
+    messages = " ".join(explain_unassigned(u, DAY, built.tz, strict=True).en for u in solution.unassigned)
     assert "room" in messages or "wheelchair" in messages or "free" in messages
 
 
@@ -234,7 +235,7 @@ def test_unreachable_appointment_keeps_the_request_window_and_is_explained() -> 
 
 def test_the_demo_day_with_rides_passes_the_checker() -> None:
     """The Kielce demo day: rides, escorts and care in one plan; checked; ride legs on one car."""
-    scenario = generate(2026)
+    scenario = generate(2026, profile=BENCHMARK_PROFILE)
     built = problem_for_day(scenario, scenario.demo_date, TRAVEL)
     legs = {src.leg for src in built.sources.values()}
     assert {"pickup", "dropoff", "return_pickup", "return_dropoff", "escort", "visit"} <= legs
@@ -246,3 +247,27 @@ def test_the_demo_day_with_rides_passes_the_checker() -> None:
     for ride in built.problem.rides:
         if ride.pickup in worker_of:
             assert worker_of[ride.pickup] == worker_of[ride.dropoff]
+
+
+@dataclasses.dataclass(frozen=True)
+class TaxiWithDrivers(sc.VisitRequest):
+    """A taxi request naming its drivers, as a stored request can (``required_workers``)."""
+
+    required_workers: tuple[str, ...] = ()
+
+
+def test_a_ride_s_required_driver_drives_and_the_assistant_still_rides_along() -> None:
+    """The request's required worker binds the driver's legs only: D2 drives both ways (D1 is idle and as
+    near), the escorts stay open to the assistant."""
+    base = taxi("R1", "S1", T(10), assistant=True)
+    request = TaxiWithDrivers(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)},
+                              required_workers=("D2",))
+    built = build([driver("D1", "C1"), driver("D2", "C2"), assistant()], [CAR, WHEELCHAIR_CAR], [request], [senior(1)])
+    legs = {src.leg: vid for vid, src in built.sources.items()}
+    visits = built.problem.visit_by_id()
+    assert {visits[legs[leg]].required_workers for leg in ("pickup", "dropoff", "return_pickup", "return_dropoff")} \
+        == {frozenset({"D2"})}
+    assert visits[legs["escort"]].required_workers == frozenset()
+    placed = solved(built).assignments()
+    assert {placed[legs[leg]][0][0] for leg in ("pickup", "dropoff", "return_pickup", "return_dropoff")} == {"D2"}
+    assert placed[legs["escort"]][0][0] == "A1" and placed[legs["return_escort"]][0][0] == "A1"

@@ -11,9 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from dispatch import models as m
-from dispatch.db import session_scope
-from dispatch.seed import ScenarioAlreadyLoaded, ScenarioError, load_scenario, requests_active_on, workers_on
+from dispatch.storage import models as m
+from dispatch.storage.db import session_scope
+from fixtures.seed import ScenarioAlreadyLoaded, ScenarioError, load_scenario
+from dispatch.planning.day_inputs import requests_active_on, workers_on
 from fixtures import scenario as sc
 
 MON = dt.date(2026, 11, 2)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from dispatch.settings import DEFAULT_SECRET_KEY, Settings, get_settings
+from dispatch.settings import PUBLISHED_SECRET_KEYS, Settings, get_settings
 
 
 def test_defaults_point_at_a_sqlite_file_under_data_dir(clean_settings: Path) -> None:
@@ -53,15 +53,44 @@ def test_get_settings_is_cached_until_cleared(clean_settings: Path, monkeypatch:
     assert get_settings().timezone == "Europe/Berlin"
 
 
-def test_default_secret_refused_outside_development(clean_settings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In production the published development secret stops start-up; a real one is accepted."""
+def test_production_without_a_secret_refuses_to_start(clean_settings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside development a missing or short CAREPATH_SECRET_KEY stops start-up; a long random one is accepted."""
     monkeypatch.setenv("CAREPATH_ENVIRONMENT", "production")
-    with pytest.raises(ValidationError, match="CAREPATH_SECRET_KEY"):
+    with pytest.raises(ValidationError, match="CAREPATH_SECRET_KEY is not set"):
+        Settings()
+    monkeypatch.setenv("CAREPATH_SECRET_KEY", "short-secret")
+    with pytest.raises(ValidationError, match="at least 32"):
         Settings()
     monkeypatch.setenv("CAREPATH_SECRET_KEY", "x" * 48)
     s = Settings()
-    assert s.secret_key.get_secret_value() != DEFAULT_SECRET_KEY
+    assert s.secret_key is not None and s.secret_key.get_secret_value() == "x" * 48
     assert "x" * 48 not in repr(s), "the secret must not leak into logs via repr"
+
+
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_published_secret_is_refused_everywhere(clean_settings: Path, monkeypatch: pytest.MonkeyPatch,
+                                               environment: str) -> None:
+    """The secret that was once in the source is refused even in development: anyone could sign tokens."""
+    monkeypatch.setenv("CAREPATH_ENVIRONMENT", environment)
+    for published in PUBLISHED_SECRET_KEYS:
+        monkeypatch.setenv("CAREPATH_SECRET_KEY", published)
+        with pytest.raises(ValidationError, match="published"):
+            Settings()
+
+
+def test_unset_secret_in_development_is_generated_once_and_kept(clean_settings: Path) -> None:
+    """Without CAREPATH_SECRET_KEY a random secret is made in <data_dir>/secret_key (0600) and reused."""
+    from dispatch.access.secret_key import secret_file, signing_secret
+
+    s = Settings(data_dir=clean_settings / "data")
+    assert s.secret_key is None
+    first = signing_secret(s)
+    path = secret_file(s)
+    assert path.exists() and oct(path.stat().st_mode & 0o777) == "0o600"
+    assert len(first) >= 48 and first not in PUBLISHED_SECRET_KEYS
+    assert signing_secret(Settings(data_dir=clean_settings / "data")) == first, "a restart keeps the secret"
+    other = signing_secret(Settings(data_dir=clean_settings / "elsewhere"))
+    assert other != first, "two installs never share a secret"
 
 
 def test_bad_values_are_rejected(clean_settings: Path) -> None:
@@ -76,3 +105,20 @@ def test_bad_values_are_rejected(clean_settings: Path) -> None:
         Settings(road_factor=0.9)
     with pytest.raises(ValueError, match="travel mode"):
         Settings().speed_kmh("bicycle")
+
+
+def test_planning_job_limits_and_worker_thresholds(clean_settings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two solves at once on SQLite, a worker heartbeat every 10 s and dead after 30 s by default;
+    the variables set them, and a stall threshold under two heartbeats (a live worker that missed
+    one beat would look dead) or a limit of 0 is refused."""
+    s = Settings()
+    assert (s.max_plan_jobs, s.worker_heartbeat_s, s.worker_stalled_after_s) == (2, 10.0, 30.0)
+    monkeypatch.setenv("CAREPATH_MAX_PLAN_JOBS", "1")
+    monkeypatch.setenv("CAREPATH_WORKER_HEARTBEAT_S", "0.5")
+    monkeypatch.setenv("CAREPATH_WORKER_STALLED_AFTER_S", "2")
+    s = Settings()
+    assert (s.max_plan_jobs, s.worker_heartbeat_s, s.worker_stalled_after_s) == (1, 0.5, 2.0)
+    with pytest.raises(ValidationError, match="CAREPATH_WORKER_STALLED_AFTER_S"):
+        Settings(worker_heartbeat_s=10, worker_stalled_after_s=15)
+    with pytest.raises(ValidationError):
+        Settings(max_plan_jobs=0)

@@ -7,13 +7,16 @@ import datetime as dt
 import pytest
 
 from dispatch.timeutil import (
-    NonexistentLocalTime,
+    LocalTimeKind,
     day_length_minutes,
     day_origin,
     from_minutes,
     local_time_to_minutes,
     local_to_utc,
+    offset_problem,
+    read_local,
     to_minutes,
+    transition_days,
 )
 
 UTC = dt.UTC
@@ -44,12 +47,48 @@ def test_spring_forward_day_minutes_skip_the_lost_hour() -> None:
     assert local_time_to_minutes(SPRING, dt.time(23, 59), WAW) == 1379
 
 
-def test_nonexistent_local_time_is_rejected() -> None:
-    """Local 02:30 does not exist on 2026-03-29: a clear error, not a silent shift."""
-    with pytest.raises(NonexistentLocalTime, match="02:30 does not exist on 2026-03-29"):
-        local_time_to_minutes(SPRING, dt.time(2, 30), WAW)
-    with pytest.raises(NonexistentLocalTime):
-        local_to_utc(SPRING, dt.time(2, 0), WAW)
+def test_nonexistent_local_time_is_read_as_rfc_5545_says() -> None:
+    """Local 02:30 does not exist on 2026-03-29: it is read with the offset from before the gap (CET),
+    i.e. 01:30 UTC = 03:30 CEST (RFC 5545 3.3.5), the same minute as 03:30; it never raises."""
+    assert local_to_utc(SPRING, dt.time(2, 30), WAW) == dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    assert local_time_to_minutes(SPRING, dt.time(2, 30), WAW) == local_time_to_minutes(SPRING, dt.time(3, 30), WAW)
+    assert local_to_utc(SPRING, dt.time(2, 0), WAW) == local_to_utc(SPRING, dt.time(3, 0), WAW)
+    reading = read_local(SPRING, dt.time(2, 30), WAW)
+    assert reading.kind is LocalTimeKind.NONEXISTENT
+    assert reading.meant.isoformat() == "2026-03-29T03:30:00+02:00"
+    assert (reading.clock_from, reading.clock_to) == (dt.time(2, 0), dt.time(3, 0))
+    assert "02:30 does not exist on 2026-03-29" in reading.explain()
+    assert "read as 03:30 (UTC+02:00)" in reading.resolution() and "RFC 5545" in reading.resolution()
+
+
+def test_read_local_classifies_every_kind_of_time() -> None:
+    """Times just around both transitions: 01:59 and 03:00 in spring, 01:59 and 03:00 in autumn are regular;
+    02:00 is missing in spring and repeated in autumn (clocks 03:00 -> 02:00), meaning the first (CEST)."""
+    kinds = {
+        (SPRING, dt.time(1, 59)): LocalTimeKind.REGULAR,
+        (SPRING, dt.time(2, 0)): LocalTimeKind.NONEXISTENT,
+        (SPRING, dt.time(2, 59)): LocalTimeKind.NONEXISTENT,
+        (SPRING, dt.time(3, 0)): LocalTimeKind.REGULAR,
+        (AUTUMN, dt.time(1, 59)): LocalTimeKind.REGULAR,
+        (AUTUMN, dt.time(2, 0)): LocalTimeKind.AMBIGUOUS,
+        (AUTUMN, dt.time(2, 59)): LocalTimeKind.AMBIGUOUS,
+        (AUTUMN, dt.time(3, 0)): LocalTimeKind.REGULAR,
+        (dt.date(2026, 6, 1), dt.time(2, 30)): LocalTimeKind.REGULAR,
+    }
+    assert {key: read_local(*key, WAW).kind for key in kinds} == kinds
+    autumn = read_local(AUTUMN, dt.time(2, 30), WAW)
+    assert autumn.meant.isoformat() == "2026-10-25T02:30:00+02:00"
+    assert (autumn.clock_from, autumn.clock_to) == (dt.time(3, 0), dt.time(2, 0))
+    assert "happens twice on 2026-10-25" in autumn.resolution() and "first one is meant" in autumn.resolution()
+
+
+def test_transition_days_and_offsets() -> None:
+    """The DST days of 2026-2027 in Warsaw; a time with an offset is named as such, a local one is fine."""
+    assert transition_days(dt.date(2026, 1, 1), dt.date(2027, 12, 31), WAW) == [
+        SPRING, AUTUMN, dt.date(2027, 3, 28), dt.date(2027, 10, 31)]
+    assert transition_days(dt.date(2026, 3, 30), dt.date(2026, 10, 24), WAW) == []
+    assert offset_problem(dt.time(9, 0)) is None
+    assert "without an offset" in str(offset_problem(dt.time(9, 0, tzinfo=dt.timezone(dt.timedelta(hours=5)))))
 
 
 def test_fall_back_day_ambiguous_time_takes_first_occurrence() -> None:

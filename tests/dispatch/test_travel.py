@@ -14,7 +14,7 @@ import pytest
 from geopy.distance import geodesic
 
 from dispatch.settings import Settings
-from dispatch.travel import (
+from dispatch.providers.travel import (
     GeodesicProvider,
     OsrmProvider,
     TravelTimeError,

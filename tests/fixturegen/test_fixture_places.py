@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from fixtures import names
-from fixtures.places import load_places, place_id, places_of_kind, slugify
-from fixtures.scenario import PlaceKind
+from dispatch.domain import slugify
+from fixtures.places import load_places, place_id, places_of_kind
+from dispatch.domain import PlaceKind
 
 SHARED_CSV = Path("/work/shared/fixtures-data/kielce_places.csv")
 PACKAGED_CSV = Path(__file__).resolve().parents[2] / "fixtures" / "data" / "kielce_places.csv"

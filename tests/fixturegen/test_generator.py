@@ -1,8 +1,16 @@
-"""The fixture generator: reproducible, internally consistent, and the size the demo needs."""
+"""The fixture generator: reproducible, internally consistent, and the size the demo needs.
+
+Two profiles: ``kielce-2026-11`` (the benchmark population, whose figures are recorded in
+benchmarks/README.md and must not move) and ``mopr-kielce`` (the default: the real centre's
+size, home care in hours a day).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import random
 from collections import Counter
 
@@ -11,19 +19,20 @@ from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures.generator import SERVICE_BY_CODE, TERRITORY_RADIUS_M, generate
+from fixtures.generator import (
+    BENCHMARK_PROFILE,
+    HOME_CARE_MAX_DAILY_MINUTES,
+    PROFILES,
+    REALISTIC_PROFILE,
+    SERVICE_BY_CODE,
+    TERRITORY_RADIUS_M,
+    generate,
+)
+from fixtures.io import to_jsonable
 from fixtures.occurrences import occurrences_on, occurs_on
 from fixtures.places import distance_m
-from fixtures.scenario import (
-    Contract,
-    Disability,
-    PlaceKind,
-    Scenario,
-    ServiceCode,
-    VisitRequest,
-    Worker,
-    WorkerKind,
-)
+from dispatch.domain import Contract, Disability, PlaceKind, ServiceCode, WorkerKind
+from fixtures.scenario import Scenario, VisitRequest, Worker
 
 CARE_DURATIONS = {
     ServiceCode.HOME_CARE: (30, 120),
@@ -33,6 +42,20 @@ CARE_DURATIONS = {
     ServiceCode.RESPITE: (60, 240),
     ServiceCode.HANDYMAN: (30, 120),
 }
+"""Minutes on site per visit in the benchmark profile."""
+HOURS_CARE_DURATIONS = {
+    **CARE_DURATIONS,
+    ServiceCode.HOME_CARE: (30, 240),
+    ServiceCode.SPECIALIST_CARE_MENTAL: (60, 120),
+}
+"""Minutes on site per visit in the realistic profile: home care in blocks of up to 4 h."""
+BENCHMARK_SCENARIO_SHA256 = "e55f9c08f73e8ebe"
+"""First 16 hex digits of the benchmark profile's default scenario as JSON (seed 2026): the
+population every recorded benchmark figure comes from.  If this changes, so do those figures."""
+
+
+def durations_for(s: Scenario) -> dict[ServiceCode, tuple[int, int]]:
+    return CARE_DURATIONS if s.name.startswith(("kielce-", "region-")) else HOURS_CARE_DURATIONS
 
 
 def _minutes(t: dt.time) -> int:
@@ -90,8 +113,9 @@ def consistency_problems(s: Scenario) -> list[str]:
             rrulestr(r.rrule, dtstart=dt.datetime.combine(r.first_date, dt.time()))  # parses
         if not any(occurs_on(r, s.start_date + dt.timedelta(days=i)) for i in range(s.days)):
             problems.append(f"{where}: never happens in the scenario's days")
-        if r.service in CARE_DURATIONS:
-            low, high = CARE_DURATIONS[r.service]
+        durations = durations_for(s)
+        if r.service in durations:
+            low, high = durations[r.service]
             if not low <= r.duration <= high or r.duration % 15:
                 problems.append(f"{where}: {r.service.value} duration {r.duration}")
         if r.service is ServiceCode.SPECIALIST_CARE_MENTAL and not senior.mental_disorder:
@@ -173,6 +197,13 @@ def consistency_problems(s: Scenario) -> list[str]:
 
 @pytest.fixture(scope="module")
 def default() -> Scenario:
+    """The benchmark population (the figures below are the ones benchmarks/README.md records)."""
+    return generate(profile=BENCHMARK_PROFILE)
+
+
+@pytest.fixture(scope="module")
+def centre() -> Scenario:
+    """The realistic centre, generate()'s default: the only full-size one these tests build."""
     return generate()
 
 
@@ -182,13 +213,35 @@ def default() -> Scenario:
 def test_same_seed_gives_identical_scenario(default: Scenario) -> None:
     """Generating twice with the same arguments yields equal dataclasses, field for field."""
     generate(7, seniors=30, workers=10)  # an unrelated call in between must not matter
-    assert generate() == default
+    assert generate(profile=BENCHMARK_PROFILE) == default
     assert generate(5, seniors=40, workers=12, region="region") == generate(5, seniors=40, workers=12, region="region")
+    week = dt.date(2027, 3, 22)
+    assert generate(3, seniors=50, workers=15, start_date=week) == generate(3, seniors=50, workers=15, start_date=week)
+
+
+def test_the_benchmark_population_has_not_moved(default: Scenario) -> None:
+    """profile="kielce-2026-11" is exactly the scenario the recorded benchmark figures were measured on."""
+    text = json.dumps(to_jsonable(default), sort_keys=True).encode()
+    assert hashlib.sha256(text).hexdigest()[:16] == BENCHMARK_SCENARIO_SHA256
+    assert default.name == "kielce-seed2026-420s-42w-7d"
+
+
+def test_the_week_is_the_callers_and_the_centre_stays_the_same() -> None:
+    """start_date moves the requests to another week; without holidays in either week the people and
+    their care plans stay the same (a holiday changes which days rides and outings can take)."""
+    first = generate(4, seniors=60, workers=20)
+    later = generate(4, seniors=60, workers=20, start_date=dt.date(2027, 3, 1))
+    assert later.start_date == dt.date(2027, 3, 1) and later.demo_date == dt.date(2027, 3, 2)
+    assert later.seniors == first.seniors and later.workers == first.workers
+    assert {r.first_date for r in later.requests} <= {dt.date(2027, 3, 1) + dt.timedelta(days=i) for i in range(7)}
+    shift = dt.timedelta(days=91)
+    assert [dataclasses.replace(r, first_date=r.first_date + shift, until=r.until and r.until + shift)
+            for r in first.requests if r.rrule] == [r for r in later.requests if r.rrule]
 
 
 def test_different_seed_gives_different_scenario(default: Scenario) -> None:
     """Another seed changes people and requests (same sizes, different content)."""
-    other = generate(2027)
+    other = generate(2027, profile=BENCHMARK_PROFILE)
     assert other != default
     assert [x.first_name for x in other.seniors] != [x.first_name for x in default.seniors]
     assert len(other.workers) == len(default.workers)
@@ -212,7 +265,7 @@ def test_default_scenario_is_internally_consistent(default: Scenario) -> None:
 
 def test_region_scenario_is_consistent_and_reaches_the_gminas() -> None:
     """region="region" puts seniors (and some workers) in the partner gminas, with their postcodes."""
-    s = generate(region="region")
+    s = generate(region="region", profile=BENCHMARK_PROFILE)
     assert consistency_problems(s) == []
     kinds = {p.id: p.kind for p in s.places}
     in_gminas = [x for x in s.seniors if kinds[x.area] is PlaceKind.GMINA]
@@ -220,7 +273,7 @@ def test_region_scenario_is_consistent_and_reaches_the_gminas() -> None:
     assert len({x.area for x in in_gminas}) >= 8
     assert all(x.address.postcode.startswith("26-") and x.address.city != "Kielce" for x in in_gminas)
     assert any(kinds[w.home_area] is PlaceKind.GMINA for w in s.workers)
-    kielce_only = generate()
+    kielce_only = generate(seniors=80, workers=20)
     assert all(kinds[x.area] is PlaceKind.AREA for x in kielce_only.seniors)
 
 
@@ -231,11 +284,18 @@ def test_region_scenario_is_consistent_and_reaches_the_gminas() -> None:
     workers=st.integers(min_value=0, max_value=25),
     days=st.integers(min_value=1, max_value=10),
     region=st.sampled_from(["kielce", "region"]),
+    profile=st.sampled_from(sorted(PROFILES)),
+    monday=st.dates(min_value=dt.date(2025, 1, 6), max_value=dt.date(2028, 12, 25)).map(
+        lambda d: d - dt.timedelta(days=d.weekday())),
 )
-def test_consistency_holds_for_any_seed_and_size(seed: int, seniors: int, workers: int, days: int, region: str) -> None:
-    """The invariants do not depend on the seed, the sizes, the horizon or the region."""
-    s = generate(seed, seniors=seniors, workers=workers, days=days, region=region)
-    assert len(s.seniors) == seniors and len(s.workers) == workers
+def test_consistency_holds_for_any_seed_and_size(
+    seed: int, seniors: int, workers: int, days: int, region: str, profile: str, monday: dt.date
+) -> None:
+    """The invariants do not depend on the profile, the seed, the sizes, the week, the horizon or the region."""
+    s = generate(seed, profile=profile, seniors=seniors, workers=workers, days=days, region=region,
+                 start_date=monday)
+    cared_for = round(PROFILES[profile].family_carers * seniors / PROFILES[profile].seniors)
+    assert len(s.seniors) == seniors + cared_for and len(s.workers) == workers
     assert consistency_problems(s) == []
 
 
@@ -355,7 +415,7 @@ def test_requests_use_rrules_and_the_whole_service_range(default: Scenario) -> N
 
 def test_scale_ten_gives_about_ten_times_the_visits(default: Scenario) -> None:
     """scale=10 multiplies seniors, workers, cars and the demo day's visits by about ten."""
-    big = generate(scale=10)
+    big = generate(scale=10, profile=BENCHMARK_PROFILE)
     assert len(big.seniors) == 10 * len(default.seniors)
     assert len(big.workers) == 10 * len(default.workers) and len(big.cars) == 10 * len(default.cars)
     ratio = len(occurrences_on(big, big.demo_date)) / len(occurrences_on(default, default.demo_date))
@@ -363,16 +423,90 @@ def test_scale_ten_gives_about_ten_times_the_visits(default: Scenario) -> None:
 
 
 def test_explicit_sizes_override_scale() -> None:
-    """seniors= and workers= win over scale."""
-    s = generate(seniors=25, workers=9, scale=10)
+    """seniors=, family_carers= and workers= win over scale; family carers follow the seniors by default."""
+    s = generate(seniors=25, family_carers=0, workers=9, scale=10)
     assert len(s.seniors) == 25 and len(s.workers) == 9
+    s = generate(seniors=41, workers=9, scale=10)
+    assert len(s.seniors) == 41 + 9 and sum(x.needs == (ServiceCode.RESPITE,) for x in s.seniors) == 9
+    assert s.name == "mopr-kielce-seed2026-41s-9fc-9w-7d"
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"region": "warszawa"}, {"start_date": dt.date(2026, 12, 1)}, {"days": 0}, {"scale": 0}, {"seniors": 0}],
+    [{"region": "warszawa"}, {"start_date": dt.date(2026, 12, 1)}, {"days": 0}, {"scale": 0}, {"seniors": 0},
+     {"profile": "warszawa"}, {"family_carers": -1}],
 )
 def test_bad_arguments_are_refused(kwargs: dict[str, object]) -> None:
-    """Unknown regions, a non-Monday start, an empty horizon and empty populations raise ValueError."""
+    """Unknown regions or profiles, a non-Monday start, an empty horizon and empty populations raise ValueError."""
     with pytest.raises(ValueError):
         generate(**kwargs)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- the realistic centre
+
+
+def _on_shift(s: Scenario, day: dt.date, kind: WorkerKind, at: dt.time) -> int:
+    """How many workers of ``kind`` are on shift at ``at`` on ``day``."""
+    return sum(1 for w in s.workers if w.kind is kind
+               and any(p.weekday == day.weekday() and p.start <= at < p.end for p in w.shifts))
+
+
+def test_the_realistic_centre_has_the_real_size_and_shape(centre: Scenario) -> None:
+    """generate()'s default is MOPR Kielce's project: 820 seniors in care and 180 people looked after by
+    family carers (respite only, severe disability, living with the carer); home care granted in hours a
+    day (2-6 h for heavy needs, a morning and a later block, never over 6 h); ~10 % wheelchair users among
+    the seniors; 142 workers on labour-code shifts (8 h days, 12 h only in the równoważny system, 11 h
+    rest); on every day of the week enough carers on shift at 7:00 for the mandatory morning care."""
+    assert PROFILES[REALISTIC_PROFILE].seniors == 820 and PROFILES[REALISTIC_PROFILE].family_carers == 180
+    assert consistency_problems(centre) == []
+    cared_for = [x for x in centre.seniors if x.needs == (ServiceCode.RESPITE,)]
+    in_care = [x for x in centre.seniors if x.needs != (ServiceCode.RESPITE,)]
+    assert len(in_care) == 820 and len(cared_for) == 180
+    assert all(x.disability is Disability.SEVERE and not x.lives_alone for x in cared_for)
+    assert 0.07 * 820 <= sum(x.wheelchair for x in in_care) <= 0.13 * 820
+    assert 0.55 * 820 <= sum(x.disability is not Disability.NONE for x in in_care) <= 0.67 * 820
+    respite = [r for r in centre.requests if r.service is ServiceCode.RESPITE]
+    assert {r.senior_id for r in respite} == {x.id for x in cared_for}
+    assert all(120 <= r.duration <= 240 and "opiekuna faktycznego" in r.tasks for r in respite)
+
+    kinds = Counter(w.kind for w in centre.workers)
+    assert kinds == {WorkerKind.CARER: 100, WorkerKind.SPECIALIST_CARER: 18, WorkerKind.PERSONAL_ASSISTANT: 12,
+                     WorkerKind.DRIVER: 8, WorkerKind.HANDYMAN: 4}
+    for w in centre.workers:
+        per_day: dict[int, int] = {}
+        for p in w.shifts:
+            per_day[p.weekday] = per_day.get(p.weekday, 0) + _minutes(p.end) - _minutes(p.start)
+        longest = 12 * 60 if w.contract is Contract.FULL_TIME_EQUIVALENT else 8 * 60
+        assert max(per_day.values()) <= longest, w.id
+        assert w.weekly_hours <= 40, w.id
+
+    week = [centre.start_date + dt.timedelta(days=i) for i in range(7)]
+    heavy_days = []
+    for day in week:
+        visits = occurrences_on(centre, day)
+        home = Counter()
+        for o in visits:
+            if o.request.service is ServiceCode.HOME_CARE:
+                home[o.request.senior_id] += o.request.duration
+        assert max(home.values()) <= HOME_CARE_MAX_DAILY_MINUTES
+        heavy_days.extend(m for m in home.values() if m >= 120)
+        # The morning peak: every mandatory visit that must start by 8:30 (counted per worker it
+        # needs) has a carer on shift from 7:00 (later ones can follow a first, shorter block).
+        early = sum(o.request.workers_needed for o in visits
+                    if o.request.mandatory and o.request.window_end <= dt.time(8, 30))
+        carers_at_7 = _on_shift(centre, day, WorkerKind.CARER, dt.time(7, 0))
+        assert early > 0 and carers_at_7 >= early, (day, early, carers_at_7)
+    assert len(heavy_days) > 300 and max(heavy_days) >= 300  # hours a day, up to 5-6 h
+
+    tuesday = occurrences_on(centre, centre.demo_date)
+    home_care = [o.request for o in tuesday if o.request.service is ServiceCode.HOME_CARE]
+    assert sum(r.duration >= 120 for r in home_care) > len(home_care) / 2  # blocks of hours, not 30-min slots
+    by_senior: dict[str, list[VisitRequest]] = {}
+    for r in home_care:
+        by_senior.setdefault(r.senior_id, []).append(r)
+    split = [rs for rs in by_senior.values() if len(rs) >= 2 and min(r.window_start for r in rs) < dt.time(9)
+             and max(r.window_start for r in rs) >= dt.time(11)]
+    assert len(split) >= 40  # a morning block and a later one
+    services = Counter(o.request.service for o in tuesday)
+    assert 350 <= len(tuesday) <= 500 and 30 <= services[ServiceCode.TAXI] <= 50
+    assert 80 <= sum(o.request.mandatory for o in tuesday) <= 120

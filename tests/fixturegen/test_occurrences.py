@@ -16,7 +16,8 @@ from fixtures.occurrences import (
     occurrences_on,
     occurs_on,
 )
-from fixtures.scenario import Ride, Scenario, ServiceCode, VisitRequest
+from dispatch.domain import Ride, ServiceCode
+from fixtures.scenario import Scenario, VisitRequest
 
 MON = dt.date(2026, 11, 30)
 

@@ -22,6 +22,7 @@ The base day (hand-checkable, all times in minutes from midnight):
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -29,13 +30,12 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.checker import Rule, Violation, check, clock, is_feasible
+from optimizer.checker import Rule, Violation, at, check, is_feasible, span
 from optimizer.model import (
     BreakRule,
     BreakTaken,
     Dependency,
     Gender,
-    Location,
     PlannedVisit,
     Problem,
     ReasonCode,
@@ -47,60 +47,32 @@ from optimizer.model import (
     TravelMode,
     Unassigned,
     Visit,
-    Worker,
+    Weights,
     WorkerKind,
 )
+from tests.optimizer.builders import CAR, A, B, C, problem, visit, worker
 
-CAR = (
-    (0, 10, 20, 15),
-    (10, 0, 10, 25),
-    (20, 10, 0, 10),
-    (15, 25, 10, 0),
-)
 WALK = tuple(tuple(2 * t for t in row) for row in CAR)
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def base_problem() -> Problem:
-    w1 = Worker(
-        id="W1",
-        kind=WorkerKind.CARER,
-        shifts=(Shift(480, 960, 0, breaks=(BreakRule(15, 600, 780),)),),
-        start_location=0,
-        end_location=0,
-        travel_mode=TravelMode.CAR,
-        skills=frozenset({"personal_care"}),
-        gender=Gender.FEMALE,
-        max_work_minutes=300,
-        capacity={"seats": 2},
-    )
-    w2 = Worker(
-        id="W2",
-        kind=WorkerKind.SPECIALIST_CARER,
-        shifts=(Shift(480, 720, 30),),
-        start_location=0,
-        end_location=0,
-        travel_mode=TravelMode.WALK,
-        skills=frozenset({"personal_care", "nursing"}),
-        gender=Gender.MALE,
-    )
+    w1 = worker("W1", Shift(480, 960, 0, breaks=(BreakRule(15, 600, 780),)), skills={"personal_care"},
+                gender=Gender.FEMALE, max_work=300, capacity={"seats": 2})
+    w2 = worker("W2", Shift(480, 720, 30), kind=WorkerKind.SPECIALIST_CARER, mode=TravelMode.WALK,
+                skills={"personal_care", "nursing"}, gender=Gender.MALE)
     visits = (
-        Visit("V1", 1, 30, (TimeWindow(480, 540),), required_skills=frozenset({"personal_care"}),
-              mandatory=True, priority=3, preferred_workers=frozenset({"W1"}),
-              forbidden_workers=frozenset({"W2"}), demand={"seats": 1}),
-        Visit("V2", 2, 60, (TimeWindow(540, 600),), duration_by_kind={WorkerKind.SPECIALIST_CARER: 45},
-              required_skills=frozenset({"nursing"}), priority=2, pinned_worker="W2", pinned_start=540),
-        Visit("V3", 3, 30, (TimeWindow(540, 560), TimeWindow(600, 660)), soft_windows=True,
-              max_lateness=20, required_workers=frozenset({"W1"}), gender_preference=Gender.FEMALE,
-              gender_strict=True, demand={"seats": 1}),
-        Visit("V4", 3, 20, (TimeWindow(690, 710),), workers_needed=2),
-        Visit("V5", 1, 30, (TimeWindow(480, 960),), priority=4),
+        visit("V1", A, 30, [(480, 540)], required_skills={"personal_care"}, mandatory=True, priority=3,
+              preferred_workers={"W1"}, forbidden_workers={"W2"}, demand={"seats": 1}),
+        visit("V2", B, 60, [(540, 600)], duration_by_kind={WorkerKind.SPECIALIST_CARER: 45},
+              required_skills={"nursing"}, priority=2, pinned_worker="W2", pinned_start=540),
+        visit("V3", C, 30, [(540, 560), (600, 660)], soft_windows=True, max_lateness=20,
+              required_workers={"W1"}, gender_preference=Gender.FEMALE, gender_strict=True, demand={"seats": 1}),
+        visit("V4", C, 20, [(690, 710)], workers_needed=2),
+        visit("V5", A, 30, [(480, 960)], priority=4),
     )
-    return Problem(
-        locations=tuple(Location(n) for n in ("office", "A", "B", "C")),
-        travel_times={TravelMode.CAR: CAR, TravelMode.WALK: WALK},
-        workers=(w1, w2),
-        visits=visits,
+    return problem(
+        (w1, w2), visits, weights=Weights(),
         dependencies=(Dependency("V1", "V3", min_delay=60, max_delay=180),),
         previous_plan=(PlannedVisit("V1", "W1", 490), PlannedVisit("V2", "W2", 540)),
         freeze_until=500,
@@ -126,7 +98,7 @@ def base_solution() -> Solution:
         ),
         travel_minutes=90, service_minutes=65, waiting_minutes=115, overtime_minutes=30,
     )
-    return Solution((r1, r2), (Unassigned("V5", ReasonCode.NOT_WORTH_IT, "not worth it", "nieopłacalna"),))
+    return Solution((r1, r2), (Unassigned("V5", ReasonCode.NOT_WORTH_IT, {"case": "dearer_than_dropping"}),))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -170,7 +142,7 @@ def with_worker(problem: Problem, worker_id: str, **changes: object) -> Problem:
 
 
 def unassigned(visit_id: str) -> Unassigned:
-    return Unassigned(visit_id, ReasonCode.NOT_FOUND, "not found", "nie znaleziono")
+    return Unassigned(visit_id, ReasonCode.NOT_FOUND, {"case": "not_explained"})
 
 
 # ----------------------------------------------------------------------------- clean plan
@@ -194,10 +166,23 @@ def test_violation_is_frozen_and_carries_location() -> None:
         v.rule = "x"  # type: ignore[misc]
 
 
-def test_clock_formats_minutes_for_dispatchers() -> None:
-    """Messages show minutes as HH:MM from the origin, marking later days."""
-    assert clock(490) == "08:10"
-    assert clock(1440 + 61) == "01:01 (+1d)"
+def test_messages_give_minutes_not_clock_times() -> None:
+    """Messages name times as minutes from the origin, never as a clock time of a 24-hour day.
+
+    The checker does not know the day's time zone: on 2026-03-29 (23 hours in Warsaw) minute
+    490 is 09:10, on 2026-10-25 (25 hours) 07:10, so "08:10" would be wrong on both.
+    """
+    assert at(490) == "minute 490" and at(1440 + 61) == "minute 1501"
+    assert span(480, 510) == "minutes 480-510"
+    broken = [
+        with_route(base_solution(), "W1", start=470),  # before the shift
+        with_stop(base_solution(), "W1", "V1", start=470, arrival=470, end=500),  # window, frozen, timing
+        with_route(base_solution(), "W1", breaks=(BreakTaken(600, 615),)),  # break during a visit
+        with_route(base_solution(), "W2", end=800, overtime_minutes=80),  # past overtime
+    ]
+    messages = [v.message for sol in broken for v in check(base_problem(), sol)]
+    assert any("minute 470" in m for m in messages) and any("minutes 600-615" in m for m in messages)
+    assert not [m for m in messages if re.search(r"\b\d{2}:\d{2}\b", m)]
 
 
 def test_all_violations_are_listed_not_just_the_first() -> None:
@@ -406,12 +391,10 @@ def test_route_totals_mismatch_is_a_warning() -> None:
 
 def one_visit_day(visit: Visit, start: int) -> tuple[Problem, Solution]:
     """One worker, one visit at A (10 min from the office), arriving exactly at ``start``."""
-    worker = Worker("W", WorkerKind.CARER, (Shift(0, 1440),), 0, 0)
-    locations = tuple(Location(n) for n in ("office", "A", "B", "C"))
-    problem = Problem(locations, {TravelMode.CAR: CAR}, (worker,), (visit,))
+    day = problem([worker("W", Shift(0, 1440))], [visit], weights=Weights())
     stop = Stop(visit.id, 1, start, start, start + 30, 10, 0)
     route = Route("W", 0, start - 10, start + 40, (stop,), travel_minutes=20, service_minutes=30)
-    return problem, Solution((route,), ())
+    return day, Solution((route,), ())
 
 
 @pytest.mark.parametrize("start", [480, 500, 600, 620])
@@ -552,7 +535,8 @@ def test_checker_does_not_import_the_solver() -> None:
     """The checker is an independent code path: importing it loads neither ortools nor the solver."""
     code = (
         "import sys, optimizer.checker, optimizer.evaluate; "
-        "bad = [m for m in sys.modules if m.startswith(('ortools', 'optimizer.routing', 'optimizer.solve'))]; "
+        "bad = [m for m in sys.modules if m.startswith(('ortools', 'optimizer.routing', 'optimizer.solver', "
+        "'optimizer.search'))]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -7,15 +7,8 @@ changes accordingly.  Every returned solution goes through the independent check
 (``optimizer.checker``) and must be feasible; every unplaced visit must carry a reason in
 English and Polish.
 
-The map used unless a test says otherwise (car minutes; walking is twice as long):
-
-    locations 0 office, 1 A, 2 B, 3 C
-        0: 0 10 20 15
-        1: 10 0 10 25
-        2: 20 10 0 10
-        3: 15 25 10 0
-
-Times are minutes from the origin.  The solver is run with a solution limit, never a wall
+Days are built with the shared builder (``tests/optimizer/builders.py``, its map in its
+docstring).  Times are minutes from the origin.  The solver is run with a solution limit, never a wall
 clock, so every result is deterministic.  Workload balance (``Weights.imbalance``) is set to
 0 except in the balance tests: with tiny days its quadratic cost would otherwise dominate
 the few minutes of travel the tests reason about.
@@ -30,12 +23,10 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import replace
-from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pytest
 
-from optimizer.checker import check, is_feasible
 from optimizer.construct import construct
 from optimizer.evaluate import evaluate
 from optimizer.model import (
@@ -43,168 +34,43 @@ from optimizer.model import (
     BreakTaken,
     Dependency,
     Gender,
-    Location,
     PlannedVisit,
     Problem,
+    ReasonCase,
     ReasonCode,
     Ride,
     Shift,
-    Solution,
-    Stop,
     TimeWindow,
     TravelMode,
-    Unassigned,
     Visit,
     Weights,
     Worker,
     WorkerKind,
 )
-from optimizer.params import SolveParams
 from optimizer.rules import eligible_workers
-from optimizer.solve import solve
-
-CAR = (
-    (0, 10, 20, 15),
-    (10, 0, 10, 25),
-    (20, 10, 0, 10),
-    (15, 25, 10, 0),
+from tests.optimizer.builders import (
+    CARER,
+    OFFICE,
+    PARAMS,
+    ROOT,
+    SPECIALIST,
+    A,
+    B,
+    C,
+    assert_case,
+    constructed,
+    dropped,
+    plan,
+    problem,
+    reason,
+    sol_entry,
+    solve_ok,
+    start,
+    stop,
+    visit,
+    who,
+    worker,
 )
-OFFICE, A, B, C = 0, 1, 2, 3
-ROOT = Path(__file__).resolve().parents[2]
-PARAMS = SolveParams(time_limit_s=None, solution_limit=50, seed=0, metaheuristic="GREEDY_DESCENT")
-"""Deterministic and terminating.  Not the default guided local search: without a time limit
-OR-Tools' GLS never stops on some one-visit days (see test_solution_limit_alone_terminates)."""
-NO_BALANCE = Weights(imbalance=0)
-CARER = WorkerKind.CARER
-SPECIALIST = WorkerKind.SPECIALIST_CARER
-
-
-# ----------------------------------------------------------------------------- helpers
-
-
-def worker(
-    wid: str,
-    *shifts: Shift,
-    home: int = OFFICE,
-    kind: WorkerKind = CARER,
-    mode: TravelMode = TravelMode.CAR,
-    skills: Iterable[str] = (),
-    gender: Gender | None = None,
-    max_work: int | None = None,
-    capacity: dict[str, int] | None = None,
-) -> Worker:
-    """A worker living at ``home`` (start and end); one 0-600 shift unless given."""
-    return Worker(
-        id=wid,
-        kind=kind,
-        shifts=shifts or (Shift(0, 600),),
-        start_location=home,
-        end_location=home,
-        travel_mode=mode,
-        skills=frozenset(skills),
-        gender=gender,
-        max_work_minutes=max_work,
-        capacity=capacity or {},
-    )
-
-
-def visit(vid: str, loc: int, duration: int = 30, windows: Iterable[tuple[int, int]] = ((0, 600),), **kw: Any) -> Visit:
-    """A visit at ``loc``; set-valued keywords may be given as any iterable."""
-    for key in ("required_skills", "worker_kinds", "required_workers", "preferred_workers", "forbidden_workers"):
-        if key in kw:
-            kw[key] = frozenset(kw[key])
-    return Visit(vid, loc, duration, tuple(TimeWindow(a, b) for a, b in windows), **kw)
-
-
-def problem(
-    workers: Iterable[Worker],
-    visits: Iterable[Visit],
-    *,
-    car: tuple[tuple[int, ...], ...] = CAR,
-    weights: Weights = NO_BALANCE,
-    **kw: Any,
-) -> Problem:
-    """A problem on the ``car`` matrix, with walking twice as long."""
-    walk = tuple(tuple(2 * t for t in row) for row in car)
-    return Problem(
-        locations=tuple(Location(f"L{i}") for i in range(len(car))),
-        travel_times={TravelMode.CAR: car, TravelMode.WALK: walk},
-        workers=tuple(workers),
-        visits=tuple(visits),
-        weights=weights,
-        **kw,
-    )
-
-
-def solve_ok(p: Problem, params: SolveParams = PARAMS) -> Solution:
-    """Solve, then insist on a clean, fully accounted plan with bilingual reasons."""
-    sol = solve(p, params)
-    violations = check(p, sol)
-    errors = [f"{v.rule}: {v.message}" for v in violations if v.severity == "error"]
-    assert is_feasible(violations), errors
-    placed = sol.assignments()
-    dropped = {u.visit_id for u in sol.unassigned}
-    for v in p.visits:
-        assert (v.id in placed) != (v.id in dropped), v.id
-        if v.id in placed:
-            assert len(placed[v.id]) == v.workers_needed
-    for u in sol.unassigned:
-        assert u.message_en.strip() and u.message_pl.strip()
-        assert u.message_en != u.message_pl
-    return sol
-
-
-def plan(sol: Solution) -> dict[str, list[str]]:
-    """worker id -> visit ids in the order done (over the worker's shifts in order)."""
-    out: dict[str, list[str]] = {}
-    for r in sorted(sol.routes, key=lambda r: (r.worker_id, r.shift_index)):
-        out.setdefault(r.worker_id, []).extend(s.visit_id for s in r.stops)
-    return out
-
-
-def who(sol: Solution, vid: str) -> set[str]:
-    return {w for w, _ in sol.assignments().get(vid, [])}
-
-
-def stop(sol: Solution, vid: str) -> Stop:
-    [found] = [s for r in sol.routes for s in r.stops if s.visit_id == vid]
-    return found
-
-
-def start(sol: Solution, vid: str) -> int:
-    starts = {s for _, s in sol.assignments()[vid]}
-    assert len(starts) == 1
-    return starts.pop()
-
-
-def sol_entry(sol: Solution, vid: str) -> list[tuple[str, int]]:
-    """[(worker, start)] of a visit, sorted."""
-    return sorted(sol.assignments().get(vid, []))
-
-
-def constructed(p: Problem) -> dict[str, tuple[str, int]]:
-    """visit id -> (worker, start) in the first plan of the construction heuristic alone."""
-    vehicles = [(wi, si) for wi, w in enumerate(p.workers) for si in range(len(w.shifts))]
-    built = construct(p, vehicles, [eligible_workers(p, v) for v in p.visits])
-    return {
-        p.visits[vi].id: (p.workers[r.worker_index].id, s)
-        for r in built.routes for (vi, _), s in zip(r.stops, r.starts)
-    }
-
-
-def reason(sol: Solution, vid: str) -> Unassigned:
-    [u] = [u for u in sol.unassigned if u.visit_id == vid]
-    return u
-
-
-def dropped(sol: Solution) -> set[str]:
-    return {u.visit_id for u in sol.unassigned}
-
-
-def assert_polish(u: Unassigned) -> None:
-    """The Polish message is really Polish (not the English text copied)."""
-    assert any(ch in u.message_pl for ch in "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ") or " nie " in f" {u.message_pl} "
-
 
 # ----------------------------------------------------------------------------- time windows
 
@@ -264,8 +130,8 @@ def test_hard_window_drops_what_a_soft_window_would_place_late() -> None:
         assert dropped(sol) == {"V"}
         u = reason(sol, "V")
         assert u.reason == ReasonCode.NO_WORKER_FREE
-        assert "01:40" in u.message_en and "01:40" in u.message_pl  # the window 00:00-01:40
-        assert_polish(u)
+        assert u.details["windows"] == [[0, 100]]  # minutes, worded as 00:00-01:40 on a regular day
+        assert_case(u)
         # Dropping costs far more than the 10 late minutes of the soft twin.
         assert evaluate(p, sol).total > evaluate(problem([w], [soft]), solve_ok(problem([w], [soft]))).total
 
@@ -277,7 +143,7 @@ def test_window_outside_every_shift_is_no_worker_free() -> None:
     u = reason(sol, "V")
     assert u.reason == ReasonCode.NO_WORKER_FREE
     assert sorted(u.details["eligible_workers"]) == ["W1", "W2"]
-    assert_polish(u)
+    assert_case(u)
 
 
 # ----------------------------------------------------------------------------- travel
@@ -325,8 +191,7 @@ def test_duration_by_kind() -> None:
     assert (stop(slow, "V1").start, stop(slow, "V1").end) == (10, 70)
     u = reason(slow, "V2")
     assert u.reason == ReasonCode.DISPLACED
-    assert u.details["would_displace"] == "V1"
-    assert "V1" in u.message_en and "V1" in u.message_pl
+    assert u.details["would_displace"] == "V1" and u.details["case"] == ReasonCase.WOULD_DISPLACE
 
 
 # ----------------------------------------------------------------------------- who may do it
@@ -349,8 +214,8 @@ def test_nobody_skilled_is_no_skilled_worker() -> None:
     u = reason(sol, "V")
     assert u.reason == ReasonCode.NO_SKILLED_WORKER
     assert u.details["missing_everywhere"] == ["dialysis"]
-    assert "dialysis" in u.message_en and "dialysis" in u.message_pl
-    assert_polish(u)
+    assert u.details["required_skills"] == ["dialysis", "insulin"]
+    assert_case(u)
 
 
 def test_worker_kinds() -> None:
@@ -385,7 +250,7 @@ def test_only_forbidden_workers_is_forbidden_only() -> None:
         assert u.reason == ReasonCode.FORBIDDEN_ONLY
         assert sorted(u.details["skilled_workers"]) == ["W1", "W2"]
         assert u.details["eligible_workers"] == []
-        assert_polish(u)
+        assert_case(u)
 
 
 def test_strict_gender() -> None:
@@ -397,7 +262,7 @@ def test_strict_gender() -> None:
     only_men = solve_ok(problem(ws[:1], [v]))
     u = reason(only_men, "V")
     assert u.reason == ReasonCode.FORBIDDEN_ONLY
-    assert_polish(u)
+    assert_case(u)
 
 
 @pytest.mark.parametrize(("mismatch", "expected"), [(500, "W2"), (100, "W1")])
@@ -451,8 +316,7 @@ def test_mandatory_kept_and_lowest_priority_dropped_first() -> None:
     # The cheapest stop to give way is the optional one, never the mandatory one.
     assert u.details["would_displace"] == "P5"
     assert u.details["displaced_mandatory"] is False
-    assert "P5" in u.message_en and "P5" in u.message_pl
-    assert_polish(u)
+    assert_case(u)
 
 
 def test_mandatory_beats_higher_priority_optional() -> None:
@@ -491,7 +355,7 @@ def test_fully_booked_is_displaced_with_the_visit_to_give_way() -> None:
     assert u.reason == ReasonCode.DISPLACED
     assert u.details["would_displace"] == "HIGH"
     assert u.details["displaced_priority"] == 5
-    assert_polish(u)
+    assert_case(u)
 
 
 def test_optional_too_dear_is_not_worth_it() -> None:
@@ -504,7 +368,7 @@ def test_optional_too_dear_is_not_worth_it() -> None:
     assert u.reason == ReasonCode.NOT_WORTH_IT
     assert u.details["insertion_cost"] == 400 * p.weights.travel_minute
     assert u.details["drop_penalty"] == 1000
-    assert_polish(u)
+    assert_case(u)
     # Mandatory, the same visit is placed whatever it costs.
     sol = solve_ok(replace(p, visits=(replace(p.visits[0], mandatory=True),)))
     assert who(sol, "V") == {"W1"}
@@ -530,10 +394,10 @@ def test_two_person_visit_not_taken_twice_by_a_split_shift_worker() -> None:
     sol = solve_ok(problem([split], [v]))
     assert dropped(sol) == {"V"}
     u = reason(sol, "V")
-    assert u.reason == ReasonCode.NO_SKILLED_WORKER
-    assert u.details["workers_needed"] == 2
-    assert "needs 2 workers" in u.message_en and "only 1" in u.message_en  # not "nobody has the skills"
-    assert_polish(u)
+    assert u.reason == ReasonCode.NOT_ENOUGH_ELIGIBLE  # not "nobody has the skills": one has them
+    assert u.details["workers_needed"] == 2 and u.details["skilled_workers"] == ["W1"]
+    assert u.details["case"] == ReasonCase.TOO_FEW_SKILLED
+    assert_case(u)
     # With a second worker it is placed, once per worker.
     sol = solve_ok(problem([split, worker("W2")], [v]))
     assert sorted(w for w, _ in sol.assignments()["V"]) == ["W1", "W2"]
@@ -558,7 +422,7 @@ def test_two_person_visit_waits_for_the_later_worker() -> None:
 
 def test_two_person_visit_priced_per_worker() -> None:
     """Leaving a two-person visit out costs what leaving out one visit per worker it needs costs."""
-    from optimizer.rules import drop_penalty
+    from optimizer.objective import drop_penalty
 
     day = problem([worker("W1"), worker("W2")], [])
     for mandatory in (False, True):
@@ -644,7 +508,7 @@ def test_dependency_max_delay_unreachable_drops_after() -> None:
     assert plan(sol) == {"W1": ["FIRST"]}
     u = reason(sol, "THEN")
     assert u.reason == ReasonCode.DEPENDENCY
-    assert_polish(u)
+    assert_case(u)
 
 
 def test_dependency_after_dropped_when_before_cannot_be_placed() -> None:
@@ -656,9 +520,8 @@ def test_dependency_after_dropped_when_before_cannot_be_placed() -> None:
     assert reason(sol, "FIRST").reason == ReasonCode.NO_SKILLED_WORKER
     u = reason(sol, "THEN")
     assert u.reason == ReasonCode.DEPENDENCY
-    assert u.details["depends_on"] == "FIRST"
-    assert "FIRST" in u.message_en and "FIRST" in u.message_pl
-    assert_polish(u)
+    assert u.details["depends_on"] == "FIRST" and u.details["case"] == ReasonCase.BEFORE_UNPLACED
+    assert_case(u)
     # Twin without the dependency: THEN is placed.
     sol = solve_ok(problem([w], vs))
     assert dropped(sol) == {"FIRST"}
@@ -745,7 +608,7 @@ def test_strict_model_plans_the_pair_like_the_full_model(lns_share: float, caplo
     """Searched in the strict model (OR-Tools alone, or with our LNS after it), the pair day
     gets the plan the full model gives it: W2 busy until 130, the pair 20..40 min apart."""
     params = replace(PARAMS, ortools_model="strict", lns_share=lns_share)
-    with caplog.at_level("INFO", logger="optimizer.routing"):
+    with caplog.at_level("INFO", logger="optimizer.search"):
         sol = solve_ok(_pair_day(), params)
     assert "OR-Tools searches the strict model" in caplog.text
     assert sol.stats.status.split("+")[0] in {"SUCCESS", "OPTIMAL"}  # OR-Tools ran ("LNS": it did not)
@@ -757,7 +620,7 @@ def test_strict_model_plans_the_pair_like_the_full_model(lns_share: float, caplo
 def test_strict_model_only_when_nothing_may_be_left_out() -> None:
     """The strict model forces every visit in, so it is used only when every visit is
     mandatory and the construction placed them all; otherwise the full model searches."""
-    from optimizer.routing import strict_model_applies
+    from optimizer.search import strict_model_applies
 
     p = _pair_day()
     strict = replace(PARAMS, ortools_model="strict")
@@ -836,7 +699,7 @@ def test_ride_needs_room_for_a_wheelchair() -> None:
     sol = solve_ok(rides_problem([driver("W1")], trip))
     assert reason(sol, "R1-up").reason == ReasonCode.NO_CAR_ROOM
     assert reason(sol, "R1-down").reason == ReasonCode.NO_CAR_ROOM
-    assert_polish(reason(sol, "R1-up"))
+    assert_case(reason(sol, "R1-up"))
 
 
 def test_max_ride_time_stops_sharing() -> None:
@@ -850,8 +713,9 @@ def test_max_ride_time_stops_sharing() -> None:
     # A limit below the direct trip (A to C is 25 min) cannot be met at all, and says so.
     sol = solve_ok(rides_problem([driver("W1")], ride("R3", A, C, (60, 70), max_ride=20)))
     u = reason(sol, "R3-up")
-    assert u.reason == ReasonCode.APPOINTMENT_UNREACHABLE and "25" in u.message_en
-    assert_polish(u)
+    assert u.reason == ReasonCode.APPOINTMENT_UNREACHABLE
+    assert (u.details["case"], u.details["direct_minutes"]) == (ReasonCase.RIDE_TOO_LONG, 25)
+    assert_case(u)
 
 
 def test_pickup_is_as_late_as_the_appointment_allows() -> None:
@@ -881,7 +745,7 @@ def test_appointment_unreachable_is_explained() -> None:
     u = reason(sol, "R1-up")
     assert u.reason == ReasonCode.APPOINTMENT_UNREACHABLE
     assert u.details["direct_minutes"] == 30
-    assert_polish(u)
+    assert_case(u)
 
 
 def test_return_trip_after_the_appointment() -> None:
@@ -911,7 +775,7 @@ def test_outbound_ride_only_with_its_return() -> None:
     assert plan(sol) == {}
     u = reason(sol, "OUT-up")
     assert u.reason == ReasonCode.DEPENDENCY and u.details["depends_on"] == "BACK-up"
-    assert_polish(u)
+    assert_case(u)
     assert reason(sol, "BACK-up").reason == ReasonCode.NO_WORKER_FREE
     # The construction alone keeps the rule too.
     assert constructed(rides_problem([short], *trips, dependencies=(tied,))) == {}
@@ -958,16 +822,18 @@ def test_pinned_start() -> None:
 def test_frozen_work_keeps_early_visits() -> None:
     """previous_plan + freeze_until: a visit planned before the freeze keeps its worker and start.
 
-    W1 lives at C (25 min from A), W2 at A.  Unfrozen, both visits move to W2: two changes
+    W1 lives at C (25 min from A), W2 at A.  With changes priced low (200 each, not the default
+    50,000 which no travel saving pays) and nothing frozen, both visits move to W2: two changes
     (2 x 200) cost less than W1's 50 travel minutes (500).  Frozen at 200, EARLY stays with
     W1 at minute 100 although W2 would be cheaper.
     """
     ws = [worker("W1", home=C), worker("W2", home=A)]
     vs = [visit("EARLY", A, 30, [(0, 600)]), visit("LATE", A, 30, [(0, 600)])]
     previous = (PlannedVisit("EARLY", "W1", 100), PlannedVisit("LATE", "W1", 300))
-    free = solve_ok(problem(ws, vs, previous_plan=previous))
+    cheap = Weights(imbalance=0, changed_from_previous=200)
+    free = solve_ok(problem(ws, vs, previous_plan=previous, weights=cheap))
     assert plan(free) == {"W2": ["EARLY", "LATE"]} or plan(free) == {"W2": ["LATE", "EARLY"]}
-    frozen = solve_ok(problem(ws, vs, previous_plan=previous, freeze_until=200))
+    frozen = solve_ok(problem(ws, vs, previous_plan=previous, freeze_until=200, weights=cheap))
     assert sol_entry(frozen, "EARLY") == [("W1", 100)]
 
 
@@ -1297,7 +1163,7 @@ def test_solution_limit_alone_terminates() -> None:
         import sys
         from optimizer.model import Location, Problem, Shift, TimeWindow, TravelMode, Visit, Worker, WorkerKind
         from optimizer.params import SolveParams
-        from optimizer.solve import solve
+        from optimizer import solve
         p = Problem(
             locations=(Location("office"), Location("A")),
             travel_times={TravelMode.CAR: ((0, 10), (10, 0))},

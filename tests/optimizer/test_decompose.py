@@ -20,15 +20,14 @@ from optimizer.model import (
     Ride,
     Shift,
     TimeWindow,
-    TravelMode,
     Visit,
-    Weights,
     Worker,
     WorkerKind,
 )
 from optimizer.params import SolveParams
 from optimizer.repair import fill_gaps
-from optimizer.solve import solve
+from optimizer import solve
+from tests.optimizer.builders import problem, worker
 
 PARAMS = SolveParams(time_limit_s=None, solution_limit=20, seed=0, lns_iterations=30)
 WEST = [(0.0, float(i)) for i in range(6)]
@@ -46,7 +45,7 @@ def _matrix() -> tuple[tuple[int, ...], ...]:
 
 
 def _worker(wid: str, home: int, kind: WorkerKind = WorkerKind.CARER, **kw) -> Worker:
-    return Worker(wid, kind, (Shift(420, 960),), home, home, TravelMode.CAR, **kw)
+    return worker(wid, Shift(420, 960), home=home, kind=kind, **kw)
 
 
 def day() -> Problem:
@@ -71,15 +70,11 @@ def day() -> Problem:
         _worker("driver-w", 2, WorkerKind.DRIVER, capacity={"seats": 4}),
         _worker("driver-e", 11, WorkerKind.DRIVER, capacity={"seats": 4}),
     ]
-    m = _matrix()
-    return Problem(
-        locations=tuple(Location(f"L{i}", lat=50.0 + y / 111.0, lon=20.0 + x / 71.0) for i, (x, y) in enumerate(POINTS)),
-        travel_times={TravelMode.CAR: m},
-        workers=tuple(workers),
-        visits=tuple(visits),
+    return problem(
+        workers, visits, car=_matrix(),
+        locations=(Location(f"L{i}", lat=50.0 + y / 111.0, lon=20.0 + x / 71.0) for i, (x, y) in enumerate(POINTS)),
         dependencies=(Dependency("care-2", "med-check", 60, 240),),
         rides=tuple(rides),
-        weights=Weights(imbalance=0),
     )
 
 
@@ -140,3 +135,23 @@ def test_fill_gaps_leaves_what_does_not_fit() -> None:
     routes, still = fill_gaps(p, list(sol.routes), ["too-late"])
     assert still == ["too-late"]
     assert routes == list(sol.routes)
+
+
+def test_a_required_or_pinned_worker_goes_to_the_area_of_the_visit() -> None:
+    """An east senior's visit only the west carer may do (required), and one pinned to the other west carer:
+    each worker joins the east area, whatever their home and their quota; the split plan places both."""
+    p = day()
+    p = replace(p, visits=tuple(
+        replace(v, required_workers=frozenset({"carer-w1"})) if v.id == "care-9"
+        else replace(v, pinned_worker="carer-w2") if v.id == "care-10" else v
+        for v in p.visits))
+    areas = split(p, max_visits=8, seed=0)
+    assert len(areas) >= 2
+    area_of_worker = {wid: k for k, a in enumerate(areas) for wid in a.worker_ids}
+    area_of_visit = {vid: k for k, a in enumerate(areas) for vid in a.visit_ids}
+    assert area_of_worker["carer-w1"] == area_of_visit["care-9"]
+    assert area_of_worker["carer-w2"] == area_of_visit["care-10"]
+    sol = solve(p, replace(PARAMS, max_visits_per_area=8))
+    assert is_feasible(check(p, sol)), [v.message for v in check(p, sol)]
+    placed = sol.assignments()
+    assert [w for w, _ in placed["care-9"]] == ["carer-w1"] and [w for w, _ in placed["care-10"]] == ["carer-w2"]

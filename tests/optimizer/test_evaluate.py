@@ -23,10 +23,10 @@ from dataclasses import replace
 import pytest
 
 from optimizer.checker import check
-from optimizer.evaluate import TERM_NAMES, Evaluation, evaluate, fair_share
+from optimizer.evaluate import TERM_NAMES, Evaluation, evaluate
+from optimizer.objective import fair_shares
 from optimizer.model import (
     Gender,
-    Location,
     PlannedVisit,
     Problem,
     ReasonCode,
@@ -39,40 +39,29 @@ from optimizer.model import (
     Unassigned,
     Visit,
     Weights,
-    Worker,
-    WorkerKind,
 )
+from tests.optimizer.builders import CAR, A, B, C, problem, visit, worker
 
-CAR = (
-    (0, 10, 20, 15),
-    (10, 0, 10, 25),
-    (20, 10, 0, 10),
-    (15, 25, 10, 0),
-)
 METRES = tuple(tuple(500 * t for t in row) for row in CAR)
 
 
 def day() -> Problem:
     workers = (
-        Worker("W1", WorkerKind.CARER, (Shift(480, 600, 30),), 0, 0, gender=Gender.FEMALE),
-        Worker("W2", WorkerKind.CARER, (Shift(480, 720),), 0, 0, gender=Gender.MALE),
-        Worker("W3", WorkerKind.CARER, (Shift(480, 960),), 0, 0, gender=Gender.FEMALE),
+        worker("W1", Shift(480, 600, 30), gender=Gender.FEMALE),
+        worker("W2", Shift(480, 720), gender=Gender.MALE),
+        worker("W3", Shift(480, 960), gender=Gender.FEMALE),
     )
     visits = (
-        Visit("A", 1, 60, (TimeWindow(480, 485),), soft_windows=True, max_lateness=30, mandatory=True,
-              priority=5, preferred_workers=frozenset({"W2"})),
-        Visit("B", 2, 30, (TimeWindow(540, 600),), gender_preference=Gender.MALE,
-              preferred_workers=frozenset({"W1"})),
-        Visit("C", 3, 45, (TimeWindow(480, 700),), priority=3),
-        Visit("D", 3, 30, (TimeWindow(480, 700),), mandatory=True),
-        Visit("E", 2, 20, (TimeWindow(510, 600),), priority=2, preferred_workers=frozenset({"W2"})),
+        visit("A", A, 60, [(480, 485)], soft_windows=True, max_lateness=30, mandatory=True, priority=5,
+              preferred_workers={"W2"}),
+        visit("B", B, 30, [(540, 600)], gender_preference=Gender.MALE, preferred_workers={"W1"}),
+        visit("C", C, 45, [(480, 700)], priority=3),
+        visit("D", C, 30, [(480, 700)], mandatory=True),
+        visit("E", B, 20, [(510, 600)], priority=2, preferred_workers={"W2"}),
     )
-    return Problem(
-        locations=tuple(Location(n) for n in ("office", "A", "B", "C")),
-        travel_times={TravelMode.CAR: CAR},
+    return problem(
+        workers, visits, weights=Weights(),
         distances={TravelMode.CAR: METRES},
-        workers=workers,
-        visits=visits,
         previous_plan=(
             PlannedVisit("A", "W1", 490),
             PlannedVisit("E", "W1", 510),
@@ -90,7 +79,7 @@ def plan() -> Solution:
         Stop("E", 2, arrival=500, start=510, end=530, travel=20, waiting=10),
     ), travel_minutes=40, service_minutes=20, waiting_minutes=10)
     r3 = Route("W3", 0, 480, 480, ())
-    dropped = tuple(Unassigned(v, ReasonCode.NO_WORKER_FREE, "no one free", "brak") for v in ("C", "D"))
+    dropped = tuple(Unassigned(v, ReasonCode.NO_WORKER_FREE, {"case": "off_shift"}) for v in ("C", "D"))
     return Solution((r1, r2, r3), dropped)
 
 
@@ -104,7 +93,7 @@ EXPECTED_TERMS = {
     "waiting": 0,  # wait_minute defaults to 0
     "non_preferred_worker": 300,  # A done by W1, prefers W2
     "gender_mismatch": 500,  # B prefers male, W1 is female
-    "changed_from_previous": 400,  # E moved W1 -> W2, C dropped
+    "changed_from_previous": 100_000,  # E moved W1 -> W2, C dropped (A kept: W1 at 490): 2 x 50 000
     "imbalance": 3721,  # W1: 90 service vs fair share 29 -> 61^2
 }
 
@@ -129,9 +118,9 @@ def test_kpis_hand_computed() -> None:
 
 def test_fair_share_of_a_shift() -> None:
     """Fair share = floor(1.1 x 185 requested min x shift min / 840 shift min of the day)."""
-    problem = day()
-    assert fair_share(problem, problem.workers[0].shifts[0]) == 29  # 120 min shift: 29.07
-    assert fair_share(problem, problem.workers[1].shifts[0]) == 58  # 240 min shift: 58.14
+    shares = fair_shares(day())
+    assert shares[(0, 0)] == 29  # W1's 120 min shift: 29.07
+    assert shares[(1, 0)] == 58  # W2's 240 min shift: 58.14
 
 
 def test_terms_and_total_hand_computed() -> None:
@@ -140,7 +129,7 @@ def test_terms_and_total_hand_computed() -> None:
     assert isinstance(ev, Evaluation)
     assert set(ev.terms) == set(TERM_NAMES)
     assert ev.terms == EXPECTED_TERMS
-    assert ev.total == sum(EXPECTED_TERMS.values()) == 10_306_371
+    assert ev.total == sum(EXPECTED_TERMS.values()) == 10_405_971
 
 
 def test_route_totals_are_not_trusted() -> None:
@@ -175,15 +164,15 @@ def test_distance_unknown_without_matrix_for_the_mode() -> None:
 
 def test_nothing_planned() -> None:
     """An empty plan: every visit dropped, every previous assignment changed, no used workers."""
-    sol = Solution((), tuple(Unassigned(v.id, ReasonCode.NOT_FOUND, "-", "-") for v in day().visits))
+    sol = Solution((), tuple(Unassigned(v.id, ReasonCode.NOT_FOUND) for v in day().visits))
     ev = evaluate(day(), sol)
     assert (ev.kpis.visits_placed, ev.kpis.workers_used, ev.kpis.utilisation) == (0, 0, 0.0)
     assert ev.kpis.continuity_share == 1.0
     assert ev.kpis.distance_m == 0
     assert ev.terms["drop_mandatory"] == 2 * 10_000_000
     assert ev.terms["drop_optional"] == (1 + 3 + 2) * 100_000  # B, C, E; A and D are mandatory
-    assert ev.terms["changed_from_previous"] == 3 * 200
-    assert ev.total == 20_000_000 + 600_000 + 600
+    assert ev.terms["changed_from_previous"] == 3 * 50_000
+    assert ev.total == 20_000_000 + 600_000 + 150_000
 
 
 def test_two_person_visit_late_once_charged_per_stop_for_preferences() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from optimizer.model import BreakRule, ReasonCode, Shift, Visit
-from tests.optimizer.test_constraints import OFFICE, A, B, problem, solve_ok, visit, worker
+from tests.optimizer.builders import OFFICE, A, B, problem, solve_ok, visit, worker
 
 
 @pytest.mark.parametrize(

@@ -11,16 +11,18 @@ import copy
 import json
 import pickle
 import re
-from dataclasses import MISSING, fields, replace
+from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import jsonschema
 import pytest
+from annotated_types import Ge
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optimizer import _shape, schema_gen
 from optimizer.jsonio import (
     PROBLEM_FORMAT,
     SOLUTION_FORMAT,
@@ -267,7 +269,7 @@ def kpis(draw: st.DrawFn) -> Kpis:
 @st.composite
 def solutions(draw: st.DrawFn) -> Solution:
     unassigned = tuple(
-        Unassigned(draw(ids), draw(st.sampled_from(ReasonCode)), draw(names), draw(names), draw(json_objects))
+        Unassigned(draw(ids), draw(st.sampled_from(ReasonCode)), draw(json_objects))
         for _ in range(draw(st.integers(0, 2)))
     )
     stats = SolveStats(
@@ -304,9 +306,8 @@ def example_solution() -> Solution:
         ),
         unassigned=(
             Unassigned("v05-krystyna-shopping", ReasonCode.NOT_WORTH_IT,
-                       "Optional visit left out: placing it costs more than leaving it out.",
-                       "Wizyta opcjonalna pominięta: jej zaplanowanie kosztuje więcej niż pominięcie.",
-                       {"priority": 2, "workers_considered": ["w-ewa"]}),
+                       {"case": "dearer_than_dropping", "drop_penalty": 2000, "insertion_cost": 2500,
+                        "slots": [{"worker": "w-ewa", "earliest_start": 600}]}),
         ),
         kpis=Kpis(8, 7, 5, 5, {2: (0, 1), 3: (2, 2), 4: (2, 2), 5: (3, 3)}, 400, 300, 250, 1100, 0, 0,
                   0.45, 0.75, 3),
@@ -360,6 +361,21 @@ def test_example_solution_round_trips_and_validates() -> None:
     assert solution_from_dict(solution_to_dict(s)) == s
 
 
+def test_version_1_solution_reads_without_its_worded_messages() -> None:
+    """A ``carepath-solution/1`` document (reasons with ``message_en``/``message_pl``) still reads:
+    the sentences are dropped (they printed minutes as clock times of a 24-hour day), the code and
+    facts kept; ``/2`` documents have no such keys and refuse them like any unknown key."""
+    s = example_solution()
+    old = solution_to_dict(s) | {"format": "carepath-solution/1"}
+    old["unassigned"] = [u | {"message_en": "Optional ... 10:00.", "message_pl": "Wizyta ... 10:00."}
+                         for u in old["unassigned"]]
+    assert solution_from_dict(old) == s
+    with pytest.raises(SolutionFormatError, match="unknown key 'message_en'"):
+        solution_from_dict(old | {"format": SOLUTION_FORMAT})
+    with pytest.raises(SolutionFormatError, match="unsupported format version 'carepath-solution/3'"):
+        solution_from_dict(old | {"format": "carepath-solution/3"})
+
+
 def test_file_round_trip(tmp_path: Path) -> None:
     """write_problem/read_problem and write_solution/read_solution give back equal objects (UTF-8 intact)."""
     p = replace(read_problem(EXAMPLE), name="Kielce, Świętokrzyskie: żółć")
@@ -381,63 +397,150 @@ def test_schemas_are_valid_draft_2020_12(schema: dict[str, Any]) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
-SCHEMA_OBJECTS = [
-    (PROBLEM_SCHEMA, None, Problem),
-    (PROBLEM_SCHEMA, "Location", Location),
-    (PROBLEM_SCHEMA, "TimeWindow", TimeWindow),
-    (PROBLEM_SCHEMA, "BreakRule", BreakRule),
-    (PROBLEM_SCHEMA, "Shift", Shift),
-    (PROBLEM_SCHEMA, "Worker", Worker),
-    (PROBLEM_SCHEMA, "Visit", Visit),
-    (PROBLEM_SCHEMA, "Dependency", Dependency),
-    (PROBLEM_SCHEMA, "PlannedVisit", PlannedVisit),
-    (PROBLEM_SCHEMA, "Weights", Weights),
-    (SOLUTION_SCHEMA, None, Solution),
-    (SOLUTION_SCHEMA, "Route", Route),
-    (SOLUTION_SCHEMA, "Stop", Stop),
-    (SOLUTION_SCHEMA, "BreakTaken", BreakTaken),
-    (SOLUTION_SCHEMA, "Unassigned", Unassigned),
-    (SOLUTION_SCHEMA, "Kpis", Kpis),
-    (SOLUTION_SCHEMA, "SolveStats", SolveStats),
-]
+def _model_classes() -> dict[str, type]:
+    """Every dataclass and enum a problem or a solution document can contain, by name."""
+    return _shape._named_types(Problem) | _shape._named_types(Solution)
 
 
-@pytest.mark.parametrize(("schema", "name", "cls"), SCHEMA_OBJECTS, ids=[c.__name__ for _, _, c in SCHEMA_OBJECTS])
-def test_schema_documents_every_field_of_the_model(schema: dict[str, Any], name: str | None, cls: type) -> None:
+def _schema_node(name: str) -> dict[str, Any]:
+    for schema, root in ((PROBLEM_SCHEMA, Problem), (SOLUTION_SCHEMA, Solution)):
+        if name == root.__name__:
+            return schema
+        if name in schema["$defs"]:
+            return schema["$defs"][name]
+    raise KeyError(name)
+
+
+DATACLASSES = sorted(name for name, cls in _model_classes().items() if is_dataclass(cls))
+
+
+@pytest.mark.parametrize("name", DATACLASSES)
+def test_schema_documents_every_field_of_the_model(name: str) -> None:
     """Each schema object has exactly the dataclass's fields, each described; required = no default.
 
-    This is what keeps the hand-written schema from drifting when model.py gains a field.
+    The schema is generated, so this checks the generator and that every field of the model has
+    the docstring the schema and FORMAT.md take its description from.
     """
-    node = schema if name is None else schema["$defs"][name]
+    cls = _model_classes()[name]
+    node = _schema_node(name)
     props = dict(node["properties"])
-    if name is None:
-        props.pop("format")
-    assert set(props) == {f.name for f in fields(cls)}
+    props.pop("format", None)
+    assert list(props) == [f.name for f in fields(cls)]
     for key, prop in props.items():
-        assert prop.get("description"), f"{cls.__name__}.{key} has no description"
+        assert prop.get("description"), f"{name}.{key} has no description: add a docstring under it in optimizer/model.py"
     assert node["additionalProperties"] is False
     required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
-    required.discard("time_limit_s")  # no default in the model, but null may be left out
     assert set(node.get("required", [])) - {"format"} == required
 
 
+@pytest.mark.parametrize("name", DATACLASSES)
+def test_schema_defaults_are_the_model_defaults(name: str) -> None:
+    """Every optional key states its default, which is the model's default in JSON form."""
+    cls = _model_classes()[name]
+    props = _schema_node(name)["properties"]
+    for f in fields(cls):
+        if f.default is MISSING and f.default_factory is MISSING:
+            continue
+        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        expected = _shape.to_json(default) if is_dataclass(default) else _shape._encode(
+            _shape.field_types(cls)[f.name], default, f.name)
+        assert props[f.name]["default"] == expected, f"{name}.{f.name}"
+
+
 def test_schema_enums_match_model() -> None:
-    """The enums in the schemas list exactly the values of the model's enums."""
+    """The enums in the schemas list exactly the values of the model's enums, every reason code explained."""
     defs = PROBLEM_SCHEMA["$defs"]
     assert defs["TravelMode"]["enum"] == [m.value for m in TravelMode]
     assert defs["WorkerKind"]["enum"] == [k.value for k in WorkerKind]
     assert defs["Gender"]["enum"] == [g.value for g in Gender]
-    reason = SOLUTION_SCHEMA["$defs"]["Unassigned"]["properties"]["reason"]
+    reason = SOLUTION_SCHEMA["$defs"]["ReasonCode"]
     assert reason["enum"] == [r.value for r in ReasonCode]
-    for code in ReasonCode:
-        assert code.value in reason["description"], f"reason {code.value} is not explained"
+    for code, doc in _shape.member_docs(ReasonCode).items():
+        assert doc, f"reason code {code} is not explained: add a docstring under it in optimizer/model.py"
+        assert f"`{code}`: {_shape.plain_text(doc).rstrip('.')}" in reason["description"]
 
 
-def test_weight_defaults_in_schema_match_model() -> None:
-    """The defaults quoted in the Weights descriptions are the model's defaults."""
-    props = PROBLEM_SCHEMA["$defs"]["Weights"]["properties"]
-    for f in fields(Weights):
-        assert f"Default: {f.default}." in props[f.name]["description"], f.name
+def test_generated_files_are_current() -> None:
+    """The committed schemas and FORMAT.md's field reference are what the model generates now.
+
+    After changing optimizer/model.py (or a rule's docstring in optimizer/_validation.py), run
+    ``python -m optimizer.schema_gen`` and commit the result.
+    """
+    assert schema_gen.stale() == [], "generated files are stale: run python -m optimizer.schema_gen"
+
+
+def test_format_md_has_one_generated_part_and_keeps_its_prose() -> None:
+    """FORMAT.md has exactly one generated part, and regenerating leaves the hand-written prose as it is."""
+    text = FORMAT_MD.read_text(encoding="utf-8")
+    assert text.count(schema_gen.BEGIN) == 1 and text.count(schema_gen.END) == 1
+    head, tail = text.split(schema_gen.BEGIN)[0], text.split(schema_gen.END)[1]
+    regenerated = schema_gen.format_md_text(text)
+    assert regenerated.startswith(head) and regenerated.endswith(tail)
+    assert "## Running the solver" in head and "## Compatibility" in tail
+
+
+def test_schema_gen_check_reports_stale_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m optimizer.schema_gen --check`` fails on a stale file; without --check it rewrites it."""
+    (tmp_path / "FORMAT.md").write_text(f"# Format\n\n{schema_gen.BEGIN}\n{schema_gen.END}\n\nEnd.\n", encoding="utf-8")
+    monkeypatch.setattr(schema_gen, "SCHEMA_DIR", tmp_path)
+    monkeypatch.setattr(schema_gen, "FORMAT_MD", tmp_path / "FORMAT.md")
+    assert schema_gen.main(["--check"]) == 1  # the schemas are missing, the reference empty
+    assert schema_gen.main([]) == 0 and schema_gen.main(["--check"]) == 0
+    assert "### Visit" in (tmp_path / "FORMAT.md").read_text(encoding="utf-8")
+    (tmp_path / "solution.schema.json").write_text("{}", encoding="utf-8")
+    capsys.readouterr()
+    assert schema_gen.main(["--check"]) == 1
+    assert "solution.schema.json" in capsys.readouterr().err
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A leaf of a made-up model."""
+
+    at: Annotated[int, Ge(0)]
+    """When it falls."""
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """A made-up model: what a field added to optimizer/model.py goes through."""
+
+    leaves: tuple[_Leaf, ...]
+    """The leaves, in order."""
+    height: Annotated[int, Ge(1)] = 1
+    """Metres."""
+
+
+def test_a_new_field_reaches_schema_and_reader_from_its_annotation_and_docstring() -> None:
+    """A dataclass field's type, range, default and docstring become its schema, its reading and its checks."""
+    schema = _shape.json_schema(_Tree)
+    height = schema["properties"]["height"]
+    assert height == {"description": "Metres.", "type": "integer", "minimum": 1, "default": 1}
+    assert schema["$defs"]["_Leaf"]["properties"]["at"]["description"] == "When it falls."
+    assert _shape.read(_Tree, {"leaves": [{"at": 3}]}, ProblemFormatError) == _Tree((_Leaf(3),))
+    with pytest.raises(ProblemFormatError) as e:
+        _shape.read(_Tree, {"leaves": [{"at": 3}], "height": 0}, ProblemFormatError)
+    assert (e.value.path, e.value.message) == ("height", "must be at least 1, got 0")
+    with pytest.raises(ProblemFormatError) as e:
+        _shape.read(_Tree, {"leaves": [{"at": -1}]}, ProblemFormatError)
+    assert (e.value.path, e.value.message) == ("leaves[0].at", "must not be negative, got -1")
+    assert _shape.to_json(_Tree((_Leaf(3),), 1)) == {"leaves": [{"at": 3}]}
+
+
+EXAMPLES = sorted((OPTIMIZER / "examples").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_examples_are_valid_under_the_generated_schema(path: Path) -> None:
+    """Every file in optimizer/examples/ is valid under the generated schema of its kind and reads."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if doc["format"] == PROBLEM_FORMAT:
+        PROBLEM_VALIDATOR.validate(doc)
+        read_problem(path)
+    else:
+        SOLUTION_VALIDATOR.validate(doc)
+        read_solution(path)
 
 
 # ==================================================================== hypothesis
@@ -598,6 +701,16 @@ def _del(path: str) -> Mutation:
     return mutate
 
 
+def _rename(path: str, new_key: str) -> Mutation:
+    """A mutation that renames the key at ``a.b[2].c`` to ``new_key`` (a typo in a key)."""
+
+    def mutate(d: dict[str, Any]) -> None:
+        node, key = _walk(d, path)
+        node[new_key] = node.pop(key)
+
+    return mutate
+
+
 def _pop_row_entry(d: dict[str, Any]) -> None:
     d["travel_times"]["car"][4].pop()
 
@@ -613,18 +726,23 @@ PROBLEM_ERRORS = [
     ("windows-empty", _set("visits[3].windows", []), "visits[3].windows", "at least 1 item"),
     ("location-out-of-range", _set("visits[3].location", 12),
      "visits[3].location", "location index 12 out of range (8 locations)"),
-    ("worker-location-out-of-range", _set("workers[2].end_location", -1),
-     "workers[2].end_location", "location index -1 out of range (8 locations)"),
+    ("worker-location-out-of-range", _set("workers[2].end_location", 8),
+     "workers[2].end_location", "location index 8 out of range (8 locations)"),
+    ("worker-location-negative", _set("workers[2].end_location", -1),
+     "workers[2].end_location", "must not be negative, got -1"),
     ("matrix-row-short", _pop_row_entry,
      "travel_times.car", "must be a 8x8 matrix (a row and a column per location), row 4 has 7 entries"),
     ("matrix-rows-missing", _set("travel_times.walk", [[0]]), "travel_times.walk", "8x8 matrix"),
     ("matrix-negative", _set("travel_times.walk[1][2]", -3), "travel_times.walk[1][2]", "must not be negative, got -3"),
     ("matrix-float", _set("distances.car[0][1]", 2.5), "distances.car[0][1]", "must be an integer, got 2.5"),
     ("travel-mode-unknown", _set("travel_times.bike", []), "travel_times.bike", "unknown travel mode 'bike'"),
-    ("travel-times-empty", _set("travel_times", {}), "travel_times", "at least one travel-time matrix"),
+    ("travel-times-empty", _set("travel_times", {}), "travel_times", "must have at least 1 entry"),
     ("travel-mode-without-matrix", _del("travel_times.walk"),
      "workers[0].travel_mode", "no travel_times matrix for travel mode 'walk'"),
     ("worker-kind-unknown", _set("workers[0].kind", "nurse"), "workers[0].kind", "unknown worker kind 'nurse'"),
+    ("worker-kind-not-string", _set("workers[0].kind", 3), "workers[0].kind", "worker kind must be a string, got 3"),
+    ("empty-id", _set("workers[0].id", ""), "workers[0].id", "must not be empty"),
+    ("skill-not-string", _set("workers[0].skills", ["bathing", 7]), "workers[0].skills[1]", "must be a string, got 7"),
     ("gender-unknown", _set("workers[0].gender", "X"), "workers[0].gender", "unknown gender 'X'"),
     ("duplicate-visit", _set("visits[5].id", "v02-jozef-transfer"),
      "visits[5].id", "duplicate visit id 'v02-jozef-transfer'"),
@@ -640,6 +758,8 @@ PROBLEM_ERRORS = [
     ("unknown-top-level-key", _set("colour", "blue"), "colour", "unknown key 'colour'"),
     ("unknown-nested-key", _set("visits[0].windwos", []), "visits[0].windwos", "did you mean 'windows'?"),
     ("missing-required-key", _del("visits[2].duration"), "visits[2].duration", "missing required key 'duration'"),
+    ("misspelt-required-key", _rename("visits[2].duration", "duraton"),
+     "visits[2].duraton", "unknown key 'duraton'; did you mean 'duration'?"),
     ("required-worker-unknown", _set("visits[0].required_workers", ["w-zenon"]),
      "visits[0].required_workers[0]", "unknown worker 'w-zenon'"),
     ("preferred-worker-unknown", _set("visits[0].preferred_workers", ["w-anna", "w-zenon"]),
@@ -716,6 +836,51 @@ def test_problem_errors_say_what_and_where(mutate: Mutation, path: str, fragment
     assert str(e.value) == f"{path}: {e.value.message}"
 
 
+def _shape_rejects(d: dict[str, Any], fmt: str, cls: type, error: type[FormatError]) -> bool:
+    """Whether the reader refuses ``d`` before its rules between values (on the format marker or the shape)."""
+    if d.get("format") != fmt:
+        return True
+    try:
+        _shape.read(cls, {k: v for k, v in d.items() if k != "format"}, error)
+    except error:
+        return True
+    return False
+
+
+SCHEMA_CANNOT_SAY = {
+    # JSON Schema counts 480.0 as an integer (draft 2020-12, "integer" is any number with a zero
+    # fractional part); the reader refuses it, as a float minute usually means hours went wrong.
+    "float-minute",
+}
+
+
+@pytest.mark.parametrize("mutate", [pytest.param(c[1], id=c[0]) for c in PROBLEM_ERRORS if c[0] not in SCHEMA_CANNOT_SAY])
+def test_schema_states_exactly_the_readers_shape_checks_on_problems(mutate: Mutation) -> None:
+    """For every faulty problem, the generated schema refuses it exactly when the reader's shape check does:
+    what the schema cannot state is left to the rules in optimizer/_validation.py, and nothing else is."""
+    d = copy.deepcopy(example_dict())
+    mutate(d)
+    assert (not PROBLEM_VALIDATOR.is_valid(d)) == _shape_rejects(d, PROBLEM_FORMAT, Problem, ProblemFormatError)
+
+
+@pytest.mark.parametrize("bad", [1.5, -3, "7", True, None], ids=["float", "negative", "string", "bool", "null"])
+def test_matrix_faults_are_found_row_by_row_before_the_document(bad: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A faulty matrix entry is reported by the row pre-check (which stops at the first fault) with the
+    same path and message as the whole document's validation would give, so a float matrix of a big
+    day costs one error, not one per entry."""
+    d = copy.deepcopy(example_dict())
+    for row in d["travel_times"]["walk"][2:]:
+        row[1:] = [bad] * (len(row) - 1)
+    body = {k: v for k, v in d.items() if k != "format"}
+    with pytest.raises(ProblemFormatError) as pre:
+        _shape._matrix_rows(Problem, body, (), ProblemFormatError, Problem)
+    monkeypatch.setattr(_shape, "_matrix_rows", lambda *args: None)
+    with pytest.raises(ProblemFormatError) as full:
+        problem_from_dict(d)
+    assert (pre.value.path, pre.value.message) == (full.value.path, full.value.message)
+    assert pre.value.path == "travel_times.walk[2][1]"
+
+
 def test_document_must_be_an_object() -> None:
     """A top-level value that is not an object is reported at the document root."""
     with pytest.raises(ProblemFormatError, match=r"^<document>: must be an object, got an array$"):
@@ -752,9 +917,13 @@ SOLUTION_ERRORS = [
     ("reason-unknown", _set("unassigned[0].reason", "too_far"),
      "unassigned[0].reason", "unknown reason code 'too_far'"),
     ("priority-key", _set("kpis.placed_by_priority.high", [1, 2]),
-     "kpis.placed_by_priority.high", "priority key must be an integer written as a string"),
+     "kpis.placed_by_priority.high", "key must be an integer written as a string, got 'high'"),
     ("priority-pair", _set("kpis.placed_by_priority.5", [3]),
-     'kpis.placed_by_priority["5"]', "must be [placed, total]"),
+     'kpis.placed_by_priority["5"]', "must be an array of 2 items, got 1"),
+    ("priority-triple", _set("kpis.placed_by_priority.5", [3, 3, 3]),
+     'kpis.placed_by_priority["5"]', "must be an array of 2 items, got 3"),
+    ("time-limit-string", _set("stats.time_limit_s", "30 s"), "stats.time_limit_s", "must be a number, got '30 s'"),
+    ("elapsed-nan", _set("stats.elapsed_s", float("nan")), "stats.elapsed_s", "must be a finite number"),
     ("priority-placed-above-total", _set("kpis.placed_by_priority.5", [4, 3]),
      'kpis.placed_by_priority["5"]', "placed 4 is more than total 3"),
     ("stop-end-before-start", _set("routes[1].stops[0].end", 400),
@@ -763,7 +932,7 @@ SOLUTION_ERRORS = [
     ("route-unknown-key", _set("routes[0].stops[0].service", 1), "routes[0].stops[0].service", "unknown key 'service'"),
     ("continuity-range", _set("kpis.continuity_share", 1.5), "kpis.continuity_share", "must be at most 1"),
     ("routes-missing", _del("routes"), "routes", "missing required key 'routes'"),
-    ("format-problem", _set("format", PROBLEM_FORMAT), "format", "expected 'carepath-solution/1'"),
+    ("format-problem", _set("format", PROBLEM_FORMAT), "format", "expected 'carepath-solution/2'"),
 ]
 
 
@@ -776,6 +945,14 @@ def test_solution_errors_say_what_and_where(mutate: Mutation, path: str, fragmen
         solution_from_dict(d)
     assert e.value.path == path
     assert fragment in e.value.message
+
+
+@pytest.mark.parametrize("mutate", [pytest.param(c[1], id=c[0]) for c in SOLUTION_ERRORS if c[0] != "elapsed-nan"])
+def test_schema_states_exactly_the_readers_shape_checks_on_solutions(mutate: Mutation) -> None:
+    """As for problems: the solution schema refuses a faulty solution exactly when the reader's shape check does."""
+    d = solution_to_dict(example_solution())
+    mutate(d)
+    assert (not SOLUTION_VALIDATOR.is_valid(d)) == _shape_rejects(d, SOLUTION_FORMAT, Solution, SolutionFormatError)
 
 
 # =================================================================== documentation

@@ -9,7 +9,8 @@ triangle inequality).  For every such day the solver must return a plan that
 
 * the independent checker finds free of errors,
 * accounts for every visit exactly once: placed ``workers_needed`` times, or unassigned
-  with a reason and messages in English and Polish,
+  with a reason, a case of that reason and the facts its Polish and English sentences need
+  (worded by ``dispatch.planning.explanations`` here, on a regular day and on both DST days),
 * is reproducible: the same problem and parameters give the same plan,
 * survives the JSON round trip unchanged;
 
@@ -22,6 +23,7 @@ bug is fixed.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import replace
@@ -31,7 +33,9 @@ from hypothesis import strategies as st
 
 from optimizer.checker import Rule, check, is_feasible
 from optimizer.jsonio import check_problem, dumps, solution_from_dict, solution_to_dict
+from dispatch.planning.explanations import explain_unassigned
 from optimizer.model import (
+    REASON_CASES,
     BreakRule,
     Dependency,
     Gender,
@@ -49,12 +53,14 @@ from optimizer.model import (
     WorkerKind,
 )
 from optimizer.params import SolveParams
-from optimizer.solve import solve
+from optimizer import solve
 
 PARAMS = SolveParams(time_limit_s=None, solution_limit=30, seed=0, metaheuristic="GREEDY_DESCENT",
                      lns_iterations=30)
 """Deterministic and terminating (OR-Tools' GLS does not stop by a solution limit alone on some
 one-visit days; see ``test_constraints.test_solution_limit_alone_terminates``)."""
+WORDING_DAYS = (dt.date(2026, 11, 17), dt.date(2026, 3, 29), dt.date(2026, 10, 25))
+"""A regular day and the two DST days of 2026 in Warsaw, on which reasons are worded."""
 MODES = (TravelMode.CAR, TravelMode.WALK)
 KINDS = tuple(WorkerKind)
 SKILLS = ("a", "b", "c")
@@ -297,8 +303,10 @@ def test_plans_are_feasible_complete_explained_and_reproducible(p: Problem) -> N
             assert v.id in unassigned
     assert set(placed) | set(unassigned) == {v.id for v in p.visits}
     for u in sol.unassigned:
-        assert u.reason is not None
-        assert u.message_en.strip() and u.message_pl.strip()
+        assert u.details.get("case") in REASON_CASES[u.reason], (u.reason, u.details)
+        for day in WORDING_DAYS:
+            words = explain_unassigned(u, day, "Europe/Warsaw", strict=True)
+            assert words.pl.strip() and words.en.strip() and words.pl != words.en
     assert sol.kpis is not None and sol.kpis.visits_placed == len(placed)
 
     again = solve(p, PARAMS)

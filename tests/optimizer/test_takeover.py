@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from optimizer.construct import construct
-from optimizer.model import Dependency, Location, Problem, Shift, TimeWindow, TravelMode, Visit, Worker, WorkerKind
-from optimizer.params import SolveParams
-from optimizer.routing import RawResult, RawRoute, _take_over, build_model
 from optimizer.lns import plan_cost
-
-CAR = ((0, 10, 20), (10, 0, 10), (20, 10, 0))
+from optimizer.model import Dependency, Problem
+from optimizer.nodes import RawResult, RawRoute
+from optimizer.params import SolveParams
+from optimizer.routing import build_model
+from optimizer.search import take_over
+from tests.optimizer.builders import A, B, problem, visit, worker
 
 
 def _problem() -> Problem:
-    workers = tuple(Worker(f"W{i}", WorkerKind.CARER, (Shift(0, 600),), 0, 0, TravelMode.CAR) for i in range(2))
-    visits = (
-        Visit("A", 1, 30, (TimeWindow(0, 300),), mandatory=True),
-        Visit("B", 2, 30, (TimeWindow(0, 300),), mandatory=True),
-        Visit("C", 2, 30, (TimeWindow(0, 300),), mandatory=True),
-    )
-    return Problem(tuple(Location(f"L{i}") for i in range(3)), {TravelMode.CAR: CAR}, workers, visits,
+    visits = [visit(v, loc, 30, [(0, 300)], mandatory=True) for v, loc in (("A", A), ("B", B), ("C", B))]
+    return problem([worker("W0"), worker("W1")], visits,
                    dependencies=(Dependency("A", "B", 0, 0, different_workers=True),))
 
 
@@ -33,6 +29,6 @@ def test_own_start_plan_with_everything_left_out_is_completed() -> None:
     cost = plan_cost(builder)
     empty = RawResult("FAIL", 0, [RawRoute(v, [], [], 0, 0, []) for v in range(len(ctx.vehicles))],
                       [0, 1, 2], 0, 0.0)
-    _take_over(ctx, builder, empty, own_start=True)
+    take_over(ctx, builder, empty, own_start=True)
     assert builder.placed == {0, 1, 2}
     assert plan_cost(builder) <= cost

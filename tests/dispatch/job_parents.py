@@ -1,0 +1,58 @@
+"""Parent processes for the tests that kill a parent and check its solver child dies too.
+
+Run as ``python -m tests.dispatch.job_parents <mode> ...`` from the repository root:
+
+* ``probe <use_prctl 0|1> <watch 0|1> <ready-file>``: start one child (spawn, like the job
+  runners) that installs only the named guard of :func:`dispatch.jobs.die_with_parent`, writes
+  its pid to ``ready-file`` and sleeps; the parent then sleeps too, until killed.
+* ``runner <database-url> <job-id> <data-dir>``: act as the API process: a ``ProcessRunner``
+  starts the job's solver child; then sleep until killed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def probe_child(parent_pid: int, use_prctl: bool, watch: bool, ready: str) -> None:
+    """The child: guard as told, say so, then idle (a stand-in for a long solve)."""
+    from dispatch.jobs import die_with_parent
+
+    die_with_parent(parent_pid, use_prctl=use_prctl, watch=watch)
+    tmp = Path(ready + ".tmp")
+    tmp.write_text(str(os.getpid()))
+    tmp.rename(ready)
+    time.sleep(600)
+
+
+def _probe(use_prctl: str, watch: str, ready: str) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    child = ctx.Process(target=probe_child, args=(os.getpid(), use_prctl == "1", watch == "1", ready))
+    child.start()
+    time.sleep(600)
+
+
+def _runner(database_url: str, job_id: str, data_dir: str) -> None:
+    from sqlmodel import Session
+
+    from dispatch import jobs
+    from dispatch.storage import models as m
+    from dispatch.storage.db import make_engine
+    from dispatch.settings import Settings
+
+    engine = make_engine(database_url)
+    runner = jobs.ProcessRunner(engine, Settings(database_url=database_url, data_dir=data_dir))
+    with Session(engine) as session:
+        job = session.get(m.PlanJob, job_id)
+        assert job is not None
+        runner.submit(job)
+    time.sleep(600)
+
+
+if __name__ == "__main__":
+    mode, *args = sys.argv[1:]
+    {"probe": _probe, "runner": _runner}[mode](*args)
