@@ -1,6 +1,6 @@
 """The demo week planned as one week job against seven single days, in the same run.
 
-``python -m benchmarks.week [--scale 1] [--time-limit 3] [--monday 2026-11-30] [--out results.json]``
+``python -m benchmarks.week [--scale 1] [--time-limit 3] [--lns-iterations N] [--monday 2026-11-30] [--out results.json]``
 
 Both plans start from the same generated Kielce centre (``fixtures.generator.generate``, the demo's
 seed), loaded into two fresh SQLite databases so neither sees the other's drafts:
@@ -41,7 +41,7 @@ from dispatch.storage.db import make_engine, session_scope
 from dispatch.storage.migrate import upgrade
 from fixtures.generator import DEFAULT_START_DATE, generate
 from fixtures.seed import load_scenario
-from optimizer import load_params, load_weights
+from optimizer import SolveParams, load_params, load_weights
 
 TZ = "Europe/Warsaw"
 
@@ -78,12 +78,18 @@ def _mandatory_unplaced(planned) -> int:
                if p.built.problem.visit_by_id()[u.visit_id].mandatory)
 
 
-def run(scale: float, time_limit: float, monday: dt.date, seed: int) -> dict:
+def run(scale: float, time_limit: float, monday: dt.date, seed: int, lns_iterations: int | None = None) -> dict:
+    """``lns_iterations``: a deterministic search instead (no clock: 200 solutions, greedy descent, that many
+    LNS rounds per day), so that the two plans differ only by the week's continuity, not by the machine's load."""
     scenario = generate(seed, start_date=monday, scale=scale)
     settings = Settings()
     travel = provider_from_settings(settings)
     weights = load_weights(settings.weights_file)
-    params = load_params(settings.weights_file, time_limit_s=time_limit)
+    if lns_iterations is None:
+        params = load_params(settings.weights_file, time_limit_s=time_limit)
+    else:
+        params = SolveParams(time_limit_s=None, solution_limit=200, seed=0, metaheuristic="GREEDY_DESCENT",
+                             lns_iterations=lns_iterations)
     load_before = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,7 +114,8 @@ def run(scale: float, time_limit: float, monday: dt.date, seed: int) -> dict:
         "monday": monday.isoformat(),
         "scale": scale,
         "seed": seed,
-        "time_limit_per_day_s": time_limit,
+        "time_limit_per_day_s": None if lns_iterations is not None else time_limit,
+        "lns_iterations_per_day": lns_iterations,
         "workers": len(scenario.workers),
         "seniors_in_scenario": len(scenario.seniors),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -138,9 +145,11 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=3.0, help="search seconds per day")
     parser.add_argument("--monday", type=dt.date.fromisoformat, default=DEFAULT_START_DATE)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--lns-iterations", type=int, help="a deterministic search of this many LNS rounds per day "
+                                                                "instead of the time limit")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    result = run(args.scale, args.time_limit, args.monday, args.seed)
+    result = run(args.scale, args.time_limit, args.monday, args.seed, args.lns_iterations)
     print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=1))
     print(markdown(result))
     if args.out:
