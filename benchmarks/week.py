@@ -70,6 +70,8 @@ def _row(label: str, report: WeekReport, seconds: float, mandatory_unplaced: int
         "daily_rest_breaches": sum(1 for b in report.rest_breaches if b.rule == "daily_rest"),
         "weekly_rest_breaches": sum(1 for b in report.rest_breaches if b.rule == "weekly_rest"),
         "seconds": round(seconds, 1),
+        "breaches": [{"worker_id": b.worker_id, "rule": b.rule, "rest_hours": b.rest_hours,
+                      "days": [d.isoformat() for d in b.days]} for b in report.rest_breaches],
     }
 
 
