@@ -13,7 +13,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from dispatch import jobs
@@ -232,3 +232,37 @@ def test_continuity_counts_ordinary_visits_and_regular_share_only_where_there_ar
         ("S1", ("W1", "W2"), 2, 1), ("S2", ("W1", "W2"), 2, None)]
     report = wr.WeekReport(MON, None, (), seniors)
     assert report.regular_share == 0.5 and report.distinct_workers_mean == 2.0 and report.distinct_workers_max == 2
+
+
+def test_a_week_job_cancelled_on_wednesday_keeps_monday_and_tuesday_whole(engine, tmp_path, monkeypatch) -> None:
+    """A cancel arriving while Wednesday is solved: the job ends cancelled, Wednesday is rolled back, and the
+    two whole days stored before stay as drafts, listed in the job's progress; nothing after is planned."""
+    import optimizer
+
+    with Session(engine) as s:
+        load_scenario(s, small_scenario())
+        job_id = jobs.create_job(s, MON, None, 0.5, "dispatcher", days=7).id
+        s.commit()
+    real_solve = optimizer.solve
+    solved: list[str] = []
+
+    def solve_then_cancel_on_wednesday(problem, params, stop=None):
+        solution = real_solve(problem, params, stop)
+        solved.append(problem.name)
+        if problem.name == "roster 2026-12-02":
+            with Session(engine) as s:
+                jobs.request_cancel(s, job_id, "dispatcher")
+                s.commit()
+        return solution
+
+    monkeypatch.setattr(optimizer, "solve", solve_then_cancel_on_wednesday)
+    jobs.run_job(jobs.engine_url(engine), job_id, _settings(engine, tmp_path))
+    assert solved == ["roster 2026-11-30", "roster 2026-12-01", "roster 2026-12-02"]
+    with Session(engine) as s:
+        job = s.get(m.PlanJob, job_id)
+        assert job is not None and job.status == m.JobStatus.CANCELLED
+        assert [d["date"] for d in job.progress["days"]] == ["2026-11-30", "2026-12-01"]
+        stored = s.scalars(select(m.Roster).order_by(m.Roster.date)).all()
+        assert [(r.date, r.version) for r in stored] == [(MON, 1), (MON + dt.timedelta(days=1), 1)]
+        assert s.scalar(select(func.count()).select_from(m.RosterAssignment)
+                        .where(m.RosterAssignment.roster_id.not_in([r.id for r in stored]))) == 0
