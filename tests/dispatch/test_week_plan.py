@@ -22,7 +22,6 @@ from dispatch.planning.week_plan import monday_problem, plan_week, served_by, we
 from dispatch.providers.travel import provider_from_settings
 from dispatch.settings import Settings
 from dispatch.storage import models as m
-from fixtures import scenario as sc
 from fixtures.seed import load_scenario
 from optimizer import check, is_feasible
 from optimizer.params import SolveParams
