@@ -190,14 +190,19 @@ def build_problem(
     weights: Weights | None = None,
     ride_settings: RideSettings | None = None,
     pins: Mapping[str, PinLike] | None = None,
+    served_before: Mapping[str, Iterable[str]] | None = None,
 ) -> BuiltProblem:
     """The optimizer problem for ``day`` from stored rows (or fixture objects of the same shape).
 
     ``worker_days`` are objects with ``worker`` and ``shifts`` (the day's shift rows);
     ``requests`` are the requests that occur on ``day``; ``ride_settings`` the taxi model's
-    knobs (defaults: ``RideSettings()``); ``pins`` the day's pins by request id.
+    knobs (defaults: ``RideSettings()``); ``pins`` the day's pins by request id;
+    ``served_before`` the workers who already serve each senior earlier in the week being
+    planned (by senior id; ``dispatch.planning.week_plan``), preferred where none of her regular
+    workers can come (see ``_worker_terms``).
     """
     pins = pins or {}
+    served_before = served_before or {}
     ride_settings = ride_settings or RideSettings()
     locs = _Locations()
     office = next((p for p in places.values() if p.kind == PlaceKind.OFFICE), None)
@@ -279,7 +284,8 @@ def build_problem(
             max_lateness=int(r.max_lateness),  # type: ignore[attr-defined]
             client_id=senior.id,  # type: ignore[attr-defined]
         )
-        terms = _worker_terms(r, senior, day, tz, on_duty, common, spans, None if ride else pins.get(r.id))
+        terms = _worker_terms(r, senior, day, tz, on_duty, common, spans, None if ride else pins.get(r.id),
+                              served_before.get(senior.id, ()))  # type: ignore[attr-defined]
         if isinstance(terms, SkippedRequest):
             skipped.append(terms)
             continue
@@ -393,12 +399,16 @@ def _can_do(worker: Worker, common: Mapping[str, object]) -> bool:
 
 def _worker_terms(
     r: object, senior: object, day: dt.date, tz: str, on_duty: Mapping[str, Worker], common: Mapping[str, object],
-    spans: Sequence[tuple[int, int]], pin: PinLike | None,
+    spans: Sequence[tuple[int, int]], pin: PinLike | None, served_before: Iterable[str] = (),
 ) -> _WorkerTerms | SkippedRequest:
     """The request's worker lists on ``day`` (the senior's and its own), or why it cannot be planned.
 
     Forbidden: the senior's and the request's.  Preferred: the senior's regular workers and the
-    request's preferred ones who can do the visit.  Required: only these may do it; if fewer of
+    request's preferred ones who can do the visit; when none of them can (none on record, or all
+    off that day) and a week is planned, those who served the senior earlier that week who can
+    (continuity of care).  The record comes first: the optimizer has one preference tier, and
+    adding the week's workers to the regular ones would let a stranger of Monday keep the senior
+    from her regular carer for the rest of the week.  Required: only these may do it; if fewer of
     them work that day than the visit needs, the request is skipped with a reason naming them
     (they are off, or forbidden since), rather than left to "no eligible worker".  A pin is
     hard as well, so a pin that cannot hold that day skips the request with why.
@@ -408,6 +418,9 @@ def _worker_terms(
     forbidden = frozenset(x for x in forbidden_all if x in on_duty)
     wanted = {*senior.regular_workers, *(getattr(r, "preferred_workers", None) or ())}  # type: ignore[attr-defined]
     preferred = frozenset(x for x in wanted if x in on_duty and x not in forbidden and _can_do(on_duty[x], common))
+    if not preferred:  # the record first; the week's own continuity where it names nobody who can come today
+        preferred = frozenset(x for x in served_before
+                              if x in on_duty and x not in forbidden and _can_do(on_duty[x], common))
     named = list(dict.fromkeys(getattr(r, "required_workers", None) or ()))
     required = frozenset(x for x in named if x in on_duty and x not in forbidden_all)
     needed = int(r.workers_needed)  # type: ignore[attr-defined]

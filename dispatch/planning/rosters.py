@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -80,6 +80,7 @@ def build_day(
     session: Session, day: dt.date, travel: TravelTimeProvider, tz: str, weights: Weights | None = None,
     ride_settings: RideSettings | None = None, area: str | None = None,
     extra_requests: Sequence[m.VisitRequest] = (),
+    served_before: Mapping[str, Iterable[str]] | None = None,
 ) -> BuiltProblem:
     """The optimizer problem for ``day`` from what is stored: the whole city (``area`` None), or
     one area's plan, which takes the requests of seniors living in ``area`` and the workers
@@ -88,6 +89,8 @@ def build_day(
     ``ride_settings``: the senior-taxi knobs; default from the ``CAREPATH_RIDE_*`` settings.
     ``extra_requests``: requests not stored, planned as if they were (a recommendation for a
     request given inline, ``dispatch.planning.recommend``).
+    ``served_before``: the workers who served each senior earlier in the week being planned
+    (``dispatch.planning.week_plan``), preferred where none of her regular workers can come.
     """
     if ride_settings is None:
         from dispatch.settings import get_settings
@@ -103,7 +106,7 @@ def build_day(
     cars = {c.id: c for c in session.scalars(select(m.Car)).all()}
     services = {s.code: s for s in session.scalars(select(m.Service)).all()}
     return build_problem(day, worker_days, requests, seniors, places, cars, services, travel, tz, weights,
-                         ride_settings, pins_on(session, day))
+                         ride_settings, pins_on(session, day), served_before)
 
 
 class PlanWithdrawn(Exception):

@@ -660,6 +660,9 @@ class PlanJob(SQLModel, table=True):
     replan: dict[str, Any] | None = Field(default=None, sa_type=JSON, nullable=True)
     """A re-plan of the published version (``dispatch.planning.replan.ReplanSpec.to_json``: from when, who
     or which car is unavailable, why); None: a plan from scratch."""
+    days: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """How many days from ``date`` the job plans: 1 (a day) or 7 (a week from a Monday, one draft per
+    day in order, ``dispatch.planning.week_plan``)."""
 
 
 class CalendarToken(SQLModel, table=True):
