@@ -1,0 +1,99 @@
+"""Each roster's working day per worker, stored with the roster and read back when a neighbouring
+day is planned, so the labour rules (``dispatch.catalog.labour``) see the days around it.
+
+Which version of another day counts: its published version and, when a draft newer than that
+exists, the newest draft as well (a re-plan not yet published will most likely be), merged per
+worker to the earliest start, the latest end and the larger minutes.  Over-cautious by design: a
+rest computed from the wrong version would break the law on the day the other one is published.
+Superseded versions never count.  Area rosters and the city-wide roster of a day are merged too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Iterable, Mapping, Sequence
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from dispatch.catalog import labour
+from dispatch.catalog.labour import DayLimit, LabourRules, WorkSpan
+from dispatch.storage import models as m
+from dispatch.timeutil import from_minutes
+from optimizer import Solution
+
+
+def record(session: Session, roster: m.Roster, day: dt.date, tz: str | None, solution: Solution,
+           limits: Mapping[str, Sequence[DayLimit]]) -> None:
+    """Store ``roster``'s working day per worker (every contract) and the labour limits applied."""
+    spans: dict[str, list[int]] = {}
+    for route in solution.routes:
+        if not route.stops:
+            continue
+        s = spans.setdefault(route.worker_id, [route.start, route.end, 0])
+        s[0], s[1], s[2] = min(s[0], route.start), max(s[1], route.end), s[2] + route.work_minutes
+    for worker_id, (start, end, minutes) in sorted(spans.items()):
+        session.add(m.WorkerWorkSpan(roster_id=roster.id, worker_id=worker_id, date=day,
+                                     start=from_minutes(start, day, tz), end=from_minutes(end, day, tz),
+                                     work_minutes=minutes))
+    for worker_id, applied in sorted(limits.items()):
+        for limit in applied:
+            session.add(m.RosterLabourLimit(roster_id=roster.id, worker_id=worker_id, rule=limit.rule,
+                                            details=dict(limit.details)))
+
+
+def reach(day: dt.date, rules: LabourRules) -> tuple[dt.date, dt.date]:
+    """The dates [first, last] whose work can bind ``day``: its week, its settlement period and its
+    calendar year so far (the overtime left), and the day after (the next day's rest)."""
+    monday, next_monday = labour.week_bounds(day)
+    start, end = labour.period_bounds(day, rules.settlement_months)
+    first = min(monday, start, dt.date(day.year, 1, 1))
+    last = max(next_monday, end) - dt.timedelta(days=1)
+    return first, last
+
+
+def neighbours(session: Session, day: dt.date, worker_ids: Iterable[str],
+               rules: LabourRules) -> dict[str, list[WorkSpan]]:
+    """Work already planned or published on other days that can bind ``day``, per worker."""
+    wanted = set(worker_ids)
+    if not wanted:
+        return {}
+    first, last = reach(day, rules)
+    rosters = session.execute(
+        select(m.Roster.id, m.Roster.date, m.Roster.area, m.Roster.version, m.Roster.status).where(
+            col(m.Roster.date) >= first, col(m.Roster.date) <= last, col(m.Roster.date) != day,
+            col(m.Roster.status) != m.RosterStatus.SUPERSEDED)
+    ).all()
+    by_day: dict[tuple[dt.date, str | None], list[tuple[int, int, object]]] = defaultdict(list)
+    for rid, date, area, version, status in rosters:
+        by_day[(date, area)].append((version, rid, status))
+    counted: list[int] = []
+    for versions in by_day.values():
+        published = [v for v in versions if v[2] == m.RosterStatus.PUBLISHED]
+        base = max(published)[0] if published else 0
+        counted += [rid for _, rid, _ in published]
+        drafts = [v for v in versions if v[2] == m.RosterStatus.DRAFT and v[0] > base]
+        if drafts:
+            counted.append(max(drafts)[1])
+    merged: dict[tuple[str, dt.date], WorkSpan] = {}
+    for chunk in range(0, len(counted), 500):
+        rows = session.scalars(select(m.WorkerWorkSpan).where(
+            col(m.WorkerWorkSpan.roster_id).in_(counted[chunk:chunk + 500]))).all()
+        for row in rows:
+            if row.worker_id not in wanted:
+                continue
+            key = (row.worker_id, row.date)
+            seen = merged.get(key)
+            merged[key] = WorkSpan(row.date, row.start, row.end, row.work_minutes) if seen is None else WorkSpan(
+                row.date, min(seen.start, row.start), max(seen.end, row.end), max(seen.work_minutes, row.work_minutes))
+    out: dict[str, list[WorkSpan]] = defaultdict(list)
+    for (worker_id, _), span in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        out[worker_id].append(span)
+    return dict(out)
+
+
+def limits_of(session: Session, roster_id: int) -> list[m.RosterLabourLimit]:
+    """The labour limits a roster was planned under, by worker."""
+    return list(session.scalars(select(m.RosterLabourLimit).where(col(m.RosterLabourLimit.roster_id) == roster_id)
+                                .order_by(col(m.RosterLabourLimit.worker_id), col(m.RosterLabourLimit.id))).all())
