@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from dispatch.catalog import labour
+from dispatch.catalog import labour, labour_words
 from dispatch.catalog.labour import DayLimit, LabourRules, WorkSpan
 from dispatch.storage import models as m
 from dispatch.timeutil import from_minutes
@@ -97,3 +97,14 @@ def limits_of(session: Session, roster_id: int) -> list[m.RosterLabourLimit]:
     """The labour limits a roster was planned under, by worker."""
     return list(session.scalars(select(m.RosterLabourLimit).where(col(m.RosterLabourLimit.roster_id) == roster_id)
                                 .order_by(col(m.RosterLabourLimit.worker_id), col(m.RosterLabourLimit.id))).all())
+
+
+def limit_views(session: Session, roster: m.Roster, tz: str | None) -> list[dict[str, Any]]:
+    """The roster's labour limits as the roster view shows them: worker, rule, its numbers and why, in
+    Polish and English with the day's local clock."""
+    out = []
+    for row in limits_of(session, roster.id or 0):
+        words = labour_words.limit_words(row.rule, row.details, roster.date, tz)
+        out.append({"worker_id": row.worker_id, "rule": row.rule, "details": dict(row.details),
+                    "message_pl": words.pl, "message_en": words.en})
+    return out
