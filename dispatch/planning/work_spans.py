@@ -55,11 +55,53 @@ def reach(day: dt.date, rules: LabourRules) -> tuple[dt.date, dt.date]:
 
 def neighbours(session: Session, day: dt.date, worker_ids: Iterable[str],
                rules: LabourRules) -> dict[str, list[WorkSpan]]:
-    """Work already planned or published on other days that can bind ``day``, per worker."""
+    """Work already planned or published on other days that can bind ``day``, per worker, by date.
+
+    The days of ``day``'s week and settlement period come one span a day; the year's earlier days
+    (read only for the overtime used so far) come summed, one span per settlement period dated on its
+    first day, with only their minutes meaningful: a December plan reads a year of rows without
+    building a year of objects.
+    """
     wanted = set(worker_ids)
     if not wanted:
         return {}
     first, last = reach(day, rules)
+    counted = _counted_rosters(session, first, last, day)
+    near_first = min(labour.week_bounds(day)[0], labour.period_bounds(day, rules.settlement_months)[0])
+    ws = m.WorkerWorkSpan
+    in_range = [col(m.Roster.id) == col(ws.roster_id), col(ws.date) >= first, col(ws.date) <= last, col(ws.date) != day,
+                col(m.Roster.status) != m.RosterStatus.SUPERSEDED]
+    if len(wanted) <= 500:  # an area's plan, a small centre: only its workers' rows
+        in_range.append(col(ws.worker_id).in_(sorted(wanted)))
+    far: dict[tuple[str, dt.date], int] = {}
+    for rid, worker_id, date, minutes in session.execute(
+            select(ws.roster_id, ws.worker_id, ws.date, ws.work_minutes).where(*in_range, col(ws.date) < near_first)):
+        if rid in counted and worker_id in wanted:
+            far[(worker_id, date)] = max(far.get((worker_id, date), 0), minutes)
+    merged: dict[tuple[str, dt.date], WorkSpan] = {}
+    for rid, worker_id, date, start, end, minutes in session.execute(
+            select(ws.roster_id, ws.worker_id, ws.date, ws.start, ws.end, ws.work_minutes).where(
+                *in_range, col(ws.date) >= near_first)):
+        if rid not in counted or worker_id not in wanted:
+            continue
+        seen = merged.get((worker_id, date))
+        merged[(worker_id, date)] = WorkSpan(date, start, end, minutes) if seen is None else WorkSpan(
+            date, min(seen.start, start), max(seen.end, end), max(seen.work_minutes, minutes))
+    periods: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for (worker_id, date), minutes in far.items():
+        periods[(worker_id, labour.period_bounds(date, rules.settlement_months)[0])] += minutes
+    for (worker_id, period_start), minutes in periods.items():
+        midnight = dt.datetime.combine(period_start, dt.time(0), tzinfo=dt.UTC)
+        merged[(worker_id, period_start)] = WorkSpan(period_start, midnight, midnight, minutes)
+    out: dict[str, list[WorkSpan]] = defaultdict(list)
+    for (worker_id, _), span in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        out[worker_id].append(span)
+    return dict(out)
+
+
+def _counted_rosters(session: Session, first: dt.date, last: dt.date, day: dt.date) -> set[int]:
+    """The roster versions of the days in [first, last] but ``day`` whose work counts: each (date, area)'s
+    published version and the newest draft newer than it."""
     rosters = session.execute(
         select(m.Roster.id, m.Roster.date, m.Roster.area, m.Roster.version, m.Roster.status).where(
             col(m.Roster.date) >= first, col(m.Roster.date) <= last, col(m.Roster.date) != day,
@@ -68,29 +110,15 @@ def neighbours(session: Session, day: dt.date, worker_ids: Iterable[str],
     by_day: dict[tuple[dt.date, str | None], list[tuple[int, int, object]]] = defaultdict(list)
     for rid, date, area, version, status in rosters:
         by_day[(date, area)].append((version, rid, status))
-    counted: list[int] = []
+    counted: set[int] = set()
     for versions in by_day.values():
         published = [v for v in versions if v[2] == m.RosterStatus.PUBLISHED]
-        base = max(published)[0] if published else 0
-        counted += [rid for _, rid, _ in published]
+        base = max(v[0] for v in published) if published else 0
+        counted.update(rid for _, rid, _ in published)
         drafts = [v for v in versions if v[2] == m.RosterStatus.DRAFT and v[0] > base]
         if drafts:
-            counted.append(max(drafts)[1])
-    merged: dict[tuple[str, dt.date], WorkSpan] = {}
-    for chunk in range(0, len(counted), 500):
-        rows = session.scalars(select(m.WorkerWorkSpan).where(
-            col(m.WorkerWorkSpan.roster_id).in_(counted[chunk:chunk + 500]))).all()
-        for row in rows:
-            if row.worker_id not in wanted:
-                continue
-            key = (row.worker_id, row.date)
-            seen = merged.get(key)
-            merged[key] = WorkSpan(row.date, row.start, row.end, row.work_minutes) if seen is None else WorkSpan(
-                row.date, min(seen.start, row.start), max(seen.end, row.end), max(seen.work_minutes, row.work_minutes))
-    out: dict[str, list[WorkSpan]] = defaultdict(list)
-    for (worker_id, _), span in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        out[worker_id].append(span)
-    return dict(out)
+            counted.add(max(drafts, key=lambda v: v[0])[1])
+    return counted
 
 
 def limits_of(session: Session, roster_id: int) -> list[m.RosterLabourLimit]:
