@@ -15,9 +15,11 @@ import datetime as dt
 import io
 from typing import Any
 
+from rich.console import Console
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from dispatch.cli.summary import print_summary
 from dispatch.planning.rosters import PlannedDay, plan_day
 from dispatch.providers.travel import provider_from_settings
 from dispatch.storage import models as m
@@ -182,6 +184,9 @@ def test_a_late_visit_yesterday_starts_today_later(api) -> None:
     assert (limit["rule"], limit["details"]["side"], limit["details"]["earliest_start"]) == (
         "daily_rest", "before", earliest)
     assert "11 h" in limit["message_en"] and "odpoczynku dobowego" in limit["message_pl"]
+    console = Console(record=True, width=200)
+    print_summary(console, tuesday)  # what `carepath rosters plan` prints
+    assert f"labour rule, W1: {limit['message_en']}" in console.export_text()
 
 
 def test_rest_of_exactly_11_hours_keeps_the_shift_and_10h59_moves_it(api) -> None:
