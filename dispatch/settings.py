@@ -143,6 +143,19 @@ class Settings(BaseSettings):
                                                       "appointment's expected end")
     ride_on_call_until: str = Field(default="20:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
                                     description="local end of the taxi day: an on-call return may be picked up until then")
+    labour_settlement_months: int = Field(
+        default=1, ge=1, le=4,
+        description="working-time settlement period in months (art. 129 par. 1 KP: up to 4; the equivalent system: "
+                    "1, art. 135); periods run from January (1: months, 3: quarters, 4: Jan-Apr, May-Aug, Sep-Dec)",
+    )
+    labour_overtime_hours_per_year: int = Field(
+        default=150, ge=0, le=416,
+        description="overtime a year per employee (art. 151 par. 3 KP: 150 h unless the regulamin says otherwise)",
+    )
+    labour_max_weekly_hours: int = Field(
+        default=48, ge=1, le=60,
+        description="working time incl. overtime per week (art. 131 KP: 48 h on average; applied to each week)",
+    )
     ride_wheelchair_takes_seat: bool = Field(default=True,
                                              description="a wheelchair passenger also counts one seat (conservative)")
 

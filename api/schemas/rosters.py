@@ -153,6 +153,20 @@ class UnassignedPublic(BaseModel):
         "leg (visit, pickup, dropoff); for request_not_plannable, cause and date"))
 
 
+class LabourLimitPublic(BaseModel):
+    """A labour rule that cut a worker's day when this version was planned (``dispatch.catalog.labour``)."""
+
+    worker_id: str
+    rule: str = Field(description="daily_rest (11 h after the previous day's last end or before the next day's "
+                                  "first start), weekly_rest (35 h in the Monday-Sunday week), weekly_maximum "
+                                  "(48 h a week), settlement_hours (the period's norm + the year's overtime left)")
+    details: dict[str, Any] = Field(description="the numbers: minutes of the day (earliest_start, latest_end, "
+                                                "start, end), instants of the other day's work (UTC), minutes of "
+                                                "work and limits")
+    message_pl: str
+    message_en: str
+
+
 class VersionSummary(BaseModel):
     version: int
     status: Literal["draft", "published", "superseded"]
@@ -178,6 +192,8 @@ class RosterPublic(BaseModel):
     solver: dict[str, Any] = Field(description="status, elapsed, solutions found, parameters used")
     routes: list[RoutePublic]
     unassigned: list[UnassignedPublic] = Field(description="visits not placed, with reasons; mandatory ones first")
+    labour_limits: list[LabourLimitPublic] = Field(
+        default_factory=list, description="labour rules across days that cut a worker's day in this version, and why")
     versions: list[VersionSummary] = Field(description="every version of this day (and area), oldest first")
 
 

@@ -33,7 +33,7 @@ from sqlmodel import Session, SQLModel, col
 
 from dispatch import limits
 from dispatch.access import audit
-from dispatch.catalog import care_rules
+from dispatch.catalog import care_rules, labour, labour_words
 from dispatch.storage import models as m
 from dispatch.errors import UserError
 from dispatch.timeutil import offset_problem
@@ -605,8 +605,33 @@ def validate_worker(session: Session, data: Mapping[str, Any]) -> list[FieldErro
             errors.append(err("skills", f"skills must be non-empty names of at most {limits.MAX_SKILL_LENGTH} characters"))
             break
     errors += length_errors(m.Worker, {k: data[k] for k in ("first_name", "last_name") if k in data})
-    errors += validate_shifts(data.get("shifts") or [])
+    shift_errors = validate_shifts(data.get("shifts") or [])
+    errors += shift_errors
+    if not shift_errors and isinstance(hours, int | float):
+        errors += labour_errors(data.get("contract"), hours, data.get("shifts") or [])
     return errors
+
+
+def labour_errors(contract: object, weekly_hours: float, shifts: list[Mapping[str, Any]]) -> list[FieldError]:
+    """The hard labour rules a weekly pattern breaks (``dispatch.catalog.labour``): a refusal naming
+    the rule and its minutes; a daily rest names the shift its doba starts with (``shifts.N``)."""
+    out: list[FieldError] = []
+    for f in labour.pattern_findings(contract, weekly_hours, shifts, labour.LabourRules.from_settings()):
+        if f.error:
+            where = f"shifts.{f.shift_index}" if f.shift_index is not None else "shifts"
+            out.append({**err(where, labour_words.finding_words(f).en), **f.as_dict()})  # type: ignore[typeddict-item]
+    return out
+
+
+def labour_warnings(contract: object, weekly_hours: float, shifts: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What a valid weekly pattern strains without breaking a hard rule (hours over the contract's
+    ``weekly_hours``): shown with the worker and in an import's report, never refused."""
+    out: list[dict[str, Any]] = []
+    for f in labour.pattern_findings(contract, weekly_hours, shifts, labour.LabourRules.from_settings()):
+        if not f.error:
+            words = labour_words.finding_words(f)
+            out.append({**f.as_dict(), "message": words.en, "message_pl": words.pl})
+    return out
 
 
 def _shift_rows(worker_id: str, shifts: Iterable[Mapping[str, Any]]) -> list[m.WorkerShift]:

@@ -31,6 +31,10 @@ Rules of the domain that the optimizer does not know live here:
 * Gender (``dispatch.catalog.care_rules``): the senior's preferred gender is a wish, and a hard rule
   (``gender_strict``) for intimate-care visits of a senior whose rule is ``require``.
 * Pins (``dispatch.planning.pins``): the day's pinned worker and/or start of a request, kept as given.
+* Labour rules across days (``dispatch.catalog.labour``), when the work of other days is given
+  (``labour_spans``): each worker's shifts cut for the 11 h and 35 h rests and the day's working
+  minutes capped by the week's and settlement period's hours; the limits applied are kept
+  (``BuiltProblem.labour_limits``) and stored with the roster.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ import numpy as np
 
 from dispatch.domain import PlaceKind
 from dispatch.catalog import care_rules
+from dispatch.catalog import labour
 from dispatch.planning import explanations
 from dispatch.catalog import visit_windows
 from dispatch.planning.ride_builder import BuiltRide, RideSettings, build_ride
@@ -142,6 +147,8 @@ class BuiltProblem:
     """Every trip built (outbound and return), for ride reports."""
     tz: str | None = None
     """The time zone the problem's minutes are local to (None: the configured roster zone)."""
+    labour_limits: dict[str, tuple[labour.DayLimit, ...]] = field(default_factory=dict)
+    """Labour rules that cut a worker's day (``dispatch.catalog.labour.day_limits``), by worker id."""
 
 
 class _Locations:
@@ -191,6 +198,8 @@ def build_problem(
     ride_settings: RideSettings | None = None,
     pins: Mapping[str, PinLike] | None = None,
     served_before: Mapping[str, Iterable[str]] | None = None,
+    labour_spans: Mapping[str, Sequence[labour.WorkSpan]] | None = None,
+    labour_rules: labour.LabourRules | None = None,
 ) -> BuiltProblem:
     """The optimizer problem for ``day`` from stored rows (or fixture objects of the same shape).
 
@@ -199,7 +208,8 @@ def build_problem(
     knobs (defaults: ``RideSettings()``); ``pins`` the day's pins by request id;
     ``served_before`` the workers who already serve each senior earlier in the week being
     planned (by senior id; ``dispatch.planning.week_plan``), preferred where none of her regular
-    workers can come (see ``_worker_terms``).
+    workers can come (see ``_worker_terms``); ``labour_spans`` the work of other days by worker id
+    (None: labour rules across days are not applied).
     """
     pins = pins or {}
     served_before = served_before or {}
@@ -208,6 +218,7 @@ def build_problem(
     office = next((p for p in places.values() if p.kind == PlaceKind.OFFICE), None)
     office_loc = locs.add(office.id, office.lat, office.lon) if office else None
     workers: list[Worker] = []
+    labour_limits: dict[str, tuple[labour.DayLimit, ...]] = {}
     for wd in worker_days:
         w = wd.worker  # type: ignore[attr-defined]
         home = locs.add(f"home:{w.id}", w.home_lat, w.home_lon)
@@ -224,9 +235,22 @@ def build_problem(
             plain, car_until = _within_car_hours(day, tz, plain, car)
             if not plain:
                 continue  # the car is not available during any of the driver's shifts
+        overtimes = [overtime] * len(plain)
+        max_work = w.max_daily_minutes
+        if labour_spans is not None:
+            terms = labour.day_limits(day, tz, w.contract, w.weekly_hours, [(s.start, s.end, overtime) for s in plain],
+                                      max_work, labour_spans.get(w.id, ()), labour_rules)
+            if terms.limits:
+                labour_limits[w.id] = terms.limits
+            if not terms.shifts:
+                continue  # the rest or the hours left leave no work on this day
+            plain = [Shift(a, b) for a, b, _ in terms.shifts]
+            overtimes = [o for _, _, o in terms.shifts]
+            max_work = terms.max_work_minutes
         rules = break_rules(plain)
         shifts = tuple(
-            Shift(s.start, s.end, overtime if car_until is None else max(0, min(overtime, car_until - s.end)), rules[i])
+            Shift(s.start, s.end, overtimes[i] if car_until is None else max(0, min(overtimes[i], car_until - s.end)),
+                  rules[i])
             for i, s in enumerate(plain)
         )
         skills = set(w.skills)
@@ -243,7 +267,7 @@ def build_problem(
                 travel_mode=TravelMode(w.travel_mode),
                 skills=frozenset(skills),
                 gender=Gender(w.gender) if w.gender in ("F", "M") else None,
-                max_work_minutes=w.max_daily_minutes,
+                max_work_minutes=max_work,
                 capacity=capacity,
             )
         )
@@ -368,7 +392,7 @@ def build_problem(
         weights=weights or Weights(),
         name=f"roster {day.isoformat()}",
     )
-    return BuiltProblem(problem, sources, locs.names, skipped, built_rides, tz)
+    return BuiltProblem(problem, sources, locs.names, skipped, built_rides, tz, labour_limits)
 
 
 def _emptied_window(r: object, day: dt.date, tz: str) -> SkippedRequest:

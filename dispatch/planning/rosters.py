@@ -20,6 +20,8 @@ from sqlmodel import Session, col
 from dispatch.storage import models as m
 from dispatch.storage.db import serialize_on, session_scope
 from dispatch.planning.explanations import explain_unassigned
+from dispatch.catalog.labour import LabourRules
+from dispatch.planning import work_spans
 from dispatch.planning.pins import pins_on
 from dispatch.planning.problem_builder import SKIPPED_REASON, BuiltProblem, build_problem
 from dispatch.planning.ride_builder import RideSettings
@@ -105,8 +107,11 @@ def build_day(
     places = {p.id: p for p in session.scalars(select(m.Place)).all()}
     cars = {c.id: c for c in session.scalars(select(m.Car)).all()}
     services = {s.code: s for s in session.scalars(select(m.Service)).all()}
+    rules = LabourRules.from_settings()
+    spans = work_spans.neighbours(session, day, [wd.worker.id for wd in worker_days], rules)
     return build_problem(day, worker_days, requests, seniors, places, cars, services, travel, tz, weights,
-                         ride_settings, pins_on(session, day), served_before)
+                         ride_settings, pins_on(session, day), served_before=served_before,
+                         labour_spans=spans, labour_rules=rules)
 
 
 class PlanWithdrawn(Exception):
@@ -179,7 +184,8 @@ def solve_checked(built: BuiltProblem, params: SolveParams, stop: StoppingCriter
 def save_roster(session: Session, day: dt.date, area: str | None, built: BuiltProblem, solution: Solution) -> m.Roster:
     """Store the plan as the next draft version of ``(day, area)`` (``area`` None: the city-wide roster):
     its visits in route order, each worker's breaks, and the visits it could not place (with
-    whether each was mandatory, which publishing asks to be acknowledged).
+    whether each was mandatory, which publishing asks to be acknowledged), each worker's working
+    day and the labour limits the day was planned under (``dispatch.planning.work_spans``).
 
     The version is the highest stored + 1, read under :func:`dispatch.storage.db.serialize_on` for
     ``(day, area)``: two plans stored at the same moment get consecutive versions instead of one
@@ -219,6 +225,7 @@ def save_roster(session: Session, day: dt.date, area: str | None, built: BuiltPr
                 session.add(m.RosterBreak(roster_id=roster.id, worker_id=route.worker_id,
                                           shift_index=route.shift_index, start=from_minutes(b.start, day, built.tz),
                                           end=from_minutes(b.end, day, built.tz)))
+    work_spans.record(session, roster, day, built.tz, solution, built.labour_limits)
     for u in unplaced_visits(day, built, solution):
         session.add(
             m.RosterUnassigned(

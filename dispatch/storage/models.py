@@ -581,6 +581,38 @@ class RosterUnassigned(SQLModel, table=True):
     acknowledgement (``dispatch.planning.publish``).  Rows planned before this was stored read False."""
 
 
+class WorkerWorkSpan(SQLModel, table=True):
+    """A worker's working day in one roster version: the first start and last end (leaving the start
+    place to coming back, aware UTC) and the minutes worked, for every contract (a zlecenie's hours are
+    recorded too).  Planning a neighbouring day reads these (``dispatch.planning.work_spans``) to keep
+    the rest between days and the week's and settlement period's hours (``dispatch.catalog.labour``)."""
+
+    __tablename__ = "worker_work_spans"
+    __table_args__ = (
+        Index("ix_worker_work_spans_worker_date", "worker_id", "date"),
+        CheckConstraint('"end" >= start', name="end_after_start"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    roster_id: int = Field(foreign_key="rosters.id", index=True, ondelete="CASCADE")
+    worker_id: str = Field(foreign_key="workers.id", max_length=ID_LEN)
+    date: dt.date
+    start: dt.datetime = Field(sa_type=UTCDateTime)
+    end: dt.datetime = Field(sa_type=UTCDateTime)
+    work_minutes: int = Field(ge=0)
+
+
+class RosterLabourLimit(SQLModel, table=True):
+    """A labour rule that limited a worker's day when the roster was planned (reason code and its
+    numbers, ``dispatch.catalog.labour.DayLimit``); worded at the edge (``dispatch.planning.labour_words``)."""
+
+    __tablename__ = "roster_labour_limits"
+    id: int | None = Field(default=None, primary_key=True)
+    roster_id: int = Field(foreign_key="rosters.id", index=True, ondelete="CASCADE")
+    worker_id: str = Field(foreign_key="workers.id", max_length=ID_LEN)
+    rule: str = Field(max_length=32)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
 # --------------------------------------------------------------------------- users and audit
 
 
@@ -762,7 +794,8 @@ SCENARIO_TABLES: tuple[type[SQLModel], ...] = (
     Place, Service, Car, Worker, WorkerShift, WorkerAbsence, Senior, VisitRequest, VisitPin
 )
 #: Tables derived from scenario data by planning, in insertion order.
-ROSTER_TABLES: tuple[type[SQLModel], ...] = (Roster, RosterAssignment, RosterBreak, RosterUnassigned)
+ROSTER_TABLES: tuple[type[SQLModel], ...] = (Roster, RosterAssignment, RosterBreak, RosterUnassigned, WorkerWorkSpan,
+                                              RosterLabourLimit)
 
 __all__ = [
     "AuditLog",
@@ -784,6 +817,7 @@ __all__ = [
     "Roster",
     "RosterAssignment",
     "RosterBreak",
+    "RosterLabourLimit",
     "RosterStatus",
     "RosterUnassigned",
     "SCENARIO_TABLES",
@@ -804,6 +838,7 @@ __all__ = [
     "WorkerAbsence",
     "WorkerBase",
     "WorkerShift",
+    "WorkerWorkSpan",
 ]
 
 # Care decisions (absences, entitlements, care plans, intake rules) live in their own module; importing

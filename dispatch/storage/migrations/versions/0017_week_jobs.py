@@ -1,7 +1,7 @@
 """planning a week in one job: a planning job may cover seven days
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06 20:00:00
 
 * ``plan_jobs.days`` (integer, NOT NULL, default 1): how many days from ``date`` the job plans;
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '0017'
-down_revision: str | None = '0015'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
