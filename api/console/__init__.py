@@ -25,10 +25,8 @@ PREFIX = "/console"
 
 def install(app: FastAPI) -> None:
     from api.console import guards, pages_auth, pages_coordinator, pages_dispatcher, pages_live, pages_worker
-    from api.console.headers import SecurityHeadersMiddleware
 
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(STATIC_DIR)), name="console-static")
     for module in (pages_auth, pages_dispatcher, pages_live, pages_worker, pages_coordinator):
         app.include_router(module.router)
     guards.install_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware, tile_url=app.state.settings.map_tiles)

@@ -48,7 +48,7 @@ def test_calendar_event_of_a_drop_off_says_where_and_what_help_without_health_da
         ride=RideInfo("dropoff", "destination", "WSZ", dt.datetime(2026, 12, 1, 11, tzinfo=ZONE),
                       wheelchair=True, assistant=True),
     )
-    text = build_calendar([visit], [], "Europe/Warsaw", dt.datetime(2026, 11, 26, tzinfo=dt.UTC), DAY, DAY)
+    text = build_calendar([visit], [], "Europe/Warsaw", dt.datetime(2026, 11, 26, tzinfo=dt.UTC), DAY, DAY, details=True)
     [event] = icalendar.Calendar.from_ical(text).walk("VEVENT")
     assert str(event["summary"]) == "Przejazd (wysadzenie u celu): Halina Zając"
     description = str(event["description"])
