@@ -535,6 +535,14 @@ def add_prepared(session: Session, actor: str, rows: list[tuple[str, dict[str, A
     return out
 
 
+#: What a dispatcher may change in a request: its time (the windows and how long it takes; a ride's
+#: appointment), when the day's plan needs it ("she can only be home after ten").  Who gets the
+#: service, which service, its dates, tasks and worker rules stay the coordinators' decisions, and so
+#: does overriding the intake rules.  The change is audited like any other (``visit_request.update``).
+DISPATCHER_FIELDS = frozenset({"window_start", "window_end", "extra_windows", "duration", "appointment",
+                               "appointment_minutes"})
+
+
 def update_request(session: Session, actor: str, request_id: str, changes: Mapping[str, Any], *,
                    now: dt.datetime | None = None) -> m.VisitRequest:
     """Change an active request; the whole result is re-checked.  Cancelled requests are history.
