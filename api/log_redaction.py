@@ -1,4 +1,5 @@
-"""Secrets never reach the log: the calendar-feed token in a URL, bearer tokens, passwords in queries.
+"""Secrets never reach the log: the calendar-feed token in a URL, bearer tokens, passwords in queries
+and in database URLs.
 
 The calendar feed's URL is its credential (``/api/v1/calendar/<token>.ics``), and uvicorn's access
 log writes every request line, so without this filter anyone who can read the server log could
@@ -18,6 +19,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(/calendar/)[^/\s?\"']+?(\.ics)"), rf"\1{REDACTED}\2"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), rf"\1{REDACTED}"),
     (re.compile(r"(?i)((?:access_token|token|password|secret|key)=)[^&\s\"']+"), rf"\1{REDACTED}"),
+    (re.compile(r"(://[^:/\s@]+:)[^@\s/]+(@)"), rf"\1{REDACTED}\2"),  # a password in a database URL
 )
 #: The loggers whose records can quote a request: uvicorn's request lines and errors, the API's, the CLI's.
 LOGGERS = ("uvicorn.access", "uvicorn.error", "uvicorn", "api", "api.errors", "dispatch", "procrastinate", "httpx")

@@ -161,13 +161,15 @@ def test_calendar_tokens_and_bearer_tokens_are_redacted_from_access_and_error_lo
         access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 200)
         errors.info("GET %s?token=%s Authorization: Bearer %s", path, secret, "eyJhbGciOi.abc.def")
         errors.info(f"login failed for anna password=hunter22 at {path}")
+        errors.info("database %s unreachable", "postgresql+psycopg://carepath:s3cr3t-db@db.local:5432/carepath")
     finally:
         access.removeHandler(handler)
         errors.removeHandler(handler)
         access.setLevel(old_levels[0])
         errors.setLevel(old_levels[1])
     logged = stream.getvalue()
-    assert secret not in logged and "eyJhbGciOi" not in logged and "hunter22" not in logged
+    assert secret not in logged and "eyJhbGciOi" not in logged and "hunter22" not in logged and "s3cr3t" not in logged
+    assert "postgresql+psycopg://carepath:[redacted]@db.local:5432/carepath" in logged
     assert '"GET /api/v1/calendar/[redacted].ics HTTP/1.1" 200' in logged
     assert logged.count("[redacted]") >= 5
     assert isinstance(RedactSecrets(), logging.Filter)
