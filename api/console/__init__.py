@@ -2,8 +2,8 @@
 
 ``install(app)`` (called by ``api.app.create_app``) adds the page routers under ``/console``,
 ``/`` redirecting there, the static files (``/console/static``: our CSS and JS and the vendored,
-pinned libraries listed in ``static/vendor/README.md``) and security headers on every console
-answer.  Pages call the same ``dispatch`` services as the JSON routers; there is no business
+pinned libraries listed in ``static/vendor/README.md``); ``api.app.create_app`` adds the security
+headers (``headers``) to every answer, console and API.  Pages call the same ``dispatch`` services as the JSON routers; there is no business
 rule here, only translation between forms and services and the drawing of views.
 
 Layout: ``session`` (cookie login, CSRF), ``i18n`` (Polish/English), ``templating``,
