@@ -44,8 +44,18 @@ PURPOSES: tuple[str, ...] = (
 ERASED = "[erased]"
 ERASED_NAME = "[usunięte]"
 
-#: Free-text columns (in any table referring to the senior) that may say something about the senior.
-FREE_TEXT_COLUMNS = frozenset({"tasks", "note", "reason", "notes_for_workers"})
+#: Free-text columns of the senior's records that people write about the senior, by table; erasure
+#: empties them.  (Not codes: ``roster_unassigned.reason`` is a reason code and stays.)
+FREE_TEXT_COLUMNS: dict[str, frozenset[str]] = {
+    "visit_requests": frozenset({"tasks"}),
+    "senior_absences": frozenset({"reason"}),
+    "decisions": frozenset({"note"}),
+    "care_plans": frozenset({"note"}),
+    "care_plan_lines": frozenset({"tasks"}),
+    "visit_checkins": frozenset({"note"}),
+}
+#: Keys of audit ``changes`` quoting such free text (rows about the senior's records, not the senior).
+FREE_TEXT_KEYS = frozenset().union(*FREE_TEXT_COLUMNS.values())
 #: Audit entity names of the tables exported with a senior (their rows' audit trail is exported too).
 AUDIT_ENTITIES = {
     "seniors": "senior", "visit_requests": "visit_request", "senior_absences": "senior_absence",
@@ -98,8 +108,8 @@ def related_rows(session: Session, senior_id: str) -> list[Related]:
                 continue
             for fk in table.foreign_keys:
                 parent = fk.column.table.name
-                if parent not in parents or (depth == 1 and fk.column.table is seniors):
-                    continue
+                if parent not in parents or fk.column.table is table or (depth == 1 and fk.column.table is seniors):
+                    continue  # a self-reference (a request following another) may lead to another senior
                 ids = keys.get(parent, set())
                 if not ids:
                     continue
@@ -182,7 +192,7 @@ def erase(session: Session, actor: str, senior_id: str, now: dt.datetime) -> tup
     related = related_rows(session, senior_id)
     emptied: dict[str, int] = {}
     for rel in related:
-        columns = [c for c in rel.table.columns if c.name in FREE_TEXT_COLUMNS]
+        columns = [c for c in rel.table.columns if c.name in FREE_TEXT_COLUMNS.get(rel.table.name, ())]
         pk = list(rel.table.primary_key.columns)
         if not columns or len(pk) != 1:
             continue
@@ -200,12 +210,12 @@ def _erase_audit_values(session: Session, senior_id: str, related: list[Related]
     """Replace the values the audit quotes about the senior; who, what and when stay."""
     audit.allow_maintenance(session)
     for entry in _audit_rows(session, senior_id, related):
-        if entry.entity == "senior" and entry.action == "senior.read_health":
-            continue  # names a purpose, quotes nothing
+        if entry.action in ("senior.read_health", "senior.export"):
+            continue  # a purpose or counts: nothing about the senior
         changes = dict(entry.changes or {})
         if entry.entity == "senior":
             scrubbed = {k: ERASED for k in changes}
         else:
-            scrubbed = {k: (ERASED if k in FREE_TEXT_COLUMNS else v) for k, v in changes.items()}
+            scrubbed = {k: (ERASED if k in FREE_TEXT_KEYS else v) for k, v in changes.items()}
         if scrubbed != changes:
             session.execute(update(m.AuditLog).where(col(m.AuditLog.id) == entry.id).values(changes=scrubbed))

@@ -40,7 +40,7 @@ def audit_rows(api, action: str) -> list[m.AuditLog]:
 
 
 def test_every_api_answer_carries_security_headers_and_no_store(api) -> None:
-    """JSON answers (200, 401, 403, 404, 422) get a nothing-allowed CSP, nosniff, DENY, no referrer and
+    """JSON answers (200, 401, 403, 404, 413, 422) get a nothing-allowed CSP, nosniff, DENY, no referrer and
     no-store; the docs page gets a policy allowing its CDN; the calendar keeps its own cache rule."""
     c = api.client
     answers = [
@@ -52,8 +52,10 @@ def test_every_api_answer_carries_security_headers_and_no_store(api) -> None:
         c.get("/api/v1/seniors", headers=api.auth("coordinator")),
         c.get("/api/v1/openapi.json"),
         c.get("/api/v1/no-such-route"),
+        c.post("/api/v1/seniors", content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+               headers=api.auth("coordinator", **{"Content-Type": "application/json"})),
     ]
-    assert [r.status_code for r in answers] == [200, 401, 403, 404, 422, 200, 200, 404]
+    assert [r.status_code for r in answers] == [200, 401, 403, 404, 422, 200, 200, 404, 413]
     for r in answers:
         assert r.headers["content-security-policy"].startswith("default-src 'none'"), r.url
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
@@ -271,6 +273,10 @@ def test_erasure_anonymises_the_senior_keeps_delivered_hours_and_the_audit_and_i
     c = api.client
     c.patch("/api/v1/seniors/S1", json={"last_name": "Zając-Nowak"}, headers=api.auth("coordinator"))
     new_year_week(api)  # published days, check-ins (delivered hours) and decisions of S1
+    with Session(api.engine) as s:
+        roster_id = s.exec(select(m.Roster.id)).first()
+        s.add(m.RosterUnassigned(roster_id=roster_id, visit_request_id="R1", reason="no_skilled_worker"))
+        s.commit()
     before = {(x["senior_id"], x["service"]): x for x in report(api, "senior").json()["rows"]}
 
     for role in ("coordinator", "dispatcher", "worker"):
@@ -299,6 +305,7 @@ def test_erasure_anonymises_the_senior_keeps_delivered_hours_and_the_audit_and_i
     with Session(api.engine) as s:
         checkins = s.exec(select(m.VisitCheckin).where(m.VisitCheckin.visit_request_id.in_(["R1", "R4"]))).all()
         assert checkins and all(ch.note == "" for ch in checkins)
+        assert [u.reason for u in s.exec(select(m.RosterUnassigned))] == ["no_skilled_worker"]  # a code stays
         trail = s.exec(select(m.AuditLog).where(m.AuditLog.entity == "senior", m.AuditLog.entity_id == "S1")
                        .order_by(m.AuditLog.id)).all()
     update = trail[0]
