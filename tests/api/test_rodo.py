@@ -63,6 +63,12 @@ def test_every_api_answer_carries_security_headers_and_no_store(api) -> None:
         assert r.headers["x-frame-options"] == "DENY"
         assert r.headers["referrer-policy"] == "no-referrer"
         assert r.headers["cache-control"] == "no-store"
+    from tests.api.test_problems import add_failing_route
+
+    add_failing_route(c.app)
+    failed = api.client.get("/api/v1/_test/failing")  # an unhandled error: the 500 has them too
+    assert failed.status_code == 500 and failed.headers["content-security-policy"].startswith("default-src 'none'")
+    assert failed.headers["cache-control"] == "no-store"
     docs = c.get("/api/v1/docs")
     assert docs.status_code == 200 and "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
     assert docs.headers["x-frame-options"] == "DENY"
