@@ -125,6 +125,9 @@ def prepare(
     senior = session.get(m.Senior, v.get("senior_id")) if v.get("senior_id") is not None else None
     if senior is None:
         errors.append(err("senior_id", f"unknown senior {v.get('senior_id')!r}"))
+    elif senior.erased_at is not None:
+        errors.append(err("senior_id", f"senior {senior.id!r} was erased (anonymised): no new visits"))
+        senior = None
 
     code = v.get("service")
     service = session.get(m.Service, as_text(code)) if isinstance(code, str) else None

@@ -330,4 +330,8 @@ def test_erasure_anonymises_the_senior_keeps_delivered_hours_and_the_audit_and_i
     assert len(audit_rows(api, "senior.erase")) == 1
     changed = c.patch("/api/v1/seniors/S1", json={"phone": "1"}, headers=api.auth("coordinator"))
     assert changed.status_code == 409
+    new = c.post("/api/v1/requests", headers=api.auth("coordinator"), json={
+        "senior_id": "S1", "service": "home_care", "first_date": "2027-02-01", "window_start": "08:00",
+        "window_end": "09:00"})
+    assert new.status_code == 422 and {e["field"] for e in new.json()["errors"]} == {"senior_id"}
     assert c.post("/api/v1/seniors/NOPE/erase", headers=api.auth("admin")).status_code == 404
