@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from api import console, problems
+from api.console.headers import SecurityHeadersMiddleware
+from api.log_redaction import install_redaction
 from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware, BodyLimits
 from dispatch.storage.db import make_engine
 from dispatch.providers.geocoding import geocoder_from_settings
@@ -67,6 +69,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     for router in _routers():
         app.include_router(router, prefix=API_PREFIX)
     console.install(app)  # the web console's pages under /console (and / leading there)
+    # Outermost: every answer, the body limit's 413s included, gets the security headers.
+    app.add_middleware(SecurityHeadersMiddleware, tile_url=settings.map_tiles, docs_path=f"{API_PREFIX}/docs")
+    install_redaction()
     return app
 
 

@@ -108,6 +108,37 @@ class Settings(BaseSettings):
                     "(dispatch.exchange.imports.MAX_FILE_BYTES, 5 MiB) plus 64 KiB for the multipart envelope",
     )
 
+    # RODO (issue 20).  The calendar feed goes to whatever calendar service a worker uses (Google,
+    # Microsoft, Apple...): by default it carries only time, place and service, no names or notes.
+    calendar_feed_details: bool = Field(
+        default=False,
+        description="the calendar feed also carries the senior's name, the visit's tasks, notes for workers and, "
+                    "for rides, the phone: only if the centre accepts that the worker's calendar provider holds them",
+    )
+    idempotency_key_ttl_hours: int = Field(
+        default=24, ge=1, le=24 * 90,
+        description="an Idempotency-Key is remembered this long; after it, the key is free again (and pruned)",
+    )
+    # Retention per record kind (`carepath retention apply`, dispatch.access.retention): days after
+    # which a record is deleted; 0 keeps it for ever.  Delivered hours (published rosters, check-ins)
+    # are records of publicly funded services: keep them at least as long as the accounts need.
+    retention_audit_log_days: int = Field(default=5 * 366, ge=0, description="audit rows older than this are deleted")
+    retention_checkins_days: int = Field(default=5 * 366, ge=0,
+                                         description="check-ins (delivered hours, workers' notes) of days older than this")
+    retention_drafts_days: int = Field(default=30, ge=0,
+                                       description="draft and superseded roster versions of days older than this")
+    retention_plan_jobs_days: int = Field(default=90, ge=0, description="finished planning jobs older than this")
+    retention_idempotency_keys_days: int = Field(default=7, ge=0,
+                                                 description="idempotency keys older than this (they expire sooner)")
+    retention_login_throttles_days: int = Field(default=1, ge=0,
+                                                description="login throttle rows this long past their expiry")
+    retention_revoked_tokens_days: int = Field(default=1, ge=0,
+                                               description="revoked-token rows this long past the token's expiry")
+    retention_schedule_reads_days: int = Field(default=90, ge=0,
+                                               description="which roster version a worker last saw, for days older than this")
+    retention_calendar_tokens_days: int = Field(default=90, ge=0,
+                                                description="revoked calendar-feed tokens revoked longer ago than this")
+
     solve_time_limit_s: int = Field(default=10, gt=0)
     weights_file: Path | None = Field(
         default=None,

@@ -2,8 +2,8 @@
 
 ``install(app)`` (called by ``api.app.create_app``) adds the page routers under ``/console``,
 ``/`` redirecting there, the static files (``/console/static``: our CSS and JS and the vendored,
-pinned libraries listed in ``static/vendor/README.md``) and security headers on every console
-answer.  Pages call the same ``dispatch`` services as the JSON routers; there is no business
+pinned libraries listed in ``static/vendor/README.md``); ``api.app.create_app`` adds the security
+headers (``headers``) to every answer, console and API.  Pages call the same ``dispatch`` services as the JSON routers; there is no business
 rule here, only translation between forms and services and the drawing of views.
 
 Layout: ``session`` (cookie login, CSRF), ``i18n`` (Polish/English), ``templating``,
@@ -25,10 +25,8 @@ PREFIX = "/console"
 
 def install(app: FastAPI) -> None:
     from api.console import guards, pages_auth, pages_coordinator, pages_dispatcher, pages_live, pages_worker
-    from api.console.headers import SecurityHeadersMiddleware
 
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(STATIC_DIR)), name="console-static")
     for module in (pages_auth, pages_dispatcher, pages_live, pages_worker, pages_coordinator):
         app.include_router(module.router)
     guards.install_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware, tile_url=app.state.settings.map_tiles)

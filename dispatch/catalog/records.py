@@ -90,7 +90,7 @@ def err(field_name: str, message: str) -> FieldError:
 _ID_RE = re.compile(ID_PATTERN)
 REDACTED = "[redacted]"
 #: Fields whose content never goes into the audit log.
-SENSITIVE_FIELDS = frozenset({"health_notes"})
+SENSITIVE_FIELDS = frozenset({"health_notes", "disability", "mental_disorder"})
 GENDERS = ("F", "M")
 MAX_WORK_MINUTES_PER_DAY = limits.MAX_WORK_MINUTES_PER_DAY  # 11 h daily rest (art. 132 KP) leaves 13 h per doba
 
@@ -462,13 +462,6 @@ def get_senior(session: Session, senior_id: str) -> m.Senior:
     return row
 
 
-def read_senior_health(session: Session, actor: str, senior_id: str) -> m.Senior:
-    """The senior including health notes; the read itself is audited (``senior.read_health``)."""
-    row = get_senior(session, senior_id)
-    audit.record(session, actor, "senior.read_health", "senior", senior_id)
-    return row
-
-
 def create_senior(session: Session, actor: str, data: Mapping[str, Any]) -> m.Senior:
     values = senior_values(data)
     senior_id = values.pop("id", None)
@@ -489,7 +482,9 @@ def create_senior(session: Session, actor: str, data: Mapping[str, Any]) -> m.Se
 
 def update_senior(session: Session, actor: str, senior_id: str, changes: Mapping[str, Any]) -> m.Senior:
     row = get_senior(session, senior_id)
-    current = {k: getattr(row, k) for k in m.SeniorBase.model_fields}
+    if row.erased_at is not None:
+        raise Conflict(f"senior {senior_id!r} was erased (anonymised); an erased senior is not changed again")
+    current = {k: getattr(row, k) for k in m.SeniorBase.model_fields | m.SeniorHealth.model_fields}
     errors = null_errors(m.Senior, changes)
     if errors:
         raise InvalidInput(errors)

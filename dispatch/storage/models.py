@@ -26,8 +26,8 @@ Where the API shape differs from the row, the API schema adds or retypes only th
 template's ``UserCreate`` adds ``password``:
 
 * users: ``UserCreate`` adds the password (the row holds only its hash), ``UserPublic`` adds ``active``;
-* seniors: ``health_notes`` is ``SeniorHealth``, added by the table, ``SeniorCreate`` and
-  ``SeniorWithHealth`` but not ``SeniorPublic``; ``SeniorCreate`` lets the coordinates be left
+* seniors: the health fields (``disability``, ``mental_disorder``, ``health_notes``) are ``SeniorHealth``, added by the table, ``SeniorCreate`` and
+  ``SeniorHealthRead`` but not ``SeniorPublic``; ``SeniorCreate`` lets the coordinates be left
   out to be geocoded and takes ``gender_rule`` as optional (its default depends on
   ``preferred_gender``); the API sends ``gender_rule`` as a plain string;
 * workers: ``WorkerCreate`` adds the weekly shifts (a related table, sent inline) and the home
@@ -261,7 +261,7 @@ class SeniorBase(SQLModel):
     """A senior's fields and their rules, once: the table below and the API's bodies
     (``api.schemas.seniors``: ``SeniorCreate``, ``SeniorPublic``) are cut from it.
 
-    Left out: ``health_notes`` (``SeniorHealth``: the table, ``SeniorCreate`` and ``SeniorWithHealth``
+    Left out: ``disability``, ``mental_disorder`` and ``health_notes`` (``SeniorHealth``: the table, ``SeniorCreate`` and ``SeniorHealthRead``
     add it, ``SeniorPublic`` does not).  ``gender_rule`` is the enum here; the API sends it as a
     plain string and takes it as optional (its default depends on ``preferred_gender``), so
     ``SeniorCreate`` and ``SeniorPublic`` retype it; ``SeniorCreate`` lets lat/lon be left out
@@ -282,10 +282,8 @@ class SeniorBase(SQLModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     phone: str = Field(default="", max_length=32)
-    disability: Disability = _enum(Disability)
     lives_alone: bool = False
-    wheelchair: bool = False
-    mental_disorder: bool = False
+    wheelchair: bool = Field(default=False, description="the taxi needs a car and time for it: shown to dispatchers")
     needs: list[ServiceRef] = Field(default_factory=list, max_length=MAX_NEEDS, sa_type=JSON, nullable=False)
     preferred_gender: Gender | None = Field(default=None, sa_type=_GENDER_COLUMN)
     gender_rule: GenderRule = Field(default=GenderRule.NONE, sa_type=ValueEnum(GenderRule),
@@ -299,9 +297,13 @@ class SeniorBase(SQLModel):
 
 
 class SeniorHealth(SQLModel):
-    """Special-category data (RODO art. 9): never shown to drivers or handymen; read only by
-    ``GET /seniors/{id}`` for coordinators and admins, audited (``api.schemas.seniors``)."""
+    """Special-category data (RODO art. 9): the disability grade, a mental disorder and the health
+    notes.  Never in lists or in the answers dispatchers and workers get; read one senior at a time
+    by ``GET /seniors/{id}/health?purpose=...`` (coordinators and admins), each read audited with its
+    purpose (``dispatch.catalog.senior_privacy``)."""
 
+    disability: Disability = _enum(Disability)
+    mental_disorder: bool = False
     health_notes: str = Field(default="", max_length=4000, sa_type=AutoString,
                               description="special-category data (RODO art. 9)")
 
@@ -311,6 +313,9 @@ class Senior(SeniorBase, SeniorHealth, table=True):
 
     __tablename__ = "seniors"
     id: str = Field(primary_key=True, max_length=ID_LEN)
+    erased_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the senior's personal data was erased by anonymisation (``dispatch.catalog.senior_privacy``);
+    the row stays so that delivered hours and the audit keep their references."""
 
     @property
     def address(self) -> Address:
