@@ -236,13 +236,20 @@ def attempt(m: Mover, unit: list[int], lead: Trial, current: int) -> int | None:
             return None
     for vi in insertion_order(b.p, b.pins):
         if vi in removed and vi not in b.placed:
-            b.insert(vi)
+            put_back(b, vi)
     b.drop_orphans()
     cost = m.cost()
     if cost < current:
         return cost
     m.restore(snap)
     return None
+
+
+def put_back(b: Builder, vi: int) -> bool:
+    """Insert a stop that gave way, back at its previous-plan start where that is the cheaper
+    place (``Builder.reinsert``)."""
+    starts = {s for (x, _), s in b.previous_start.items() if x == vi}
+    return b.reinsert(vi, starts.pop() if len(starts) == 1 else None)
 
 
 def sweep(m: Mover, current: int, out_of_time) -> tuple[int, int]:
