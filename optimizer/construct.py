@@ -50,6 +50,9 @@ class Builder(Plan):
         self.blink = 0.0
         """Share of insertion positions skipped at random (set by the LNS: SISR's "blinks")."""
         self.blink_rng: random.Random | None = None
+        self.only: set[int] | None = None
+        """Routes (vehicles) insertions may use; None: all.  Set by ``optimizer.displace`` to
+        place work on the one route it cleared for it."""
 
 
     # ------------------------------------------------------------------ costs
@@ -134,7 +137,7 @@ class Builder(Plan):
                 continue
             duration = visit.duration_for(worker.kind)
             for v in self.by_worker.get(wi, []):
-                if vehicles is not None and v not in vehicles:
+                if (vehicles is not None and v not in vehicles) or (self.only is not None and v not in self.only):
                     continue
                 route = self.routes[v]
                 shift = worker.shifts[route.shift_index]
@@ -371,6 +374,8 @@ class Builder(Plan):
                 continue
             added = p_visit.duration_for(worker.kind) + d_visit.duration_for(worker.kind)
             for v in self.by_worker.get(wi, []):
+                if self.only is not None and v not in self.only:
+                    continue
                 route = self.routes[v]
                 n = len(route.stops)
                 base_penalty = self.time_penalty(route, route.stops, route.starts, route.end)

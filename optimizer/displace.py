@@ -40,7 +40,7 @@ MAX_RUN = 3
 MARGIN = 20
 """Minutes before and after a piece's windows in which a route's stops are in its way
 (travel to and from it)."""
-SWEEP_TRIES = 24
+SWEEP_TRIES = 12
 """Trials per left-out unit in the sweep before the LNS rounds."""
 ROUND_CHOICES = 6
 """A displacement round draws its trial among this many of the unit's cheapest."""
@@ -51,6 +51,8 @@ class Mover(Protocol):
 
     b: Builder
     rng: random.Random
+    order: list[int]
+    """``construct.insertion_order`` of the problem, computed once."""
 
     def remove_all(self, chosen: Iterable[int]) -> list[int] | None:
         """Take ``chosen`` (and what goes with each) out; None if a route broke (restore then)."""
@@ -78,7 +80,7 @@ class Trial:
 # ---------------------------------------------------------------------- units and pieces
 
 
-def unit_of(b: Builder, vi: int) -> list[int]:
+def unit_of(b: Builder, vi: int, order: list[int] | None = None) -> list[int]:
     """The left-out visits that go with ``vi``: its ride's other leg, the visits linked to it
     by a dependency either way (escorts, the return trip), transitively; in insertion order."""
     seen: set[int] = set()
@@ -93,18 +95,18 @@ def unit_of(b: Builder, vi: int) -> list[int]:
             stack.extend(ride[:2])
         stack.extend(a for a, _, _ in b.before.get(x, []))
         stack.extend(c for c, _, _ in b.after.get(x, []))
-    return [x for x in insertion_order(b.p, b.pins) if x in seen]
+    return [x for x in (order if order is not None else insertion_order(b.p, b.pins)) if x in seen]
 
 
-def left_out_units(b: Builder) -> list[list[int]]:
+def left_out_units(b: Builder, order: list[int]) -> list[list[int]]:
     """Every left-out unit that can go somewhere, the most valuable first (what leaving it
-    out costs: ``Objective.drop`` of its visits)."""
+    out costs: ``Objective.drop`` of its visits).  ``order``: ``insertion_order``."""
     units: list[list[int]] = []
     done: set[int] = set()
-    for vi in insertion_order(b.p, b.pins):
+    for vi in order:
         if vi in b.placed or vi in done or not b.eligible[vi]:
             continue
-        unit = unit_of(b, vi)
+        unit = unit_of(b, vi, order)
         done.update(unit)
         units.append(unit)
     return sorted(units, key=lambda u: -unit_value(b, u))
@@ -221,7 +223,15 @@ def attempt(m: Mover, unit: list[int], lead: Trial, current: int) -> int | None:
     for k, piece in enumerate(pieces(b, unit)):
         if piece[0] in b.placed:
             continue
-        if not b.insert(piece[0]) and k > 0:
+        if k == 0:
+            # On the route cleared for it (elsewhere nothing changed); a two-person visit
+            # needs a second route, any.
+            b.only = {lead.vehicle} if b.p.visits[piece[0]].workers_needed == 1 else None
+            try:
+                b.insert(piece[0])
+            finally:
+                b.only = None
+        elif not b.insert(piece[0]):
             # A later piece (an escort, a return trip) that does not fit: clear the cheapest
             # route for it too, once.
             more = next(iter(trials(b, piece, rank)), None)
@@ -234,8 +244,9 @@ def attempt(m: Mover, unit: list[int], lead: Trial, current: int) -> int | None:
         if k == 0 and piece[0] not in b.placed:
             m.restore(snap)
             return None
-    for vi in insertion_order(b.p, b.pins):
-        if vi in removed and vi not in b.placed:
+    gone = set(removed)
+    for vi in m.order:
+        if vi in gone and vi not in b.placed:
             put_back(b, vi)
     b.drop_orphans()
     cost = m.cost()
@@ -257,7 +268,7 @@ def sweep(m: Mover, current: int, out_of_time) -> tuple[int, int]:
     ``SWEEP_TRIES``) until one lowers the objective.  Returns (cost, units placed).
     ``out_of_time()`` is asked before each trial."""
     placed = 0
-    for unit in left_out_units(m.b):
+    for unit in left_out_units(m.b, m.order):
         if any(vi in m.b.placed for vi in unit):
             continue  # placed since, with an earlier unit's displaced stops
         for lead in trials(m.b, pieces(m.b, unit)[0], unit_rank(m.b, unit))[:SWEEP_TRIES]:
@@ -274,7 +285,7 @@ def displace_round(m: Mover, current: int) -> int | None:
     """One LNS round: a left-out unit drawn by value, one of its cheapest trials at random;
     the new cost if the plan got cheaper, else None (unchanged)."""
     b = m.b
-    units = left_out_units(b)
+    units = left_out_units(b, m.order)
     if not units:
         return None
     unit = m.rng.choices(units, weights=[unit_value(b, u) for u in units])[0]

@@ -91,6 +91,8 @@ class Search:
         self.vehicles_of = [[v for wi in builder.eligible[vi] for v in by_worker.get(wi, [])]
                             for vi in range(len(p.visits))]
         self.near: dict[int, list[int]] = {}
+        self.order = insertion_order(p, builder.pins)
+        """Hardest first (``construct.insertion_order``), computed once."""
         self.linked = bool(p.dependencies) or any(v.workers_needed > 1 for v in p.visits)
         self.dependents: dict[int, list[int]] = {}
         for d in p.dependencies:
@@ -361,10 +363,12 @@ class Search:
         if replan:
             # Work left out that fits only if something gives way: tried on purpose first.
             left = stop.remaining()
+            swept = stop.clock()
             until = None if left is None else stop.clock() + left * DISPLACE_SWEEP_SHARE
             current, placed = sweep(self, current, lambda: stop.cancelled or (
                 until is not None and stop.clock() > until))
-            log.info("displacement sweep: %d left-out units placed, cost %d", placed, current)
+            log.info("displacement sweep: %d left-out units placed, cost %d, %.2f s", placed, current,
+                     stop.clock() - swept)
             if current < best:
                 best, best_snap = current, self.snapshot()
                 stats.improvements += 1
