@@ -7,8 +7,8 @@ ahead of new work), each where it was.  So work that fits only if something give
 visit added to the day that needs a less important one's time, a broken car's ride that needs
 a gap in another car's route -- stays out: random removals rarely clear the right stretch of
 the right route, and when they do the old stops take it back.  Measured on the Kielce day
-(benchmarks/README.md, issue 16): one visit added left out; a broken car's ride legs 8 of 10
-left out.
+before this move (benchmarks/README.md, issue 16): one visit added left out; a broken car's
+ride legs 8 of 10 left out.
 
 The move, for one left-out *unit* (a visit, or a ride with both legs and everything linked
 to it: its escort, its return trip): pick a route that can carry the unit's first piece
@@ -16,7 +16,8 @@ to it: its escort, its return trip): pick a route that can carry the unit's firs
 that route's stops in the time it needs -- only stops that matter no more than the unit,
 never frozen or pinned work -- insert the unit first (a ride as a whole, on one car and
 driver), clearing one more route for a later piece that does not fit (an escort, a return
-trip), then put the removed stops back wherever they fit now (often another car's gaps),
+trip), then put the removed stops back -- at their published start where that is the
+cheaper place (``Builder.reinsert``), else wherever they fit now, often another car's gaps --
 and keep the result only if the objective (``optimizer.objective``) is lower.  A run of
 stops that leaves can be a whole ride too (``Mover.remove_all`` takes a ride out whole), so
 a ride can also be *re-assigned* to another car to make room.

@@ -15,11 +15,11 @@ from optimizer import displace
 from optimizer.checker import check, is_feasible
 from optimizer.construct import Builder, construct
 from optimizer.lns import Search, improve, plan_cost
-from optimizer.model import PlannedVisit, Problem, ReasonCode, Ride, Shift, Solution, Unassigned
+from optimizer.model import Dependency, PlannedVisit, Problem, ReasonCode, Ride, Shift, Solution, Unassigned
 from optimizer.nodes import raw_plan, to_routes
 from optimizer.rules import eligible_workers
 from optimizer.stop import MaxIterations
-from tests.optimizer.builders import OFFICE, A, B, C, problem, solve_ok, visit, worker
+from tests.optimizer.builders import A, B, C, problem, solve_ok, visit, worker
 
 # ---------------------------------------------------------------------- helpers
 
@@ -193,7 +193,6 @@ def test_plans_without_a_previous_plan_never_run_the_move(monkeypatch: pytest.Mo
 def test_pieces_put_the_outbound_ride_before_its_return_and_escort() -> None:
     """A unit's first piece is what the rest hangs on: the outbound ride, not the return trip
     that must follow its drop-off (nor an escort that starts with its pickup)."""
-    from optimizer.model import Dependency
 
     visits = [visit("up", A, 10, [(100, 110)]), visit("down", B, 10, [(120, 140)]),
               visit("back-up", B, 10, [(200, 220)], priority=5), visit("back-down", A, 10, [(210, 260)], priority=5),
@@ -208,4 +207,3 @@ def test_pieces_put_the_outbound_ride_before_its_return_and_escort() -> None:
     names = [[p.visits[x].id for x in piece] for piece in displace.pieces(b, unit)]
     assert names[0] == ["up", "down"]
     assert names.index(["back-up", "back-down"]) > 0 and names.index(["escort"]) > 0
-    assert OFFICE == 0  # (the shared map: D and E live at the office)
