@@ -207,3 +207,18 @@ def test_pieces_put_the_outbound_ride_before_its_return_and_escort() -> None:
     names = [[p.visits[x].id for x in piece] for piece in displace.pieces(b, unit)]
     assert names[0] == ["up", "down"]
     assert names.index(["back-up", "back-down"]) > 0 and names.index(["escort"]) > 0
+
+
+def test_a_stop_that_gave_way_goes_back_at_its_published_start() -> None:
+    """V (any time 0-600) was published at 200.  Put back by plain insertion it would start
+    as soon as W1 gets there (10): a change.  ``Builder.reinsert`` holds it at 200 when that
+    costs no more, and falls back to plain insertion when 200 is no longer possible."""
+    p = problem([worker("W1")], [visit("V", A, 30)], previous_plan=(PlannedVisit("V", "W1", 200),))
+    b = Builder(p, [(0, 0)], [eligible_workers(p, v) for v in p.visits])
+    assert b.reinsert(0, 200)
+    assert checked(b) == {"V": [("W1", 200)]} and b.fixed[0] == 200
+    plain = Builder(p, [(0, 0)], [eligible_workers(p, v) for v in p.visits])
+    assert plain.insert(0) and checked(plain) == {"V": [("W1", 10)]}
+    late = problem([worker("W1", Shift(0, 150))], [visit("V", A, 30)], previous_plan=(PlannedVisit("V", "W1", 200),))
+    b = Builder(late, [(0, 0)], [eligible_workers(late, v) for v in late.visits])
+    assert b.reinsert(0, 200) and checked(b) == {"V": [("W1", 10)]}
