@@ -181,10 +181,11 @@ def _can_carry(b: Builder, vehicle: int, piece: tuple[int, ...]) -> bool:
     return shift.start < hi and b.end_limit[(wi, route.shift_index)] > lo
 
 
-def trials(b: Builder, piece: tuple[int, ...], rank: int) -> list[Trial]:
+def trials(b: Builder, piece: tuple[int, ...], rank: int, keep: frozenset[int] = frozenset()) -> list[Trial]:
     """Runs of at most ``MAX_RUN`` consecutive stops in the piece's way on every route that
     could carry it, the cheapest first: stops of the unit's rank or below, not frozen or
-    pinned.  A run ends at a stop that may not leave."""
+    pinned, not in ``keep`` (the unit's pieces already placed).  A run ends at a stop that
+    may not leave."""
     p = b.p
     lo, hi = _span(b, piece)
     vehicles = {v for x in piece[:1] for wi in b.eligible[x] for v in b.by_worker.get(wi, [])}
@@ -194,7 +195,7 @@ def trials(b: Builder, piece: tuple[int, ...], rank: int) -> list[Trial]:
             continue
         route = b.routes[v]
         kind = p.workers[route.worker_index].kind
-        in_way = [(vi, p.visits[vi].id not in b.pins and drop_rank(p, p.visits[vi]) <= rank)
+        in_way = [(vi, vi not in keep and p.visits[vi].id not in b.pins and drop_rank(p, p.visits[vi]) <= rank)
                   for (vi, _), s in zip(route.stops, route.starts)
                   if s < hi and s + p.visits[vi].duration_for(kind) > lo]
         for first in range(len(in_way)):
@@ -235,7 +236,7 @@ def attempt(m: Mover, unit: list[int], lead: Trial, current: int) -> int | None:
         elif not b.insert(piece[0]):
             # A later piece (an escort, a return trip) that does not fit: clear the cheapest
             # route for it too, once.
-            more = next(iter(trials(b, piece, rank)), None)
+            more = next(iter(trials(b, piece, rank, frozenset(unit))), None)
             taken = m.remove_all(more.victims) if more is not None else None
             if taken is None:
                 m.restore(snap)

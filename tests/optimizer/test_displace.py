@@ -138,6 +138,30 @@ def test_a_round_of_the_lns_on_a_replan_can_place_it() -> None:
     assert {"R1-up", "R1-down"} <= set(checked(b))
 
 
+def test_an_escorted_ride_clears_the_car_and_the_escorts_route_too() -> None:
+    """R (priority 3: A at 100-110 to B at 130-150) needs its escort at the pickup (both or
+    neither).  The only car (D) has LOWRIDE published at that time and cannot take both; the
+    only assistant (P) has LOW published at that time.  Both low ones (priority 1) give way:
+    the car's for the ride, then the assistant's for the escort, a later piece of the unit."""
+    visits = [visit("R-up", A, 10, [(100, 110)], priority=3), visit("R-down", B, 10, [(130, 150)], priority=3),
+              visit("ESCORT", A, 40, [(100, 110)], priority=3, required_skills={"assist"}),
+              visit("LOWRIDE-up", C, 10, [(100, 110)], priority=1), visit("LOWRIDE-down", A, 10, [(130, 150)], priority=1),
+              visit("LOW", C, 40, [(100, 110)], priority=1, required_skills={"assist"})]
+    p = problem([worker("D", capacity={"seats": 2}), worker("P", skills={"assist"})], visits,
+                rides=(Ride("R-up", "R-down", {"seats": 1}, 40), Ride("LOWRIDE-up", "LOWRIDE-down", {"seats": 2}, 40)),
+                dependencies=(Dependency("R-up", "ESCORT", 0, 0, different_workers=True, both_or_neither=True),),
+                previous_plan=(PlannedVisit("LOWRIDE-up", "D", 100), PlannedVisit("LOWRIDE-down", "D", 135),
+                               PlannedVisit("LOW", "P", 100)))
+    b = first_plan(p)
+    assert set(checked(b)) == {"LOWRIDE-up", "LOWRIDE-down", "LOW"}
+    before, after, placed = sweep(b)
+    assert placed == 1 and after < before
+    got = checked(b)
+    assert set(got) == {"R-up", "R-down", "ESCORT"}
+    assert got["ESCORT"][0] == ("P", got["R-up"][0][1])
+    assert set(solve_ok(p).assignments()) == {"R-up", "R-down", "ESCORT"}
+
+
 # ---------------------------------------------------------------------- where it must not fire
 
 
