@@ -51,7 +51,7 @@ class Mover(Protocol):
     """What the move needs of the search it runs in (``optimizer.lns.Search``)."""
 
     b: Builder
-    rng: random.Random
+    displace_rng: random.Random
     order: list[int]
     """``construct.insertion_order`` of the problem, computed once."""
 
@@ -290,8 +290,8 @@ def displace_round(m: Mover, current: int) -> int | None:
     units = left_out_units(b, m.order)
     if not units:
         return None
-    unit = m.rng.choices(units, weights=[unit_value(b, u) for u in units])[0]
+    unit = m.displace_rng.choices(units, weights=[unit_value(b, u) for u in units])[0]
     options = trials(b, pieces(b, unit)[0], unit_rank(b, unit))[:ROUND_CHOICES]
     if not options:
         return None
-    return attempt(m, unit, m.rng.choice(options), current)
+    return attempt(m, unit, m.displace_rng.choice(options), current)

@@ -84,6 +84,9 @@ class Search:
     def __init__(self, builder: Builder, seed: int) -> None:
         self.b = builder
         self.rng = random.Random(seed)
+        self.displace_rng = random.Random(seed + 1)
+        """Draws of the re-plan's displacement rounds (``optimizer.displace``), apart from
+        ``rng`` so the other rounds draw as they would without them."""
         p = builder.p
         by_worker: dict[int, list[int]] = {}
         for r in builder.routes:
@@ -377,7 +380,7 @@ class Search:
         it = 0
         while not stop():  # a deadline, a round limit or a cancel: the best plan so far stays
             it += 1
-            if replan and self.rng.random() < DISPLACE_SHARE:
+            if replan and self.displace_rng.random() < DISPLACE_SHARE:
                 cost = displace_round(self, current)
                 if cost is not None:
                     current = cost
