@@ -29,7 +29,7 @@ the left-out units before its rounds, then a share of its rounds.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -265,7 +265,7 @@ def put_back(b: Builder, vi: int) -> bool:
     return b.reinsert(vi, starts.pop() if len(starts) == 1 else None)
 
 
-def sweep(m: Mover, current: int, out_of_time) -> tuple[int, int]:
+def sweep(m: Mover, current: int, out_of_time: Callable[[], bool]) -> tuple[int, int]:
     """Each left-out unit, the most valuable first: its cheapest trials (at most
     ``SWEEP_TRIES``) until one lowers the objective.  Returns (cost, units placed).
     ``out_of_time()`` is asked before each trial."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from optimizer.construct import Builder, insertion_order
@@ -121,7 +122,7 @@ class Search:
     def cost(self) -> int:
         return plan_cost(self.b)
 
-    def remove_all(self, chosen) -> list[int] | None:
+    def remove_all(self, chosen: Iterable[int]) -> list[int] | None:
         """``remove`` of each of ``chosen``; None if a removal broke a route (the caller
         restores its snapshot)."""
         out: list[int] = []
