@@ -21,8 +21,9 @@ from api.console.session import ConsoleUser
 from api.console.templating import render
 from api.deps import GeocoderDep
 from api.routers.imports import WRITERS
-from dispatch.catalog.records import InvalidInput
+from dispatch.catalog.records import Conflict, InvalidInput
 from dispatch.exchange import imports
+from dispatch.providers.geocoding import GeocoderUnavailable
 from dispatch.storage import models as m
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -78,6 +79,10 @@ def run_import(
     except InvalidInput as exc:
         session.rollback()
         return _page(request, user, 422, problems=list(exc.errors), **echo)
+    except (Conflict, GeocoderUnavailable) as exc:  # an id taken meanwhile; the address lookup did not answer
+        session.rollback()
+        status = 503 if isinstance(exc, GeocoderUnavailable) else 409
+        return _page(request, user, status, problems=[{"field": "file", "message": str(exc)}], **echo)
     # After a real import the next upload starts as a check again.
     return _page(request, user, result=result, **{**echo, "dry_run": True, "done_dry_run": check_only})
 

@@ -186,3 +186,15 @@ def test_decisions_are_per_senior(api) -> None:
     with Session(api.engine) as s:
         assert s.exec(select(Decision)).one().senior_id == "S2"
     assert "MOPR-OP.8221.7.2026" not in api.client.get("/console/seniors/S1").text
+
+
+def test_the_import_page_takes_files_past_the_json_body_limit(api) -> None:
+    """A multipart upload to the console's import page gets the import's own limit (as ``/api/v1/imports``),
+    not the 1 MiB JSON body limit: a 1.5 MB file is read and refused for its rows, by the import's rules."""
+    csrf = console_login(api, "coordinator")
+    row = "S1;home_care;07.12.2026;14:00;15:00;30;" + "x" * 200 + "\r\n"
+    big = "senior_id;service;first_date;window_start;window_end;duration;tasks\r\n" + row * 7000
+    assert len(big.encode()) > 1_400_000
+    r = api.client.post("/console/imports", data={"csrf_token": csrf, "kind": "requests", "dry_run": "1"},
+                        files={"file": ("big.csv", big.encode(), "text/csv")})
+    assert r.status_code == 422 and 'id="import-problems"' in r.text and re.search(r"5[ ,]?000", r.text)
