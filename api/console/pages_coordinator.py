@@ -15,6 +15,7 @@ intake rule also names its rule.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from api.clock import ClockDep
-from api.console import PREFIX
+from api.console import PREFIX, i18n, intake_wording
 from api.console.guards import DbSession, PageNotFound, check_csrf, page_user
 from api.console.session import ConsoleUser
 from api.console.templating import render
@@ -100,17 +101,17 @@ def _field(loc: tuple[Any, ...]) -> str:
     return str(loc[0]) if loc else ""
 
 
-def form_errors(exc: ValidationError | catalog.InvalidInput) -> dict[str, list[str]]:
-    """Errors per form field (the first part of the API's field path)."""
+def form_errors(exc: ValidationError | catalog.InvalidInput,
+                gettext: Callable[[str], str] = str) -> dict[str, list[str]]:
+    """Errors per form field (the first part of the API's field path); a broken intake rule worded in the
+    page's language with its code (``intake_wording``)."""
     out: dict[str, list[str]] = {}
     if isinstance(exc, ValidationError):
         for e in exc.errors():
             out.setdefault(_field(tuple(e["loc"])), []).append(str(e["msg"]))
     else:
         for e in exc.errors:
-            message = str(e.get("message", ""))
-            if e.get("rule"):
-                message = f"{message} [{e['rule']}]"  # the intake rule's code, as in the API's errors[]
+            message = intake_wording.word(e, gettext) if e.get("rule") else str(e.get("message", ""))
             out.setdefault(str(e.get("field", "")).split(".")[0], []).append(message)
     return out
 
@@ -122,6 +123,10 @@ def on_the_form(errors: dict[str, list[str]]) -> dict[str, list[str]]:
         out.setdefault(name if name in FIELDS else "", []).extend(
             messages if name in FIELDS or not name else [f"{name}: {m}" for m in messages])
     return out
+
+
+def _gettext(request: Request) -> Callable[[str], str]:
+    return i18n.translations(i18n.language(request)).gettext
 
 
 def broken_rules(exc: Exception) -> list[str]:
@@ -164,7 +169,8 @@ def submit_request(
         session.commit()
     except (ValidationError, catalog.InvalidInput) as exc:
         session.rollback()
-        return _form_page(request, session, user, values, form_errors(exc), _status(exc), rules=broken_rules(exc))
+        return _form_page(request, session, user, values, form_errors(exc, _gettext(request)), _status(exc),
+                          rules=broken_rules(exc))
     return RedirectResponse(f"{PREFIX}/requests/new?senior_id={row.senior_id}&created={row.id}", status_code=303)
 
 
@@ -221,7 +227,7 @@ def change_request(
         session.commit()
     except (ValidationError, catalog.InvalidInput) as exc:
         session.rollback()
-        return _form_page(request, session, user, values, form_errors(exc), _status(exc),
+        return _form_page(request, session, user, values, form_errors(exc, _gettext(request)), _status(exc),
                           editing=_stored(session, request_id), rules=broken_rules(exc))
     except catalog.Conflict as exc:
         session.rollback()

@@ -77,7 +77,8 @@ def test_a_request_over_budget_shows_the_rule_and_is_accepted_with_a_written_rea
     r = api.client.post("/console/requests", data=form)
     assert r.status_code == 409
     error = re.search(r'id="duration-error"[^>]*>([^<]*)<', r.text).group(1)
-    assert "3.75 of 5 hours used" in error and "[budget]" in error
+    assert error == ("wykorzystano 3.75 z 5 godz. w okresie limitu obejmującym 2026-12-02 według decyzji "
+                     "MOPR-OP.8221.7.2026; to zlecenie przekroczyłoby limit [budget]")  # worded in Polish at the edge
     assert "uzasadnienie odstępstwa" in r.text
     assert api.client.post("/console/requests", data={**form, "override_reason": "   "}).status_code == 409  # no reason
     r = api.client.post("/console/requests", data={**form, "override_reason": "x" * 501})

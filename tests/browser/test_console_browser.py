@@ -306,7 +306,7 @@ def test_coordinator_reads_budgets_changes_with_an_override_and_cancels(tab: Che
     page.get_by_role("button", name="Wprowadź zlecenie").click()
     error = page.locator("#duration-error")
     error.wait_for()
-    assert "[budget]" in error.inner_text() and "3.75 of 5 hours" in error.inner_text()
+    assert "[budget]" in error.inner_text() and "wykorzystano 3.75 z 5 godz." in error.inner_text()
     assert page.get_by_label("Czas trwania (minuty)").get_attribute("aria-invalid") == "true"
     tab.accessible()
     tab.screenshot("request-refused.png", "main")
