@@ -4,7 +4,8 @@ The page calls what ``POST /api/v1/imports/{kind}`` calls (``dispatch.exchange.i
 ``run``, all rows or none, addresses looked up first by ``prefetch``), with the same roles per kind
 (``api.routers.imports.WRITERS``) and the same file limit.  "Check only" is the API's
 ``?dry_run=true``; the page starts with it ticked, so a first upload never writes.  A refused file
-lists every problem as the import reports it: the line as Excel numbers it, the column, the message.
+lists every problem as the import reports it: the line as Excel numbers it, the column, the message
+(a broken intake rule worded in the page's language, ``intake_wording``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from api.clock import now_utc
-from api.console import PREFIX
+from api.console import PREFIX, i18n, intake_wording
 from api.console.guards import DbSession, NotAllowed, check_csrf, page_user
 from api.console.session import ConsoleUser
 from api.console.templating import render
@@ -78,7 +79,9 @@ def run_import(
             session.commit()
     except InvalidInput as exc:
         session.rollback()
-        return _page(request, user, 422, problems=list(exc.errors), **echo)
+        gettext = i18n.translations(i18n.language(request)).gettext
+        problems = [{**e, "message": intake_wording.word(e, gettext)} if e.get("rule") else e for e in exc.errors]
+        return _page(request, user, 422, problems=problems, **echo)
     except (Conflict, GeocoderUnavailable) as exc:  # an id taken meanwhile; the address lookup did not answer
         session.rollback()
         status = 503 if isinstance(exc, GeocoderUnavailable) else 409

@@ -199,3 +199,13 @@ def test_the_import_page_takes_files_past_the_json_body_limit(api) -> None:
     r = api.client.post("/console/imports", data={"csrf_token": csrf, "kind": "requests", "dry_run": "1"},
                         files={"file": ("big.csv", big.encode(), "text/csv")})
     assert r.status_code == 422 and 'id="import-problems"' in r.text and re.search(r"5[ ,]?000", r.text)
+
+
+def test_an_import_row_over_budget_names_the_rule_in_polish(api) -> None:
+    _decision(api)
+    csrf = console_login(api, "coordinator")
+    r = _upload(api, csrf, "senior_id;service;first_date;window_start;window_end;duration\r\n"
+                           "S2;home_care;02.12.2026;12:00;13:00;90\r\n", dry_run=True)
+    assert r.status_code == 422
+    row = re.search(r'<tr data-row="2">(.*?)</tr>', r.text, re.S).group(1)
+    assert "wykorzystano 3.75 z 5 godz." in row and "[budget]" in row
