@@ -42,7 +42,12 @@ PAGE_SIZE = 50
 RECURRENCES = ("", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "FREQ=DAILY", "FREQ=WEEKLY")
 #: The form's fields, in the order of the page (``mandatory`` is a checkbox).
 FIELDS = ("senior_id", "service", "first_date", "window_start", "window_end", "duration", "rrule", "until",
-          "priority", "mandatory", "tasks", "override_reason")
+          "priority", "mandatory", "tasks", "destination_place_id", "appointment", "appointment_minutes", "one_way",
+          "override_reason")
+#: Checkboxes of the form: "on" or empty.
+CHECKBOXES = ("mandatory", "one_way")
+#: A ride's fields (the senior taxi): sent only when a destination is chosen.
+RIDE_FIELDS = ("destination_place_id", "appointment", "appointment_minutes")
 #: Fields a change sends even when empty: emptied, they clear the value (a recurring request made one-off).
 CLEARABLE = ("rrule", "until")
 
@@ -63,10 +68,13 @@ def _form_page(request: Request, session: DbSession, user: ConsoleUser, values: 
                saved: str | None = None) -> HTMLResponse:
     services = list(session.scalars(select(m.Service).order_by(col(m.Service.code))).all())
     senior = session.get(m.Senior, values.get("senior_id") or "")
+    destinations = list(session.scalars(select(m.Place).where(col(m.Place.kind) == m.PlaceKind.DESTINATION)
+                                        .order_by(col(m.Place.name))).all())
     cancellation = session.get(RequestCancellation, editing.id) if editing is not None else None
     return render(request, "request_form.html", {
         "values": values, "errors": on_the_form(errors), "services": services, "senior": senior, "recurrences": RECURRENCES,
         "created": created, "editing": editing, "rules": rules or [], "saved": saved, "cancellation": cancellation,
+        "destinations": destinations,
     }, user, status_code=status_code)
 
 
@@ -81,13 +89,26 @@ def _values_of(row: m.VisitRequest) -> dict[str, str]:
             return value.strftime("%H:%M")
         return value.isoformat() if isinstance(value, dt.date) else str(value)
 
-    return {name: text(getattr(row, name, None)) for name in FIELDS if name != "override_reason"}
+    values = {name: text(getattr(row, name, None)) for name in FIELDS if name not in ("override_reason", "one_way")}
+    values["one_way"] = "on" if row.return_trip is False else ""
+    return values
 
 
 def _read_form(form: dict[str, str]) -> dict[str, str]:
     values = {name: (form.get(name) or "").strip() for name in FIELDS}
-    values["mandatory"] = "on" if values["mandatory"] else ""
+    for name in CHECKBOXES:
+        values[name] = "on" if values[name] else ""
     return values
+
+
+def _ride(values: dict[str, str]) -> dict[str, Any]:
+    """The ride part of the body: the destination, appointment and its length, and a one-way ride
+    (``return_trip`` false); nothing when no destination is chosen (a visit)."""
+    if not values["destination_place_id"]:
+        return {}
+    body: dict[str, Any] = {k: values[k] for k in RIDE_FIELDS if values[k] != ""}
+    body["return_trip"] = not values["one_way"]
+    return body
 
 
 @router.get("/requests/new", response_class=HTMLResponse)
@@ -152,6 +173,10 @@ def submit_request(
     priority: Annotated[str, Form(max_length=40)] = "",
     mandatory: Annotated[str, Form(max_length=10)] = "",
     tasks: FormText = "",
+    destination_place_id: Annotated[str, Form(max_length=200)] = "",
+    appointment: Annotated[str, Form(max_length=40)] = "",
+    appointment_minutes: Annotated[str, Form(max_length=40)] = "",
+    one_way: Annotated[str, Form(max_length=10)] = "",
     override_reason: Annotated[str, Form(max_length=600)] = "",
 ) -> Response:
     """Enter a request from the form: 303 to a fresh form saying what was entered, or the form again
@@ -159,8 +184,11 @@ def submit_request(
     check_csrf(request, user, csrf_token)
     values = _read_form(dict(senior_id=senior_id, service=service, first_date=first_date, window_start=window_start,
                              window_end=window_end, duration=duration, rrule=rrule, until=until, priority=priority,
-                             mandatory=mandatory, tasks=tasks, override_reason=override_reason))
-    body: dict[str, Any] = {k: v for k, v in values.items() if v != "" and k != "mandatory"}
+                             mandatory=mandatory, tasks=tasks, destination_place_id=destination_place_id,
+                             appointment=appointment, appointment_minutes=appointment_minutes, one_way=one_way,
+                             override_reason=override_reason))
+    body: dict[str, Any] = {k: v for k, v in values.items()
+                            if v != "" and k not in CHECKBOXES and k not in RIDE_FIELDS} | _ride(values)
     if values["mandatory"]:
         body["mandatory"] = True
     try:
@@ -207,6 +235,10 @@ def change_request(
     priority: Annotated[str, Form(max_length=40)] = "",
     mandatory: Annotated[str, Form(max_length=10)] = "",
     tasks: FormText = "",
+    destination_place_id: Annotated[str, Form(max_length=200)] = "",
+    appointment: Annotated[str, Form(max_length=40)] = "",
+    appointment_minutes: Annotated[str, Form(max_length=40)] = "",
+    one_way: Annotated[str, Form(max_length=10)] = "",
     override_reason: Annotated[str, Form(max_length=600)] = "",
 ) -> Response:
     """Change the stored request as ``PATCH /requests/{id}`` does: 303 back to it, or the form again with
@@ -216,9 +248,12 @@ def change_request(
     values = _read_form(dict(senior_id=row.senior_id, service=service, first_date=first_date,
                              window_start=window_start, window_end=window_end, duration=duration, rrule=rrule,
                              until=until, priority=priority, mandatory=mandatory, tasks=tasks,
+                             destination_place_id=destination_place_id, appointment=appointment,
+                             appointment_minutes=appointment_minutes, one_way=one_way,
                              override_reason=override_reason))
     body: dict[str, Any] = {k: v for k, v in values.items()
-                            if k not in ("senior_id", "mandatory") and (v != "" or k == "tasks")}
+                            if k not in ("senior_id", *CHECKBOXES, *RIDE_FIELDS) and (v != "" or k == "tasks")}
+    body |= _ride(values)
     body.update({k: None for k in CLEARABLE if values[k] == ""})
     body["mandatory"] = bool(values["mandatory"])
     try:

@@ -209,3 +209,27 @@ def test_an_import_row_over_budget_names_the_rule_in_polish(api) -> None:
     assert r.status_code == 422
     row = re.search(r'<tr data-row="2">(.*?)</tr>', r.text, re.S).group(1)
     assert "wykorzystano 3.75 z 5 godz." in row and "[budget]" in row
+
+
+def test_a_taxi_ride_is_booked_from_the_form_and_the_month_quota_is_shown_on_the_date(api) -> None:
+    """The small centre carries Kielce's taxi rules (2 ride days a month); S1 has a ride on DAY already."""
+    csrf = console_login(api, "coordinator")
+    page = api.client.get("/console/requests/new", params={"senior_id": "S1"}).text
+    assert '<option value="destination-wsz">' in page
+    ride = {"csrf_token": csrf, "senior_id": "S1", "service": "taxi", "first_date": "2026-12-09",
+            "window_start": "09:00", "window_end": "10:00", "destination_place_id": "destination-wsz",
+            "appointment": "11:00", "appointment_minutes": "60", "one_way": "on"}
+    r = api.client.post("/console/requests", data=ride, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    created = re.search(r"created=([^&]+)", r.headers["location"]).group(1)
+    with Session(api.engine) as s:
+        row = s.get(m.VisitRequest, created)
+        assert (row.destination_place_id, row.appointment, row.appointment_minutes, row.return_trip) == (
+            "destination-wsz", dt.time(11), 60, False)
+    assert 'id="one_way" name="one_way" type="checkbox" checked' in api.client.get(f"/console/requests/{created}").text
+    r = api.client.post("/console/requests", data={**ride, "first_date": "2026-12-10"})
+    assert r.status_code == 409
+    error = re.search(r'id="first_date-error"[^>]*>([^<]*)<', r.text).group(1)
+    assert error.startswith("wykorzystano 2 z 2 dni z rezerwacją w miesiącu") and error.endswith("[month_quota]")
+    r = api.client.post("/console/requests", data={**ride, "first_date": "2027-01-09"})  # a Saturday
+    assert r.status_code == 422 and 'id="first_date-error"' in r.text  # the taxi runs on working days only
