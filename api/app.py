@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
 def _body_limits(settings: Settings) -> BodyLimits:
     """The request body limits from the settings (the upload limit follows the import file limit)."""
     upload = settings.max_upload_body_bytes or MAX_FILE_BYTES + MULTIPART_OVERHEAD_BYTES
-    return BodyLimits(settings.max_json_body_bytes, upload, f"{API_PREFIX}/imports/")
+    return BodyLimits(settings.max_json_body_bytes, upload, (f"{API_PREFIX}/imports/", "/console/imports"))
 
 
 def _routers() -> list:
