@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import datetime as dt
 import threading
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import pytest
@@ -152,7 +153,8 @@ def test_two_plans_stored_at_once_get_consecutive_versions(engine, area: str | N
     failed on the unique (date, area, version))."""
     add_places(engine, "area-x")
     empty = Solution(routes=(), unassigned=())
-    nothing_built = SimpleNamespace(sources={}, skipped=[], rides=[])  # an empty day's BuiltProblem
+    nothing_built = SimpleNamespace(sources={}, skipped=[], rides=[], tz=ZoneInfo("Europe/Warsaw"),
+                                    labour_limits={})  # an empty day's BuiltProblem
     stored, release = threading.Event(), threading.Event()
     versions: list[int] = []
     errors: list[BaseException] = []
