@@ -88,9 +88,10 @@ class Tokens:
 
 
 @pytest.fixture
-def table_api(backend: str, api: ApiClient) -> Iterator[tuple[ApiClient, dict[str, Ids]]]:
+def table_api(backend: str, request: pytest.FixtureRequest) -> Iterator[tuple[ApiClient, dict[str, Ids]]]:
     """``api`` with a published roster for DAY, an absence per worker, and a disabled admin."""
     _sqlite_only(backend)
+    api: ApiClient = request.getfixturevalue("api")
     plan_and_publish(api)
     with Session(api.engine) as s:
         s.add(m.User(username="disabled", password_hash=hash_password("disabled-pass-1"), role=m.UserRole.ADMIN,
@@ -132,9 +133,10 @@ def _send(api: ApiClient, tokens: Tokens, ids: dict[str, Ids], row: Row, caller:
         api.client.cookies.clear()
 
 
-def test_every_route_has_a_row_and_every_row_a_route(api: ApiClient, backend: str) -> None:
+def test_every_route_has_a_row_and_every_row_a_route(backend: str, request: pytest.FixtureRequest) -> None:
     """A new route fails here until the table says who may use it (see authz_table's docstring)."""
     _sqlite_only(backend)
+    api: ApiClient = request.getfixturevalue("api")
     routes = set()
     for ctx in iter_route_contexts(api.client.app.routes):
         methods = getattr(ctx.original_route, "methods", None) or {"GET"}  # a mount: GET its files
