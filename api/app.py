@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 
 from api import console, problems
 from api.nul_guard import NulGuard
+from api.console.headers import SecurityHeadersMiddleware
+from api.log_redaction import install_redaction
 from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware, BodyLimits
 from dispatch.storage.db import make_engine
 from dispatch.providers.geocoding import geocoder_from_settings
@@ -69,13 +71,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     for router in _routers():
         app.include_router(router, prefix=API_PREFIX)
     console.install(app)  # the web console's pages under /console (and / leading there)
+    # Outermost: every answer, the body limit's 413s included, gets the security headers.
+    app.add_middleware(SecurityHeadersMiddleware, tile_url=settings.map_tiles, docs_path=f"{API_PREFIX}/docs")
+    install_redaction()
     return app
 
 
 def _body_limits(settings: Settings) -> BodyLimits:
     """The request body limits from the settings (the upload limit follows the import file limit)."""
     upload = settings.max_upload_body_bytes or MAX_FILE_BYTES + MULTIPART_OVERHEAD_BYTES
-    return BodyLimits(settings.max_json_body_bytes, upload, f"{API_PREFIX}/imports/")
+    return BodyLimits(settings.max_json_body_bytes, upload, (f"{API_PREFIX}/imports/", "/console/imports"))
 
 
 def _routers() -> list:

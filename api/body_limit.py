@@ -31,11 +31,12 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class BodyLimits:
-    """The limits in bytes, and the path prefix whose multipart bodies get the upload limit."""
+    """The limits in bytes, and the path prefix (or prefixes: the API's and the console's import) whose
+    multipart bodies get the upload limit."""
 
     json_bytes: int
     upload_bytes: int
-    upload_prefix: str
+    upload_prefix: str | tuple[str, ...]
 
     def for_request(self, scope: Scope) -> tuple[int, str]:
         """The limit for this request and the setting that sets it (named in the 413)."""

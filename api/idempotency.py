@@ -16,8 +16,10 @@ The client sends any unique string (a UUID) in ``Idempotency-Key``.  Keys are pe
   ``idempotency-key-in-use``, and retrying it then replays the first one's answer.  Never a 500:
   a wait longer than the busy timeout is a 503 with ``Retry-After`` (``api.problems``).
 
-Without the header a POST is simply executed.  Keys are kept until pruned (nothing prunes them
-yet).  Usage in a route::
+Without the header a POST is simply executed.  A key expires ``CAREPATH_IDEMPOTENCY_KEY_TTL_HOURS``
+after its first use (24 h by default; measured with the app's clock): a request with an expired key
+is executed as new (the old answer is deleted then), and ``carepath retention apply`` prunes old
+keys (``retention_idempotency_keys_days``).  Usage in a route::
 
     def create(body: XCreate, idem: Idem, ...):
         if (replay := idem.begin(body.model_dump(mode="json", exclude_unset=True))) is not None:
@@ -28,15 +30,18 @@ yet).  Usage in a route::
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from api.clock import now_utc
 from api.deps import CurrentUser, current_user, get_session
 from api.problems import ProblemError
 from dispatch.storage.models import IdempotencyKey
@@ -55,8 +60,11 @@ def fingerprint(method: str, path: str, query: str, payload: Any) -> str:
 class Idempotency:
     """The idempotency state of one request (inert when the client sent no key)."""
 
-    def __init__(self, session: Session, username: str, key: str | None, method: str, path: str, query: str) -> None:
+    def __init__(self, session: Session, username: str, key: str | None, method: str, path: str, query: str,
+                 now: dt.datetime | None = None, ttl: dt.timedelta = dt.timedelta(hours=24)) -> None:
         self.session = session
+        self.now = now or dt.datetime.now(dt.UTC)
+        self.ttl = ttl
         self.username = username
         self.key = key
         self.method = method
@@ -70,10 +78,13 @@ class Idempotency:
             return None
         digest = fingerprint(self.method, self.path, self.query, payload)
         if (stored := self._stored()) is not None:
-            return self._replay(stored, digest)
+            if not self._expired(stored):
+                return self._replay(stored, digest)
+            self.session.execute(delete(IdempotencyKey).where(col(IdempotencyKey.id) == stored.id))
+            self.session.expunge(stored)
         self.row = IdempotencyKey(
             username=self.username, key=self.key, method=self.method, path=self.path,
-            request_hash=digest, status_code=_PENDING, response_body={},
+            request_hash=digest, status_code=_PENDING, response_body={}, created_at=self.now,
         )
         self.session.add(self.row)
         try:
@@ -87,6 +98,10 @@ class Idempotency:
                 return self._replay(stored, digest)
             raise _in_use() from None
         return None
+
+    def _expired(self, stored: IdempotencyKey) -> bool:
+        """Past the key's lifetime: the key is free again (a pending reservation never expires here)."""
+        return stored.status_code != _PENDING and stored.created_at + self.ttl <= self.now
 
     def _stored(self) -> IdempotencyKey | None:
         return self.session.exec(
@@ -145,7 +160,9 @@ def idempotency(
         if not key or not key.isprintable() or not key.isascii():
             raise ProblemError(422, "validation-error", "Invalid input", "Idempotency-Key: printable ASCII expected",
                                [{"field": "Idempotency-Key", "message": "printable ASCII, 1-200 characters"}])
-    return Idempotency(session, user.username, key, request.method, request.url.path, request.url.query)
+    ttl = dt.timedelta(hours=request.app.state.settings.idempotency_key_ttl_hours)
+    return Idempotency(session, user.username, key, request.method, request.url.path, request.url.query,
+                       now_utc(request), ttl)
 
 
 Idem = Annotated[Idempotency, Depends(idempotency)]

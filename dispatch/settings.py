@@ -113,6 +113,37 @@ class Settings(BaseSettings):
                     "(dispatch.exchange.imports.MAX_FILE_BYTES, 5 MiB) plus 64 KiB for the multipart envelope",
     )
 
+    # RODO (issue 20).  The calendar feed goes to whatever calendar service a worker uses (Google,
+    # Microsoft, Apple...): by default it carries only time, place and service, no names or notes.
+    calendar_feed_details: bool = Field(
+        default=False,
+        description="the calendar feed also carries the senior's name, the visit's tasks, notes for workers and, "
+                    "for rides, the phone: only if the centre accepts that the worker's calendar provider holds them",
+    )
+    idempotency_key_ttl_hours: int = Field(
+        default=24, ge=1, le=24 * 90,
+        description="an Idempotency-Key is remembered this long; after it, the key is free again (and pruned)",
+    )
+    # Retention per record kind (`carepath retention apply`, dispatch.access.retention): days after
+    # which a record is deleted; 0 keeps it for ever.  Delivered hours (published rosters, check-ins)
+    # are records of publicly funded services: keep them at least as long as the accounts need.
+    retention_audit_log_days: int = Field(default=5 * 366, ge=0, description="audit rows older than this are deleted")
+    retention_checkins_days: int = Field(default=5 * 366, ge=0,
+                                         description="check-ins (delivered hours, workers' notes) of days older than this")
+    retention_drafts_days: int = Field(default=30, ge=0,
+                                       description="draft and superseded roster versions of days older than this")
+    retention_plan_jobs_days: int = Field(default=90, ge=0, description="finished planning jobs older than this")
+    retention_idempotency_keys_days: int = Field(default=7, ge=0,
+                                                 description="idempotency keys older than this (they expire sooner)")
+    retention_login_throttles_days: int = Field(default=1, ge=0,
+                                                description="login throttle rows this long past their expiry")
+    retention_revoked_tokens_days: int = Field(default=1, ge=0,
+                                               description="revoked-token rows this long past the token's expiry")
+    retention_schedule_reads_days: int = Field(default=90, ge=0,
+                                               description="which roster version a worker last saw, for days older than this")
+    retention_calendar_tokens_days: int = Field(default=90, ge=0,
+                                                description="revoked calendar-feed tokens revoked longer ago than this")
+
     solve_time_limit_s: int = Field(default=10, gt=0)
     weights_file: Path | None = Field(
         default=None,
@@ -148,6 +179,19 @@ class Settings(BaseSettings):
                                                       "appointment's expected end")
     ride_on_call_until: str = Field(default="20:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
                                     description="local end of the taxi day: an on-call return may be picked up until then")
+    labour_settlement_months: int = Field(
+        default=1, ge=1, le=4,
+        description="working-time settlement period in months (art. 129 par. 1 KP: up to 4; the equivalent system: "
+                    "1, art. 135); periods run from January (1: months, 3: quarters, 4: Jan-Apr, May-Aug, Sep-Dec)",
+    )
+    labour_overtime_hours_per_year: int = Field(
+        default=150, ge=0, le=416,
+        description="overtime a year per employee (art. 151 par. 3 KP: 150 h unless the regulamin says otherwise)",
+    )
+    labour_max_weekly_hours: int = Field(
+        default=48, ge=1, le=60,
+        description="working time incl. overtime per week (art. 131 KP: 48 h on average; applied to each week)",
+    )
     ride_wheelchair_takes_seat: bool = Field(default=True,
                                              description="a wheelchair passenger also counts one seat (conservative)")
 

@@ -50,6 +50,9 @@ class Builder(Plan):
         self.blink = 0.0
         """Share of insertion positions skipped at random (set by the LNS: SISR's "blinks")."""
         self.blink_rng: random.Random | None = None
+        self.only: set[int] | None = None
+        """Routes (vehicles) insertions may use; None: all.  Set by ``optimizer.displace`` to
+        place work on the one route it cleared for it."""
 
 
     # ------------------------------------------------------------------ costs
@@ -134,7 +137,7 @@ class Builder(Plan):
                 continue
             duration = visit.duration_for(worker.kind)
             for v in self.by_worker.get(wi, []):
-                if vehicles is not None and v not in vehicles:
+                if (vehicles is not None and v not in vehicles) or (self.only is not None and v not in self.only):
                     continue
                 route = self.routes[v]
                 shift = worker.shifts[route.shift_index]
@@ -288,6 +291,32 @@ class Builder(Plan):
             return self._insert_single(vi, dep)
         return self._insert_pair(vi, dep)
 
+    def reinsert(self, vi: int, previous: int | None) -> bool:
+        """``insert``, or for a one-worker visit with a previous-plan start ``previous``,
+        whichever is cheaper of that and the visit held exactly at ``previous`` (then fixed
+        there, as ``optimizer.warm`` holds published stops).
+
+        Why: ``insert`` starts a visit as early as its route allows, so a re-plan's published
+        stop taken out and put back lands earlier than it was published and counts as a change
+        (``changed_from_previous``) though its old time may still be free.
+        """
+        visit = self.p.visits[vi]
+        if (previous is None or vi in self.placed or visit.workers_needed > 1 or vi in self.ride_at
+                or vi in self.before or vi in self.after or visit.id in self.pins
+                or self.window_at(vi, previous) != previous):
+            return self.insert(vi)
+        if self.p.weights.max_lateness_minute:
+            self.late_cap = self.plan_max_late()
+        held = min(self._candidates(vi, previous), default=None)
+        free = min(self._candidates(vi, None), default=None)
+        if held is not None and (free is None or held[0] <= free[0]):
+            self._commit(vi, 0, held[1], held[2], previous)
+            return True
+        if free is not None:
+            self._commit(vi, 0, free[1], free[2], None)
+            return True
+        return False
+
     def _insert_ride(self, ride: tuple[int, int, Mapping[str, int], int | None]) -> bool:
         """Pickup and drop-off together on one route, at the cheapest pair of positions.
 
@@ -345,6 +374,8 @@ class Builder(Plan):
                 continue
             added = p_visit.duration_for(worker.kind) + d_visit.duration_for(worker.kind)
             for v in self.by_worker.get(wi, []):
+                if self.only is not None and v not in self.only:
+                    continue
                 route = self.routes[v]
                 n = len(route.stops)
                 base_penalty = self.time_penalty(route, route.stops, route.starts, route.end)

@@ -10,20 +10,28 @@ keeps linked visits' starts fixed).  A new plan is kept when it is cheaper, or s
 dearer with a small, shrinking probability (simulated annealing), so the search can leave
 a local optimum.
 
+On a re-plan (a previous plan is given) it also makes room on purpose for work left out that
+fits only if something gives way (``optimizer.displace``): a sweep before the rounds, then a
+share of the rounds.
+
 It stops when its stopping criterion (``optimizer.stop``) says so: a number of rounds, a
 deadline, a cancel; with a round limit only, it is deterministic for a given seed.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from optimizer.construct import Builder, insertion_order
+from optimizer.displace import displace_round, sweep
 from optimizer.model import Problem
 from optimizer.stop import StoppingCriterion
 
+log = logging.getLogger(__name__)
 
 SA_START = 0.002
 """Start temperature of the annealing, as a share of the first plan's cost."""
@@ -33,6 +41,11 @@ SA_DEFAULT_ROUNDS = 1000
 BLINK = 0.02
 """Share of insertion positions the reinsertion skips at random, so that the same removal
 can lead to different plans (SISR's blinks)."""
+
+DISPLACE_SHARE = 0.15
+"""Share of a re-plan's rounds that are displacement moves (``optimizer.displace``)."""
+DISPLACE_SWEEP_SHARE = 0.5
+"""Most of a re-plan's LNS time the displacement sweep before the rounds may take."""
 
 FREED_MARGIN = 90
 """Minutes around the removed visits' starts in which an unplaced visit may now fit."""
@@ -72,6 +85,9 @@ class Search:
     def __init__(self, builder: Builder, seed: int) -> None:
         self.b = builder
         self.rng = random.Random(seed)
+        self.displace_rng = random.Random(seed + 1)
+        """Draws of the re-plan's displacement rounds (``optimizer.displace``), apart from
+        ``rng`` so the other rounds draw as they would without them."""
         p = builder.p
         by_worker: dict[int, list[int]] = {}
         for r in builder.routes:
@@ -79,6 +95,8 @@ class Search:
         self.vehicles_of = [[v for wi in builder.eligible[vi] for v in by_worker.get(wi, [])]
                             for vi in range(len(p.visits))]
         self.near: dict[int, list[int]] = {}
+        self.order = insertion_order(p, builder.pins)
+        """Hardest first (``construct.insertion_order``), computed once."""
         self.linked = bool(p.dependencies) or any(v.workers_needed > 1 for v in p.visits)
         self.dependents: dict[int, list[int]] = {}
         for d in p.dependencies:
@@ -100,6 +118,20 @@ class Search:
         self.b.routes = [r.clone() for r in routes]
         self.b.fixed = dict(fixed)
         self.b.placed = set(placed)
+
+    def cost(self) -> int:
+        return plan_cost(self.b)
+
+    def remove_all(self, chosen: Iterable[int]) -> list[int] | None:
+        """``remove`` of each of ``chosen``; None if a removal broke a route (the caller
+        restores its snapshot)."""
+        out: list[int] = []
+        try:
+            for vi in chosen:
+                out.extend(self.remove(vi))
+        except RemovalBreaksRoute:
+            return None
+        return out
 
     def remove(self, vi: int) -> list[int]:
         """Take ``vi`` (all its copies) and every placed visit depending on it out of the plan."""
@@ -331,9 +363,35 @@ class Search:
         t_end = max(0.1, SA_END * current)
         temperature = t_start
         n = len(b.p.visits)
+        replan = bool(b.p.previous_plan)
+        if replan:
+            # Work left out that fits only if something gives way: tried on purpose first.
+            left = stop.remaining()
+            swept = stop.clock()
+            until = None if left is None else stop.clock() + left * DISPLACE_SWEEP_SHARE
+            current, placed = sweep(self, current, lambda: stop.cancelled or (
+                until is not None and stop.clock() > until))
+            log.info("displacement sweep: %d left-out units placed, cost %d, %.2f s", placed, current,
+                     stop.clock() - swept)
+            if current < best:
+                best, best_snap = current, self.snapshot()
+                stats.improvements += 1
+                if on_improvement is not None:
+                    on_improvement(0, current, len(b.placed), stop.clock() - started)
         it = 0
         while not stop():  # a deadline, a round limit or a cancel: the best plan so far stays
             it += 1
+            if replan and self.displace_rng.random() < DISPLACE_SHARE:
+                cost = displace_round(self, current)
+                if cost is not None:
+                    current = cost
+                    if cost < best:
+                        best, best_snap = cost, self.snapshot()
+                        stats.improvements += 1
+                        if on_improvement is not None:
+                            on_improvement(it, cost, len(b.placed), stop.clock() - started)
+                temperature = self._temperature(t_start, t_end, it, stop)
+                continue
             snap = self.snapshot()
             k = self.rng.randint(3, max(4, min(25, n // 8 + 3)))
             pick = self.rng.random()

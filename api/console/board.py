@@ -32,6 +32,8 @@ class Block:
     colour: str = ""
     title: str = ""
     request_id: str = ""
+    editable: bool = False
+    """A visit a hand edit may move (taxi legs are re-planned, not moved by hand: ``visit_choices``)."""
 
 
 @dataclass
@@ -120,7 +122,7 @@ def build_board(view: RosterView, day: dt.date) -> Board:
                                         v.arrival, v.start))
             row.blocks.append(Block("visit", _minutes(v.start, origin), max(1, _minutes(v.end, v.start)), v.start,
                                     v.end, short_label(v.service), v.service, colour.get(v.service, "svc-0"),
-                                    v.senior_name, v.visit_request_id))
+                                    v.senior_name, v.visit_request_id, editable=v.leg == "visit"))
         for b in route.breaks:
             row.blocks.append(Block("break", _minutes(b.start, origin), max(1, _minutes(b.end, b.start)), b.start,
                                     b.end))

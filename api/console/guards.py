@@ -36,6 +36,10 @@ class CsrfRefused(Exception):
     """An unsafe request without the right CSRF token."""
 
 
+class PageNotFound(Exception):
+    """The record a page is about does not exist (the 404 page)."""
+
+
 def page_user(*roles: UserRole) -> Callable[..., ConsoleUser]:
     allowed = set(roles)
 
@@ -78,6 +82,10 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotAllowed)
     async def _forbidden(request: Request, exc: NotAllowed) -> HTMLResponse:
         return render(request, "error.html", {"title_key": "forbidden"}, status_code=403)
+
+    @app.exception_handler(PageNotFound)
+    async def _not_found(request: Request, exc: PageNotFound) -> HTMLResponse:
+        return render(request, "error.html", {"title_key": "not_found"}, status_code=404)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> HTMLResponse:

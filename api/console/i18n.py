@@ -83,9 +83,16 @@ def N_(message: str) -> str:
     return message
 
 
-#: Ids that templates translate from data (roles, roster statuses, board block kinds).
+#: Ids that templates translate from data (roles, statuses, board block kinds, budget units, import kinds,
+#: check-in states and outcomes).
 DYNAMIC_MESSAGES = (
     N_("admin"), N_("coordinator"), N_("dispatcher"), N_("worker"),
     N_("draft"), N_("published"), N_("superseded"),
     N_("visit"), N_("travel"), N_("waiting"), N_("break"),
+    N_("active"), N_("cancelled"), N_("hours"), N_("rides"),
+    N_("per day"), N_("per week"), N_("per month"), N_("per year"),
+    N_("import:places"), N_("import:services"), N_("import:cars"), N_("import:workers"), N_("import:seniors"),
+    N_("import:requests"),
+    N_("started"), N_("finished"), N_("planned"), N_("delivered"), N_("absent"), N_("refused"),
+    N_("Not delivered: absent"), N_("Not delivered: refused"),
 )

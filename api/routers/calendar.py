@@ -27,11 +27,14 @@ MAX_TOKEN_LENGTH = 128
 )
 def calendar_feed_ics(token: str, request: Request, session: DbSession) -> Response:
     """A worker's published visits as iCalendar, from a month back to three months ahead, with
-    ``VTIMEZONE``; visits removed by a newer published roster appear as ``STATUS:CANCELLED``."""
+    ``VTIMEZONE``; visits removed by a newer published roster appear as ``STATUS:CANCELLED``.  Each
+    event has the time, the place and the service only, unless the centre turned details on
+    (``CAREPATH_CALENDAR_FEED_DETAILS``: the senior's name, tasks, notes)."""
     worker_id = calendar_feed.worker_for_token(session, token) if len(token) <= MAX_TOKEN_LENGTH else None
     if worker_id is None:
         raise ProblemError(404, "not-found", "Not found", "no calendar at this address (revoked or never issued)")
-    body = calendar_feed.worker_feed(session, worker_id, request.app.state.settings.timezone)
+    settings = request.app.state.settings
+    body = calendar_feed.worker_feed(session, worker_id, settings.timezone, details=settings.calendar_feed_details)
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
         "Content-Disposition": 'inline; filename="carepath.ics"',
         "Cache-Control": "private, max-age=300",

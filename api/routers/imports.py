@@ -89,7 +89,7 @@ def _run(
         extra = {"now": clock()} if kind.uses_clock else {}  # requests: the intake rules read the clock
         result = kind.run(session, user.username, content, file.filename, dry_run=dry_run, geocoder=geocoder, **extra)
     report = ImportReport(kind=result.kind, dry_run=result.dry_run, rows=result.rows, created=result.created,
-                          ids=result.ids)
+                          ids=result.ids, warnings=result.warnings)
     return idem.finish(200 if dry_run else 201, report.model_dump(mode="json"))
 
 

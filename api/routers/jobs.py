@@ -78,6 +78,8 @@ def job_public(session: Session, job: m.PlanJob, runner: Any, prefix: str = "/ap
             if roster.area:
                 url += f"&area={roster.area}"
             unplaced = len(publish.mandatory_request_ids(publish.unplaced_mandatory(session, roster.id or 0)))
+    if (job.days or 1) > 1 and job.status == m.JobStatus.SUCCEEDED:
+        url = f"{prefix}/rosters/week/{job.date.isoformat()}" + (f"?area={job.area}" if job.area else "")
     body = jobs.job_view(job, runner.name, version)
     return JobPublic(**body, roster_url=url, unplaced_mandatory=unplaced)
 

@@ -1,4 +1,5 @@
-"""Visit requests: coordinators and admins write, dispatchers read, workers are refused.
+"""Visit requests: coordinators and admins write, dispatchers read (and change a request's time:
+``requests_service.DISPATCHER_FIELDS``), workers are refused.
 
 ``DELETE`` cancels (status ``cancelled``) and keeps the request: rosters and the audit log refer
 to it.  A cancelled request cannot be changed any more; enter a new one.
@@ -18,6 +19,7 @@ from sqlmodel import Session, col
 from api.clock import ClockDep
 from api.deps import CurrentUser, get_session, require_roles
 from api.idempotency import Idem
+from api.problems import ProblemError
 from api.pagination import CursorQuery, LimitQuery, paginate, parse_sort, sort_query
 from api.schemas.common import CONFLICT, ERRORS, NOT_FOUND, Page, domain_errors
 from api.schemas.requests import (
@@ -126,13 +128,20 @@ def get_request(request_id: str, session: DbSession, user: Reader) -> VisitReque
     "/{request_id}", operation_id="requests-update", name="requests-update", response_model=VisitRequestPublic,
     responses={**ERRORS, **NOT_FOUND, 409: {"description": "the request is cancelled (problem+json)"}},
 )
-def update_request(request_id: str, body: VisitRequestUpdate, session: DbSession, user: Writer,
+def update_request(request_id: str, body: VisitRequestUpdate, session: DbSession, user: Reader,
                    clock: ClockDep) -> VisitRequestPublic:
     """Change the fields sent; the whole request is re-checked as on create (the intake rules when its
-    dates, times, senior or service change; ``override_reason`` as on create)."""
+    dates, times, senior or service change; ``override_reason`` as on create).  Dispatchers change only
+    the time: ``window_start``, ``window_end``, ``extra_windows``, ``duration``, ``appointment``,
+    ``appointment_minutes`` (403 naming any other field).  Audited."""
+    changes = body.model_dump(exclude_unset=True)
+    if user.role == UserRole.DISPATCHER and (others := sorted(changes.keys() - requests_service.DISPATCHER_FIELDS)):
+        raise ProblemError(403, "forbidden", "Not allowed",
+                           "a dispatcher changes only a request's time (" +
+                           ", ".join(sorted(requests_service.DISPATCHER_FIELDS)) + "); ask a coordinator for the rest",
+                           [{"field": name, "message": "coordinators and admins only"} for name in others])
     with domain_errors():
-        row = requests_service.update_request(session, user.username, request_id, body.model_dump(exclude_unset=True),
-                                              now=clock())
+        row = requests_service.update_request(session, user.username, request_id, changes, now=clock())
     return VisitRequestPublic.model_validate(row)
 
 

@@ -27,7 +27,7 @@ from dispatch.fields import SaneDate
 from api.schemas.types import date_path, int_query
 from dispatch.domain import PlaceKind
 from dispatch import jobs
-from dispatch.planning import checkin, day_lock, publish
+from dispatch.planning import checkin, day_lock, publish, work_spans
 from dispatch.exchange import roster_export
 from dispatch.storage import models as m
 from dispatch.storage.models import ID_LEN
@@ -143,6 +143,7 @@ def _view(session: Session, roster: m.Roster, tz: str, now: dt.datetime) -> Rost
             for rt in view.routes
         ],
         unassigned=[u.__dict__ for u in view.unassigned],
+        labour_limits=work_spans.limit_views(session, r, tz),
         versions=[{"version": v.version, "status": v.status.value, "roster_id": v.id, "created_at": v.created_at}
                   for v in view.versions],
     )

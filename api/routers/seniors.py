@@ -1,8 +1,13 @@
 """Seniors: coordinators and admins write; dispatchers read too; workers are refused.
 
-Health notes are shown only by ``GET /seniors/{id}`` to coordinators and admins, and every such
-read is audited (``senior.read_health``).  Lists leave them out (data minimisation, RODO art.
-5(1)(c)): a page of fifty seniors is not fifty reasons to read their diagnoses.
+The health fields (disability grade, mental disorder, health notes; RODO art. 9) are shown only
+by ``GET /seniors/{id}/health?purpose=...``, to coordinators and admins, and every such read is
+audited with its purpose (``senior.read_health``; ``dispatch.catalog.senior_privacy``).  Lists and
+single reads leave them out (data minimisation, RODO art. 5(1)(c)): a page of fifty seniors is
+not fifty reasons to read their diagnoses, and a dispatcher plans without them.
+
+Admins export everything stored about a senior (``GET /seniors/{id}/export``, art. 15/20) and
+erase a senior by anonymisation (``POST /seniors/{id}/erase``, art. 17); both audited.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from api.deps import CurrentUser, GeocoderDep, get_session, require_roles
 from api.idempotency import Idem
 from api.pagination import CursorQuery, LimitQuery, paginate, parse_sort, sort_query
 from api.schemas.common import CONFLICT, ERRORS, GEOCODER, NOT_FOUND, Page, domain_errors, json_answer
-from api.schemas.seniors import SeniorCreate, SeniorPublic, SeniorUpdate, SeniorWithHealth
+from api.clock import ClockDep
+from api.schemas.seniors import SeniorCreate, SeniorErased, SeniorHealthRead, SeniorPublic, SeniorUpdate
 from dispatch.catalog import records as catalog
+from dispatch.catalog import senior_privacy
 from dispatch.providers import geocoding
 from dispatch.storage.models import Senior, UserRole
 
@@ -26,7 +33,12 @@ router = APIRouter(prefix="/seniors", tags=["seniors"])
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Writer = Annotated[CurrentUser, Depends(require_roles(UserRole.COORDINATOR, UserRole.ADMIN))]
 Reader = Annotated[CurrentUser, Depends(require_roles(UserRole.COORDINATOR, UserRole.ADMIN, UserRole.DISPATCHER))]
-HEALTH_READERS = frozenset({UserRole.COORDINATOR, UserRole.ADMIN})
+HealthReader = Annotated[CurrentUser, Depends(require_roles(UserRole.COORDINATOR, UserRole.ADMIN))]
+Admin = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN))]
+PurposeQuery = Annotated[str, Query(
+    max_length=64, description="why the health fields are read (audited): " + ", ".join(senior_privacy.PURPOSES),
+    json_schema_extra={"enum": list(senior_privacy.PURPOSES)},
+)]
 SORTS = {
     "id": col(Senior.id),
     "last_name": col(Senior.last_name),
@@ -78,15 +90,51 @@ def create_senior(
 
 
 @router.get(
-    "/{senior_id}", operation_id="seniors-get", name="seniors-get", response_model=SeniorWithHealth,
-    responses={**ERRORS, **NOT_FOUND, 200: {"description": "`health_notes` only for coordinators and admins"}},
+    "/{senior_id}", operation_id="seniors-get", name="seniors-get", response_model=SeniorPublic,
+    responses={**ERRORS, **NOT_FOUND},
 )
-def get_senior(senior_id: str, session: DbSession, user: Reader) -> Response:
-    """One senior.  Coordinators and admins also get ``health_notes`` (each read is audited); dispatchers do not."""
+def get_senior(senior_id: str, session: DbSession, user: Reader) -> SeniorPublic:
+    """One senior, without the health fields (``GET /seniors/{id}/health?purpose=`` has them)."""
     with domain_errors():
-        if user.role in HEALTH_READERS:
-            return json_answer(SeniorWithHealth.model_validate(catalog.read_senior_health(session, user.username, senior_id)))
-        return json_answer(SeniorPublic.model_validate(catalog.get_senior(session, senior_id)))
+        return SeniorPublic.model_validate(catalog.get_senior(session, senior_id))
+
+
+@router.get(
+    "/{senior_id}/health", operation_id="seniors-get-health", name="seniors-get-health",
+    response_model=SeniorHealthRead, responses={**ERRORS, **NOT_FOUND},
+)
+def get_senior_health(senior_id: str, purpose: PurposeQuery, session: DbSession, user: HealthReader) -> SeniorHealthRead:
+    """The senior's health fields (disability grade, mental disorder, health notes), for a stated
+    ``purpose``; coordinators and admins only, every read audited with the purpose."""
+    with domain_errors():
+        row = senior_privacy.read_health(session, user.username, senior_id, purpose)
+    return SeniorHealthRead.model_validate(row.model_dump() | {"purpose": purpose})
+
+
+@router.get(
+    "/{senior_id}/export", operation_id="seniors-export", name="seniors-export",
+    responses={**ERRORS, **NOT_FOUND, 200: {"description": "JSON: the senior, every record referring to them, "
+                                                            "and the audit rows about them"}},
+)
+def export_senior(senior_id: str, session: DbSession, user: Admin, clock: ClockDep) -> Response:
+    """Everything stored about one senior as JSON (RODO art. 15 and 20); admins only, audited."""
+    with domain_errors():
+        body = senior_privacy.export(session, user.username, senior_id, clock())
+    return json_answer(body, headers={"Content-Disposition": f'attachment; filename="senior-{senior_id}.json"'})
+
+
+@router.post(
+    "/{senior_id}/erase", operation_id="seniors-erase", name="seniors-erase", response_model=SeniorErased,
+    responses={**ERRORS, **NOT_FOUND},
+)
+def erase_senior(senior_id: str, session: DbSession, user: Admin, clock: ClockDep) -> SeniorErased:
+    """Erase the senior's personal data by anonymisation (RODO art. 17): name, address, phone, health
+    fields and notes are overwritten, active requests cancelled; planned and delivered visits and the
+    audit (who did what) stay.  Admins only, audited; erasing again changes nothing (200)."""
+    with domain_errors():
+        row, done = senior_privacy.erase(session, user.username, senior_id, clock())
+    assert row.erased_at is not None
+    return SeniorErased(id=row.id, erased_at=row.erased_at, already_erased=not done)
 
 
 @router.patch(

@@ -27,6 +27,8 @@ router = APIRouter(prefix="/workers", tags=["workers"])
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Admin = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN))]
+#: A dispatcher is the one who takes the 7:10 call "I'm sick": they record (and remove) absences too.
+AbsenceWriter = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN, UserRole.DISPATCHER))]
 # Coordinators read workers too: they name a senior's regular and forbidden workers.
 Reader = Annotated[CurrentUser, Depends(require_roles(UserRole.ADMIN, UserRole.DISPATCHER, UserRole.COORDINATOR))]
 SORTS = {
@@ -142,9 +144,10 @@ def list_absences(worker_id: str, session: DbSession, user: SelfOrReader) -> lis
     response_model=AbsencePublic, responses={**ERRORS, **NOT_FOUND, **CONFLICT},
 )
 def create_absence(
-    worker_id: str, body: AbsenceCreate, request: Request, session: DbSession, user: Admin, idem: Idem
+    worker_id: str, body: AbsenceCreate, request: Request, session: DbSession, user: AbsenceWriter, idem: Idem
 ) -> Response:
-    """Record leave, sickness or training; overlapping absences are refused (409)."""
+    """Record leave, sickness or training (admins and dispatchers; audited); overlapping absences are
+    refused (409)."""
     if (replay := idem.begin(body.model_dump(mode="json", exclude_unset=True))) is not None:
         return replay
     with domain_errors():
@@ -169,8 +172,8 @@ def get_absence(worker_id: str, absence_id: AbsenceId, session: DbSession, user:
     "/{worker_id}/absences/{absence_id}", operation_id="workers-delete-absence", name="workers-delete-absence",
     status_code=204, responses={**ERRORS, **NOT_FOUND},
 )
-def delete_absence(worker_id: str, absence_id: AbsenceId, session: DbSession, user: Admin) -> Response:
-    """Remove an absence (e.g. entered by mistake); audited with what it was."""
+def delete_absence(worker_id: str, absence_id: AbsenceId, session: DbSession, user: AbsenceWriter) -> Response:
+    """Remove an absence (e.g. entered by mistake; admins and dispatchers); audited with what it was."""
     with domain_errors():
         catalog.delete_absence(session, user.username, worker_id, absence_id)
     return Response(status_code=204)

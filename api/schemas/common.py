@@ -101,3 +101,7 @@ class ImportReport(BaseModel):
     rows: int = Field(description="data rows read (blank rows skipped)")
     created: dict[str, int] = Field(description="rows written (or that would be) per table")
     ids: list[str] = Field(description="ids of the new records, in file order")
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="rows stored (or that would be) with a warning, e.g. a worker's shifts over the contract's "
+                    "weekly hours (rule weekly_hours): each with row, field, rule, message and its numbers")

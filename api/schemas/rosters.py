@@ -38,6 +38,17 @@ class PublishRequest(InputModel):
                     "out requires it (409 otherwise); audited")
 
 
+class JobDay(BaseModel):
+    """A day a week job has stored (its draft version)."""
+
+    date: dt.date
+    roster_id: int
+    version: int
+    visits_total: int
+    visits_placed: int
+    elapsed_s: float | None = None
+
+
 class JobProgress(BaseModel):
     visits_placed: int | None = None
     visits_total: int | None = None
@@ -48,6 +59,10 @@ class JobProgress(BaseModel):
         default=None, description="a re-plan, once succeeded: the published stops kept (same worker, start within "
                                   "15 min), moved_in_time, moved_worker, removed; stops added; kept_share; "
                                   "published_version")
+    days: list[JobDay] | None = Field(
+        default=None, description="a week job: the days stored so far, each a whole draft (while it runs, the "
+                                  "other progress figures are those of the day being planned; once succeeded, the "
+                                  "week's totals)")
 
 
 class JobPublic(BaseModel):
@@ -55,6 +70,8 @@ class JobPublic(BaseModel):
 
     id: str
     date: dt.date
+    days: int = Field(default=1, description="days planned from `date`: 1, or 7 for a week job "
+                                             "(`POST /rosters/week/{monday}/plan`)")
     area: str | None
     status: JobStatusName
     runner: Literal["process", "queue"] = Field(description="who runs it: a child process of the API (SQLite) "
@@ -64,7 +81,8 @@ class JobPublic(BaseModel):
     cancel_requested: bool
     roster_id: int | None = None
     roster_version: int | None = None
-    roster_url: str | None = Field(default=None, description="the stored draft, once succeeded")
+    roster_url: str | None = Field(default=None, description="the stored draft, once succeeded (a week job: the "
+                                                             "week's report, `GET /rosters/week/{monday}`)")
     unplaced_mandatory: int | None = Field(
         default=None, description="once succeeded: how many mandatory visits (requests) the draft leaves out")
     error: str | None = None
@@ -135,6 +153,20 @@ class UnassignedPublic(BaseModel):
         "leg (visit, pickup, dropoff); for request_not_plannable, cause and date"))
 
 
+class LabourLimitPublic(BaseModel):
+    """A labour rule that cut a worker's day when this version was planned (``dispatch.catalog.labour``)."""
+
+    worker_id: str
+    rule: str = Field(description="daily_rest (11 h after the previous day's last end or before the next day's "
+                                  "first start), weekly_rest (35 h in the Monday-Sunday week), weekly_maximum "
+                                  "(48 h a week), settlement_hours (the period's norm + the year's overtime left)")
+    details: dict[str, Any] = Field(description="the numbers: minutes of the day (earliest_start, latest_end, "
+                                                "start, end), instants of the other day's work (UTC), minutes of "
+                                                "work and limits")
+    message_pl: str
+    message_en: str
+
+
 class VersionSummary(BaseModel):
     version: int
     status: Literal["draft", "published", "superseded"]
@@ -160,6 +192,8 @@ class RosterPublic(BaseModel):
     solver: dict[str, Any] = Field(description="status, elapsed, solutions found, parameters used")
     routes: list[RoutePublic]
     unassigned: list[UnassignedPublic] = Field(description="visits not placed, with reasons; mandatory ones first")
+    labour_limits: list[LabourLimitPublic] = Field(
+        default_factory=list, description="labour rules across days that cut a worker's day in this version, and why")
     versions: list[VersionSummary] = Field(description="every version of this day (and area), oldest first")
 
 

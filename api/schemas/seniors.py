@@ -1,15 +1,17 @@
-"""Senior bodies.  ``health_notes`` (RODO art. 9) is write-only except in ``SeniorWithHealth``,
-which only ``GET /seniors/{id}`` returns, only to coordinators and admins, and each time audited.
-Lists and write answers never carry it (so neither do stored idempotent answers).  The bodies are
+"""Senior bodies.  The health fields (``disability``, ``mental_disorder``, ``health_notes``; RODO
+art. 9) are write-only except in ``SeniorHealthRead``, which only ``GET /seniors/{id}/health?purpose=``
+returns, only to coordinators and admins, and each time audited with the purpose.  Lists, single
+reads and write answers never carry them (so neither do stored idempotent answers).  The bodies are
 cut from the table's base models (``dispatch.storage.models.SeniorBase``, ``SeniorHealth``), where
 the fields' rules are written once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.schemas.common import INPUT_CONFIG, PUBLIC_CONFIG, InputModel
 from dispatch.fields import ServiceRef, WorkerRefs
@@ -78,9 +80,22 @@ class SeniorPublic(SeniorBase):
     model_config = PUBLIC_CONFIG
     id: str
     gender_rule: str  # type: ignore[assignment]
+    erased_at: dt.datetime | None = Field(default=None, description="set once the senior's data were erased "
+                                                                    "(anonymised): the names and address are placeholders")
 
 
-class SeniorWithHealth(SeniorPublic, SeniorHealth):
-    """A senior with health notes: ``GET /seniors/{id}`` for coordinators and admins (audited)."""
+class SeniorHealthRead(SeniorHealth):
+    """A senior's health fields: ``GET /seniors/{id}/health?purpose=...`` for coordinators and admins
+    (each read audited with its purpose)."""
 
     model_config = PUBLIC_CONFIG
+    id: str
+    purpose: str = Field(description="the purpose this read was made (and audited) for")
+
+
+class SeniorErased(BaseModel):
+    """The answer of ``POST /seniors/{id}/erase``."""
+
+    id: str
+    erased_at: dt.datetime
+    already_erased: bool = Field(description="true: the senior had been erased before; nothing was changed now")

@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from api.schemas.common import INPUT_CONFIG, PUBLIC_CONFIG, InputModel, OutputModel
 from dispatch.fields import DATE_DOC, LOCAL_TIME_DOC, LocalTime, SaneDate, Skills
 from dispatch.fields import ID_PATTERN, POSTCODE_PATTERN
-from dispatch.catalog.records import MAX_WORK_MINUTES_PER_DAY
+from dispatch.catalog.records import MAX_WORK_MINUTES_PER_DAY, labour_warnings
 from dispatch.limits import MAX_ABSENCE_DAYS, MAX_SHIFT_MINUTES, MAX_SHIFTS_PER_WEEK
 from dispatch.domain import Contract, TravelMode, WorkerKind
 from dispatch.storage.models import ID_LEN, WorkerBase
@@ -79,12 +79,29 @@ class WorkerUpdate(InputModel):
     shifts: list[Shift] | None = Field(default=None, max_length=MAX_SHIFTS_PER_WEEK)
 
 
+class LabourWarning(OutputModel):
+    """A labour rule the weekly pattern strains without breaking it (``dispatch.catalog.labour``)."""
+
+    rule: str = Field(description="weekly_hours: the shifts add up to more than the contract's weekly_hours")
+    actual_minutes: int
+    limit_minutes: int
+    message: str
+    message_pl: str
+
+
 class WorkerPublic(WorkerBase):
-    """A worker as stored, with the weekly shifts."""
+    """A worker as stored, with the weekly shifts and what the pattern strains (``labour_warnings``:
+    hours over the contract's ``weekly_hours``, flagged, not refused; none for a zlecenie)."""
 
     model_config = PUBLIC_CONFIG
     id: str
     shifts: list[ShiftPublic]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def labour_warnings(self) -> list[LabourWarning]:
+        shifts = [{"weekday": s.weekday, "start": s.start, "end": s.end} for s in self.shifts]
+        return [LabourWarning(**w) for w in labour_warnings(self.contract, self.weekly_hours, shifts)]
 
 
 class AbsenceCreate(InputModel):

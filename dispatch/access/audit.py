@@ -1,5 +1,8 @@
 """The audit log: every write (and every read of health data) leaves a row.
 
+Append-only: no API route changes or deletes a row (``GET /audit`` is its only route), and on
+PostgreSQL a trigger refuses UPDATE and DELETE outside ``allow_maintenance`` (retention, erasure).
+
 Called inside the same transaction as the change it records, so a change and its audit
 row are committed (or rolled back) together.
 """
@@ -34,3 +37,20 @@ def record(
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """Field-by-field changes between two plain-data snapshots, for ``record(changes=...)``."""
     return {k: {"old": old.get(k), "new": v} for k, v in new.items() if old.get(k) != v}
+
+
+#: The PostgreSQL setting that lets one transaction change or delete audit rows (migration 0018's trigger).
+MAINTENANCE_SETTING = "carepath.audit_maintenance"
+
+
+def allow_maintenance(session: Session) -> None:
+    """Let this transaction update or delete audit rows: retention (old rows) and erasure (a senior's
+    personal values in old rows).  Nothing else calls it, and no API route alters the log.
+
+    PostgreSQL: ``SET LOCAL`` lasts until the transaction ends, so the permission cannot leak
+    into another request's transaction on the same pooled connection.  SQLite has no trigger.
+    """
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL {MAINTENANCE_SETTING} = 'on'"))

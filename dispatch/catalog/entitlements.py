@@ -5,7 +5,7 @@ period, place and fee"; 1.4: AOON budgets of 360-840 h a year; 1.1: the taxi's r
 senior, for one service, ``amount`` hours or rides per day, week (Monday-Sunday), month or year,
 valid from-to, under a reference number ("MOPR-OP.8221.123.2026").
 
-Two functions a report calls (issue 17 item 4 builds on them):
+Three functions the reports and pages call (issue 17 item 4 builds on them):
 
 * :func:`granted_in_period` -- hours or rides granted to a senior for a service in ``[start, end]``:
   each period of each valid decision counts in proportion to its days inside the range and the
@@ -13,7 +13,11 @@ Two functions a report calls (issue 17 item 4 builds on them):
 * :func:`used_in_period` -- what the senior's requests of that service book in the range:
   minutes on site (hours budgets) and days with a booking (ride budgets: a ride = outbound +
   return on one day, domain.md 1.1), from active requests and from cancelled ones up to the
-  date their cancellation still counts (``care_models.RequestCancellation``).
+  date their cancellation still counts (``care_models.RequestCancellation``);
+* :func:`remaining_budgets` -- per decision valid on a day, its budget in the period holding that
+  day, what the senior's requests book of it and what is left: the same count (``budget_span``,
+  ``Ledger``, ``Usage.amount``) the intake rules check a new request against, so the number a
+  coordinator reads is the one a submission is refused on.
 
 :class:`Ledger` is the same count for one senior and service with requests not stored yet added
 (an import's earlier rows, a care plan's earlier dates), which the intake rules check against.
@@ -215,6 +219,52 @@ def granted_in_period(session: Session, senior_id: str, service: str, start: dt.
             inside = (min(hi, p_hi) - max(lo, p_lo)).days + 1
             totals[decision.unit] += decision.amount * inside / ((p_hi - p_lo).days + 1)
     return Granted(hours=totals[BudgetUnit.HOURS], rides=totals[BudgetUnit.RIDES])
+
+
+def budget_span(decision: Decision, day: dt.date) -> tuple[dt.date, dt.date]:
+    """The days of the decision's period holding ``day`` that the decision covers: a budget of
+    "30 h a month" valid from the 10th counts its 30 h over the 10th to the month's end."""
+    p_lo, p_hi = period_bounds(day, decision.period)
+    return max(p_lo, decision.valid_from), min(p_hi, decision.valid_to)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One decision's budget in one period: granted, booked, left (negative when overridden)."""
+
+    decision: Decision
+    start: dt.date
+    end: dt.date
+    label: str
+    used: float
+
+    @property
+    def limit(self) -> float:
+        return self.decision.amount
+
+    @property
+    def remaining(self) -> float:
+        return round(self.decision.amount - self.used, 2)
+
+
+def remaining_budgets(session: Session, senior_id: str, day: dt.date) -> list[Budget]:
+    """Each decision of the senior valid on ``day``: its period's budget and what is left of it.
+
+    Booked counts the senior's active requests of the service and the cancelled ones that still
+    count, exactly as the intake rules do when a request is submitted (``intake_rules._budgets``).
+    """
+    stmt = decision_query(senior_id, valid_on=day).order_by(col(Decision.service), col(Decision.valid_from),
+                                                           col(Decision.id))
+    ledgers: dict[str, Ledger] = {}
+    out: list[Budget] = []
+    for decision in session.scalars(stmt).all():
+        ledger = ledgers.get(decision.service)
+        if ledger is None:
+            ledger = ledgers[decision.service] = Ledger(session, senior_id, decision.service)
+        lo, hi = budget_span(decision, day)
+        used = ledger.usage(lo, hi).amount(decision.unit)
+        out.append(Budget(decision, lo, hi, period_label(day, decision.period), round(used, 2)))
+    return out
 
 
 # --------------------------------------------------------------------------- rules shared with care plans

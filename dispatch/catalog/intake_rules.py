@@ -46,7 +46,14 @@ from dispatch.storage import models as m
 from dispatch.storage.care_models import BudgetPeriod, BudgetUnit, IntakeRule, IntakeRuleBase, RequestCancellation
 from dispatch.catalog.records import FieldError, InvalidInput, NotFound, err, flush, snapshot
 from dispatch.clock import local_today, system_clock
-from dispatch.catalog.entitlements import Ledger, decisions_for, format_amount, period_bounds, period_label
+from dispatch.catalog.entitlements import (
+    Ledger,
+    budget_span,
+    decisions_for,
+    format_amount,
+    period_bounds,
+    period_label,
+)
 from dispatch.catalog.recurrence import is_working_day, occurrences_between
 
 #: How far a recurring request's occurrences are checked: a year of quotas from its start.
@@ -275,17 +282,17 @@ def _budgets(session: Session, book: Ledger, values: Mapping[str, Any], new_days
     for decision in decisions_for(session, values["senior_id"], values["service"], first, last):
         seen: set[tuple[dt.date, dt.date]] = set()
         for day in sorted(d for d in new_days if decision.valid_from <= d <= decision.valid_to):
-            p_lo, p_hi = period_bounds(day, decision.period)
-            lo, hi = max(p_lo, decision.valid_from), min(p_hi, decision.valid_to)
+            lo, hi = budget_span(decision, day)  # the span and the count remaining_budgets shows
             if (lo, hi) in seen:
                 continue
             seen.add((lo, hi))
             used = book.usage(lo, hi)
             mine = sorted(d for d in new_days if lo <= d <= hi)
+            before = used.amount(decision.unit)
             if decision.unit == BudgetUnit.RIDES:
-                before, after = float(used.days), float(len(set(used.minutes_by_date) | set(mine)))
+                after = float(len(set(used.minutes_by_date) | set(mine)))
             else:
-                before, after = used.minutes / 60, (used.minutes + minutes * len(mine)) / 60
+                after = (used.minutes + minutes * len(mine)) / 60
             if after > decision.amount + 1e-9:
                 label = period_label(day, decision.period)
                 return [Violation(

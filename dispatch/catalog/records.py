@@ -33,7 +33,7 @@ from sqlmodel import Session, SQLModel, col
 
 from dispatch import limits
 from dispatch.access import audit
-from dispatch.catalog import care_rules
+from dispatch.catalog import care_rules, labour, labour_words
 from dispatch.storage import models as m
 from dispatch.errors import UserError
 from dispatch.timeutil import offset_problem
@@ -90,7 +90,7 @@ def err(field_name: str, message: str) -> FieldError:
 _ID_RE = re.compile(ID_PATTERN)
 REDACTED = "[redacted]"
 #: Fields whose content never goes into the audit log.
-SENSITIVE_FIELDS = frozenset({"health_notes"})
+SENSITIVE_FIELDS = frozenset({"health_notes", "disability", "mental_disorder"})
 GENDERS = ("F", "M")
 MAX_WORK_MINUTES_PER_DAY = limits.MAX_WORK_MINUTES_PER_DAY  # 11 h daily rest (art. 132 KP) leaves 13 h per doba
 
@@ -462,13 +462,6 @@ def get_senior(session: Session, senior_id: str) -> m.Senior:
     return row
 
 
-def read_senior_health(session: Session, actor: str, senior_id: str) -> m.Senior:
-    """The senior including health notes; the read itself is audited (``senior.read_health``)."""
-    row = get_senior(session, senior_id)
-    audit.record(session, actor, "senior.read_health", "senior", senior_id)
-    return row
-
-
 def create_senior(session: Session, actor: str, data: Mapping[str, Any]) -> m.Senior:
     values = senior_values(data)
     senior_id = values.pop("id", None)
@@ -489,7 +482,9 @@ def create_senior(session: Session, actor: str, data: Mapping[str, Any]) -> m.Se
 
 def update_senior(session: Session, actor: str, senior_id: str, changes: Mapping[str, Any]) -> m.Senior:
     row = get_senior(session, senior_id)
-    current = {k: getattr(row, k) for k in m.SeniorBase.model_fields}
+    if row.erased_at is not None:
+        raise Conflict(f"senior {senior_id!r} was erased (anonymised); an erased senior is not changed again")
+    current = {k: getattr(row, k) for k in m.SeniorBase.model_fields | m.SeniorHealth.model_fields}
     errors = null_errors(m.Senior, changes)
     if errors:
         raise InvalidInput(errors)
@@ -605,8 +600,33 @@ def validate_worker(session: Session, data: Mapping[str, Any]) -> list[FieldErro
             errors.append(err("skills", f"skills must be non-empty names of at most {limits.MAX_SKILL_LENGTH} characters"))
             break
     errors += length_errors(m.Worker, {k: data[k] for k in ("first_name", "last_name") if k in data})
-    errors += validate_shifts(data.get("shifts") or [])
+    shift_errors = validate_shifts(data.get("shifts") or [])
+    errors += shift_errors
+    if not shift_errors and isinstance(hours, int | float):
+        errors += labour_errors(data.get("contract"), hours, data.get("shifts") or [])
     return errors
+
+
+def labour_errors(contract: object, weekly_hours: float, shifts: list[Mapping[str, Any]]) -> list[FieldError]:
+    """The hard labour rules a weekly pattern breaks (``dispatch.catalog.labour``): a refusal naming
+    the rule and its minutes; a daily rest names the shift its doba starts with (``shifts.N``)."""
+    out: list[FieldError] = []
+    for f in labour.pattern_findings(contract, weekly_hours, shifts, labour.LabourRules.from_settings()):
+        if f.error:
+            where = f"shifts.{f.shift_index}" if f.shift_index is not None else "shifts"
+            out.append({**err(where, labour_words.finding_words(f).en), **f.as_dict()})  # type: ignore[typeddict-item]
+    return out
+
+
+def labour_warnings(contract: object, weekly_hours: float, shifts: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What a valid weekly pattern strains without breaking a hard rule (hours over the contract's
+    ``weekly_hours``): shown with the worker and in an import's report, never refused."""
+    out: list[dict[str, Any]] = []
+    for f in labour.pattern_findings(contract, weekly_hours, shifts, labour.LabourRules.from_settings()):
+        if not f.error:
+            words = labour_words.finding_words(f)
+            out.append({**f.as_dict(), "message": words.en, "message_pl": words.pl})
+    return out
 
 
 def _shift_rows(worker_id: str, shifts: Iterable[Mapping[str, Any]]) -> list[m.WorkerShift]:

@@ -125,6 +125,9 @@ def prepare(
     senior = session.get(m.Senior, v.get("senior_id")) if v.get("senior_id") is not None else None
     if senior is None:
         errors.append(err("senior_id", f"unknown senior {v.get('senior_id')!r}"))
+    elif senior.erased_at is not None:
+        errors.append(err("senior_id", f"senior {senior.id!r} was erased (anonymised): no new visits"))
+        senior = None
 
     code = v.get("service")
     service = session.get(m.Service, as_text(code)) if isinstance(code, str) else None
@@ -533,6 +536,14 @@ def add_prepared(session: Session, actor: str, rows: list[tuple[str, dict[str, A
         audit.record(session, actor, "visit_request.create", "visit_request", row.id,
                      created_changes(row, {"source": source}))
     return out
+
+
+#: What a dispatcher may change in a request: its time (the windows and how long it takes; a ride's
+#: appointment), when the day's plan needs it ("she can only be home after ten").  Who gets the
+#: service, which service, its dates, tasks and worker rules stay the coordinators' decisions, and so
+#: does overriding the intake rules.  The change is audited like any other (``visit_request.update``).
+DISPATCHER_FIELDS = frozenset({"window_start", "window_end", "extra_windows", "duration", "appointment",
+                               "appointment_minutes"})
 
 
 def update_request(session: Session, actor: str, request_id: str, changes: Mapping[str, Any], *,

@@ -38,6 +38,7 @@ def _add_optional_commands() -> None:
     from dispatch.cli.imports import import_app
     from dispatch.cli.live import recommend  # also adds ``rosters diff``
     from dispatch.cli.reports import reports_app
+    from dispatch.cli.retention import retention_app
     from dispatch.cli.rosters import rosters_app
     from dispatch.cli.users import users_app
     from dispatch.cli.worker import worker as worker_command
@@ -48,6 +49,7 @@ def _add_optional_commands() -> None:
     app.add_typer(import_app, name="import")
     app.add_typer(rosters_app, name="rosters")
     app.add_typer(reports_app, name="reports")
+    app.add_typer(retention_app, name="retention")
     app.add_typer(decisions_app, name="decisions")
     app.add_typer(plans_app, name="care-plans")
     app.add_typer(rules_app, name="intake-rules")

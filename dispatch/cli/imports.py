@@ -61,6 +61,8 @@ def _run(kind: imports.ImportKind, file: Optional[Path], dry_run: bool, template
     verb = "would import" if dry_run else "imported"
     looked_up = f"; {asked} address(es) looked up" if asked else ""
     out.print(f"{verb} {counts} from {result.rows} row(s) of {file.name}{looked_up}", highlight=False)
+    for w in result.warnings:
+        out.print(f"warning: line {w['row']}: {w['field']}: {w['message']}", highlight=False)
 
 
 def _command(kind: imports.ImportKind) -> None:

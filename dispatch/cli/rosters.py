@@ -162,3 +162,81 @@ def replan(
               + (f"; {k.visits_placed} of {k.visits_total} visits placed" if k else "") + ".", highlight=False)
     out.print(f"Stored as draft version {roster.version}; publish it with "
               f"[bold]carepath rosters publish {day.isoformat()}[/].", highlight=False)
+
+
+def _monday(value: str) -> dt.date:
+    from dispatch.planning.week_plan import monday_problem
+
+    day = _day(value)
+    if (problem := monday_problem(day)) is not None:
+        raise _fail(f"MONDAY: {problem}")
+    return day
+
+
+def _print_week(monday: dt.date) -> None:
+    """The week's report (``dispatch.planning.week_report``) over the latest version of each day."""
+    from dispatch.planning.week_report import week_report
+    from dispatch.settings import get_settings
+
+    with _session() as session:
+        report = week_report(session, monday, get_settings().timezone)
+    for d in report.days:
+        out.print(f"  {d.date:%a %Y-%m-%d}: " + (f"version {d.version} ({d.status}), {d.visits_placed} of "
+                                                 f"{d.visits_total} visits placed" if d.version else "not planned"),
+                  highlight=False)
+    share = "n/a" if report.regular_share is None else f"{report.regular_share:.0%}"
+    mean = "n/a" if report.distinct_workers_mean is None else f"{report.distinct_workers_mean:.2f}"
+    out.print(f"Week of {monday.isoformat()}: {report.visits_placed} of {report.visits_total} visits placed; "
+              f"{len(report.seniors)} seniors, {mean} different workers each on average (at most "
+              f"{report.distinct_workers_max or 0}); {share} of visits by their regular workers; "
+              f"{len(report.rest_breaches)} rest breaches.", highlight=False)
+    for b in report.rest_breaches:
+        out.print(f"  [red]{b.rule}[/] {b.worker_id}: {b.rest_hours} h of rest where {b.required_hours} h are due "
+                  f"({', '.join(x.isoformat() for x in b.days)})", highlight=False)
+
+
+@rosters_app.command("plan-week")
+def plan_week(
+    monday: Annotated[str, typer.Argument(help="The week's Monday, YYYY-MM-DD (local).")],
+    time_limit: Annotated[float, typer.Option(min=0.1, max=3600, help="Search time in seconds, per day.")] = 10.0,
+) -> None:
+    """Plan MONDAY to Sunday (city-wide) in order, each day a new draft seeing the days before it; prints the week.
+
+    Continuity of care: each day prefers, for a senior none of whose regular workers can come, the
+    workers who served her earlier in the week.  Each day is then published on its own
+    (``carepath rosters publish DATE``).
+    """
+    from dispatch.storage.db import make_engine
+    from dispatch.planning.rosters import InfeasiblePlan
+    from dispatch.planning.week_plan import plan_week as plan
+    from dispatch.settings import get_settings
+    from dispatch.providers.travel import provider_from_settings
+    from optimizer import load_params, load_weights
+
+    first = _monday(monday)
+    settings = get_settings()
+    try:
+        weights = load_weights(settings.weights_file)
+        params = load_params(settings.weights_file, time_limit_s=time_limit)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _fail(f"weights file {settings.weights_file}: {exc}") from None
+    engine = make_engine()
+    try:
+        with out.status(f"planning the week of {first.isoformat()} ...") as status:
+            plan(engine, first, provider_from_settings(settings), params, settings.timezone, weights,
+                 on_day=lambda p: status.update(f"planning {p.day:%a %Y-%m-%d} ({p.index + 1} of 7) ..."))
+    except InfeasiblePlan as exc:
+        raise _fail(f"the solver's plan failed the independent checker (a bug; that day not stored): {exc}") from None
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    _print_week(first)
+    out.print("Stored as new draft versions; review and publish each day with "
+              "[bold]carepath rosters publish DATE[/].", highlight=False)
+
+
+@rosters_app.command("week")
+def week(monday: Annotated[str, typer.Argument(help="The week's Monday, YYYY-MM-DD (local).")]) -> None:
+    """The week from MONDAY as a week: visits placed, continuity of care, rest breaches (latest version of each day)."""
+    _print_week(_monday(monday))

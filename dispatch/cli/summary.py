@@ -14,6 +14,7 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
+from dispatch.catalog.labour_words import limit_words
 from dispatch.planning.explanations import Clock, day_clock
 from dispatch.planning.ride_stats import ride_stats
 from dispatch.planning.rosters import PlannedDay, UnplacedVisit, unplaced_visits
@@ -69,6 +70,14 @@ def print_rides(console: Console, planned: PlannedDay) -> None:
         )
 
 
+def print_labour_limits(console: Console, planned: PlannedDay) -> None:
+    """The labour rules across days that cut a worker's day (``dispatch.catalog.labour``), one line each."""
+    for wid, limits in sorted(planned.built.labour_limits.items()):
+        for limit in limits:
+            words = limit_words(limit.rule, limit.details, planned.roster.date, planned.built.tz)
+            console.print(f"labour rule, {wid}: {words.en}", highlight=False)
+
+
 def print_summary(console: Console, planned: PlannedDay) -> None:
     """Per worker: visits, travel, working time, utilisation; rides; unplaced visits with reasons."""
     problem, solution = planned.built.problem, planned.solution
@@ -96,6 +105,7 @@ def print_summary(console: Console, planned: PlannedDay) -> None:
         table.add_row(wid, w.kind.value, shifts, str(n), _duration(travel), _duration(service), _duration(working),
                       f"{util:.0%}")
     console.print(table)
+    print_labour_limits(console, planned)
     print_rides(console, planned)
     if k is not None:
         console.print(

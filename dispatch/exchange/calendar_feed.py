@@ -10,9 +10,15 @@ The URL ``/api/v1/calendar/<token>.ics`` is the credential (calendar apps cannot
 * an unknown, revoked or orphaned token is a plain 404: nothing tells them apart.
 
 Content follows :mod:`dispatch.planning.schedule` (published rosters only, minimal fields), and is
-minimised further because a feed ends up in whatever calendar service the worker uses: the
-summary says "Wizyta" / "Przejazd" and the senior's name, never the service (a service name
-such as "SUO for people with mental disorders" is health data).
+minimised further because a feed ends up in whatever calendar service the worker uses (Google,
+Microsoft, Apple...: a processor the centre has no contract with).  By default an event carries
+only what such a service may hold: the time, the place (the address; for a ride also its
+destination and appointment time) and the service ("Wizyta: Usługi opiekuńcze", "Przejazd
+(odbiór)"); never the senior's name, the tasks (e.g. "podanie leków"), the notes for workers, the
+phone or a ride's needs (a wheelchair).  A centre that accepts the calendar provider holding them
+turns the details on with ``CAREPATH_CALENDAR_FEED_DETAILS=true`` (``details=True`` here): the
+summary then names the senior and the description has the tasks, notes, needs and phone.  A centre
+whose service names say something about health should name its services neutrally.
 
 iCalendar details: ``VTIMEZONE`` for the roster zone is always included; times are local
 with ``TZID``, except a wall time that occurs twice (the autumn DST night), which RFC 5545
@@ -134,13 +140,16 @@ def _ical_time(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return local
 
 
-def _summary(v: ScheduledVisit) -> str:
+def _summary(v: ScheduledVisit, details: bool) -> str:
     if v.ride is None:
-        return f"Wizyta: {v.senior_name}"
-    return f"Przejazd ({LEGS_PL.get(v.ride.leg, v.ride.leg)}): {v.senior_name}"
+        return f"Wizyta: {v.senior_name if details else v.service_name_pl}"
+    leg = f"Przejazd ({LEGS_PL.get(v.ride.leg, v.ride.leg)})"
+    return f"{leg}: {v.senior_name}" if details else leg
 
 
-def _description(v: ScheduledVisit) -> str:
+def _description(v: ScheduledVisit, details: bool) -> str:
+    if not details:
+        return _place_and_time(v)
     lines = []
     if v.tasks:
         lines.append(f"Zadania: {v.tasks}")
@@ -161,7 +170,18 @@ def _description(v: ScheduledVisit) -> str:
     return "\n".join(lines)
 
 
-def _event(v: ScheduledVisit, zone: ZoneInfo, now: dt.datetime, cancelled: bool, sequence: int | None = None) -> icalendar.Event:
+def _place_and_time(v: ScheduledVisit) -> str:
+    """A ride's destination and appointment time: the place and time of the trip, nothing about why."""
+    if v.ride is None:
+        return ""
+    where = v.ride.destination or "?"
+    if v.ride.appointment is not None:
+        where += f", termin {v.ride.appointment:%H:%M}"
+    return f"Cel: {where}"
+
+
+def _event(v: ScheduledVisit, zone: ZoneInfo, now: dt.datetime, cancelled: bool, sequence: int | None = None,
+           details: bool = False) -> icalendar.Event:
     event = icalendar.Event()
     event.add("uid", v.uid)
     event.add("dtstamp", now.astimezone(dt.UTC))
@@ -169,9 +189,9 @@ def _event(v: ScheduledVisit, zone: ZoneInfo, now: dt.datetime, cancelled: bool,
     event.add("dtend", _ical_time(v.end, zone))
     event.add("sequence", v.roster_version if sequence is None else sequence)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("summary", ("Odwołane: " if cancelled else "") + _summary(v))
+    event.add("summary", ("Odwołane: " if cancelled else "") + _summary(v, details))
     event.add("location", v.address)
-    description = _description(v)
+    description = _description(v, details)
     if description:
         event.add("description", description)
     event.add("class", "PRIVATE")
@@ -199,8 +219,11 @@ def build_calendar(
     visits: list[ScheduledVisit], cancelled: list[ScheduledVisit], tz: str, now: dt.datetime,
     first: dt.date, last: dt.date, breaks: list[ScheduledBreak] | None = None,
     cancelled_breaks: list[ScheduledBreak] | None = None, sequences: Mapping[str, int] | None = None,
+    details: bool = False,
 ) -> bytes:
     """The VCALENDAR text for a worker's visits and breaks (and cancelled ones) between ``first`` and ``last``.
+
+    ``details``: also the senior's name, tasks, notes, needs and phone (see the module docstring).
 
     ``sequences``: each event's SEQUENCE by UID (``dispatch.planning.schedule_changes.event_sequences``);
     without one, the roster version."""
@@ -218,9 +241,9 @@ def build_calendar(
     cal.add_component(icalendar.Timezone.from_tzid(tz, first_date=first - dt.timedelta(days=1),
                                                    last_date=last + dt.timedelta(days=1)))
     for v in visits:
-        cal.add_component(_event(v, zone, now, False, seq.get(v.uid)))
+        cal.add_component(_event(v, zone, now, False, seq.get(v.uid), details))
     for v in cancelled:
-        cal.add_component(_event(v, zone, now, True, seq.get(v.uid)))
+        cal.add_component(_event(v, zone, now, True, seq.get(v.uid), details))
     for b in breaks or ():
         cal.add_component(_break_event(b, zone, now, False, seq.get(b.uid)))
     for b in cancelled_breaks or ():
@@ -228,8 +251,10 @@ def build_calendar(
     return cal.to_ical()
 
 
-def worker_feed(session: Session, worker_id: str, tz: str, now: dt.datetime | None = None) -> bytes:
-    """The feed of ``worker_id``: published visits and breaks from a month back to three months ahead."""
+def worker_feed(session: Session, worker_id: str, tz: str, now: dt.datetime | None = None,
+                details: bool = False) -> bytes:
+    """The feed of ``worker_id``: published visits and breaks from a month back to three months ahead
+    (``details``: ``CAREPATH_CALENDAR_FEED_DETAILS``)."""
     now = now or _clock()
     today = now.astimezone(ZoneInfo(tz)).date()
     first, last = today - dt.timedelta(days=FEED_PAST_DAYS), today + dt.timedelta(days=FEED_FUTURE_DAYS)
@@ -237,4 +262,4 @@ def worker_feed(session: Session, worker_id: str, tz: str, now: dt.datetime | No
     cancelled = cancelled_visits(session, worker_id, first, last, tz)
     return build_calendar(visits, cancelled, tz, now, first, last, breaks,
                           cancelled_breaks(session, worker_id, first, last, tz),
-                          event_sequences(session, worker_id, first, last, tz))
+                          event_sequences(session, worker_id, first, last, tz), details=details)

@@ -61,6 +61,7 @@ from dispatch.catalog.records import (
     senior_values,
     validate_car,
     validate_senior,
+    labour_warnings,
     validate_worker,
 )
 from dispatch.catalog.records import flush as flush_session
@@ -571,6 +572,8 @@ class ImportResult:
     created: dict[str, int]
     ids: list[str]
     dry_run: bool
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    """Rows accepted with a warning (a worker's shifts over the contract's weekly hours), with the row."""
 
 
 def _summary(session: Session, actor: str, kind: str, content: bytes, filename: str | None, result: ImportResult) -> None:
@@ -633,6 +636,7 @@ def import_workers(
     if not rows and errors:
         raise _invalid(errors)
     _check_ids(rows, m.Worker, "worker", session, errors)
+    warnings: list[dict[str, Any]] = []
     ready: list[tuple[ParsedRow, dict[str, Any]]] = []
     for row in rows:
         values = {k: v for k, v in row.values.items() if k not in WEEKDAY_COLUMNS and k != "id"}
@@ -650,6 +654,9 @@ def import_workers(
 
         problems = _unless_not_found(located, validate_worker(session, values), geocoding.WORKER_HOME)
         errors += _row_errors(row.line, problems, row.bad, column_of)
+        if not problems and not row.bad:
+            warnings += [{"row": row.line, "field": "weekly_hours", **w}
+                         for w in labour_warnings(values.get("contract"), values.get("weekly_hours") or 0, shifts)]
         ready.append((row, values))
     if errors:
         raise _invalid(errors)
@@ -657,7 +664,7 @@ def import_workers(
     items = [(i, values) for i, (_, values) in zip(ids, ready, strict=True)]
     n_shifts = sum(len(v["shifts"]) for _, v in items)
     result = ImportResult("workers", len(rows), {"workers": len(items), "worker_shifts": n_shifts},
-                          [i for i, _ in items], dry_run)
+                          [i for i, _ in items], dry_run, warnings)
     if not dry_run:
         workers = [new_worker(session, worker_id, values) for worker_id, values in items]
         session.add_all(workers)

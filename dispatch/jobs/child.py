@@ -52,6 +52,7 @@ class _Heartbeat:
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._progress: dict[str, Any] | None = None
+        self.extra: dict[str, Any] = {}  # kept in every beat's progress (a week job's days done)
         self.lost_reason: str | None = None
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id[:8]}", daemon=True)
 
@@ -87,7 +88,8 @@ class _Heartbeat:
         values: dict[str, Any] = {"heartbeat_at": utcnow()}
         progress = self.latest_progress()
         if progress is not None:
-            values["progress"] = progress
+            with self._lock:
+                values["progress"] = {**self.extra, **progress}
         with Session(self.engine) as session:
             # UPDATE first, then read: on SQLite a read before the write would take a shared
             # lock that cannot be upgraded while the main thread writes.
@@ -141,11 +143,14 @@ def _run_job(engine: Engine, job_id: str, settings: Settings) -> None:
     with Session(engine) as session:
         job = session.get(m.PlanJob, job_id)
         assert job is not None
-        day, area, time_limit, replan = job.date, job.area, job.time_limit_s, job.replan
+        day, area, time_limit, replan, days = job.date, job.area, job.time_limit_s, job.replan, job.days or 1
     heartbeat = _Heartbeat(engine, job_id)
     heartbeat.start()  # beats until the outcome is written, so a long check or store is not "stale"
     try:
-        _solve_and_store(engine, job_id, day, area, time_limit, settings, heartbeat, replan)
+        if days > 1:
+            _plan_week_and_store(engine, job_id, day, area, time_limit, settings, heartbeat)
+        else:
+            _solve_and_store(engine, job_id, day, area, time_limit, settings, heartbeat, replan)
     finally:
         heartbeat.stop()
 
@@ -212,6 +217,67 @@ def _solve_and_store(
         _finish_stopped(engine, job_id, heartbeat.lost_reason if withdrawn.before_store else None)
         return
     log.info("job %s stored roster %s version %s", job_id, planned.roster.id, planned.roster.version)
+
+
+def _plan_week_and_store(
+    engine: Engine, job_id: str, monday: dt.date, area: str | None, time_limit: float, settings: Settings,
+    heartbeat: _Heartbeat,
+) -> None:
+    """A week job: ``week_plan.plan_week`` with the job's hooks.  Each day's draft is stored with the
+    job's progress (the days done so far) in one transaction, only while the job is still running here
+    and not cancelled; Sunday's transaction also marks the job succeeded.  A cancel stops the day being
+    planned and stores nothing more; the days already stored stay, listed in the job's progress."""
+    from dispatch.planning.ride_builder import RideSettings
+    from dispatch.planning.rosters import PlannedDay, PlanWithdrawn
+    from dispatch.planning.week_plan import WEEK_DAYS, plan_week
+    from dispatch.providers.travel import provider_from_settings
+    from optimizer import Cancel, FirstOf, MaxRuntime, load_params, load_weights
+
+    weights = load_weights(settings.weights_file)
+    params = load_params(settings.weights_file, time_limit_s=time_limit, on_progress=heartbeat.progress)
+    done: list[dict[str, Any]] = []
+    totals = {"visits_total": 0, "visits_placed": 0, "elapsed_s": 0.0}
+
+    def record(session: Session, planned: PlannedDay, index: int) -> bool:
+        solution, total = planned.solution, len(planned.built.problem.visits)
+        k = solution.kpis
+        placed = k.visits_placed if k is not None else total - len(solution.unassigned)
+        elapsed = round(solution.stats.elapsed_s, 2) if solution.stats else 0.0
+        day = {"date": planned.roster.date.isoformat(), "roster_id": planned.roster.id,
+               "version": planned.roster.version, "visits_total": total, "visits_placed": placed,
+               "elapsed_s": elapsed}
+        last = index == WEEK_DAYS - 1
+        progress = {**(heartbeat.latest_progress() or {}), "visits_total": totals["visits_total"] + total,
+                    "visits_placed": totals["visits_placed"] + placed,
+                    "elapsed_s": round(totals["elapsed_s"] + elapsed, 2), "days": [*done, day]}
+        values: dict[str, Any] = {"progress": progress, "heartbeat_at": utcnow()}
+        if last:
+            values.update(status=m.JobStatus.SUCCEEDED, finished_at=utcnow())
+        kept = bool(session.execute(
+            update(m.PlanJob)
+            .where(col(m.PlanJob.id) == job_id, running_here(), col(m.PlanJob.cancel_requested).is_(False))
+            .values(**values)
+        ).rowcount)
+        if kept:
+            done.append(day)
+            heartbeat.extra = {"days": list(done)}
+            totals.update(visits_total=progress["visits_total"], visits_placed=progress["visits_placed"],
+                          elapsed_s=progress["elapsed_s"])
+        return kept
+
+    try:
+        planned = plan_week(
+            engine, monday, provider_from_settings(settings), params, settings.timezone, weights,
+            RideSettings.from_settings(settings), area=area,
+            stop=lambda day: FirstOf(MaxRuntime(time_limit), Cancel(heartbeat.stop_requested)),
+            on_built=lambda built: heartbeat.progress(_Zero(len(built.problem.visits))),
+            store_if=lambda: not heartbeat.stop_requested.is_set(), record=record,
+        )
+    except PlanWithdrawn as withdrawn:  # cancelled, or failed or taken over: the days stored stay, listed
+        _finish_stopped(engine, job_id, heartbeat.lost_reason if withdrawn.before_store else None)
+        return
+    log.info("job %s stored the week of %s: rosters %s", job_id, monday,
+             [p.roster.id for p in planned])
 
 
 class _Zero:

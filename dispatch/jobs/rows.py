@@ -37,6 +37,8 @@ its worker is known dead, to tell a dead run from one that is merely cut off fro
 STALLED_RETRIES = 2
 """How often a job whose ``carepath worker`` died is run again before it is failed (a day that
 keeps killing its worker, e.g. by exhausting memory, must not do so forever)."""
+MAX_JOB_DAYS = 7
+"""The longest job: a week (Monday to Sunday)."""
 ACTIVE = (m.JobStatus.QUEUED, m.JobStatus.RUNNING)
 FINAL = (m.JobStatus.SUCCEEDED, m.JobStatus.FAILED, m.JobStatus.CANCELLED)
 
@@ -77,47 +79,60 @@ def begin_write(session: Session) -> None:
     session.execute(text("UPDATE plan_jobs SET id = id WHERE 1 = 0"))
 
 
-def active_job(session: Session, day: dt.date, area: str | None) -> m.PlanJob | None:
-    """The queued or running job for ``day`` and ``area``, if any."""
+def active_job(session: Session, day: dt.date, area: str | None, days: int = 1) -> m.PlanJob | None:
+    """The queued or running job whose days overlap ``day`` .. ``day + days - 1`` for ``area``, if any.
+
+    A week job (``days`` 7) covers its seven days: a day job inside that week conflicts with it,
+    and a week job with any day or week job of those days (two jobs storing drafts of one day at
+    the same time would make the week's continuity and its report meaningless).
+    """
     area_match = col(m.PlanJob.area).is_(None) if area is None else col(m.PlanJob.area) == area
-    return session.scalars(
+    last = day + dt.timedelta(days=days - 1)
+    candidates = session.scalars(
         select(m.PlanJob)
-        .where(col(m.PlanJob.date) == day, area_match, col(m.PlanJob.status).in_(ACTIVE))
+        .where(col(m.PlanJob.date) >= day - dt.timedelta(days=MAX_JOB_DAYS - 1), col(m.PlanJob.date) <= last,
+               area_match, col(m.PlanJob.status).in_(ACTIVE))
         .order_by(col(m.PlanJob.created_at).desc())
-    ).first()
+    ).all()
+    return next((j for j in candidates if j.date + dt.timedelta(days=(j.days or 1) - 1) >= day), None)
 
 
-def _lock_day(session: Session, day: dt.date, area: str | None) -> None:
-    """Serialise job creation for one day and area until the transaction ends.
+def _lock_day(session: Session, day: dt.date, area: str | None, days: int = 1) -> None:
+    """Serialise job creation for the days ``day`` .. ``day + days - 1`` and ``area`` until the transaction ends.
 
     SQLite: :func:`begin_write` already holds the database's write lock.  PostgreSQL: without a
     lock two concurrent plan requests would both find no active job and both start one (the
-    check-then-insert race); a transaction-level advisory lock makes the second wait, then see
-    the first's job.
+    check-then-insert race); a transaction-level advisory lock per day makes the second wait, then
+    see the first's job.  A week takes its days' locks in date order, so two requests never wait
+    for each other in a circle.
     """
     if session.get_bind().dialect.name == "postgresql":
-        key = f"carepath.plan_job.{day.isoformat()}.{area or ''}"
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+        for i in range(days):
+            key = f"carepath.plan_job.{(day + dt.timedelta(days=i)).isoformat()}.{area or ''}"
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
 def create_job(
     session: Session, day: dt.date, area: str | None, time_limit_s: float, actor: str,
-    replan: dict[str, Any] | None = None,
+    replan: dict[str, Any] | None = None, days: int = 1,
 ) -> m.PlanJob:
-    """A queued job for ``day`` (audited); raises :class:`JobConflict` if one is already active.
+    """A queued job for ``day`` (audited); raises :class:`JobConflict` if one is already active on its days.
 
     ``replan``: a re-plan of the published version (``dispatch.planning.replan.ReplanSpec.to_json``)
-    instead of a plan from scratch; the same job otherwise.
+    instead of a plan from scratch; the same job otherwise.  ``days``: 7 plans the week from
+    ``day`` (a Monday; the caller checks), ``time_limit_s`` then being each day's.
     The caller commits, then hands the job to a runner: the runner's process must see the row.
     """
+    if days not in (1, MAX_JOB_DAYS) or (days > 1 and replan is not None):
+        raise ValueError(f"a planning job covers 1 or {MAX_JOB_DAYS} days (a re-plan one), not {days}")
     begin_write(session)
-    _lock_day(session, day, area)
-    existing = active_job(session, day, area)
+    _lock_day(session, day, area, days)
+    existing = active_job(session, day, area, days)
     if existing is not None:
         raise JobConflict(existing)
     job = m.PlanJob(
         id=str(uuid.uuid4()), date=day, area=area, time_limit_s=float(time_limit_s), created_by=actor,
-        progress={}, replan=replan,
+        progress={}, replan=replan, days=days,
     )
     session.add(job)
     session.flush()
@@ -125,6 +140,8 @@ def create_job(
                "time_limit_s": {"old": None, "new": float(time_limit_s)}}
     if replan is not None:
         changes["replan"] = {"old": None, "new": replan}
+    if days != 1:
+        changes["days"] = {"old": None, "new": days}
     audit.record(session, actor, "plan_job.create", "plan_job", job.id, changes)
     return job
 
@@ -341,6 +358,7 @@ def job_view(job: m.PlanJob, runner: str, roster_version: int | None = None) -> 
     return {
         "id": job.id,
         "date": job.date,
+        "days": job.days or 1,
         "area": job.area,
         "status": job.status.value,
         "runner": runner,
@@ -352,6 +370,7 @@ def job_view(job: m.PlanJob, runner: str, roster_version: int | None = None) -> 
             "solutions_found": p.get("solutions_found"),
             "elapsed_s": p.get("elapsed_s"),
             "changes": p.get("changes"),
+            "days": p.get("days"),
         },
         "cancel_requested": job.cancel_requested,
         "roster_id": job.roster_id,

@@ -243,6 +243,15 @@ def checkins_between(session: Session, start_day: dt.date, end_day: dt.date) -> 
         col(m.VisitCheckin.occurrence_date) >= start_day, col(m.VisitCheckin.occurrence_date) <= end_day)).all())
 
 
+def worker_checkins(session: Session, worker_id: str, start_day: dt.date, end_day: dt.date) -> dict[str, m.VisitCheckin]:
+    """The worker's own check-ins of stops dated ``start_day``..``end_day``, by the stop's ``uid`` (what
+    the worker's schedule names each stop by): the phone page shows each visit's state from it."""
+    rows = session.scalars(select(m.VisitCheckin).where(
+        col(m.VisitCheckin.worker_id) == worker_id, col(m.VisitCheckin.occurrence_date) >= start_day,
+        col(m.VisitCheckin.occurrence_date) <= end_day)).all()
+    return {visit_uid(r.visit_request_id, r.occurrence_date, r.leg, r.worker_id): r for r in rows}
+
+
 def state_of(row: m.VisitCheckin | None, planned_start: dt.datetime, planned_end: dt.datetime,
              now: dt.datetime | None) -> StopState:
     """A stop's check-in state and, at ``now`` (None: no flags, e.g. a draft), ``late`` / ``missed``."""

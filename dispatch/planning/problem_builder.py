@@ -31,6 +31,10 @@ Rules of the domain that the optimizer does not know live here:
 * Gender (``dispatch.catalog.care_rules``): the senior's preferred gender is a wish, and a hard rule
   (``gender_strict``) for intimate-care visits of a senior whose rule is ``require``.
 * Pins (``dispatch.planning.pins``): the day's pinned worker and/or start of a request, kept as given.
+* Labour rules across days (``dispatch.catalog.labour``), when the work of other days is given
+  (``labour_spans``): each worker's shifts cut for the 11 h and 35 h rests and the day's working
+  minutes capped by the week's and settlement period's hours; the limits applied are kept
+  (``BuiltProblem.labour_limits``) and stored with the roster.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ import numpy as np
 
 from dispatch.domain import PlaceKind
 from dispatch.catalog import care_rules
+from dispatch.catalog import labour
 from dispatch.planning import explanations
 from dispatch.catalog import visit_windows
 from dispatch.planning.ride_builder import BuiltRide, RideSettings, build_ride
@@ -142,6 +147,8 @@ class BuiltProblem:
     """Every trip built (outbound and return), for ride reports."""
     tz: str | None = None
     """The time zone the problem's minutes are local to (None: the configured roster zone)."""
+    labour_limits: dict[str, tuple[labour.DayLimit, ...]] = field(default_factory=dict)
+    """Labour rules that cut a worker's day (``dispatch.catalog.labour.day_limits``), by worker id."""
 
 
 class _Locations:
@@ -190,19 +197,28 @@ def build_problem(
     weights: Weights | None = None,
     ride_settings: RideSettings | None = None,
     pins: Mapping[str, PinLike] | None = None,
+    served_before: Mapping[str, Iterable[str]] | None = None,
+    labour_spans: Mapping[str, Sequence[labour.WorkSpan]] | None = None,
+    labour_rules: labour.LabourRules | None = None,
 ) -> BuiltProblem:
     """The optimizer problem for ``day`` from stored rows (or fixture objects of the same shape).
 
     ``worker_days`` are objects with ``worker`` and ``shifts`` (the day's shift rows);
     ``requests`` are the requests that occur on ``day``; ``ride_settings`` the taxi model's
-    knobs (defaults: ``RideSettings()``); ``pins`` the day's pins by request id.
+    knobs (defaults: ``RideSettings()``); ``pins`` the day's pins by request id;
+    ``served_before`` the workers who already serve each senior earlier in the week being
+    planned (by senior id; ``dispatch.planning.week_plan``), preferred where none of her regular
+    workers can come (see ``_worker_terms``); ``labour_spans`` the work of other days by worker id
+    (None: labour rules across days are not applied).
     """
     pins = pins or {}
+    served_before = served_before or {}
     ride_settings = ride_settings or RideSettings()
     locs = _Locations()
     office = next((p for p in places.values() if p.kind == PlaceKind.OFFICE), None)
     office_loc = locs.add(office.id, office.lat, office.lon) if office else None
     workers: list[Worker] = []
+    labour_limits: dict[str, tuple[labour.DayLimit, ...]] = {}
     for wd in worker_days:
         w = wd.worker  # type: ignore[attr-defined]
         home = locs.add(f"home:{w.id}", w.home_lat, w.home_lon)
@@ -219,9 +235,22 @@ def build_problem(
             plain, car_until = _within_car_hours(day, tz, plain, car)
             if not plain:
                 continue  # the car is not available during any of the driver's shifts
+        overtimes = [overtime] * len(plain)
+        max_work = w.max_daily_minutes
+        if labour_spans is not None:
+            terms = labour.day_limits(day, tz, w.contract, w.weekly_hours, [(s.start, s.end, overtime) for s in plain],
+                                      max_work, labour_spans.get(w.id, ()), labour_rules)
+            if terms.limits:
+                labour_limits[w.id] = terms.limits
+            if not terms.shifts:
+                continue  # the rest or the hours left leave no work on this day
+            plain = [Shift(a, b) for a, b, _ in terms.shifts]
+            overtimes = [o for _, _, o in terms.shifts]
+            max_work = terms.max_work_minutes
         rules = break_rules(plain)
         shifts = tuple(
-            Shift(s.start, s.end, overtime if car_until is None else max(0, min(overtime, car_until - s.end)), rules[i])
+            Shift(s.start, s.end, overtimes[i] if car_until is None else max(0, min(overtimes[i], car_until - s.end)),
+                  rules[i])
             for i, s in enumerate(plain)
         )
         skills = set(w.skills)
@@ -238,7 +267,7 @@ def build_problem(
                 travel_mode=TravelMode(w.travel_mode),
                 skills=frozenset(skills),
                 gender=Gender(w.gender) if w.gender in ("F", "M") else None,
-                max_work_minutes=w.max_daily_minutes,
+                max_work_minutes=max_work,
                 capacity=capacity,
             )
         )
@@ -279,7 +308,8 @@ def build_problem(
             max_lateness=int(r.max_lateness),  # type: ignore[attr-defined]
             client_id=senior.id,  # type: ignore[attr-defined]
         )
-        terms = _worker_terms(r, senior, day, tz, on_duty, common, spans, None if ride else pins.get(r.id))
+        terms = _worker_terms(r, senior, day, tz, on_duty, common, spans, None if ride else pins.get(r.id),
+                              served_before.get(senior.id, ()))  # type: ignore[attr-defined]
         if isinstance(terms, SkippedRequest):
             skipped.append(terms)
             continue
@@ -362,7 +392,7 @@ def build_problem(
         weights=weights or Weights(),
         name=f"roster {day.isoformat()}",
     )
-    return BuiltProblem(problem, sources, locs.names, skipped, built_rides, tz)
+    return BuiltProblem(problem, sources, locs.names, skipped, built_rides, tz, labour_limits)
 
 
 def _emptied_window(r: object, day: dt.date, tz: str) -> SkippedRequest:
@@ -393,12 +423,16 @@ def _can_do(worker: Worker, common: Mapping[str, object]) -> bool:
 
 def _worker_terms(
     r: object, senior: object, day: dt.date, tz: str, on_duty: Mapping[str, Worker], common: Mapping[str, object],
-    spans: Sequence[tuple[int, int]], pin: PinLike | None,
+    spans: Sequence[tuple[int, int]], pin: PinLike | None, served_before: Iterable[str] = (),
 ) -> _WorkerTerms | SkippedRequest:
     """The request's worker lists on ``day`` (the senior's and its own), or why it cannot be planned.
 
     Forbidden: the senior's and the request's.  Preferred: the senior's regular workers and the
-    request's preferred ones who can do the visit.  Required: only these may do it; if fewer of
+    request's preferred ones who can do the visit; when none of them can (none on record, or all
+    off that day) and a week is planned, those who served the senior earlier that week who can
+    (continuity of care).  The record comes first: the optimizer has one preference tier, and
+    adding the week's workers to the regular ones would let a stranger of Monday keep the senior
+    from her regular carer for the rest of the week.  Required: only these may do it; if fewer of
     them work that day than the visit needs, the request is skipped with a reason naming them
     (they are off, or forbidden since), rather than left to "no eligible worker".  A pin is
     hard as well, so a pin that cannot hold that day skips the request with why.
@@ -408,6 +442,9 @@ def _worker_terms(
     forbidden = frozenset(x for x in forbidden_all if x in on_duty)
     wanted = {*senior.regular_workers, *(getattr(r, "preferred_workers", None) or ())}  # type: ignore[attr-defined]
     preferred = frozenset(x for x in wanted if x in on_duty and x not in forbidden and _can_do(on_duty[x], common))
+    if not preferred:  # the record first; the week's own continuity where it names nobody who can come today
+        preferred = frozenset(x for x in served_before
+                              if x in on_duty and x not in forbidden and _can_do(on_duty[x], common))
     named = list(dict.fromkeys(getattr(r, "required_workers", None) or ()))
     required = frozenset(x for x in named if x in on_duty and x not in forbidden_all)
     needed = int(r.workers_needed)  # type: ignore[attr-defined]

@@ -75,7 +75,7 @@ def build(session: Session, day: dt.date, area: str | None, travel: TravelTimePr
 
     if extra_requests:
         return _build(session, day, area, travel, tz, weights, extra_requests)
-    key = (data_stamp(session), day, area, tz, weights, repr(RideSettings.from_settings(get_settings())), id(travel))
+    key = (data_stamp(session, day), day, area, tz, weights, repr(RideSettings.from_settings(get_settings())), id(travel))
     with _LOCK:
         hit = _BUILT.get(key)
     if hit is not None:
@@ -102,15 +102,24 @@ _LOADED: OrderedDict[tuple, LoadedRoster] = OrderedDict()
 KEEP_LOADED = 4
 
 
-def data_stamp(session: Session) -> str:
-    """A digest of every row the day's problem is built from (``models.SCENARIO_TABLES``), read as
-    plain rows: equal digests, equal problems (the rows themselves, so nothing can go stale)."""
+def data_stamp(session: Session, day: dt.date | None = None) -> str:
+    """A digest of every row the day's problem is built from (``models.SCENARIO_TABLES``, and the
+    roster versions of other days than ``day``, whose work spans the labour rules read), read as plain
+    rows: equal digests, equal problems (the rows themselves, so nothing can go stale).  The day's own
+    versions do not count: an edit of the day makes one and the problem stays the same."""
     digest = hashlib.sha256()
     for table in m.SCENARIO_TABLES:
         t = table.__table__  # type: ignore[attr-defined]
         rows = session.execute(select(t).order_by(*t.primary_key.columns)).all()
         digest.update(t.name.encode())
         digest.update(repr(rows).encode())
+    # The labour rules read other days' work (``dispatch.planning.work_spans``): which versions there
+    # are and their status (a version's spans never change once stored).
+    others = select(m.Roster.id, m.Roster.status).order_by(m.Roster.id)
+    if day is not None:
+        others = others.where(m.Roster.date != day)
+    versions = session.execute(others).all()
+    digest.update(repr(versions).encode())
     return digest.hexdigest()
 
 

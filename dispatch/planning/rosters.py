@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +20,8 @@ from sqlmodel import Session, col
 from dispatch.storage import models as m
 from dispatch.storage.db import serialize_on, session_scope
 from dispatch.planning.explanations import explain_unassigned
+from dispatch.catalog.labour import LabourRules
+from dispatch.planning import work_spans
 from dispatch.planning.pins import pins_on
 from dispatch.planning.problem_builder import SKIPPED_REASON, BuiltProblem, build_problem
 from dispatch.planning.ride_builder import RideSettings
@@ -80,6 +82,7 @@ def build_day(
     session: Session, day: dt.date, travel: TravelTimeProvider, tz: str, weights: Weights | None = None,
     ride_settings: RideSettings | None = None, area: str | None = None,
     extra_requests: Sequence[m.VisitRequest] = (),
+    served_before: Mapping[str, Iterable[str]] | None = None,
 ) -> BuiltProblem:
     """The optimizer problem for ``day`` from what is stored: the whole city (``area`` None), or
     one area's plan, which takes the requests of seniors living in ``area`` and the workers
@@ -88,6 +91,8 @@ def build_day(
     ``ride_settings``: the senior-taxi knobs; default from the ``CAREPATH_RIDE_*`` settings.
     ``extra_requests``: requests not stored, planned as if they were (a recommendation for a
     request given inline, ``dispatch.planning.recommend``).
+    ``served_before``: the workers who served each senior earlier in the week being planned
+    (``dispatch.planning.week_plan``), preferred where none of her regular workers can come.
     """
     if ride_settings is None:
         from dispatch.settings import get_settings
@@ -102,8 +107,11 @@ def build_day(
     places = {p.id: p for p in session.scalars(select(m.Place)).all()}
     cars = {c.id: c for c in session.scalars(select(m.Car)).all()}
     services = {s.code: s for s in session.scalars(select(m.Service)).all()}
+    rules = LabourRules.from_settings()
+    spans = work_spans.neighbours(session, day, [wd.worker.id for wd in worker_days], rules)
     return build_problem(day, worker_days, requests, seniors, places, cars, services, travel, tz, weights,
-                         ride_settings, pins_on(session, day))
+                         ride_settings, pins_on(session, day), served_before=served_before,
+                         labour_spans=spans, labour_rules=rules)
 
 
 class PlanWithdrawn(Exception):
@@ -176,7 +184,8 @@ def solve_checked(built: BuiltProblem, params: SolveParams, stop: StoppingCriter
 def save_roster(session: Session, day: dt.date, area: str | None, built: BuiltProblem, solution: Solution) -> m.Roster:
     """Store the plan as the next draft version of ``(day, area)`` (``area`` None: the city-wide roster):
     its visits in route order, each worker's breaks, and the visits it could not place (with
-    whether each was mandatory, which publishing asks to be acknowledged).
+    whether each was mandatory, which publishing asks to be acknowledged), each worker's working
+    day and the labour limits the day was planned under (``dispatch.planning.work_spans``).
 
     The version is the highest stored + 1, read under :func:`dispatch.storage.db.serialize_on` for
     ``(day, area)``: two plans stored at the same moment get consecutive versions instead of one
@@ -216,6 +225,7 @@ def save_roster(session: Session, day: dt.date, area: str | None, built: BuiltPr
                 session.add(m.RosterBreak(roster_id=roster.id, worker_id=route.worker_id,
                                           shift_index=route.shift_index, start=from_minutes(b.start, day, built.tz),
                                           end=from_minutes(b.end, day, built.tz)))
+    work_spans.record(session, roster, day, built.tz, solution, built.labour_limits)
     for u in unplaced_visits(day, built, solution):
         session.add(
             m.RosterUnassigned(

@@ -26,8 +26,8 @@ Where the API shape differs from the row, the API schema adds or retypes only th
 template's ``UserCreate`` adds ``password``:
 
 * users: ``UserCreate`` adds the password (the row holds only its hash), ``UserPublic`` adds ``active``;
-* seniors: ``health_notes`` is ``SeniorHealth``, added by the table, ``SeniorCreate`` and
-  ``SeniorWithHealth`` but not ``SeniorPublic``; ``SeniorCreate`` lets the coordinates be left
+* seniors: the health fields (``disability``, ``mental_disorder``, ``health_notes``) are ``SeniorHealth``, added by the table, ``SeniorCreate`` and
+  ``SeniorHealthRead`` but not ``SeniorPublic``; ``SeniorCreate`` lets the coordinates be left
   out to be geocoded and takes ``gender_rule`` as optional (its default depends on
   ``preferred_gender``); the API sends ``gender_rule`` as a plain string;
 * workers: ``WorkerCreate`` adds the weekly shifts (a related table, sent inline) and the home
@@ -261,7 +261,7 @@ class SeniorBase(SQLModel):
     """A senior's fields and their rules, once: the table below and the API's bodies
     (``api.schemas.seniors``: ``SeniorCreate``, ``SeniorPublic``) are cut from it.
 
-    Left out: ``health_notes`` (``SeniorHealth``: the table, ``SeniorCreate`` and ``SeniorWithHealth``
+    Left out: ``disability``, ``mental_disorder`` and ``health_notes`` (``SeniorHealth``: the table, ``SeniorCreate`` and ``SeniorHealthRead``
     add it, ``SeniorPublic`` does not).  ``gender_rule`` is the enum here; the API sends it as a
     plain string and takes it as optional (its default depends on ``preferred_gender``), so
     ``SeniorCreate`` and ``SeniorPublic`` retype it; ``SeniorCreate`` lets lat/lon be left out
@@ -282,10 +282,8 @@ class SeniorBase(SQLModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     phone: str = Field(default="", max_length=32)
-    disability: Disability = _enum(Disability)
     lives_alone: bool = False
-    wheelchair: bool = False
-    mental_disorder: bool = False
+    wheelchair: bool = Field(default=False, description="the taxi needs a car and time for it: shown to dispatchers")
     needs: list[ServiceRef] = Field(default_factory=list, max_length=MAX_NEEDS, sa_type=JSON, nullable=False)
     preferred_gender: Gender | None = Field(default=None, sa_type=_GENDER_COLUMN)
     gender_rule: GenderRule = Field(default=GenderRule.NONE, sa_type=ValueEnum(GenderRule),
@@ -299,9 +297,13 @@ class SeniorBase(SQLModel):
 
 
 class SeniorHealth(SQLModel):
-    """Special-category data (RODO art. 9): never shown to drivers or handymen; read only by
-    ``GET /seniors/{id}`` for coordinators and admins, audited (``api.schemas.seniors``)."""
+    """Special-category data (RODO art. 9): the disability grade, a mental disorder and the health
+    notes.  Never in lists or in the answers dispatchers and workers get; read one senior at a time
+    by ``GET /seniors/{id}/health?purpose=...`` (coordinators and admins), each read audited with its
+    purpose (``dispatch.catalog.senior_privacy``)."""
 
+    disability: Disability = _enum(Disability)
+    mental_disorder: bool = False
     health_notes: str = Field(default="", max_length=4000, sa_type=AutoString,
                               description="special-category data (RODO art. 9)")
 
@@ -311,6 +313,9 @@ class Senior(SeniorBase, SeniorHealth, table=True):
 
     __tablename__ = "seniors"
     id: str = Field(primary_key=True, max_length=ID_LEN)
+    erased_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the senior's personal data was erased by anonymisation (``dispatch.catalog.senior_privacy``);
+    the row stays so that delivered hours and the audit keep their references."""
 
     @property
     def address(self) -> Address:
@@ -581,6 +586,38 @@ class RosterUnassigned(SQLModel, table=True):
     acknowledgement (``dispatch.planning.publish``).  Rows planned before this was stored read False."""
 
 
+class WorkerWorkSpan(SQLModel, table=True):
+    """A worker's working day in one roster version: the first start and last end (leaving the start
+    place to coming back, aware UTC) and the minutes worked, for every contract (a zlecenie's hours are
+    recorded too).  Planning a neighbouring day reads these (``dispatch.planning.work_spans``) to keep
+    the rest between days and the week's and settlement period's hours (``dispatch.catalog.labour``)."""
+
+    __tablename__ = "worker_work_spans"
+    __table_args__ = (
+        Index("ix_worker_work_spans_worker_date", "worker_id", "date"),
+        CheckConstraint('"end" >= start', name="end_after_start"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    roster_id: int = Field(foreign_key="rosters.id", index=True, ondelete="CASCADE")
+    worker_id: str = Field(foreign_key="workers.id", max_length=ID_LEN)
+    date: dt.date
+    start: dt.datetime = Field(sa_type=UTCDateTime)
+    end: dt.datetime = Field(sa_type=UTCDateTime)
+    work_minutes: int = Field(ge=0)
+
+
+class RosterLabourLimit(SQLModel, table=True):
+    """A labour rule that limited a worker's day when the roster was planned (reason code and its
+    numbers, ``dispatch.catalog.labour.DayLimit``); worded at the edge (``dispatch.planning.labour_words``)."""
+
+    __tablename__ = "roster_labour_limits"
+    id: int | None = Field(default=None, primary_key=True)
+    roster_id: int = Field(foreign_key="rosters.id", index=True, ondelete="CASCADE")
+    worker_id: str = Field(foreign_key="workers.id", max_length=ID_LEN)
+    rule: str = Field(max_length=32)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
 # --------------------------------------------------------------------------- users and audit
 
 
@@ -660,6 +697,9 @@ class PlanJob(SQLModel, table=True):
     replan: dict[str, Any] | None = Field(default=None, sa_type=JSON, nullable=True)
     """A re-plan of the published version (``dispatch.planning.replan.ReplanSpec.to_json``: from when, who
     or which car is unavailable, why); None: a plan from scratch."""
+    days: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """How many days from ``date`` the job plans: 1 (a day) or 7 (a week from a Monday, one draft per
+    day in order, ``dispatch.planning.week_plan``)."""
 
 
 class CalendarToken(SQLModel, table=True):
@@ -759,7 +799,8 @@ SCENARIO_TABLES: tuple[type[SQLModel], ...] = (
     Place, Service, Car, Worker, WorkerShift, WorkerAbsence, Senior, VisitRequest, VisitPin
 )
 #: Tables derived from scenario data by planning, in insertion order.
-ROSTER_TABLES: tuple[type[SQLModel], ...] = (Roster, RosterAssignment, RosterBreak, RosterUnassigned)
+ROSTER_TABLES: tuple[type[SQLModel], ...] = (Roster, RosterAssignment, RosterBreak, RosterUnassigned, WorkerWorkSpan,
+                                              RosterLabourLimit)
 
 __all__ = [
     "AuditLog",
@@ -781,6 +822,7 @@ __all__ = [
     "Roster",
     "RosterAssignment",
     "RosterBreak",
+    "RosterLabourLimit",
     "RosterStatus",
     "RosterUnassigned",
     "SCENARIO_TABLES",
@@ -801,6 +843,7 @@ __all__ = [
     "WorkerAbsence",
     "WorkerBase",
     "WorkerShift",
+    "WorkerWorkSpan",
 ]
 
 # Care decisions (absences, entitlements, care plans, intake rules) live in their own module; importing

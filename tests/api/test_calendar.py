@@ -81,9 +81,11 @@ def test_token_url_serves_the_feed_without_auth_and_only_a_hash_is_stored(api) -
     assert ev.decoded("dtstart").astimezone(dt.UTC) == utc(2026, 12, 1, 7)
     assert b"DTSTART;TZID=Europe/Warsaw:20261201T080000" in feed.content
     assert int(ev["sequence"]) == 1 and str(ev["status"]) == "CONFIRMED"
-    assert str(ev["summary"]) == "Wizyta: Halina Zając" and "Sienkiewicza" in str(ev["location"])
-    assert "domofon 12" in str(ev["description"])
-    assert b"cukrzyca" not in feed.content and "Usługi opiekuńcze".encode() not in feed.content
+    # By default only time, place and service (the calendar provider holds no names, tasks or notes).
+    assert str(ev["summary"]) == "Wizyta: Usługi opiekuńcze" and "Sienkiewicza" in str(ev["location"])
+    assert "description" not in ev
+    for private in ("Halina", "Zając", "domofon", "toaleta", "cukrzyca", "+48"):
+        assert private.encode() not in feed.content, private
     with Session(api.engine) as s:
         actions = s.scalars(select(m.AuditLog.action)).all()
     assert "calendar_token.issue" in actions

@@ -26,7 +26,7 @@ def test_root_leads_to_the_login_page_with_security_headers(api) -> None:
     assert "<script>" not in r.text and " style=" not in r.text
     static = api.client.get("/console/static/vendor/htmx-2.0.4/htmx.min.js")
     assert static.status_code == 200 and static.headers["x-content-type-options"] == "nosniff"
-    assert "content-security-policy" not in api.client.get("/api/v1/health").headers  # the JSON API as before
+    assert api.client.get("/api/v1/health").headers["content-security-policy"].startswith("default-src 'none'")
 
 
 def test_login_sets_an_httponly_samesite_cookie_and_logout_ends_the_token(api) -> None:

@@ -1,9 +1,12 @@
 """The day board's geometry: travel ends at the arrival, waiting fills arrival to start, the visit
-spans start to end, breaks are blocks; minutes count from the board's first whole hour."""
+spans start to end, breaks are blocks; minutes count from the board's first whole hour; each movable
+visit block links to the edit form."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from zoneinfo import ZoneInfo
 
 from api.console.board import build_board, short_label
@@ -44,3 +47,22 @@ def test_blocks_follow_the_route_times() -> None:
 
 def test_short_labels_name_services_in_letters() -> None:
     assert short_label("home_care") == "HC" and short_label("specialist-care") == "SC" and short_label("taxi") == "TA"
+
+
+def test_visit_blocks_link_to_the_edit_form_and_the_drag_script_is_served(api) -> None:
+    """Each visit block opens the day with that visit chosen in the edit form; board.js (drag to move) is a
+    static file, no inline script."""
+    from tests.api.console_helpers import console_login, plan_through_console
+
+    csrf = console_login(api, "dispatcher")
+    plan_through_console(api, csrf)
+    page = api.client.get(f"/console/day/{DAY.isoformat()}").text
+    links = re.findall(r'<a class="visit-link" href="([^"]+)"', page)
+    assert links and all(link.endswith("#edit") and "visit=R" in link for link in links)
+    target = html.unescape(links[0]).split("#")[0]
+    chosen = re.search(r"visit=(R\d)", target).group(1)
+    opened = api.client.get(target).text
+    assert f'<option value="{chosen}" selected>' in opened
+    assert '<script src="/console/static/board.js" defer></script>' in page and "<script>" not in page
+    script = api.client.get("/console/static/board.js")
+    assert script.status_code == 200 and "requestSubmit" in script.text

@@ -70,7 +70,7 @@ def test_dispatchers_read_requests_and_workers_are_refused(api) -> None:
     assert len(c.get("/api/v1/requests", headers=dispatcher).json()["items"]) == 4
     assert c.get("/api/v1/requests/R1", headers=dispatcher).status_code == 200
     assert c.post("/api/v1/requests", json=CARE, headers=dispatcher).status_code == 403
-    assert c.patch("/api/v1/requests/R1", json={"priority": 1}, headers=dispatcher).status_code == 403
+    assert c.patch("/api/v1/requests/R1", json={"priority": 1}, headers=dispatcher).status_code == 403  # not time
     assert c.delete("/api/v1/requests/R1", headers=dispatcher).status_code == 403
     worker = api.auth("worker")
     for response in (c.get("/api/v1/requests", headers=worker), c.get("/api/v1/requests/R1", headers=worker),

@@ -33,7 +33,8 @@ def field_names(response: Any) -> set[str]:
 
 
 def test_coordinator_creates_reads_updates_and_deletes_a_senior(api) -> None:
-    """A coordinator's full journey: 201 + Location, health notes on read, PATCH, DELETE; each step audited."""
+    """A coordinator's full journey: 201 + Location, health notes on a read with a purpose, PATCH, DELETE;
+    each step audited."""
     c, h = api.client, api.auth("coordinator")
     created = c.post("/api/v1/seniors", json=senior_body(), headers=h)
     assert created.status_code == 201, created.text
@@ -42,7 +43,10 @@ def test_coordinator_creates_reads_updates_and_deletes_a_senior(api) -> None:
     assert created.headers["location"] == f"/api/v1/seniors/{body['id']}"
 
     read = c.get(created.headers["location"], headers=h)
-    assert read.status_code == 200 and read.json()["health_notes"] == "po udarze, insulina"
+    assert read.status_code == 200 and "health_notes" not in read.json() and "disability" not in read.json()
+    health = c.get(created.headers["location"] + "/health", params={"purpose": "care_planning"}, headers=h)
+    assert health.status_code == 200 and health.json()["health_notes"] == "po udarze, insulina"
+    assert health.json()["disability"] == "znaczny"
 
     patched = c.patch(read.request.url.path, json={"phone": "+48 600 000 000", "health_notes": "po udarze"}, headers=h)
     assert patched.status_code == 200 and patched.json()["phone"] == "+48 600 000 000"
@@ -61,21 +65,40 @@ def test_coordinator_creates_reads_updates_and_deletes_a_senior(api) -> None:
     assert update.changes["health_notes"] == {"old": "[redacted]", "new": "[redacted]"}
 
 
-def test_health_notes_hidden_from_dispatcher_and_lists_and_every_read_audited(api) -> None:
-    """Dispatchers never see health notes (and cause no health-read audit); lists never carry them;
-    a coordinator's read shows them and is audited."""
+def test_health_fields_hidden_from_dispatcher_and_lists_and_every_read_audited_with_a_purpose(api) -> None:
+    """Dispatchers never see health fields (and cause no health-read audit); lists and plain reads never
+    carry them (disability, mental_disorder, health_notes); a coordinator's or admin's read needs a
+    purpose, shows them and is audited with it; a dispatcher's or worker's is refused."""
     c = api.client
+    health = {"health_notes", "disability", "mental_disorder"}
     as_dispatcher = c.get("/api/v1/seniors/S1", headers=api.auth("dispatcher"))
-    assert as_dispatcher.status_code == 200 and "health_notes" not in as_dispatcher.json()
+    assert as_dispatcher.status_code == 200 and not health & as_dispatcher.json().keys()
     assert as_dispatcher.json()["notes_for_workers"] == "domofon 12"
-    listed = c.get("/api/v1/seniors", headers=api.auth("coordinator")).json()["items"]
-    assert listed and all("health_notes" not in s for s in listed)
+    for role in ("coordinator", "dispatcher", "admin"):
+        listed = c.get("/api/v1/seniors", headers=api.auth(role)).json()["items"]
+        assert listed and all(not health & s.keys() for s in listed)
+    assert not health & c.get("/api/v1/seniors/S1", headers=api.auth("coordinator")).json().keys()
     assert audit_actions(api, "S1") == []
 
-    as_coordinator = c.get("/api/v1/seniors/S1", headers=api.auth("coordinator"))
-    assert as_coordinator.json()["health_notes"] == "cukrzyca typu 2"
-    c.get("/api/v1/seniors/S1", headers=api.auth("admin"))
+    for role, status in (("dispatcher", 403), ("worker", 403)):
+        assert c.get("/api/v1/seniors/S1/health", params={"purpose": "care_planning"},
+                     headers=api.auth(role)).status_code == status
+    missing = c.get("/api/v1/seniors/S1/health", headers=api.auth("coordinator"))
+    assert missing.status_code == 422 and "purpose" in str(field_names(missing))
+    bad = c.get("/api/v1/seniors/S1/health", params={"purpose": "curiosity"}, headers=api.auth("coordinator"))
+    assert bad.status_code == 422 and field_names(bad) == {"purpose"}
+    assert audit_actions(api, "S1") == []
+
+    as_coordinator = c.get("/api/v1/seniors/S1/health", params={"purpose": "care_assessment"},
+                           headers=api.auth("coordinator"))
+    assert as_coordinator.json() == {"id": "S1", "disability": "umiarkowany", "mental_disorder": False,
+                                     "health_notes": "cukrzyca typu 2", "purpose": "care_assessment"}
+    c.get("/api/v1/seniors/S1/health", params={"purpose": "incident"}, headers=api.auth("admin"))
     assert audit_actions(api, "S1") == [("senior.read_health", "coordinator"), ("senior.read_health", "admin")]
+    with Session(api.engine) as s:
+        purposes = [r.changes for r in s.exec(select(AuditLog).where(AuditLog.action == "senior.read_health")
+                                              .order_by(AuditLog.id))]
+    assert purposes == [{"purpose": "care_assessment"}, {"purpose": "incident"}]
 
 
 def test_workers_and_dispatchers_cannot_change_seniors_and_workers_cannot_read_them(api) -> None:

@@ -50,7 +50,8 @@ def test_admin_creates_changes_and_deletes_a_worker_with_shifts(api) -> None:
 
 def test_worker_reads_only_themself_and_other_roles_stay_in_their_lane(api) -> None:
     """A worker reads their own record and absences but gets 403 for anyone else and for the list;
-    dispatchers read but do not write; coordinators do not manage workers."""
+    dispatchers read, and record absences (tests/api/test_rodo.py), but do not write workers; coordinators
+    do not manage workers."""
     c = api.client
     me = api.auth("worker")
     assert c.get("/api/v1/workers/W1", headers=me).status_code == 200
@@ -64,7 +65,7 @@ def test_worker_reads_only_themself_and_other_roles_stay_in_their_lane(api) -> N
     assert c.get("/api/v1/workers/W2", headers=dispatcher).status_code == 200
     assert c.post("/api/v1/workers", json=worker_body(), headers=dispatcher).status_code == 403
     assert c.post("/api/v1/workers/W2/absences", json={"from_date": "2026-12-01", "to_date": "2026-12-02"},
-                  headers=dispatcher).status_code == 403
+                  headers=api.auth("coordinator")).status_code == 403
     assert c.delete("/api/v1/workers/W2", headers=dispatcher).status_code == 403
     coordinator = api.auth("coordinator")  # reads workers to name a senior's regular carers
     assert c.get("/api/v1/workers", headers=coordinator).status_code == 200

@@ -4,9 +4,10 @@ One live server (uvicorn on a free port, ``tests.api.conftest.LiveServer``) on a
 the API tests' small centre and one user per role serves every test here.  Each page visited is
 checked with axe-core (vendored test-only in ``tests/browser/vendor``; no serious or critical
 violations) and for Content-Security-Policy violations (the pages must work with no inline script
-or style).  With ``CAREPATH_SCREENSHOTS=<folder>`` the board, the map and the worker's page are
-saved there as PNGs, with the hand-edit form showing the checker's refusal (the README shows
-``docs/screenshots``).
+or style).  With ``CAREPATH_SCREENSHOTS=<folder>`` the board, the map, the worker's page (and its
+check-in), the hand-edit form showing the checker's refusal (also after a drag on the board), a
+senior's budgets, a request refused by an intake rule and the import page's bad rows are saved
+there as PNGs (the README shows ``docs/screenshots``).
 
 Playwright cannot download its own browser here: the tests launch ``/usr/bin/chromium`` (``.ci/run``
 installs the Debian package when it is missing) and are skipped, saying so, without it.
@@ -14,6 +15,7 @@ installs the Debian package when it is missing) and are skipped, saying so, with
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ import pytest
 from sqlmodel import Session
 
 from api.app import create_app
+from dispatch.catalog import entitlements
 from dispatch.planning import publish
 from dispatch.storage.migrate import upgrade
 from dispatch.planning.rosters import plan_day
@@ -57,6 +60,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
                       PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
         patch.setattr(api.console.pages_worker, "today_in", lambda tz: DAY)  # the small centre's day is "today"
         settings, engine = _prepared_database(url, tmp)
+        with Session(engine) as s:  # Krystyna Mazur (S2): 5 h of home care a week, for the senior page
+            entitlements.create_decision(s, "test", {
+                "senior_id": "S2", "service": "home_care", "reference": "MOPR-OP.8221.7.2026", "unit": "hours",
+                "amount": 5, "period": "week", "valid_from": dt.date(2026, 11, 1), "valid_to": dt.date(2026, 12, 31)})
+            s.commit()
         planned = plan_day(engine, DAY, provider_from_settings(settings), load_params(None, time_limit_s=1))
         with Session(engine) as s:
             view = publish.roster_detail(s, planned.roster, settings.timezone)
@@ -250,3 +258,115 @@ def test_the_login_page_is_accessible_and_the_date_is_polish(tab: Checked) -> No
     tab.login("dispatcher")
     page.goto(DAY_PATH)
     assert "wtorek, 1 grudnia 2026" in page.locator("h1").inner_text()
+
+
+def test_dispatcher_drags_a_visit_and_sees_the_checker_verdict_before_saving(tab: Checked) -> None:
+    """Issue 18: drag to move; the drop fills the edit form and asks the checker (dry run), nothing saved."""
+    page = tab.page
+    tab.login("dispatcher")
+    page.goto(DAY_PATH)
+    version = page.locator("h2#version-title").inner_text()
+    block = page.locator("a.visit-link[data-request=R1] rect").first
+    block.scroll_into_view_if_needed()
+    box = block.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2, steps=8)  # 2 px a minute: +1 h
+    page.mouse.up()
+    page.wait_for_selector("#edit-verdict")
+    assert page.get_by_label("Wizyta", exact=True).input_value() == "R1"
+    assert page.get_by_label("Rozpoczęcie (GG:MM)").input_value() != ""
+    verdict = page.locator("#edit-verdict").inner_text()
+    assert "Kontroler" in verdict  # accepted ("accepts ... nothing is saved yet") or refused, with the rule
+    assert page.locator("h2#version-title").inner_text() == version  # a check saves nothing
+    tab.accessible()
+    tab.screenshot("board-drag-verdict.png", "#edit")
+    page.goto(DAY_PATH)
+    page.locator("a.visit-link[data-request=R3]").first.click()  # a click opens the form with the visit chosen
+    page.wait_for_url(re.compile(r"visit=R3"))
+    assert page.get_by_label("Wizyta", exact=True).input_value() == "R3"
+
+
+def test_coordinator_reads_budgets_changes_with_an_override_and_cancels(tab: Checked) -> None:
+    page = tab.page
+    tab.login("coordinator")
+    page.get_by_role("link", name="Mazur Krystyna").click()
+    page.goto(page.url + f"?on={DAY.isoformat()}")
+    left = page.locator("tr[data-decision] td.left").inner_text()
+    assert left.startswith("1.25")  # 5 h a week, 5 x 45 min booked
+    tab.accessible()
+    tab.screenshot("senior.png", full_page=True)
+    page.get_by_role("link", name="Nowe zlecenie", exact=True).last.click()
+    page.get_by_label("Usługa").select_option("home_care")
+    page.get_by_label("Data (pierwszy dzień)").fill("2026-12-02")
+    page.get_by_label("Najwcześniejsze rozpoczęcie").fill("12:00")
+    page.get_by_label("Najpóźniejsze rozpoczęcie").fill("13:00")
+    page.get_by_label("Czas trwania (minuty)").fill("90")
+    page.get_by_role("button", name="Wprowadź zlecenie").click()
+    error = page.locator("#duration-error")
+    error.wait_for()
+    assert "[budget]" in error.inner_text() and "wykorzystano 3.75 z 5 godz." in error.inner_text()
+    assert page.get_by_label("Czas trwania (minuty)").get_attribute("aria-invalid") == "true"
+    tab.accessible()
+    tab.screenshot("request-refused.png", "main")
+    page.get_by_label("Uzasadnienie odstępstwa od zasad przyjmowania (koordynator)").fill("szpital przesunął wizytę")
+    page.get_by_role("button", name="Wprowadź zlecenie").click()
+    page.wait_for_selector("text=Zlecenie wprowadzono")
+    created = re.search(r"Zlecenie wprowadzono: (\S+)", page.locator("p.ok").inner_text()).group(1)
+    page.goto(f"/console/requests/{created}")
+    page.get_by_label("Najpóźniejsze rozpoczęcie").fill("11:00")
+    page.get_by_role("button", name="Zapisz zmianę").click()
+    page.locator("#window_end-error").wait_for()  # 11:00 is before the earliest start 12:00
+    tab.accessible()
+    page.get_by_label("Najpóźniejsze rozpoczęcie").fill("13:30")
+    page.get_by_role("button", name="Zapisz zmianę").click()
+    page.locator("#duration-error").wait_for()  # a change of its times is a new submission: over budget again
+    page.get_by_label("Uzasadnienie odstępstwa od zasad przyjmowania (koordynator)").fill("szpital przesunął wizytę")
+    page.get_by_role("button", name="Zapisz zmianę").click()
+    page.wait_for_selector("text=Zlecenie zostało zmienione")
+    page.get_by_role("button", name="Odwołaj to zlecenie").click()
+    page.wait_for_selector("#cancelled-note")
+    tab.accessible()
+    page.get_by_role("link", name="English").click()
+    page.wait_for_selector("text=The request was cancelled.")
+    tab.accessible()
+
+
+def test_coordinator_imports_a_file_and_sees_every_bad_row(tab: Checked, tmp_path: Path) -> None:
+    page = tab.page
+    tab.login("coordinator")
+    page.get_by_role("link", name="Import pliku").click()
+    tab.accessible()
+    bad = tmp_path / "zlecenia.csv"
+    bad.write_text("\ufeffsenior_id;service;first_date;window_start;window_end;duration\r\n"
+                   "S1;home_care;07.12.2026;14:00;15:00;30\r\nS9;home_care;08.12.2026;14:00;15:00;30\r\n"
+                   "S2;home_care;09.12.2026;16:00;15:00;30\r\n", encoding="utf-8")
+    page.get_by_label("Zawartość pliku").select_option("requests")
+    page.get_by_label("Plik (CSV lub XLSX)").set_input_files(str(bad))
+    assert page.get_by_label("Tylko sprawdź (nic nie zapisuj)").is_checked()
+    page.get_by_role("button", name="Wyślij plik").click()
+    page.wait_for_selector("#import-problems")
+    assert page.locator("tr[data-row]").evaluate_all("rows => rows.map(r => r.dataset.row)") == ["3", "4"]
+    tab.accessible()
+    tab.screenshot("import-rows.png", "main")
+
+
+def test_worker_marks_a_visit_started_and_finished_on_a_phone(phone: Checked) -> None:
+    page = phone.page
+    phone.login("worker")
+    visit = page.locator("li.visit[data-checkin=planned]").first
+    uid = visit.get_attribute("data-uid")
+    visit.get_by_role("button", name=re.compile("^Rozpoczęta")).click()
+    page.wait_for_selector("#checkin-done")
+    this = page.locator(f"li.visit[data-uid='{uid}']")
+    assert this.get_attribute("data-checkin") == "started"
+    phone.accessible()
+    this.get_by_label("Uwaga (opcjonalnie)").fill("zakupy zrobione")
+    this.get_by_role("button", name=re.compile("^Zakończona")).click()
+    page.wait_for_selector("text=Oznaczono jako zakończoną.")
+    this = page.locator(f"li.visit[data-uid='{uid}']")
+    assert this.get_attribute("data-checkin") == "finished" and "zakupy zrobione" in this.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.accessible()
+    phone.screenshot("worker-checkin.png", full_page=True)

@@ -108,3 +108,23 @@ def test_replan_from_the_command_line(db) -> None:
     with Session(db) as s:
         row = s.exec(select(m.AuditLog).where(m.AuditLog.action == "roster.replan")).one()
     assert row.actor.startswith("cli") and row.changes["reason"]["new"] == "sick"
+
+
+def test_plan_week_stores_seven_drafts_and_prints_the_week(db) -> None:
+    """plan-week plans Monday to Sunday (seven draft versions, checked before storing) and prints the week's
+    report; `rosters week` prints it again; a day that is not a Monday is refused naming the argument."""
+    from tests.api.conftest import MON
+
+    planned = runner.invoke(app, ["rosters", "plan-week", MON.isoformat(), "--time-limit", "0.5"])
+    assert planned.exit_code == 0, planned.output
+    text = " ".join(planned.output.split())  # rich wraps lines at the terminal's width
+    assert "19 of 19 visits placed" in text and "0 rest breaches" in text
+    assert "Sun 2026-12-06: version 1 (draft), 0 of 0 visits placed" in text
+    with Session(db) as s:
+        assert sorted(r.date for r in s.exec(select(m.Roster)).all()) == [MON + dt.timedelta(days=i) for i in range(7)]
+    shown = runner.invoke(app, ["rosters", "week", MON.isoformat()])
+    assert shown.exit_code == 0 and "19 of 19 visits placed" in " ".join(shown.output.split())
+    refused = runner.invoke(app, ["rosters", "plan-week", DAY.isoformat()])
+    assert refused.exit_code != 0
+    assert "MONDAY: 2026-12-01 is a Tuesday, not a Monday" in " ".join(refused.output.split())
+    assert len(rosters(db)) == 7

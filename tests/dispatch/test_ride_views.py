@@ -48,10 +48,30 @@ def test_calendar_event_of_a_drop_off_says_where_and_what_help_without_health_da
         ride=RideInfo("dropoff", "destination", "WSZ", dt.datetime(2026, 12, 1, 11, tzinfo=ZONE),
                       wheelchair=True, assistant=True),
     )
-    text = build_calendar([visit], [], "Europe/Warsaw", dt.datetime(2026, 11, 26, tzinfo=dt.UTC), DAY, DAY)
+    text = build_calendar([visit], [], "Europe/Warsaw", dt.datetime(2026, 11, 26, tzinfo=dt.UTC), DAY, DAY, details=True)
     [event] = icalendar.Calendar.from_ical(text).walk("VEVENT")
     assert str(event["summary"]) == "Przejazd (wysadzenie u celu): Halina Zając"
     description = str(event["description"])
     assert "Cel: WSZ, termin 11:00" in description
     assert "Potrzeby: wózek inwalidzki, asystent MOPR" in description
     assert "Taksówka" not in text.decode()
+
+
+def test_by_default_a_ride_event_says_only_which_leg_where_and_when() -> None:
+    """Without the centre's details setting: the leg, the destination and the appointment time; no name,
+    no phone, no needs (a wheelchair says something about health)."""
+    start = dt.datetime(2026, 12, 1, 10, 30, tzinfo=ZONE)
+    visit = ScheduledVisit(
+        uid="R1-20261201-dropoff-W3@carepath", date=DAY, roster_version=1, sequence=1, start=start,
+        end=start + dt.timedelta(minutes=20), service="taxi", service_name_pl="Taksówka", service_name_en="Taxi",
+        senior_name="Halina Zając", address="WSZ", tasks="do kardiologa", notes_for_workers="klucz u sąsiadki",
+        phone="+48 500 000 001",
+        ride=RideInfo("dropoff", "destination", "WSZ", dt.datetime(2026, 12, 1, 11, tzinfo=ZONE),
+                      wheelchair=True, assistant=True),
+    )
+    text = build_calendar([visit], [], "Europe/Warsaw", dt.datetime(2026, 11, 26, tzinfo=dt.UTC), DAY, DAY)
+    [event] = icalendar.Calendar.from_ical(text).walk("VEVENT")
+    assert str(event["summary"]) == "Przejazd (wysadzenie u celu)"
+    assert str(event["description"]) == "Cel: WSZ, termin 11:00" and str(event["location"]) == "WSZ"
+    for private in ("Halina", "+48", "wózek", "kardiolog", "klucz"):
+        assert private not in text.decode(), private
