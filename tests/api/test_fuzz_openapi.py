@@ -13,7 +13,9 @@ scenario, as a dispatcher and as an admin.  For each answer:
 All failures of a run are collected and reported together (operation, role, request and
 answer), so one run shows every defect.  The number of examples per operation is small so the
 test stays cheap in CI (``CAREPATH_FUZZ_EXAMPLES``, default 4; raise it for a longer hunt
-locally: ``CAREPATH_FUZZ_EXAMPLES=100``).  Each defect found here has its own regression test
+locally: ``CAREPATH_FUZZ_EXAMPLES=100``; ``CAREPATH_FUZZ_TIMES=1`` with ``-s`` prints the time
+per operation).  Invalid requests are generated only for operations that can have them (a body,
+a query, a constrained path parameter).  Each defect found here has its own regression test
 in the module of the route it concerns (see the fixes listed in ``test_fuzz_regressions.py``).
 """
 
