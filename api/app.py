@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from api import console, problems
+from api.nul_guard import NulGuard
 from api.console.headers import SecurityHeadersMiddleware
 from api.log_redaction import install_redaction
 from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware, BodyLimits
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     app.state.clock = clock  # None: api.clock.clock, read per request
     app.state.geocoder = geocoder_from_settings(settings)  # None unless CAREPATH_GEOCODER=nominatim
     problems.install(app)
+    app.add_middleware(NulGuard)  # inside the body limits: it reads JSON and form bodies whole
     app.add_middleware(BodyLimitMiddleware, limits=_body_limits(settings))
 
     @app.get(f"{API_PREFIX}/health", operation_id="health-get", tags=["health"])

@@ -28,12 +28,14 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dispatch.storage.db import is_lock_error
+from dispatch.storage.db import is_lock_error, is_unavailable_error
 
 PROBLEM_BASE = "https://carepath.example/problems/"
 MEDIA_TYPE = "application/problem+json"
 #: Seconds a client is told to wait after a 503 ``database-busy``.
 BUSY_RETRY_AFTER_S = 1
+#: Seconds a client is told to wait after a 503 ``database-unavailable`` (a restart takes seconds).
+UNAVAILABLE_RETRY_AFTER_S = 5
 
 log = logging.getLogger("api.errors")
 
@@ -196,8 +198,21 @@ async def database_busy(request: Request, exc: DBAPIError) -> JSONResponse:
     deadlock, serialization failure) is 503 ``database-busy`` with ``Retry-After``: the request
     changed nothing (its transaction rolled back) and may simply be sent again.
 
+    A database that cannot be reached (restarting, down, not answering within
+    ``db_connect_timeout_s``) is 503 ``database-unavailable`` with ``Retry-After``: the request's
+    transaction did not commit, and the server itself is fine.
+
     Any other database error is not ours to explain: it is raised on to the 500 handling.
     """
+    if is_unavailable_error(exc):
+        log.warning("%s %s: database unavailable (%s)", request.method, request.url.path,
+                    (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0])
+        return problem_response(ProblemError(
+            503, "database-unavailable", "Database unavailable",
+            f"the database cannot be reached just now (restarting or down); nothing was changed, retry in "
+            f"{UNAVAILABLE_RETRY_AFTER_S} s",
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
+        ), request)
     if not is_lock_error(exc):
         raise exc
     log.warning("%s %s: database busy (%s)", request.method, request.url.path, str(exc.orig).splitlines()[0])

@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, Field, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from dispatch import limits
 from dispatch.timeutil import offset_problem
@@ -56,8 +57,28 @@ def _skill(value: str) -> str:
     return value
 
 
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+"""A time of day as the API reads and writes it: ``09:00``, ``09:00:00`` or with fractions, no offset."""
+
+
+class _LocalTimeJsonSchema:
+    """Documents a local time as a string with ``LOCAL_TIME_PATTERN``, not ``format: time``.
+
+    JSON Schema's ``time`` format is RFC 3339's ``full-time``, which requires an offset, so every
+    local time the API sends (``"06:00:00"``) violated its own OpenAPI document and the offsets a
+    generator would send for it are refused (found by the schemathesis fuzzing, issue 20).
+    """
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.pop("format", None)
+        schema["pattern"] = LOCAL_TIME_PATTERN
+        return schema
+
+
 #: A time of day: local, no offset (``dispatch.timeutil`` module docstring).
-LocalTime = Annotated[dt.time, AfterValidator(_local_time)]
+LocalTime = Annotated[dt.time, AfterValidator(_local_time), _LocalTimeJsonSchema]
 #: A date within ``dispatch.limits.DATE_MIN`` .. ``DATE_MAX``.
 SaneDate = Annotated[dt.date, AfterValidator(_sane_date)]
 #: A skill name (``driving_licence_b``).

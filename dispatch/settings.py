@@ -94,6 +94,11 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=10, ge=1, le=100, description="database connections kept open per process")
     db_max_overflow: int = Field(default=5, ge=0, le=100, description="extra connections opened under load")
+    db_connect_timeout_s: int = Field(
+        default=5, ge=2, le=120,
+        description="PostgreSQL: how long opening a connection may take before the request answers 503 "
+                    "(a database restarting or unreachable must not hang requests; libpq's minimum is 2 s)",
+    )
     db_queue_timeout_s: float = Field(
         default=15.0, gt=0, le=300,
         description="how long a request may wait for a database connection before a 503 with Retry-After",

@@ -35,7 +35,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner = runner_of(app)
     try:
         if isinstance(runner, jobs.QueueRunner):
-            jobs.ensure_queue_schema(jobs.engine_url(app.state.engine))
+            jobs.ensure_queue_schema(jobs.engine_url(app.state.engine), app.state.settings.db_connect_timeout_s)
         with Session(app.state.engine) as session:
             failed = runner.reap_all(session)
             session.commit()

@@ -91,8 +91,8 @@ class CarePlanUpdate(InputModel):
 class CarePlanLinePublic(OutputModel):
     id: int
     weekdays: list[int]
-    start: dt.time
-    end: dt.time
+    start: LocalTime
+    end: LocalTime
     duration: int
     tasks: str
     text: str = Field(description="the line as written: 'Mon-Fri 07:30-09:00 hygiene 60 min'")

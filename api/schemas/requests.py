@@ -37,8 +37,8 @@ class WindowIn(InputModel):
 
 
 class WindowOut(BaseModel):
-    start: dt.time
-    end: dt.time
+    start: LocalTime
+    end: LocalTime
 
 
 class VisitRequestCreate(VisitRequestBase):
@@ -100,7 +100,7 @@ class LocalTimeNote(BaseModel):
 
     field: str = Field(description="window_start, window_end, appointment or extra_windows.N.start/end")
     date: dt.date = Field(description="the day of the request on which the clocks change")
-    time: dt.time = Field(description="the time as entered")
+    time: LocalTime = Field(description="the time as entered")
     kind: str = Field(description="nonexistent (in the spring-forward gap) or ambiguous (in the repeated hour)")
     meant: dt.datetime = Field(description="the instant planned, local time with its offset")
     message: str
@@ -143,6 +143,6 @@ class PinPublic(OutputModel):
     visit_request_id: str
     date: dt.date
     worker_id: str | None
-    start: dt.time | None
+    start: LocalTime | None
     created_by: str = Field(description="who set it last")
     created_at: dt.datetime

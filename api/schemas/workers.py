@@ -32,8 +32,8 @@ class Shift(InputModel):
 
 class ShiftPublic(OutputModel):
     weekday: int
-    start: dt.time
-    end: dt.time
+    start: LocalTime
+    end: LocalTime
 
 
 class WorkerCreate(WorkerBase):

@@ -355,11 +355,13 @@ def _table(records: Iterator[list[Any]]) -> Table:
             raise _file_error(f"more than {MAX_COLUMNS} columns (MAX_COLUMNS)", line, f"column {MAX_COLUMNS + 1}")
         cells = [_cell_text(c) for c in raw[:MAX_COLUMNS]]
         for position, cell in enumerate(cells):
+            column = table.header[position] if table and position < len(table.header) and table.header[position] \
+                else f"column {position + 1}"
             if len(cell) > MAX_CELL_CHARS:
-                column = table.header[position] if table and position < len(table.header) and table.header[position] \
-                    else f"column {position + 1}"
                 raise _file_error(f"a cell has {len(cell)} characters; at most {MAX_CELL_CHARS} are accepted "
                                   "(MAX_CELL_CHARS)", line, column)
+            if "\x00" in cell:  # PostgreSQL cannot store it (a 500 there before issue 20's fuzzing)
+                raise _file_error("a cell contains the NUL character (U+0000)", line, column)
         if table is None:
             table = Table([c.replace("\ufeff", "").strip().lower() for c in cells])
         elif any(cells):

@@ -67,7 +67,7 @@ class QueueRunner:
         with self._lock:
             if self._app is None:
                 url = engine_url(self.engine)
-                ensure_queue_schema(url)
+                ensure_queue_schema(url, self.settings.db_connect_timeout_s)
                 self._app = queue_app(url, min_size=1, max_size=2).open()
             return self._app
 
@@ -129,18 +129,21 @@ def queue_conninfo(database_url: str) -> str:
     )
 
 
-def ensure_queue_schema(database_url: str) -> bool:
+def ensure_queue_schema(database_url: str, connect_timeout_s: int | None = None) -> bool:
     """Create procrastinate's schema and tables unless present (see :func:`queue_schema`); True if created.
 
     Idempotent and safe to race (advisory lock).  Called at API startup (PostgreSQL) and at
-    ``carepath worker`` start; ``carepath db upgrade`` may call it too.
+    ``carepath worker`` start; ``carepath db upgrade`` may call it too.  ``connect_timeout_s``
+    (the API passes ``db_connect_timeout_s``) bounds the wait for a database that does not
+    answer: without it the API's startup waited for the kernel's TCP timeout (over 2 minutes).
     """
     import psycopg
     from psycopg import sql
     from procrastinate.schema import SchemaManager
 
     schema = queue_schema(database_url)
-    with psycopg.connect(libpq_conninfo(database_url)) as conn:
+    timeout = {} if connect_timeout_s is None else {"connect_timeout": connect_timeout_s}
+    with psycopg.connect(libpq_conninfo(database_url), **timeout) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"carepath.queue_schema.{schema}",))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))

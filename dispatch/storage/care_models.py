@@ -26,6 +26,7 @@ from enum import Enum
 from sqlalchemy import JSON, CheckConstraint, Index, Time, UniqueConstraint, false, text
 from sqlmodel import Field, Relationship, SQLModel
 
+from dispatch.fields import LocalTime
 from dispatch.storage.db import UTCDateTime, ValueEnum
 from dispatch.clock import system_clock
 from dispatch.fields import ID_LEN
@@ -162,9 +163,9 @@ class IntakeRuleBase(SQLModel):
     """Book at least this many working days ahead (taxi: 3; weekends and Polish public holidays excluded)."""
     service_days: list[int] | None = Field(default=None, sa_type=JSON)
     """Weekdays the service runs (0 = Monday); None: every day."""
-    service_from: dt.time | None = Field(default=None, sa_type=Time)
+    service_from: LocalTime | None = Field(default=None, sa_type=Time)
     """The service runs from this local time (taxi 06:00) ..."""
-    service_to: dt.time | None = Field(default=None, sa_type=Time)
+    service_to: LocalTime | None = Field(default=None, sa_type=Time)
     """... to this one (taxi 20:00): a visit ends, a ride's return starts, by then."""
     cancel_working_days: int | None = Field(default=None, ge=0, le=60)
     """Cancel at least this many working days before (taxi: 1); later, the booking still counts."""

@@ -164,6 +164,34 @@ def is_lock_error(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) in _PG_RETRY_STATES
 
 
+#: SQLSTATE classes of PostgreSQL errors that mean "the server is not there (now)":
+#: connection exceptions (08) and operator intervention (57: shutting down, starting up, crashed).
+_PG_UNAVAILABLE_CLASSES = ("08", "57P")
+
+
+def is_unavailable_error(exc: BaseException) -> bool:
+    """True for a database error that means "the database cannot be reached now", not "wrong".
+
+    A server restarting refuses connections and ends the open ones (``57P01 admin_shutdown``);
+    one unreachable makes connecting time out (``db_connect_timeout_s``).  SQLAlchemy marks a
+    lost connection ``connection_invalidated``; a refused or timed-out connect carries no
+    SQLSTATE at all.  SQLite (a file) has no such state.
+    """
+    if not isinstance(exc, DBAPIError) or isinstance(exc.orig, sqlite3.Error):
+        return False
+    if exc.connection_invalidated:
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    orig = exc.orig
+    if not isinstance(orig, psycopg.OperationalError):
+        return False
+    sqlstate = getattr(orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(_PG_UNAVAILABLE_CLASSES)
+
+
 def serialize_on(session: Session, name: str) -> None:
     """Make transactions that call this with the same ``name`` take turns until they end.
 
@@ -204,7 +232,8 @@ def make_engine(database_url: str | None = None, *, echo: bool = False, settings
             engine, file_database=_is_file_database(url.database), busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
     else:
-        engine = create_engine(url, echo=echo, pool_pre_ping=True, **pool)
+        engine = create_engine(url, echo=echo, pool_pre_ping=True,
+                               connect_args={"connect_timeout": settings.db_connect_timeout_s}, **pool)
     log.debug("engine created for %s", url.render_as_string(hide_password=True))
     return engine
 
