@@ -7,15 +7,18 @@ were planned.  At most one is ``published``; publishing an older one's successor
 * **Latest** (what ``GET /rosters/{date}`` shows): the highest version that is a draft or
   published, i.e. the newest draft when it is newer than the published one, else the
   published one.
-* **ETag**: ``"r<roster id>-v<version>"``, strong, per version.  Publishing a draft keeps its
-  id and version, so a second publish with the same ETag finds it already published (409).
+* **ETag**: ``"r<roster id>-v<version>-<status>"``, strong, per version and status: publishing
+  changes what ``GET /rosters/{date}`` shows (the status), so it changes the ETag, and a second
+  publish with the draft's ETag is a 412 like any other stale ``If-Match`` (issue 20: two publishes
+  racing with the same ETag give one success and one 412).  A publish sent with the published
+  version's own ETag is a 409: there is nothing to do.
 * **Publish** (:func:`publish_latest`) turns the latest draft into the published version in
   place (the dispatcher publishes exactly the version number they reviewed) and supersedes
   the previous published one, in one transaction.  ``If-Match`` is required (428 without),
   must equal the latest ETag (412 otherwise), and the status change is a conditional
   ``UPDATE ... WHERE status = 'draft'``: of two simultaneous publishes only one updates a row
-  (PostgreSQL serialises them on the row lock; SQLite on its write lock), the other gets
-  :class:`PublishConflict` (409).
+  (PostgreSQL serialises them on the row lock; SQLite on its write lock), the other's ``If-Match``
+  no longer holds when its update runs: :class:`PreconditionFailed` (412).
 * **Unplaced mandatory visits** are never published silently: a version that leaves
   mandatory visits out is published only when the request acknowledges exactly those
   visits, by request id (:func:`check_acknowledgement`; :class:`UnacknowledgedMandatory`,
@@ -90,7 +93,7 @@ def _area(area: str | None) -> Any:
 
 
 def etag(roster: m.Roster) -> str:
-    return f'"r{roster.id}-v{roster.version}"'
+    return f'"r{roster.id}-v{roster.version}-{roster.status.value}"'
 
 
 def latest_roster(session: Session, day: dt.date, area: str | None = None) -> m.Roster | None:
@@ -192,8 +195,9 @@ def publish_latest(
         .where(col(m.Roster.id) == latest.id, col(m.Roster.status) == m.RosterStatus.DRAFT)
         .values(status=m.RosterStatus.PUBLISHED)
     ).rowcount
-    if not won:
-        raise PublishConflict(f"version {latest.version} was published by a simultaneous request", latest)
+    if not won:  # a simultaneous publish changed the row after our If-Match check: it no longer holds
+        session.refresh(latest)
+        raise PreconditionFailed(latest)
     session.execute(
         update(m.Roster)
         .where(col(m.Roster.date) == day, _area(area), col(m.Roster.status) == m.RosterStatus.PUBLISHED,

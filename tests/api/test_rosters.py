@@ -60,7 +60,7 @@ def test_dispatcher_journey_plan_poll_review_publish_and_the_worker_sees_it(api)
     assert draft.status_code == 200
     body = draft.json()
     assert body["status"] == "draft" and body["version"] == 1 and draft.headers["etag"] == body["etag"]
-    assert body["etag"] == f'"r{body["id"]}-v1"'
+    assert body["etag"] == f'"r{body["id"]}-v1-draft"'
     assert {rt["worker_id"] for rt in body["routes"]} == {"W1", "W2", "W3"}
     for route in body["routes"]:
         assert [v["sequence"] for v in route["visits"]] == list(range(len(route["visits"])))
@@ -128,12 +128,19 @@ def test_publish_requires_a_current_if_match(api) -> None:
     assert [(v["version"], v["status"]) for v in ok.json()["versions"]] == [(1, "draft"), (2, "published")]
 
 
-def test_publishing_again_is_409_and_a_newer_publish_supersedes_the_old_one(api) -> None:
-    """Publishing the already published version is 409; publishing v2 makes v1 'superseded', kept and readable."""
+def test_publishing_again_is_412_or_409_and_a_newer_publish_supersedes_the_old_one(api) -> None:
+    """Publishing changes the ETag: the draft's ETag again is 412 (with the new ETag), the published
+    version's own ETag is 409 (nothing to do); publishing v2 makes v1 'superseded', kept and readable."""
     make_draft(api)
     etag1 = get_roster(api).headers["etag"]
-    assert publish(api, etag1).status_code == 200
-    again = publish(api, etag1)
+    done = publish(api, etag1)
+    assert done.status_code == 200
+    published_etag = get_roster(api).headers["etag"]
+    assert published_etag != etag1 and published_etag.endswith('-published"')
+    stale = publish(api, etag1)
+    assert stale.status_code == 412 and stale.json()["type"].endswith("/precondition-failed")
+    assert stale.headers["etag"] == published_etag
+    again = publish(api, published_etag)
     assert again.status_code == 409 and again.json()["type"].endswith("/publish-conflict")
     make_draft(api)
     latest = get_roster(api)
@@ -148,7 +155,8 @@ def test_publishing_again_is_409_and_a_newer_publish_supersedes_the_old_one(api)
 
 @pytest.mark.parametrize("round_", [1, 2])
 def test_two_simultaneous_publishes_with_the_same_etag_exactly_one_wins(api, round_: int) -> None:
-    """Two dispatchers publish the same draft at the same instant: one 200, the other 409; one published row."""
+    """Two dispatchers publish the same draft at the same instant: one 200, the other 412 (its If-Match
+    no longer holds); one published row."""
     make_draft(api)
     etag = get_roster(api).headers["etag"]
     barrier = threading.Barrier(2)
@@ -167,7 +175,7 @@ def test_two_simultaneous_publishes_with_the_same_etag_exactly_one_wins(api, rou
         t.start()
     for t in threads:
         t.join(30)
-    assert sorted(results) == [200, 409]
+    assert sorted(results) == [200, 412]
     with Session(api.engine) as s:
         statuses = s.scalars(select(m.Roster.status)).all()
         audits = s.scalars(select(m.AuditLog).where(m.AuditLog.action == "roster.publish")).all()
