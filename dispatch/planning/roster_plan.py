@@ -173,7 +173,8 @@ def _load(session: Session, roster: m.Roster, built: BuiltProblem, tz: str) -> L
     for b in session.scalars(select(m.RosterBreak).where(col(m.RosterBreak.roster_id) == roster.id)).all():
         breaks.setdefault((b.worker_id, b.shift_index), []).append(
             (to_minutes(b.start, day, zone), to_minutes(b.end, day, zone)))
-    routes = {key: stored_route(problem, key[0], key[1], s, breaks.get(key, [])) for key, s in stops.items()}
+    routes = {key: stored_route(problem, key[0], key[1], s, breaks.get(key, []), visits=visits, workers=workers)
+              for key, s in stops.items()}
     loaded = LoadedRoster(roster, built, routes, set_aside)
     if lost:
         timer = loaded.timer = Timer(problem)
