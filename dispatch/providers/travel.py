@@ -86,6 +86,25 @@ def _haversine(a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
     return 2 * radius * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
+_BAND = 256
+"""Rows per band of the square: each band's temporaries stay small (a 10x day's whole square of
+float temporaries was most of the time, in memory traffic)."""
+
+
+def _haversine_square(arr: np.ndarray, radius: float) -> np.ndarray:
+    """The square of :func:`_haversine` from its upper triangle, band by band, mirrored: every cell
+    is the same arithmetic on the same two points either way round (``sin`` is odd, the product of
+    cosines commutes), so half the work gives the same matrix."""
+    n = len(arr)
+    out = np.empty((n, n))
+    for r0 in range(0, n, _BAND):
+        r1 = min(n, r0 + _BAND)
+        band = _haversine(arr[r0:r1], arr[r0:], radius)
+        out[r0:r1, r0:] = band
+        out[r0:, r0:r1] = band.T
+    return out
+
+
 def straight_line_metres(points: Sequence[Point], sources: Sequence[int] | None = None,
                          destinations: Sequence[int] | None = None) -> np.ndarray:
     """Pairwise great-circle distances in metres (float n x n), vectorised haversine; with
@@ -103,6 +122,8 @@ def straight_line_metres(points: Sequence[Point], sources: Sequence[int] | None 
         raise ValueError("points must be a sequence of (lat, lon) pairs")
     arr = _as_points(points)
     radius = _gaussian_radius(frame_latitude(points))
+    if sources is None and destinations is None:
+        return _haversine_square(arr, radius)
     a = arr if sources is None else arr[np.asarray(sources, dtype=np.int64)]
     b = arr if destinations is None else arr[np.asarray(destinations, dtype=np.int64)]
     return _haversine(a, b, radius)
@@ -131,7 +152,7 @@ class GeodesicProvider:
             raise ValueError("road_factor must be at least 1 (roads are never shorter than a straight line)")
         self.speeds_kmh = dict(speeds_kmh)
         self.road_factor = road_factor
-        self._line: tuple[tuple[bytes, object, object], np.ndarray] | None = None
+        self._line: tuple[tuple[bytes, object, object], tuple[np.ndarray, np.ndarray]] | None = None
         self.line_computations = 0
         """How many straight-line blocks were computed (tests: a new place is one row, not a day)."""
 
@@ -153,30 +174,36 @@ class GeodesicProvider:
 
     def arrays(self, points: Sequence[Point], mode: str, sources: Sequence[int] | None = None,
                destinations: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Minutes and metres as int64 arrays: the square, or the ``sources`` x ``destinations`` block."""
+        """Minutes and metres as int64 arrays: the square, or the ``sources`` x ``destinations`` block
+        (the metres are read-only: the same array answers every mode)."""
         try:
             speed = self.speeds_kmh[mode]
         except KeyError:
             raise ValueError(f"no speed configured for travel mode {mode!r}") from None
-        metres = self._straight(points, sources, destinations) * self.road_factor
-        seconds = metres / (speed * 1000.0 / 3600.0)
-        minutes = _ceil_minutes(seconds)
+        metres, whole_metres = self._straight(points, sources, destinations)
+        minutes = np.empty(metres.shape, dtype=np.int64)
+        for r0 in range(0, len(metres), _BAND):  # band by band: the temporaries stay in cache
+            minutes[r0:r0 + _BAND] = _ceil_minutes(metres[r0:r0 + _BAND] / (speed * 1000.0 / 3600.0))
         _zero_same(minutes, sources, destinations)
-        whole_metres = np.rint(metres).astype(np.int64)
-        _zero_same(whole_metres, sources, destinations)
-        return minutes, whole_metres
+        return minutes, whole_metres  # read-only: every mode shares it
 
     def _straight(self, points: Sequence[Point], sources: Sequence[int] | None,
-                  destinations: Sequence[int] | None) -> np.ndarray:
+                  destinations: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        """Road metres (float, and whole with 0 for a place to itself) of the block, kept for the last one."""
         key = (np.asarray(points, dtype=np.float64).tobytes(),
                None if sources is None else tuple(sources), None if destinations is None else tuple(destinations))
         kept = self._line
         if kept is not None and kept[0] == key:
             return kept[1]
-        line = straight_line_metres(points, sources, destinations)
+        metres = straight_line_metres(points, sources, destinations) * self.road_factor
+        whole = np.empty(metres.shape, dtype=np.int64)
+        for r0 in range(0, len(metres), _BAND):
+            whole[r0:r0 + _BAND] = np.rint(metres[r0:r0 + _BAND])
+        _zero_same(whole, sources, destinations)
+        whole.flags.writeable = False
         self.line_computations += 1
-        self._line = (key, line)
-        return line
+        self._line = (key, (metres, whole))
+        return metres, whole
 
 
 class OsrmProvider:

@@ -37,8 +37,9 @@ from dispatch.providers.travel import Point, TravelTimeProvider, provider_from_s
 KEEP = 3
 """Matrices kept (minutes and metres of one mode count as one)."""
 
-GROW_AT_MOST = 0.05
-"""A point list grows a kept matrix when at most this share of its places is new (else: computed whole)."""
+GROW_AT_MOST = 0.25
+"""A point list grows a kept matrix when at most this share of its places is new (a row and a column
+per new place, 2 k n cells, against n ** 2 computed whole; copying the kept cells is not free either)."""
 
 Rows = tuple[array, ...]
 
