@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from optimizer.model import (
-    BreakTaken, Problem, ReasonCase, ReasonCode, Route, Solution, Stop, TimeWindow, Unassigned,
+    BreakTaken, Problem, ReasonCase, ReasonCode, Route, Solution, Stop, TimeWindow, Unassigned, Visit, Worker,
 )
 from optimizer.nodes import RawResult, RawRoute, build_nodes, to_routes
 from optimizer.objective import Objective, TimedRoute
@@ -36,14 +36,17 @@ RouteKey = tuple[str, int]
 
 
 def stored_route(problem: Problem, worker_id: str, shift_index: int, stops: Sequence[Stop],
-                 breaks: Sequence[tuple[int, int]]) -> Route:
+                 breaks: Sequence[tuple[int, int]], *, visits: Mapping[str, Visit] | None = None,
+                 workers: Mapping[str, Worker] | None = None) -> Route:
     """A route as a roster stores it (its stops with arrival, start, end, travel, waiting, and
     its breaks), with what the roster does not store worked out the way ``nodes.to_routes``
     made it: the departure (the first arrival less its travel and the breaks before the first
-    start) and the end (the last stop's end, the way back and the breaks after it)."""
-    worker = problem.worker_by_id()[worker_id]
+    start) and the end (the last stop's end, the way back and the breaks after it).  ``visits`` and
+    ``workers`` are the problem's by id when the caller has them (reading a whole day's routes: the
+    maps made per route were a second of a 10x day)."""
+    worker = (workers or problem.worker_by_id())[worker_id]
     shift = worker.shifts[shift_index]
-    visits = problem.visit_by_id()
+    visits = visits or problem.visit_by_id()
     matrix = problem.travel_times[worker.travel_mode]
     ordered = sorted(stops, key=lambda s: s.start)
     pauses = sorted(breaks)

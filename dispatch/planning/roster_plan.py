@@ -18,7 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from dispatch.storage import models as m
@@ -108,9 +108,13 @@ def data_stamp(session: Session, day: dt.date | None = None) -> str:
     rows: equal digests, equal problems (the rows themselves, so nothing can go stale).  The day's own
     versions do not count: an edit of the day makes one and the problem stays the same."""
     digest = hashlib.sha256()
+    dialect = session.get_bind().dialect
     for table in m.SCENARIO_TABLES:
         t = table.__table__  # type: ignore[attr-defined]
-        rows = session.execute(select(t).order_by(*t.primary_key.columns)).all()
+        # As the driver gives them (a text query has no column types): turning JSON and dates into
+        # objects, and the result rows' repr, were most of a 10x day's two seconds here.
+        query = text(str(select(t).order_by(*t.primary_key.columns).compile(dialect=dialect)))
+        rows = [tuple(row) for row in session.execute(query)]
         digest.update(t.name.encode())
         digest.update(repr(rows).encode())
     # The labour rules read other days' work (``dispatch.planning.work_spans``): which versions there
@@ -173,7 +177,8 @@ def _load(session: Session, roster: m.Roster, built: BuiltProblem, tz: str) -> L
     for b in session.scalars(select(m.RosterBreak).where(col(m.RosterBreak.roster_id) == roster.id)).all():
         breaks.setdefault((b.worker_id, b.shift_index), []).append(
             (to_minutes(b.start, day, zone), to_minutes(b.end, day, zone)))
-    routes = {key: stored_route(problem, key[0], key[1], s, breaks.get(key, [])) for key, s in stops.items()}
+    routes = {key: stored_route(problem, key[0], key[1], s, breaks.get(key, []), visits=visits, workers=workers)
+              for key, s in stops.items()}
     loaded = LoadedRoster(roster, built, routes, set_aside)
     if lost:
         timer = loaded.timer = Timer(problem)

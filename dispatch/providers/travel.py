@@ -57,38 +57,104 @@ def _gaussian_radius(lat_deg: float) -> float:
     return math.sqrt(meridional * normal)
 
 
-def straight_line_metres(points: Sequence[Point]) -> np.ndarray:
-    """Pairwise great-circle distances in metres (float n x n), vectorised haversine.
+def frame_latitude(points: Sequence[Point]) -> float:
+    """The latitude whose Gaussian radius is the sphere for ``points``: their mean, to 0.1 degree.
 
-    The sphere's radius is the Gaussian radius at the points' mean latitude, which keeps the
-    result within about 0.2 % of the WGS-84 geodesic (``geopy.distance.geodesic``) for points up
-    to ~50 km apart in a region like powiat kielecki; 400 points take milliseconds where
-    geodesic would take seconds.  The road factor's own uncertainty (tens of percent) dwarfs it.
+    Rounded so that one more place (an inline request at a new address) keeps the sphere, and
+    with it every other distance, exactly: the kept matrices then grow by a row and a column
+    (``dispatch.providers.travel_cache``) instead of being computed again.  Within 0.05 degree the
+    radius changes by about 12 m in 6,370 km, far below the 0.2 % this estimate promises."""
+    arr = _as_points(points)
+    return round(float(arr[:, 0].mean()), 1) if len(arr) else 0.0
+
+
+def _as_points(points: Sequence[Point]) -> np.ndarray:
+    arr = np.asarray(points, dtype=float).reshape(-1, 2) if len(points) else np.zeros((0, 2))
+    if np.any(np.abs(arr[:, 0]) > 90) or np.any(np.abs(arr[:, 1]) > 180):
+        raise ValueError("latitude must be within +-90 and longitude within +-180 degrees")
+    return arr
+
+
+def _haversine(a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
+    """Great-circle metres from each of ``a`` to each of ``b`` (float ``len(a) x len(b)``); a cell
+    depends only on its two points and the radius, so a block equals those cells of the square."""
+    lat_a, lon_a = np.radians(a[:, 0]), np.radians(a[:, 1])
+    lat_b, lon_b = np.radians(b[:, 0]), np.radians(b[:, 1])
+    dlat = lat_a[:, None] - lat_b[None, :]
+    dlon = lon_a[:, None] - lon_b[None, :]
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat_a)[:, None] * np.cos(lat_b)[None, :] * np.sin(dlon / 2) ** 2
+    return 2 * radius * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+_BAND = 256
+"""Rows per band of the square: each band's temporaries stay small (a 10x day's whole square of
+float temporaries was most of the time, in memory traffic)."""
+
+
+def _haversine_square(arr: np.ndarray, radius: float) -> np.ndarray:
+    """The square of :func:`_haversine` from its upper triangle, band by band, mirrored: every cell
+    is the same arithmetic on the same two points either way round (``sin`` is odd, the product of
+    cosines commutes), so half the work gives the same matrix."""
+    n = len(arr)
+    out = np.empty((n, n))
+    for r0 in range(0, n, _BAND):
+        r1 = min(n, r0 + _BAND)
+        band = _haversine(arr[r0:r1], arr[r0:], radius)
+        out[r0:r1, r0:] = band
+        out[r0:, r0:r1] = band.T
+    return out
+
+
+def straight_line_metres(points: Sequence[Point], sources: Sequence[int] | None = None,
+                         destinations: Sequence[int] | None = None) -> np.ndarray:
+    """Pairwise great-circle distances in metres (float n x n), vectorised haversine; with
+    ``sources``/``destinations`` (indices into ``points``) only that block, cell for cell the same.
+
+    The sphere's radius is the Gaussian radius at the points' mean latitude (:func:`frame_latitude`),
+    which keeps the result within about 0.2 % of the WGS-84 geodesic (``geopy.distance.geodesic``)
+    for points up to ~50 km apart in a region like powiat kielecki; 400 points take milliseconds
+    where geodesic would take seconds.  The road factor's own uncertainty (tens of percent) dwarfs it.
     """
-    if not points:
+    if not len(points):
         return np.zeros((0, 0))
     arr = np.asarray(points, dtype=float)
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise ValueError("points must be a sequence of (lat, lon) pairs")
-    if np.any(np.abs(arr[:, 0]) > 90) or np.any(np.abs(arr[:, 1]) > 180):
-        raise ValueError("latitude must be within +-90 and longitude within +-180 degrees")
-    radius = _gaussian_radius(float(arr[:, 0].mean()))
-    lat = np.radians(arr[:, 0])
-    lon = np.radians(arr[:, 1])
-    dlat = lat[:, None] - lat[None, :]
-    dlon = lon[:, None] - lon[None, :]
-    h = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
-    return 2 * radius * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    arr = _as_points(points)
+    radius = _gaussian_radius(frame_latitude(points))
+    if sources is None and destinations is None:
+        return _haversine_square(arr, radius)
+    a = arr if sources is None else arr[np.asarray(sources, dtype=np.int64)]
+    b = arr if destinations is None else arr[np.asarray(destinations, dtype=np.int64)]
+    return _haversine(a, b, radius)
+
+
+def _zero_same(matrix: np.ndarray, sources: Sequence[int] | None, destinations: Sequence[int] | None) -> None:
+    """0 where a source is its destination (the diagonal of the square)."""
+    if sources is None and destinations is None:
+        np.fill_diagonal(matrix, 0)
+        return
+    n_src, n_dst = matrix.shape
+    src = np.arange(n_src) if sources is None else np.asarray(sources)
+    dst = np.arange(n_dst) if destinations is None else np.asarray(destinations)
+    matrix[src[:, None] == dst[None, :]] = 0
 
 
 class GeodesicProvider:
-    """Offline estimate: straight line x ``road_factor`` at the mode's average speed."""
+    """Offline estimate: straight line x ``road_factor`` at the mode's average speed.
+
+    ``arrays`` answers in numpy (what the optimizer's rows are made from without a Python object
+    per cell); the straight-line distances of the last point list are kept, since every travel
+    mode of a day asks for the same points and they are most of the work (seconds at 10x)."""
 
     def __init__(self, speeds_kmh: Mapping[str, float], road_factor: float = 1.35) -> None:
         if road_factor < 1:
             raise ValueError("road_factor must be at least 1 (roads are never shorter than a straight line)")
         self.speeds_kmh = dict(speeds_kmh)
         self.road_factor = road_factor
+        self._line: tuple[tuple[bytes, object, object], tuple[np.ndarray, np.ndarray]] | None = None
+        self.line_computations = 0
+        """How many straight-line blocks were computed (tests: a new place is one row, not a day)."""
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> GeodesicProvider:
@@ -98,19 +164,46 @@ class GeodesicProvider:
             road_factor=s.road_factor,
         )
 
+    def frame(self, points: Sequence[Point], mode: str) -> object:
+        """What every cell depends on besides its two points (blocks of equal frames fit together)."""
+        return ("geodesic", frame_latitude(points))
+
     def matrix(self, points: Sequence[Point], mode: str) -> tuple[Matrix, Matrix]:
-        name = mode
+        minutes, metres = self.arrays(points, mode)
+        return minutes.tolist(), metres.tolist()
+
+    def arrays(self, points: Sequence[Point], mode: str, sources: Sequence[int] | None = None,
+               destinations: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes and metres as int64 arrays: the square, or the ``sources`` x ``destinations`` block
+        (the metres are read-only: the same array answers every mode)."""
         try:
-            speed = self.speeds_kmh[name]
+            speed = self.speeds_kmh[mode]
         except KeyError:
-            raise ValueError(f"no speed configured for travel mode {name!r}") from None
-        metres = straight_line_metres(points) * self.road_factor
-        seconds = metres / (speed * 1000.0 / 3600.0)
-        minutes = _ceil_minutes(seconds)
-        np.fill_diagonal(minutes, 0)
-        whole_metres = np.rint(metres).astype(np.int64)
-        np.fill_diagonal(whole_metres, 0)
-        return minutes.tolist(), whole_metres.tolist()
+            raise ValueError(f"no speed configured for travel mode {mode!r}") from None
+        metres, whole_metres = self._straight(points, sources, destinations)
+        minutes = np.empty(metres.shape, dtype=np.int64)
+        for r0 in range(0, len(metres), _BAND):  # band by band: the temporaries stay in cache
+            minutes[r0:r0 + _BAND] = _ceil_minutes(metres[r0:r0 + _BAND] / (speed * 1000.0 / 3600.0))
+        _zero_same(minutes, sources, destinations)
+        return minutes, whole_metres  # read-only: every mode shares it
+
+    def _straight(self, points: Sequence[Point], sources: Sequence[int] | None,
+                  destinations: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        """Road metres (float, and whole with 0 for a place to itself) of the block, kept for the last one."""
+        key = (np.asarray(points, dtype=np.float64).tobytes(),
+               None if sources is None else tuple(sources), None if destinations is None else tuple(destinations))
+        kept = self._line
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        metres = straight_line_metres(points, sources, destinations) * self.road_factor
+        whole = np.empty(metres.shape, dtype=np.int64)
+        for r0 in range(0, len(metres), _BAND):
+            whole[r0:r0 + _BAND] = np.rint(metres[r0:r0 + _BAND])
+        _zero_same(whole, sources, destinations)
+        whole.flags.writeable = False
+        self.line_computations += 1
+        self._line = (key, (metres, whole))
+        return metres, whole
 
 
 class OsrmProvider:
@@ -144,30 +237,52 @@ class OsrmProvider:
     def close(self) -> None:
         self._client.close()
 
+    def frame(self, points: Sequence[Point], mode: str) -> object:
+        """What every cell depends on besides its two points (blocks of equal frames fit together)."""
+        if mode not in self.profiles and self.fallback is not None and hasattr(self.fallback, "frame"):
+            return self.fallback.frame(points, mode)
+        return ("osrm", self.base_url, self.profiles.get(mode))
+
     def matrix(self, points: Sequence[Point], mode: str) -> tuple[Matrix, Matrix]:
+        if self.profiles.get(mode) is None and self.fallback is not None and not hasattr(self.fallback, "arrays"):
+            return self.fallback.matrix(points, mode)
+        minutes, metres = self.arrays(points, mode)
+        return minutes.tolist(), metres.tolist()
+
+    def arrays(self, points: Sequence[Point], mode: str, sources: Sequence[int] | None = None,
+               destinations: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes and metres as int64 arrays: the square, or the ``sources`` x ``destinations`` block."""
         name = mode
         profile = self.profiles.get(name)
         if profile is None:
             if self.fallback is None:
                 raise ValueError(f"OSRM has no profile for travel mode {name!r} and no fallback is set")
             log.debug("travel mode %s not served by OSRM: using %s", name, type(self.fallback).__name__)
-            return self.fallback.matrix(points, name)
-        n = len(points)
-        seconds = np.zeros((n, n))
-        metres = np.zeros((n, n))
+            arrays = getattr(self.fallback, "arrays", None)
+            if arrays is not None:
+                return arrays(points, name, sources, destinations)
+            minutes, metres = (np.asarray(x, dtype=np.int64).reshape(len(points), len(points))
+                               for x in self.fallback.matrix(points, name))
+            rows = slice(None) if sources is None else np.asarray(sources, dtype=np.int64)
+            cols = slice(None) if destinations is None else np.asarray(destinations, dtype=np.int64)
+            return minutes[rows][:, cols], metres[rows][:, cols]
+        all_src = list(range(len(points))) if sources is None else list(sources)
+        all_dst = list(range(len(points))) if destinations is None else list(destinations)
+        seconds = np.zeros((len(all_src), len(all_dst)))
+        metres = np.zeros((len(all_src), len(all_dst)))
         block = max(1, self.max_table_size // 2)  # sources + destinations share the coordinate list
-        for s0 in range(0, n, block):
-            for d0 in range(0, n, block):
-                src = list(range(s0, min(n, s0 + block)))
-                dst = list(range(d0, min(n, d0 + block)))
-                dur, dist = self._table(profile, points, src, dst)
-                seconds[np.ix_(src, dst)] = dur
-                metres[np.ix_(src, dst)] = dist
+        for s0 in range(0, len(all_src), block):
+            for d0 in range(0, len(all_dst), block):
+                src_at = list(range(s0, min(len(all_src), s0 + block)))
+                dst_at = list(range(d0, min(len(all_dst), d0 + block)))
+                dur, dist = self._table(profile, points, [all_src[i] for i in src_at], [all_dst[j] for j in dst_at])
+                seconds[np.ix_(src_at, dst_at)] = dur
+                metres[np.ix_(src_at, dst_at)] = dist
         minutes = _ceil_minutes(seconds)
-        np.fill_diagonal(minutes, 0)
+        _zero_same(minutes, sources, destinations)
         whole_metres = np.rint(metres).astype(np.int64)
-        np.fill_diagonal(whole_metres, 0)
-        return minutes.tolist(), whole_metres.tolist()
+        _zero_same(whole_metres, sources, destinations)
+        return minutes, whole_metres
 
     def _table(
         self, profile: str, points: Sequence[Point], src: list[int], dst: list[int]

@@ -1,13 +1,20 @@
 """Travel matrices kept between requests: the live day asks about the same day again and again.
 
 A recommendation or a hand edit builds the day's problem from the database each time (what is
-stored *now* counts), and at 10x the travel matrices are most of that build (4,345 places, three
-modes: 16 of 20 seconds).  The places rarely change within a day, so the matrices are kept by
-what they are computed from: the mode and the exact points, in order (a content key: a new
-senior or a moved address is a new key, never a stale answer).  They are kept as the rows the
-optimizer reads (``problem_builder.matrix_rows``), so a hit costs nothing to convert either.
+stored *now* counts), and at 10x the travel matrices were most of that build (4,345 places, three
+modes).  The places rarely change within a day, so the matrices are kept by what they are
+computed from: the mode and the exact points, in order (a content key: a new senior or a moved
+address is a new key, never a stale answer).  They are kept as the rows the optimizer reads
+(``problem_builder.matrix_rows``), so a hit costs nothing to convert either.
 
-Only the last ``KEEP`` matrices are kept (one day's modes); at 10x that is about 0.9 GB, which the
+A point list that is a kept one plus a few new places (an inline request at a new address) is
+not computed again: only the new places' rows and columns are asked of the provider
+(``arrays(points, mode, sources, destinations)``) and the rest is copied from the kept matrix,
+cell for cell what the whole square would hold (the provider's ``frame`` says the kept cells
+still hold: the geodesic sphere, the OSRM server).  Metre matrices equal to one kept for another
+mode (the geodesic estimate's are the same for every mode) are shared, not held twice.
+
+Only the last ``KEEP`` matrices are kept (one day's modes); at 10x that is about 0.6 GB, which the
 problem holds anyway while it is used.  Planning jobs build with the plain provider: a job runs
 once, in its own process.
 """
@@ -16,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,6 +37,20 @@ from dispatch.providers.travel import Point, TravelTimeProvider, provider_from_s
 KEEP = 3
 """Matrices kept (minutes and metres of one mode count as one)."""
 
+GROW_AT_MOST = 0.25
+"""A point list grows a kept matrix when at most this share of its places is new (a row and a column
+per new place, 2 k n cells, against n ** 2 computed whole; copying the kept cells is not free either)."""
+
+Rows = tuple[array, ...]
+
+
+@dataclass(frozen=True)
+class _Kept:
+    points: tuple[Point, ...]
+    frame: object
+    minutes: Rows
+    metres: Rows
+
 
 class CachedTravel:
     """A provider that remembers the last ``KEEP`` matrices it computed, by mode and points."""
@@ -35,26 +58,94 @@ class CachedTravel:
     def __init__(self, inner: TravelTimeProvider, keep: int = KEEP) -> None:
         self.inner = inner
         self.keep = keep
-        self._kept: OrderedDict[tuple[str, int, str], tuple[object, object]] = OrderedDict()
+        self._kept: OrderedDict[tuple[str, int, str], _Kept] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
+        self.grown = 0
+        """Point lists answered by growing a kept matrix by their new places."""
+        self.cells_asked = 0
+        """Cells asked of the inner provider (tests: a new place costs a row and a column, not a day)."""
 
-    def matrix(self, points: Sequence[Point], mode: str) -> tuple[object, object]:  # type: ignore[override]
-        key = (str(getattr(mode, "value", mode)), len(points),
-               hashlib.sha256(np.asarray(points, dtype=np.float64).tobytes()).hexdigest())
+    def matrix(self, points: Sequence[Point], mode: str) -> tuple[Rows, Rows]:  # type: ignore[override]
+        mode = str(getattr(mode, "value", mode))
+        points = tuple((float(lat), float(lon)) for lat, lon in points)
+        key = (mode, len(points), hashlib.sha256(np.asarray(points, dtype=np.float64).tobytes()).hexdigest())
         with self._lock:
             hit = self._kept.get(key)
             if hit is not None:
                 self._kept.move_to_end(key)
                 self.hits += 1
-                return hit
-        minutes, metres = self.inner.matrix(points, mode)
-        rows = (matrix_rows(minutes), matrix_rows(metres))
+                return hit.minutes, hit.metres
+            base = next((k for (m, _, _), k in reversed(self._kept.items()) if m == mode), None)
+            others = list(self._kept.values())
+        frame = self._frame(points, mode)
+        grown = self._grow(base, points, mode, frame) if base is not None and base.frame == frame else None
+        if grown is not None:
+            minutes, metres = grown
+            self.grown += 1
+        else:
+            minutes, metres = self._whole(points, mode)
+        metres_rows = _shared(metres, points, others) or matrix_rows(metres)
+        kept = _Kept(points, frame, matrix_rows(minutes), metres_rows)
         with self._lock:
-            self._kept[key] = rows
+            self._kept[key] = kept
             while len(self._kept) > self.keep:
                 self._kept.popitem(last=False)
-        return rows
+        return kept.minutes, kept.metres
+
+    def _frame(self, points: tuple[Point, ...], mode: str) -> object:
+        frame = getattr(self.inner, "frame", None)
+        return frame(points, mode) if frame is not None else None
+
+    def _whole(self, points: tuple[Point, ...], mode: str) -> tuple[np.ndarray, np.ndarray]:
+        self.cells_asked += len(points) ** 2
+        arrays = getattr(self.inner, "arrays", None)
+        if arrays is not None:
+            return arrays(points, mode)
+        minutes, metres = self.inner.matrix(points, mode)
+        return np.asarray(minutes, dtype=np.int64), np.asarray(metres, dtype=np.int64)
+
+    def _grow(self, base: _Kept, points: tuple[Point, ...], mode: str,
+              frame: object) -> tuple[np.ndarray, np.ndarray] | None:
+        """``points``' matrices from ``base`` and the rows and columns of the places it lacks."""
+        arrays = getattr(self.inner, "arrays", None)
+        if arrays is None or frame is None:
+            return None
+        where = {p: i for i, p in enumerate(base.points)}
+        at = np.array([where.get(p, -1) for p in points], dtype=np.int64)
+        new = np.flatnonzero(at < 0)
+        if len(new) > GROW_AT_MOST * len(points):
+            return None
+        known = np.flatnonzero(at >= 0)
+        everyone = list(range(len(points)))
+        out_min, out_m = arrays(points, mode, new.tolist(), everyone)   # from the new places
+        in_min, in_m = arrays(points, mode, everyone, new.tolist())     # to the new places
+        self.cells_asked += 2 * len(new) * len(points)
+        result = []
+        for rows, out, into in ((base.minutes, out_min, in_min), (base.metres, out_m, in_m)):
+            matrix = np.empty((len(points), len(points)), dtype=np.int64)
+            if len(known) == len(base.points) and np.array_equal(at[known], np.arange(len(known))) \
+                    and np.array_equal(known, np.arange(len(known))):
+                for i, row in enumerate(rows):  # the kept places first, in their order: the top-left block
+                    matrix[i, : len(known)] = np.frombuffer(row, dtype=np.int64)
+            else:
+                old = np.empty((len(base.points), len(base.points)), dtype=np.int64)
+                for i, row in enumerate(rows):
+                    old[i] = np.frombuffer(row, dtype=np.int64)
+                matrix[np.ix_(known, known)] = old[np.ix_(at[known], at[known])]
+            matrix[new, :] = out
+            matrix[:, new] = into
+            result.append(matrix)
+        return result[0], result[1]
+
+
+def _shared(metres: np.ndarray, points: tuple[Point, ...], kept: list[_Kept]) -> Rows | None:
+    """A kept metre matrix of the same points equal to ``metres`` (another mode's), to hold once."""
+    for k in kept:
+        if k.points == points and len(k.metres) == len(metres) and all(
+                np.array_equal(np.frombuffer(row, dtype=np.int64), metres[i]) for i, row in enumerate(k.metres)):
+            return k.metres
+    return None
 
 
 _SHARED: list[tuple[Settings, CachedTravel]] = []

@@ -12,7 +12,9 @@ from sqlmodel import Session
 from dispatch.storage import models as m
 from dispatch.planning.recommend import load_latest
 from dispatch.planning.rosters import plan_day
+from dispatch.providers import travel_cache
 from dispatch.providers.travel import provider_from_settings
+from dispatch.providers.travel_cache import shared_travel
 from optimizer import check, evaluate, is_feasible, problem_to_dict, solution_to_dict
 from optimizer.params import load_params
 from optimizer.plan_edit import solution_of
@@ -237,6 +239,34 @@ def test_recommendations_top_option_is_feasible_and_its_cost_is_evaluates_differ
     assert inline.status_code == 200 and inline.json()["options"], inline.text
     ride = api.client.post(f"{URL}/recommendations", json={"request_id": "R4"}, headers=headers(api))
     assert ride.status_code == 422
+
+
+def test_an_inline_request_at_a_new_place_grows_the_kept_matrices_and_answers_as_a_cold_start(api) -> None:
+    """A senior at an address no one visits that day: the day's kept travel matrices gain a row and a
+    column per mode (not a whole new day's), and the answer is the one a cold start gives."""
+    plan(api)
+    add_request(api, "R9", dt.time(12, 0), dt.time(14, 0), 30)
+    assert api.client.post(f"{URL}/recommendations", json={"request_id": "R9"}, headers=headers(api)).status_code == 200
+    with Session(api.engine) as s:
+        s2 = s.get(m.Senior, "S2")
+        s.add(m.Senior(**{**s2.model_dump(), "id": "S9", "lat": 50.905, "lon": 20.601}))
+        s.commit()
+    travel = shared_travel(api.settings)
+    asked, grown = travel.cells_asked, travel.grown
+    body = {"request": {"senior_id": "S9", "service": "home_care", "window_start": "12:00", "window_end": "14:00",
+                        "duration": 30}}
+    warm = api.client.post(f"{URL}/recommendations", json=body, headers=headers(api))
+    assert warm.status_code == 200 and warm.json()["options"], warm.text
+    with Session(api.engine) as s:
+        _, loaded = load_latest(s, DAY, None, api.settings)
+    places, modes = len(loaded.problem.locations) + 1, len(loaded.problem.travel_times)
+    assert travel.grown - grown == modes
+    assert travel.cells_asked - asked == modes * 2 * places  # one row and one column each, not places ** 2
+    travel_cache._SHARED.clear()  # a cold start: every matrix computed whole
+    cold = api.client.post(f"{URL}/recommendations", json=body, headers=headers(api))
+    assert shared_travel(api.settings).grown == 0
+    assert [(o["workers"], o["start"], o["cost_increase"], o["terms"]) for o in cold.json()["options"]] == \
+        [(o["workers"], o["start"], o["cost_increase"], o["terms"]) for o in warm.json()["options"]]
 
 
 def test_check_endpoint_checks_an_uploaded_plan(api) -> None:
