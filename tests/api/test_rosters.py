@@ -78,7 +78,8 @@ def test_dispatcher_journey_plan_poll_review_publish_and_the_worker_sees_it(api)
     published = publish(api, draft.headers["etag"])
     assert published.status_code == 200, published.text
     assert published.json()["status"] == "published" and published.json()["version"] == 1
-    assert published.headers["etag"] == draft.headers["etag"]
+    assert published.headers["etag"] == draft.headers["etag"].replace("-draft", "-published")  # status changed
+    assert published.headers["etag"] == published.json()["etag"] == get_roster(api).headers["etag"]
     assert get_roster(api).json()["status"] == "published"
 
     w1_visits = [v for rt in body["routes"] if rt["worker_id"] == "W1" for v in rt["visits"]]
