@@ -21,8 +21,9 @@ last byte read.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -85,23 +86,42 @@ def get_request(host: str, port: int, path: str, token: str | None) -> bytes:
     return (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{auth}Accept: application/json\r\n\r\n").encode()
 
 
-async def _one(conn: _Connection, request: bytes, timeout_s: float, out: Outcome) -> None:
+def post_request(host: str, port: int, path: str, token: str, body: object | None = None,
+                 headers: dict[str, str] | None = None) -> bytes:
+    """The bytes of a ``POST path`` with a bearer token, a JSON ``body`` (none: empty) and extra ``headers``."""
+    payload = b"" if body is None else json.dumps(body).encode()
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    content_type = "Content-Type: application/json\r\n" if body is not None else ""
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"Accept: application/json\r\n{content_type}{extra}Content-Length: {len(payload)}\r\n\r\n")
+    return head.encode() + payload
+
+
+async def exchange_timed(conn: _Connection, request: bytes, timeout_s: float, out: Outcome) -> tuple[int, bytes] | None:
+    """Send ``request``, record its status (or ``timeout``/``error``) and latency in ``out``; the answer or None."""
     t0 = time.perf_counter()
     try:
-        status, _ = await asyncio.wait_for(conn.exchange(request), timeout_s)
+        status, body = await asyncio.wait_for(conn.exchange(request), timeout_s)
     except TimeoutError:
         out.add("timeout", None)
         await conn.close()
-        return
+        return None
     except (ConnectionError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
         out.add("error", None)
         await conn.close()
-        return
+        return None
     out.add(str(status), (time.perf_counter() - t0) * 1000.0)
+    return status, body
 
 
-async def _client(host: str, port: int, request: bytes, *, start_at: float, stop_at: float, period_s: float | None,
-                  timeout_s: float) -> Outcome:
+async def _one(conn: _Connection, request: bytes, timeout_s: float, out: Outcome) -> None:
+    await exchange_timed(conn, request, timeout_s, out)
+
+
+async def _client(host: str, port: int, request: bytes | Callable[[], bytes], *, start_at: float, stop_at: float,
+                  period_s: float | None, timeout_s: float) -> Outcome:
+    """One simulated client; ``request`` is the same bytes every time, or a factory for a new request each time
+    (a coordinator's POST carries a new body and ``Idempotency-Key``)."""
     out = Outcome()
     conn = _Connection(host, port)
     loop = asyncio.get_running_loop()
@@ -113,7 +133,7 @@ async def _client(host: str, port: int, request: bytes, *, start_at: float, stop
                 await asyncio.sleep(next_at - now)
             if loop.time() >= stop_at:
                 break
-            await _one(conn, request, timeout_s, out)
+            await _one(conn, request() if callable(request) else request, timeout_s, out)
             if period_s is not None:
                 next_at = max(next_at + period_s, loop.time())
     finally:
@@ -121,11 +141,12 @@ async def _client(host: str, port: int, request: bytes, *, start_at: float, stop
     return out
 
 
-async def run_clients(host: str, port: int, requests: Sequence[bytes], *, duration_s: float,
-                      period_s: float | None, timeout_s: float = 10.0) -> list[Outcome]:
-    """Run ``len(requests)`` clients for ``duration_s`` (paced if ``period_s``, else back to back)."""
+async def run_clients(host: str, port: int, requests: Sequence[bytes | Callable[[], bytes]], *, duration_s: float,
+                      period_s: float | None, timeout_s: float = 10.0, begin: float | None = None) -> list[Outcome]:
+    """Run ``len(requests)`` clients for ``duration_s`` (paced if ``period_s``, else back to back), from
+    ``begin`` (the event loop's clock; default: in 0.2 s)."""
     loop = asyncio.get_running_loop()
-    begin = loop.time() + 0.2
+    begin = loop.time() + 0.2 if begin is None else begin
     n = len(requests)
     tasks = [
         asyncio.create_task(_client(
@@ -146,8 +167,9 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
-def summarise(outcomes: Sequence[Outcome], duration_s: float) -> dict[str, object]:
-    """Totals over all clients: requests, statuses, throughput, p50/p95/p99/max latency."""
+def summarise(outcomes: Sequence[Outcome], duration_s: float, ok_statuses: Sequence[str] = ("200",)) -> dict[str, object]:
+    """Totals over all clients: requests, statuses, throughput, p50/p95/p99/max latency.  A request is ``ok``
+    when its status is one of ``ok_statuses``; every other status (or a broken connection) is an error."""
     statuses: dict[str, int] = {}
     latencies: list[float] = []
     for o in outcomes:
@@ -156,7 +178,7 @@ def summarise(outcomes: Sequence[Outcome], duration_s: float) -> dict[str, objec
             statuses[k] = statuses.get(k, 0) + v
     latencies.sort()
     total = sum(statuses.values())
-    ok = statuses.get("200", 0)
+    ok = sum(statuses.get(code, 0) for code in ok_statuses)
     return {
         "requests": total,
         "ok": ok,
