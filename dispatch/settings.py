@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     # holds a core for its whole time limit); further jobs wait queued for a free slot.
     max_plan_jobs: int = Field(default=2, ge=1, le=32,
                                description="SQLite: planning jobs solving at once per API process; more wait queued")
+    # A solver child takes a whole core for its time limit; on a machine it shares with the API
+    # (the SQLite default, or `carepath worker` beside `carepath serve`) the phones' requests must come
+    # first (benchmarks/README "Mixed load"): the child lowers its own CPU priority by this much.
+    solver_nice: int = Field(default=10, ge=0, le=19,
+                             description="how much a solver child lowers its CPU priority (nice); 0 keeps it")
     # PostgreSQL: procrastinate's worker heartbeat and stall threshold.  A `carepath worker`
     # silent for `worker_stalled_after_s` is dead; its job is retried by another worker.
     worker_heartbeat_s: float = Field(default=10.0, gt=0, le=300,

@@ -349,7 +349,18 @@ def child_main(database_url: str, job_id: str, settings: Settings | None, parent
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    lower_priority((settings or get_settings()).solver_nice)
     run_job(database_url, job_id, settings)
+
+
+def lower_priority(nice: int) -> int:
+    """Lower this process's CPU priority by ``nice`` (a solver child: the API's answers come first,
+    the solve takes the rest of the core); returns the niceness now.  Where the OS refuses, the
+    child runs at its parent's priority rather than not at all."""
+    try:
+        return os.nice(nice) if nice > 0 else os.nice(0)
+    except OSError:
+        return os.nice(0)
 
 
 def spawn_child(database_url: str, job_id: str, settings: Settings | None) -> BaseProcess:
