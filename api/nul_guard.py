@@ -56,7 +56,16 @@ def nul_in_url(scope: Scope) -> str | None:
     return None
 
 
+def _could_hold_nul(body: bytes) -> bool:
+    """Whether the raw bytes can hold NUL at all: raw, as JSON's ``\\u0000`` or a form's ``%00``.
+    Almost no body does, so the parse below (a second one: the route parses the body too) runs
+    only for those that may."""
+    return b"\x00" in body or b"\\u0000" in body or b"%00" in body
+
+
 def _nul_in_body(content_type: str, body: bytes) -> str | None:
+    if not _could_hold_nul(body):
+        return None
     if content_type.startswith("application/x-www-form-urlencoded"):
         for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
             if NUL in name or NUL in value:
