@@ -128,7 +128,8 @@ class Usage:
         return _unit_amount(self.minutes, self.days, unit)
 
 
-def _stand_in(values: Mapping[str, Any], working_days_only: bool) -> SimpleNamespace:
+def request_stand_in(values: Mapping[str, Any], working_days_only: bool) -> SimpleNamespace:
+    """A request not stored yet, as ``occurrences_between`` reads one (its dates only)."""
     return SimpleNamespace(first_date=values["first_date"], rrule=values.get("rrule"), until=values.get("until"),
                            working_days_only=working_days_only)
 
@@ -160,7 +161,7 @@ class Ledger:
 
     def add(self, values: Mapping[str, Any]) -> None:
         """Count a request that is not stored yet (prepared values)."""
-        self._items.append((_stand_in(values, self.working_days_only), int(values.get("duration") or 0), None))
+        self._items.append((request_stand_in(values, self.working_days_only), int(values.get("duration") or 0), None))
 
     def _dates(self, index: int, year: int) -> list[dt.date]:
         key = (index, year)

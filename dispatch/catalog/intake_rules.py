@@ -36,7 +36,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from sqlmodel import Session
@@ -53,6 +52,7 @@ from dispatch.catalog.entitlements import (
     format_amount,
     period_bounds,
     period_label,
+    request_stand_in,
 )
 from dispatch.catalog.recurrence import is_working_day, occurrences_between
 
@@ -149,11 +149,6 @@ def rule_for(session: Session, service: str) -> IntakeRule:
     return row if row is not None else IntakeRule(service=service)
 
 
-def _stand_in(values: Mapping[str, Any], working_days_only: bool) -> SimpleNamespace:
-    return SimpleNamespace(first_date=values["first_date"], rrule=values.get("rrule"), until=values.get("until"),
-                           working_days_only=working_days_only)
-
-
 def _span(values: Mapping[str, Any], is_ride: bool) -> tuple[dt.time, dt.time] | None:
     """The local times the service is busy for the request: (first start, last end or return pickup)."""
     start, end, duration = values.get("window_start"), values.get("window_end"), values.get("duration")
@@ -211,7 +206,7 @@ def check(
     horizon = start + dt.timedelta(days=HORIZON_DAYS - 1)
     until = values.get("until")
     end = min(until, horizon) if isinstance(until, dt.date) else horizon
-    dates = list(occurrences_between(_stand_in(values, service.working_days_only), start, end)) if start <= end else []
+    dates = list(occurrences_between(request_stand_in(values, service.working_days_only), start, end)) if start <= end else []
 
     if rule.lead_working_days and dates:
         earliest = working_days_after(today, rule.lead_working_days)
