@@ -105,19 +105,39 @@ async def db_slot(request: Request) -> AsyncIterator[None]:
             semaphore.release()
 
 
-def get_session(request: Request, _slot: Annotated[None, Depends(db_slot, scope="function")]) -> Iterator[Session]:
+def _finish(session: Session, failed: bool) -> None:
+    """Commit (or roll back after an error) and give the connection back to the pool."""
+    try:
+        if failed:
+            session.rollback()
+        else:
+            session.commit()
+    finally:
+        session.close()
+
+
+async def get_session(request: Request, _slot: Annotated[None, Depends(db_slot, scope="function")]) -> AsyncIterator[Session]:
+    """The request's session: committed when the handler returns, rolled back on any error.
+
+    ``async`` on purpose: making a ``Session`` does no I/O (it connects on first use, in the
+    handler's thread), so only the end (commit and close, which do) takes a worker thread,
+    shielded so that a client that hangs up cannot leave a connection checked out.  A sync
+    generator would take a thread at the start too: a hop per request that phones polling
+    their schedule all pay (issue 21's load benchmark).
+    """
     engine = request.app.state.engine
     if request.method in WRITE_METHODS:
         engine = for_writing(engine)
     session = Session(engine, expire_on_commit=False)
+    failed = False
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        failed = True
         raise
     finally:
-        session.close()
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_finish, session, failed)
 
 
 @dataclass(frozen=True)

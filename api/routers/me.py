@@ -26,7 +26,8 @@ from dispatch.fields import DATE_DOC, SaneDate
 from dispatch.exchange import calendar_feed
 from dispatch.planning import checkin
 from dispatch.storage import models as m
-from dispatch.planning.schedule import MAX_RANGE_DAYS, ScheduledBreak, ScheduledVisit, check_range, worker_plan
+from dispatch.planning.schedule import (MAX_RANGE_DAYS, ScheduledBreak, ScheduledVisit, check_range, published_rosters,
+                                       worker_plan)
 from dispatch.planning.schedule_changes import remember, since_last_fetch
 from dispatch.storage.db import is_lock_error
 
@@ -68,8 +69,9 @@ def my_schedule(
     except ValueError as exc:
         raise ProblemError(422, "validation-error", "Invalid input", f"to: {exc}",
                            [{"field": "to", "message": f"{exc} (max {MAX_RANGE_DAYS} days)"}]) from None
-    visits, breaks = worker_plan(session, worker_id, start, end, tz)
-    changes = since_last_fetch(session, worker_id, start, end, tz)
+    published = published_rosters(session, start, end)
+    visits, breaks = worker_plan(session, worker_id, start, end, tz, published)
+    changes = since_last_fetch(session, worker_id, start, end, tz, published)
     try:  # remember the versions shown (a write only when one is new); if the database is busy, next time
         if remember(session, worker_id, changes):
             session.commit()
@@ -84,12 +86,15 @@ def my_schedule(
     def pause(b: ScheduledBreak) -> dict:
         return {**b.__dict__, "minutes": b.minutes, "change": changes.marks.get(b.uid)}
 
-    return SchedulePublic(worker_id=worker_id, from_date=start, to_date=end, timezone=tz,
+    body = SchedulePublic(worker_id=worker_id, from_date=start, to_date=end, timezone=tz,
                           visits=[visit(v) for v in visits], breaks=[pause(b) for b in breaks],
                           removed=[visit(v) for v in changes.removed],
                           removed_breaks=[pause(b) for b in changes.removed_breaks],
                           since=[{"date": d, "area": a, "last_fetched_version": seen, "version": now}
                                  for d, a, seen, now in changes.since])
+    # Serialised here, in this thread: returned as a model, FastAPI would validate it a second time
+    # and take one more worker thread for that (phones poll this; issue 21's load benchmark).
+    return Response(body.model_dump_json(by_alias=True), media_type="application/json")  # type: ignore[return-value]
 
 
 @router.post("/calendar-token", operation_id="me-calendar-token-create", status_code=201,

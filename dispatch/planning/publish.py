@@ -230,11 +230,19 @@ def visit_leg(
     """The leg of a stop: the stored one (``RosterAssignment.leg``), else for rows planned
     before legs were stored ``visit``, or for a ride ``outbound`` before the appointment and
     ``return`` after it (one driver visit per trip then)."""
+    if request is None:
+        return stored or "visit"
+    return leg_of(stored, request.destination_place_id, request.appointment, start_utc, day, tz)
+
+
+def leg_of(stored: str | None, destination_place_id: str | None, appointment: dt.time | None,
+           start_utc: dt.datetime, day: dt.date, tz: str | ZoneInfo) -> str:
+    """:func:`visit_leg` from the request's two columns it needs (for reads that select columns, not rows)."""
     if stored:
         return stored
-    if request is None or request.destination_place_id is None or request.appointment is None:
+    if destination_place_id is None or appointment is None:
         return "visit"
-    return "outbound" if start_utc < local_to_utc(day, request.appointment, tz) else "return"
+    return "outbound" if start_utc < local_to_utc(day, appointment, tz) else "return"
 
 
 def senior_address(s: m.Senior) -> str:

@@ -36,14 +36,13 @@ from dataclasses import dataclass, replace
 from typing import Callable, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
-from dispatch.domain import as_text
+from dispatch.domain import Address, as_text
 from dispatch.storage import models as m
 from dispatch.planning import ride_legs
-from dispatch.planning.publish import senior_address, visit_leg
+from dispatch.planning.publish import leg_of
 from dispatch.timeutil import local_to_utc
 
 MAX_RANGE_DAYS = 92
@@ -113,79 +112,114 @@ def visit_uid(request_id: str, day: dt.date, leg: str, worker_id: str) -> str:
     return f"{request_id}-{day:%Y%m%d}-{leg}-{worker_id}@{UID_DOMAIN}"
 
 
-def _rosters(session: Session, start: dt.date, end: dt.date, statuses: tuple[m.RosterStatus, ...]) -> list[m.Roster]:
-    return list(session.scalars(
-        select(m.Roster)
-        .where(col(m.Roster.date) >= start, col(m.Roster.date) <= end, col(m.Roster.status).in_(statuses))
-        .order_by(col(m.Roster.date), col(m.Roster.version))
-    ).all())
+@dataclass(frozen=True)
+class RosterRef:
+    """The few columns of a roster version that a schedule needs (not its KPIs or solver statistics,
+    which are large JSON: phones poll the schedule, and each byte decoded costs every one of them)."""
+
+    id: int
+    date: dt.date
+    area: str | None
+    version: int
+    status: m.RosterStatus
 
 
-def _visits(session: Session, worker_id: str, rosters: list[m.Roster], zone: ZoneInfo) -> list[tuple[m.Roster, ScheduledVisit]]:
+# The statements are built once: building and cache-keying a select costs more than running it
+# on the small rows a phone needs (issue 21's load benchmark, profiled with py-spy).
+_ROSTERS = (
+    select(m.Roster.id, m.Roster.date, m.Roster.area, m.Roster.version, m.Roster.status)  # type: ignore[call-overload]
+    .where(col(m.Roster.date) >= bindparam("start"), col(m.Roster.date) <= bindparam("end"),
+           col(m.Roster.status).in_(bindparam("statuses", expanding=True)))
+    .order_by(col(m.Roster.date), col(m.Roster.version))
+)
+
+_VISITS = (
+    select(  # type: ignore[call-overload]
+        m.RosterAssignment.roster_id, m.RosterAssignment.start, m.RosterAssignment.end,
+        m.RosterAssignment.occurrence_date, m.RosterAssignment.leg, m.RosterAssignment.sequence,
+        col(m.VisitRequest.id).label("request_id"), m.VisitRequest.service, m.VisitRequest.tasks,
+        m.VisitRequest.destination_place_id, m.VisitRequest.appointment, m.VisitRequest.wheelchair,
+        m.VisitRequest.escort, m.VisitRequest.assistant,
+        m.Senior.first_name, m.Senior.last_name, m.Senior.street, m.Senior.number, m.Senior.postcode,
+        m.Senior.city, m.Senior.flat, m.Senior.phone, m.Senior.notes_for_workers,
+        col(m.Place.name).label("destination_name"), m.Service.name_pl, m.Service.name_en,
+    )
+    .join(m.VisitRequest, col(m.VisitRequest.id) == col(m.RosterAssignment.visit_request_id))
+    .join(m.Senior, col(m.Senior.id) == col(m.VisitRequest.senior_id))
+    .outerjoin(m.Place, col(m.Place.id) == col(m.VisitRequest.destination_place_id))
+    .outerjoin(m.Service, col(m.Service.code) == col(m.VisitRequest.service))
+    .where(col(m.RosterAssignment.roster_id).in_(bindparam("roster_ids", expanding=True)),
+           col(m.RosterAssignment.worker_id) == bindparam("worker_id"))
+    .order_by(col(m.RosterAssignment.start))
+)
+
+_BREAKS = (
+    select(m.RosterBreak.roster_id, m.RosterBreak.start, m.RosterBreak.end)  # type: ignore[call-overload]
+    .where(col(m.RosterBreak.roster_id).in_(bindparam("roster_ids", expanding=True)),
+           col(m.RosterBreak.worker_id) == bindparam("worker_id"))
+    .order_by(col(m.RosterBreak.roster_id), col(m.RosterBreak.start))
+)
+
+
+def _rosters(session: Session, start: dt.date, end: dt.date, statuses: tuple[m.RosterStatus, ...]) -> list[RosterRef]:
+    rows = session.execute(_ROSTERS, {"start": start, "end": end, "statuses": list(statuses)}).all()
+    return [RosterRef(*row) for row in rows]
+
+
+def _visits(session: Session, worker_id: str, rosters: list[RosterRef], zone: ZoneInfo) -> list[tuple[RosterRef, ScheduledVisit]]:
     """The worker's visits in ``rosters``, minimal fields (see module docstring).
 
-    One joined statement (assignment, request, senior, destination, service): phones poll this
-    every few seconds, and each extra round trip costs every one of them (issue 21's load benchmark).
+    One joined statement reading only the columns shown (never the senior's health columns,
+    not even into memory): phones poll this, and each extra round trip or decoded JSON column
+    costs every one of them (issue 21's load benchmark).
     """
     if not rosters:
         return []
     by_id = {r.id: r for r in rosters}
-    rows = session.execute(
-        select(m.RosterAssignment, m.VisitRequest, m.Senior, m.Place, m.Service)
-        .join(m.VisitRequest, col(m.VisitRequest.id) == col(m.RosterAssignment.visit_request_id))
-        .join(m.Senior, col(m.Senior.id) == col(m.VisitRequest.senior_id))
-        .outerjoin(m.Place, col(m.Place.id) == col(m.VisitRequest.destination_place_id))
-        .outerjoin(m.Service, col(m.Service.code) == col(m.VisitRequest.service))
-        .options(contains_eager(m.VisitRequest.service_info))  # the joined row, not one more query
-        .where(col(m.RosterAssignment.roster_id).in_(by_id), col(m.RosterAssignment.worker_id) == worker_id)
-        .order_by(col(m.RosterAssignment.start))
-    ).all()
+    rows = session.execute(_VISITS, {"roster_ids": list(by_id), "worker_id": worker_id}).all()
     out = []
-    for a, req, senior, place, service in rows:
-        roster = by_id[a.roster_id]
-        leg = visit_leg(req, a.start, a.occurrence_date, zone, a.leg)
+    for row in rows:
+        roster = by_id[row.roster_id]
+        leg = leg_of(row.leg, row.destination_place_id, row.appointment, row.start, row.occurrence_date, zone)
         ride = None
-        address, notes = senior_address(senior), senior.notes_for_workers
+        address = Address(street=row.street, number=row.number, postcode=row.postcode, city=row.city,
+                          flat=row.flat).line()
+        notes = row.notes_for_workers
         if ride_legs.is_ride_leg(leg):
             appointment = None
-            if req.appointment is not None:
-                appointment = local_to_utc(a.occurrence_date, req.appointment, zone).astimezone(zone)
-            ride = RideInfo(leg, _stop(leg), place.name if place else "", appointment,
-                            wheelchair=bool(req.wheelchair), companion=bool(req.escort),
-                            assistant=bool(req.assistant))
+            if row.appointment is not None:
+                appointment = local_to_utc(row.occurrence_date, row.appointment, zone).astimezone(zone)
+            ride = RideInfo(leg, _stop(leg), row.destination_name or "", appointment,
+                            wheelchair=bool(row.wheelchair), companion=bool(row.escort),
+                            assistant=bool(row.assistant))
             if ride.stop == "destination":
                 address, notes = ride.destination, ""
         out.append((roster, ScheduledVisit(
-            uid=visit_uid(req.id, a.occurrence_date, leg, worker_id), date=roster.date,
-            roster_version=roster.version, sequence=a.sequence,
-            start=a.start.astimezone(zone), end=a.end.astimezone(zone),
-            service=as_text(req.service), service_name_pl=service.name_pl if service else "",
-            service_name_en=service.name_en if service else "",
-            senior_name=f"{senior.first_name} {senior.last_name}", address=address,
-            tasks=req.tasks, notes_for_workers=notes,
-            phone=(senior.phone or None) if ride is not None else None, ride=ride,
+            uid=visit_uid(row.request_id, row.occurrence_date, leg, worker_id), date=roster.date,
+            roster_version=roster.version, sequence=row.sequence,
+            start=row.start.astimezone(zone), end=row.end.astimezone(zone),
+            service=as_text(row.service), service_name_pl=row.name_pl or "", service_name_en=row.name_en or "",
+            senior_name=f"{row.first_name} {row.last_name}", address=address,
+            tasks=row.tasks, notes_for_workers=notes,
+            phone=(row.phone or None) if ride is not None else None, ride=ride,
         )))
     return out
 
 
-def _breaks(session: Session, worker_id: str, rosters: list[m.Roster], zone: ZoneInfo) -> list[tuple[m.Roster, ScheduledBreak]]:
+def _breaks(session: Session, worker_id: str, rosters: list[RosterRef], zone: ZoneInfo) -> list[tuple[RosterRef, ScheduledBreak]]:
     """The worker's planned breaks in ``rosters``, numbered per roster in time order."""
     if not rosters:
         return []
     by_id = {r.id: r for r in rosters}
-    rows = session.scalars(
-        select(m.RosterBreak)
-        .where(col(m.RosterBreak.roster_id).in_(by_id), col(m.RosterBreak.worker_id) == worker_id)
-        .order_by(col(m.RosterBreak.roster_id), col(m.RosterBreak.start))
-    ).all()
+    rows = session.execute(_BREAKS, {"roster_ids": list(by_id), "worker_id": worker_id}).all()
     out = []
     ordinal: dict[int, int] = {}
-    for b in rows:
-        roster = by_id[b.roster_id]
-        ordinal[b.roster_id] = ordinal.get(b.roster_id, 0) + 1
+    for roster_id, start, end in rows:
+        roster = by_id[roster_id]
+        ordinal[roster_id] = ordinal.get(roster_id, 0) + 1
         out.append((roster, ScheduledBreak(
-            uid=break_uid(roster.date, ordinal[b.roster_id], worker_id), date=roster.date,
-            roster_version=roster.version, start=b.start.astimezone(zone), end=b.end.astimezone(zone),
+            uid=break_uid(roster.date, ordinal[roster_id], worker_id), date=roster.date,
+            roster_version=roster.version, start=start.astimezone(zone), end=end.astimezone(zone),
         )))
     return out
 
@@ -199,14 +233,14 @@ def check_range(start: dt.date, end: dt.date) -> None:
 
 Item = TypeVar("Item", ScheduledVisit, ScheduledBreak)
 #: Reads one kind of schedule item (visits or breaks) of a worker from some roster versions.
-Fetch = Callable[[Session, str, list[m.Roster], ZoneInfo], list[tuple[m.Roster, Item]]]
+Fetch = Callable[[Session, str, list[RosterRef], ZoneInfo], list[tuple[RosterRef, Item]]]
 
 
 def _zone(tz: str | ZoneInfo) -> ZoneInfo:
     return tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
 
 
-def _in_order(items: list[tuple[m.Roster, Item]]) -> list[Item]:
+def _in_order(items: list[tuple[RosterRef, Item]]) -> list[Item]:
     return [v for _, v in sorted(items, key=lambda rv: rv[1].start)]
 
 
@@ -223,7 +257,7 @@ def _dropped(session: Session, worker_id: str, start: dt.date, end: dt.date, zon
     published = _rosters(session, start, end, (m.RosterStatus.PUBLISHED,))
     current_version: dict[tuple[dt.date, str | None], int] = {(r.date, r.area): r.version for r in published}
     current_uids = {v.uid for _, v in fetch(session, worker_id, published, zone)}
-    latest_old: dict[str, tuple[m.Roster, Item]] = {}
+    latest_old: dict[str, tuple[RosterRef, Item]] = {}
     for roster, item in fetch(session, worker_id, superseded, zone):
         if item.uid in current_uids:
             continue
@@ -237,13 +271,20 @@ def _dropped(session: Session, worker_id: str, start: dt.date, end: dt.date, zon
     return sorted(out, key=lambda v: v.start)
 
 
+def published_rosters(session: Session, start: dt.date, end: dt.date) -> list[RosterRef]:
+    """The published version of each day (and area) on ``start``..``end``."""
+    return _rosters(session, start, end, (m.RosterStatus.PUBLISHED,))
+
+
 def worker_plan(
-    session: Session, worker_id: str, start: dt.date, end: dt.date, tz: str | ZoneInfo
+    session: Session, worker_id: str, start: dt.date, end: dt.date, tz: str | ZoneInfo,
+    published: list[RosterRef] | None = None,
 ) -> tuple[list[ScheduledVisit], list[ScheduledBreak]]:
     """The worker's visits and planned breaks on ``start``..``end`` (inclusive) from published rosters,
-    each by start time (the rosters read once: phones poll this)."""
+    each by start time.  ``published``: :func:`published_rosters` if the caller has read them already
+    (the schedule endpoint reads them once for the plan and for what changed: phones poll it)."""
     zone = _zone(tz)
-    rosters = _rosters(session, start, end, (m.RosterStatus.PUBLISHED,))
+    rosters = published if published is not None else published_rosters(session, start, end)
     return _in_order(_visits(session, worker_id, rosters, zone)), _in_order(_breaks(session, worker_id, rosters, zone))
 
 

@@ -21,16 +21,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from dispatch.storage import models as m
 from dispatch.planning.roster_diff import DiffStop, changed_keys, diff_stops
-from dispatch.planning.schedule import Fetch, Item, ScheduledBreak, ScheduledVisit, _breaks, _rosters, _visits
+from dispatch.planning.schedule import (Fetch, Item, RosterRef, ScheduledBreak, ScheduledVisit, _breaks, _rosters,
+                                       _visits, published_rosters)
 
 EVER_PUBLISHED = (m.RosterStatus.PUBLISHED, m.RosterStatus.SUPERSEDED)
 """Superseded versions were published once; drafts never were."""
+
+_READS = (
+    select(m.ScheduleRead.date, m.ScheduleRead.area, m.ScheduleRead.roster_version)  # type: ignore[call-overload]
+    .where(col(m.ScheduleRead.worker_id) == bindparam("worker_id"), col(m.ScheduleRead.date) >= bindparam("start"),
+           col(m.ScheduleRead.date) <= bindparam("end"))
+)
+"""The versions a worker was last shown, per day and area (built once: phones poll)."""
 
 NEW = "new"
 CHANGED = "changed"
@@ -40,7 +48,7 @@ def _stops(items: Sequence[Item]) -> list[DiffStop]:
     return [DiffStop(i.uid, "", i.start, i.end) for i in items]
 
 
-def _by_version(session: Session, worker_id: str, rosters: list[m.Roster], zone: ZoneInfo,
+def _by_version(session: Session, worker_id: str, rosters: list[RosterRef], zone: ZoneInfo,
                 fetch: Fetch[Item]) -> dict[int, list[Item]]:
     """The worker's items per roster id (every roster present, empty if none)."""
     out: dict[int, list[Item]] = {r.id or 0: [] for r in rosters}
@@ -49,8 +57,8 @@ def _by_version(session: Session, worker_id: str, rosters: list[m.Roster], zone:
     return out
 
 
-def _chains(rosters: list[m.Roster]) -> dict[tuple[dt.date, str | None], list[m.Roster]]:
-    chains: dict[tuple[dt.date, str | None], list[m.Roster]] = {}
+def _chains(rosters: list[RosterRef]) -> dict[tuple[dt.date, str | None], list[RosterRef]]:
+    chains: dict[tuple[dt.date, str | None], list[RosterRef]] = {}
     for r in sorted(rosters, key=lambda r: r.version):
         chains.setdefault((r.date, r.area), []).append(r)
     return chains
@@ -99,24 +107,26 @@ class Changes:
 
 
 def since_last_fetch(session: Session, worker_id: str, start: dt.date, end: dt.date,
-                     tz: str | ZoneInfo) -> Changes:
+                     tz: str | ZoneInfo, published: list[RosterRef] | None = None) -> Changes:
     """Marks and removals against the versions the worker was last shown (module docstring);
-    :func:`remember` then records the versions shown now."""
+    :func:`remember` then records the versions shown now.  ``published``: the day's published
+    versions if the caller has read them already (:func:`schedule.published_rosters`)."""
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
-    current = _rosters(session, start, end, (m.RosterStatus.PUBLISHED,))
-    reads = {(r.date, r.area): r for r in session.scalars(
-        select(m.ScheduleRead).where(col(m.ScheduleRead.worker_id) == worker_id,
-                                     col(m.ScheduleRead.date) >= start, col(m.ScheduleRead.date) <= end)).all()}
+    current = published if published is not None else published_rosters(session, start, end)
+    reads = {(day, area): version for day, area, version in session.execute(_READS, {
+        "worker_id": worker_id, "start": start, "end": end}).all()}
     out = Changes()
-    older: list[tuple[m.Roster, m.Roster]] = []
+    stale: list[tuple[RosterRef, int]] = []
     for roster in current:
-        read = reads.get((roster.date, roster.area or ""))
-        seen = read.roster_version if read is not None else None
+        seen = reads.get((roster.date, roster.area or ""))
         out.since.append((roster.date, roster.area, seen, roster.version))
         if seen is not None and seen != roster.version:
-            old = session.scalars(select(m.Roster).where(
-                col(m.Roster.date) == roster.date, col(m.Roster.version) == seen,
-                col(m.Roster.area).is_(None) if roster.area is None else col(m.Roster.area) == roster.area)).first()
+            stale.append((roster, seen))
+    older: list[tuple[RosterRef, RosterRef]] = []
+    if stale:  # only after a re-publish: the versions shown last time, read once
+        ever = {(r.date, r.area, r.version): r for r in _rosters(session, start, end, EVER_PUBLISHED)}
+        for roster, seen in stale:
+            old = ever.get((roster.date, roster.area, seen))
             if old is not None:
                 older.append((old, roster))
     if older:
