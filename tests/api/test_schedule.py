@@ -167,3 +167,33 @@ def test_local_times_are_right_on_both_dst_days(api) -> None:
     # The 30-minute visit from 02:30 CEST ends at 02:00 CET: half an hour later, not half an hour earlier.
     first = schedule(api, h, autumn).json()["visits"][0]
     assert dt.datetime.fromisoformat(first["end"]) - dt.datetime.fromisoformat(first["start"]) == dt.timedelta(minutes=30)
+
+
+def test_a_repeated_fetch_reads_no_health_column_and_writes_nothing(api) -> None:
+    """What a phone's poll costs the database, counted (not timed): one statement each for the caller,
+    the published versions, the visits, the breaks and the versions last shown; none reads a senior's
+    health columns (data minimisation: they are not even loaded), and a poll that sees nothing new writes
+    nothing.  Before issue 21's second pass the fetch loaded whole request and senior rows, health included,
+    and read the published versions twice."""
+    from sqlalchemy import event
+
+    plan_and_publish(api)
+    h = api.auth("worker")
+    assert schedule(api, h).status_code == 200  # the first fetch remembers the version shown
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement.lower())
+
+    event.listen(api.engine, "before_cursor_execute", record)
+    try:
+        r = schedule(api, h)
+    finally:
+        event.remove(api.engine, "before_cursor_execute", record)
+    assert r.status_code == 200 and r.json()["visits"]
+    reads = [s for s in statements if s.lstrip().startswith("select")]
+    writes = [s for s in statements if s.lstrip().split(" ", 1)[0] in ("insert", "update", "delete")]
+    assert len(reads) == 5, reads
+    assert writes == []
+    for column in ("health_notes", "disability", "mental_disorder", "birth_year", "password_hash"):
+        assert not [s for s in reads if column in s], column
