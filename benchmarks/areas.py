@@ -100,6 +100,7 @@ def _run(database_url: str, day: dt.date, time_limit: float, workers: int, logs:
                 "visits_total": row.progress.get("visits_total"), "visits_placed": row.progress.get("visits_placed"),
                 "travel_minutes": roster.kpis.get("travel_minutes"), "objective": roster.objective,
                 "areas": params.get("areas"), "areas_not_solved": params.get("areas_not_solved", 0),
+                "areas_wall_s": params.get("areas_wall_s"), "areas_solved_by_job": params.get("areas_solved_by_job"),
             }
     finally:
         runner.shutdown()

@@ -7,16 +7,19 @@ search parameters as JSON, its share of the search time, the search's deadline) 
 procrastinate task per area (``carepath.solve_area``, queue ``planning``, ahead of planning jobs
 waiting there).  Then whoever claims a row first solves it: a ``carepath worker`` on this or
 another machine (:func:`run_area`, in a child process of the worker like a planning job's, since a
-solve holds the GIL), or the job's own solver, which takes areas from the end of the list while
+solve holds the GIL; it goes on with the job's next queued area), or the job's own solver, which takes areas from the end of the list while
 the workers take them from the start.  So one worker is enough (the job solves every area itself,
 one after another, as ``optimizer.solve`` does) and each worker added takes areas off it.
 
 A claim is a conditional ``UPDATE ... WHERE status = 'queued'``: an area is solved once.  Each
 area gets the same time, an equal share of the job's search time (``optimizer.search_stop``),
 whoever solves it, and never more than is left until the search's deadline on the database's
-clock (machines' clocks may differ; the database's is the one all of them read).  So more
-workers return the same plan sooner rather than a better plan in the same time: the job's time
-limit stays an upper bound, and a dispatcher who wants a better plan asks for more time.
+clock (machines' clocks may differ; the database's is the one all of them read), and the repair
+and the explanations then get the reserve a solve in one process gives them, counted from when the
+areas are back.  So more workers return the same plan sooner rather than a better plan in the same
+time: the job's time limit stays an upper bound, and a dispatcher who wants a better plan asks for
+more time.  (The build of the problem, the repair and the explanations run in the job alone: they
+bound the speed-up, ``benchmarks/README.md``.)
 
 Faults: an area whose solver failed, or whose solver stopped beating for :data:`AREA_STALE_S`
 (its worker was killed), is taken over by the job's solver while the search has time left; an
@@ -37,6 +40,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -105,20 +109,28 @@ def solve_on_queue(engine: Engine, job_id: str, problem: Any, params: Any, stop:
         return optimizer.solve(problem, params, stop)
     search = optimizer.search_stop(stop, len(areas), limit, started)
     search_left = search.remaining() or 0.0
+    reserve = (stop.remaining() or 0.0) - search_left
     budget = search_left / len(areas)
-    give_up_at = stop.clock() + search_left + GRACE_SHARE * limit
+    fanned_out = stop.clock()
+    give_up_at = fanned_out + search_left + GRACE_SHARE * limit
     _write_areas(engine, job_id, areas, params, budget, search_left)
     try:
         try:
             _defer_areas(engine, job_id, len(areas))
         except Exception:  # noqa: BLE001 - without the tasks the job solves every area itself
             log.exception("job %s: could not queue its areas; solving them here", job_id)
-        results = _collect(engine, job_id, areas, params, search, stop, budget, give_up_at)
+        results, here = _collect(engine, job_id, areas, params, search, stop, budget, give_up_at)
     finally:
         _close_areas(engine, job_id)
+    areas_s = stop.clock() - fanned_out
     done = sum(1 for r in results if r.status != optimizer.NOT_SOLVED)
-    log.info("job %s: %d of %d areas solved", job_id, done, len(areas))
-    return optimizer.finish(problem, areas, results, params, stop, limit)
+    log.info("job %s: %d of %d areas solved (%d here) in %.1f s", job_id, done, len(areas), here, areas_s)
+    # The repair and the explanations get the reserve a solve in one process gives them, counted
+    # from now: with areas back early the plan comes back early, not later with more explained.
+    solution = optimizer.finish(problem, areas, results, params, stop.within(reserve), limit)
+    assert solution.stats is not None
+    recorded = {**solution.stats.parameters, "areas_wall_s": round(areas_s, 2), "areas_solved_by_job": here}
+    return replace(solution, stats=replace(solution.stats, parameters=recorded))
 
 
 def _write_areas(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, budget: float,
@@ -151,14 +163,15 @@ def _defer_areas(engine: Engine, job_id: str, count: int) -> None:
 
 
 def _collect(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, search: Any, stop: Any,
-             budget: float, give_up_at: float) -> list[Any]:
-    """Every area's result: fetched from the rows as workers finish them, or solved here (a queued
+             budget: float, give_up_at: float) -> tuple[list[Any], int]:
+    """Every area's result (and how many were solved here): fetched from the rows as workers finish them, or solved here (a queued
     area, from the end; a failed or silent one, taken over), until the search's deadline plus the
     grace; areas not back by then are ``optimizer.unsolved``."""
     import optimizer
 
     results: dict[int, Any] = {}
     here = me()
+    solved_here = 0
     while len(results) < len(areas) and not stop.cancelled:
         results.update(_finished(engine, job_id, set(results)))
         if len(results) == len(areas):
@@ -168,11 +181,12 @@ def _collect(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, sea
         if idx is not None:
             results[idx] = optimizer.solve_one_area(areas[idx].problem, params, search.within(min(budget, left)))
             _set_status(engine, job_id, idx, here, m.JobStatus.SUCCEEDED)
+            solved_here += 1
             continue
         if stop.clock() >= give_up_at or stop():
             break
         time.sleep(POLL_S)
-    return [results.get(i) or optimizer.unsolved(area) for i, area in enumerate(areas)]
+    return [results.get(i) or optimizer.unsolved(area) for i, area in enumerate(areas)], solved_here
 
 
 def _finished(engine: Engine, job_id: str, known: set[int]) -> dict[int, Any]:
@@ -246,34 +260,54 @@ def _close_areas(engine: Engine, job_id: str) -> None:
 # ------------------------------------------------------------------------ a worker's side
 
 
-def run_area(database_url: str, job_id: str, idx: int) -> str:
-    """Solve area ``idx`` of job ``job_id`` if nobody has claimed it; the outcome in a word
-    ("skipped", "succeeded", "lost", "failed").  Never raises: the row is the report."""
+def run_area(database_url: str, job_id: str, idx: int) -> list[tuple[int, str]]:
+    """Solve area ``idx`` of job ``job_id`` if nobody has claimed it, then the job's other areas
+    still queued, the first first (a process is started once per job and worker, not once per
+    area: a fresh interpreter takes seconds to import the solver).  Returns each claimed area's
+    outcome in a word ("succeeded", "lost", "failed").  Never raises: the rows are the report."""
     engine = make_engine(database_url)
+    outcomes: list[tuple[int, str]] = []
+    here = me()
+    prefer: int | None = idx
     try:
-        return _run_area(engine, job_id, idx)
+        while (claimed := _claim_for_worker(engine, job_id, here, prefer)) is not None:
+            outcome = _solve_claimed(engine, job_id, here, *claimed)
+            outcomes.append((claimed[0], outcome))
+            if outcome == "lost":  # the job cancelled or gave up: it wants no more
+                break
+            prefer = None
+        return outcomes
     finally:
         engine.dispose()
 
 
-def _run_area(engine: Engine, job_id: str, idx: int) -> str:
+def _claim_for_worker(engine: Engine, job_id: str, here: str, prefer: int | None) -> tuple[int, float, float] | None:
+    """Claim a queued area of the job (``prefer`` first, then the lowest): (index, its search
+    seconds, seconds to the search's deadline on the database's clock); None if none is queued."""
+    with Session(engine) as session:
+        queued = session.scalars(select(m.PlanJobArea.idx).where(
+            col(m.PlanJobArea.job_id) == job_id, col(m.PlanJobArea.status) == m.JobStatus.QUEUED)).all()
+        for idx in sorted(queued, key=lambda i: (i != prefer, i)):
+            claimed = session.execute(
+                update(m.PlanJobArea)
+                .where(col(m.PlanJobArea.job_id) == job_id, col(m.PlanJobArea.idx) == idx,
+                       col(m.PlanJobArea.status) == m.JobStatus.QUEUED)
+                .values(status=m.JobStatus.RUNNING, claimed_by=here, heartbeat_at=func.now())
+                .returning(m.PlanJobArea.budget_s, extract("epoch", col(m.PlanJobArea.deadline_at) - func.now()))
+            ).first()
+            session.commit()
+            if claimed is not None:
+                return int(idx), float(claimed[0]), float(claimed[1])
+    return None
+
+
+def _solve_claimed(engine: Engine, job_id: str, here: str, idx: int, budget: float, left: float) -> str:
+    """Solve a claimed area for at most ``budget`` seconds and no later than ``left`` from now;
+    store the result unless the job no longer wants it."""
     import optimizer
 
-    here = me()
-    with Session(engine) as session:
-        claimed = session.execute(
-            update(m.PlanJobArea)
-            .where(col(m.PlanJobArea.job_id) == job_id, col(m.PlanJobArea.idx) == idx,
-                   col(m.PlanJobArea.status) == m.JobStatus.QUEUED)
-            .values(status=m.JobStatus.RUNNING, claimed_by=here, heartbeat_at=func.now())
-            .returning(m.PlanJobArea.budget_s, extract("epoch", col(m.PlanJobArea.deadline_at) - func.now()))
-        ).first()
-        session.commit()
-    if claimed is None:
-        return "skipped"
     lost = threading.Event()
-    stop = optimizer.FirstOf(optimizer.MaxRuntime(max(0.0, min(float(claimed[0]), float(claimed[1])))),
-                             optimizer.Cancel(lost))
+    stop = optimizer.FirstOf(optimizer.MaxRuntime(max(0.0, min(budget, left))), optimizer.Cancel(lost))
     beat = threading.Thread(target=_beat, args=(engine, job_id, idx, here, lost), daemon=True,
                             name=f"area-beat-{idx}")
     beat.start()
@@ -329,8 +363,8 @@ def area_child_main(database_url: str, job_id: str, idx: int, settings: Settings
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s[%(process)d]: %(message)s")
     lower_priority((settings or get_settings()).solver_nice)
-    outcome = run_area(database_url, job_id, idx)
-    log.info("area %d of job %s: %s", idx, job_id, outcome)
+    for solved, outcome in run_area(database_url, job_id, idx):
+        log.info("area %d of job %s: %s", solved, job_id, outcome)
 
 
 def spawn_area_child(database_url: str, job_id: str, idx: int, settings: Settings | None) -> BaseProcess:

@@ -99,7 +99,7 @@ class _ThreadProcess:
     def __init__(self, database_url: str, job_id: str, idx: int, settings) -> None:
         self.pid = None
         self.exitcode = None
-        self._thread = threading.Thread(target=area_jobs.run_area, args=(database_url, job_id, idx), daemon=True)
+        self._thread = threading.Thread(target=lambda: area_jobs.run_area(database_url, job_id, idx), daemon=True)
         self._thread.start()
 
     def is_alive(self) -> bool:
@@ -128,14 +128,14 @@ def test_a_plan_job_hands_its_areas_to_a_procrastinate_worker(pg, tmp_path, monk
     monkeypatch.setattr(area_jobs, "MIN_AREA_S", 1e9)  # the job never solves an area itself
     monkeypatch.setattr(area_jobs, "spawn_area_child", _ThreadProcess)
     solved_by: list[str] = []
-    real = area_jobs._run_area
+    real = area_jobs.run_area
 
-    def recording(engine, job_id: str, idx: int) -> str:
-        outcome = real(engine, job_id, idx)
-        solved_by.append(outcome)
-        return outcome
+    def recording(database_url: str, job_id: str, idx: int) -> list[tuple[int, str]]:
+        outcomes = real(database_url, job_id, idx)
+        solved_by.extend(outcome for _, outcome in outcomes)
+        return outcomes
 
-    monkeypatch.setattr(area_jobs, "_run_area", recording)
+    monkeypatch.setattr(area_jobs, "run_area", recording)
     # The JSON readers build their pydantic models on first use, which two threads must not do at
     # once (Python 3.11's ast.parse is not thread-safe there); worker children are processes.
     problem_from_dict(problem_to_dict(day()))
@@ -153,6 +153,7 @@ def test_a_plan_job_hands_its_areas_to_a_procrastinate_worker(pg, tmp_path, monk
         roster = s.get(m.Roster, row.roster_id)
         assert roster is not None and roster.solver_stats["parameters"]["areas"] == 2
         assert "areas_not_solved" not in roster.solver_stats["parameters"], solved_by
+        assert roster.solver_stats["parameters"]["areas_solved_by_job"] == 0
         assert row.progress["visits_placed"] == row.progress["visits_total"] == 7
     assert solved_by.count("succeeded") == 2
     assert _rows(pg, job_id) == 0
