@@ -7,6 +7,8 @@ job of the demo day queued as the API queues it (``QueueRunner.submit``).  The j
 the day into areas and hands them to the queue (``dispatch.jobs.areas``); with one worker the job
 solves every area itself, with two the second worker takes areas off it.  Reported per run: wall
 seconds from queueing to the stored roster, the job's own run (``started_at`` to ``finished_at``),
+the part of the limit gone before the solve (reading and building the problem), the areas' phase
+(from handing them out to the last one back), how many areas the job solved itself,
 visits placed, travel minutes and the objective of the stored roster, and which process solved
 each area (from the workers' logs).  Every stored roster passed the independent checker
 (``plan_day`` refuses to store one that does not).
@@ -100,6 +102,7 @@ def _run(database_url: str, day: dt.date, time_limit: float, workers: int, logs:
                 "visits_total": row.progress.get("visits_total"), "visits_placed": row.progress.get("visits_placed"),
                 "travel_minutes": roster.kpis.get("travel_minutes"), "objective": roster.objective,
                 "areas": params.get("areas"), "areas_not_solved": params.get("areas_not_solved", 0),
+                "before_solve_s": round(time_limit - (roster.solver_stats.get("time_limit_s") or time_limit), 1),
                 "areas_wall_s": params.get("areas_wall_s"), "areas_solved_by_job": params.get("areas_solved_by_job"),
             }
     finally:

@@ -22,10 +22,12 @@ more time.  (The build of the problem, the repair and the explanations run in th
 bound the speed-up, ``benchmarks/README.md``.)
 
 Faults: an area whose solver failed, or whose solver stopped beating for :data:`AREA_STALE_S`
-(its worker was killed), is taken over by the job's solver while the search has time left; an
-area not back by the search's deadline plus :data:`GRACE_SHARE` of the limit is given up: its
-visits are left out (``optimizer.unsolved``), the repair across areas places what fits in the
-other areas' routes, and the explanations give the rest a reason.  A cancel of the job, or the
+(its worker was killed), is taken over by the job's solver (with no time left it still gets its first
+plan, as in ``optimizer.solve``).  An area still being solved elsewhere is waited for until the
+job's deadline (an area's plan is worth more than the explanations that time would buy; an area
+search overruns its share when even its first plan takes longer, as on the 30x day at 90 s), and
+given up then: its visits are left out (``optimizer.unsolved``), the repair across areas places
+what fits in the other areas' routes, and the explanations say their reasons were not computed.  A cancel of the job, or the
 job's end, cancels the rows still open: their solvers see it at their next beat and stop.
 When the job has merged the areas (``optimizer.finish``) it deletes its rows.
 """
@@ -64,16 +66,6 @@ AREA_STALE_S = 10.0
 """An area whose solver has not beaten for this long is taken over by the job's solver."""
 POLL_S = 0.2
 """How often the job's solver looks at its areas while workers solve them."""
-GRACE_SHARE = 0.05
-"""How long after the search's deadline, as a share of the time limit, the job waits for areas
-still out (a worker writes its result just after the deadline); part of the reserve for the
-repair and the explanations (``optimizer.areas.SPLIT_EXPLAIN_RESERVE``)."""
-MIN_AREA_S = 0.1
-"""The job's solver takes over an area only with at least this much search time left (the area's
-search always makes a first plan, our construction, however short its time; a plan is better
-than an area given up)."""
-
-
 def me() -> str:
     """Who claims an area: this thread of this process, on this machine (``host:pid:thread``)."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{threading.get_ident()}"
@@ -112,7 +104,7 @@ def solve_on_queue(engine: Engine, job_id: str, problem: Any, params: Any, stop:
     reserve = (stop.remaining() or 0.0) - search_left
     budget = search_left / len(areas)
     fanned_out = stop.clock()
-    give_up_at = fanned_out + search_left + GRACE_SHARE * limit
+    give_up_at = fanned_out + (stop.remaining() or 0.0)
     _write_areas(engine, job_id, areas, params, budget, search_left)
     try:
         try:
@@ -164,9 +156,9 @@ def _defer_areas(engine: Engine, job_id: str, count: int) -> None:
 
 def _collect(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, search: Any, stop: Any,
              budget: float, give_up_at: float) -> tuple[list[Any], int]:
-    """Every area's result (and how many were solved here): fetched from the rows as workers finish them, or solved here (a queued
-    area, from the end; a failed or silent one, taken over), until the search's deadline plus the
-    grace; areas not back by then are ``optimizer.unsolved``."""
+    """Every area's result (and how many were solved here): fetched from the rows as workers finish
+    them, or solved here (a queued area, from the end; a failed or silent one, taken over), until
+    ``give_up_at``; areas not back by then are ``optimizer.unsolved``."""
     import optimizer
 
     results: dict[int, Any] = {}
@@ -176,10 +168,16 @@ def _collect(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, sea
         results.update(_finished(engine, job_id, set(results)))
         if len(results) == len(areas):
             break
-        left = search.remaining() or 0.0
-        idx = _claim_for_job(engine, job_id, here) if left >= MIN_AREA_S else None
-        if idx is not None:
-            results[idx] = optimizer.solve_one_area(areas[idx].problem, params, search.within(min(budget, left)))
+        claimed = _claim_for_job(engine, job_id, here)
+        if claimed is not None:
+            # The area's share, as ``optimizer.solve`` gives it when this solver is alone (what the
+            # earlier areas overran is taken off), never more than any worker gets.  With no time
+            # left the area still gets its first plan, as in ``optimizer.solve``.
+            idx, open_areas = claimed
+            area_stop = optimizer.area_stop(search, open_areas)
+            if (area_stop.remaining() or 0.0) > budget:
+                area_stop = search.within(budget)
+            results[idx] = optimizer.solve_one_area(areas[idx].problem, params, area_stop)
             _set_status(engine, job_id, idx, here, m.JobStatus.SUCCEEDED)
             solved_here += 1
             continue
@@ -215,9 +213,10 @@ def _reopen(engine: Engine, job_id: str, idx: int) -> None:
         session.commit()
 
 
-def _claim_for_job(engine: Engine, job_id: str, here: str) -> int | None:
+def _claim_for_job(engine: Engine, job_id: str, here: str) -> tuple[int, int] | None:
     """Claim an area for the job's own solver: a queued one (the last first: workers take the
-    first), else a failed one or one whose solver went silent; None if there is none."""
+    first), else a failed one or one whose solver went silent; None if there is none.  Returns
+    (the area's index, how many areas were open for the job, the claimed one included)."""
     stale = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, AREA_STALE_S)
     open_ = or_(col(m.PlanJobArea.status).in_([m.JobStatus.QUEUED, m.JobStatus.FAILED]),
                 and_(col(m.PlanJobArea.status) == m.JobStatus.RUNNING, col(m.PlanJobArea.heartbeat_at) < stale))
@@ -234,7 +233,7 @@ def _claim_for_job(engine: Engine, job_id: str, here: str) -> int | None:
             ).rowcount
             session.commit()
             if won:
-                return int(idx)
+                return int(idx), len(order)
     return None
 
 
