@@ -103,7 +103,7 @@ def _run(database_url: str, day: dt.date, time_limit: float, workers: int, logs:
                 "travel_minutes": roster.kpis.get("travel_minutes"), "objective": roster.objective,
                 "areas": params.get("areas"), "areas_not_solved": params.get("areas_not_solved", 0),
                 "before_solve_s": round(time_limit - (roster.solver_stats.get("time_limit_s") or time_limit), 1),
-                "areas_wall_s": params.get("areas_wall_s"), "areas_solved_by_job": params.get("areas_solved_by_job"),
+                "areas_wall_s": params.get("areas_wall_s"), "areas_written_s": params.get("areas_written_s"), "areas_solved_by_job": params.get("areas_solved_by_job"),
             }
     finally:
         runner.shutdown()

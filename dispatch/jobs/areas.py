@@ -106,6 +106,7 @@ def solve_on_queue(engine: Engine, job_id: str, problem: Any, params: Any, stop:
     fanned_out = stop.clock()
     give_up_at = fanned_out + (stop.remaining() or 0.0)
     _write_areas(engine, job_id, areas, params, budget, search_left)
+    written_s = stop.clock() - fanned_out
     try:
         try:
             _defer_areas(engine, job_id, len(areas))
@@ -121,7 +122,8 @@ def solve_on_queue(engine: Engine, job_id: str, problem: Any, params: Any, stop:
     # from now: with areas back early the plan comes back early, not later with more explained.
     solution = optimizer.finish(problem, areas, results, params, stop.within(reserve), limit)
     assert solution.stats is not None
-    recorded = {**solution.stats.parameters, "areas_wall_s": round(areas_s, 2), "areas_solved_by_job": here}
+    recorded = {**solution.stats.parameters, "areas_wall_s": round(areas_s, 2), "areas_written_s": round(written_s, 2),
+                "areas_solved_by_job": here}
     return replace(solution, stats=replace(solution.stats, parameters=recorded))
 
 
