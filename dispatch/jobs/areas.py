@@ -66,6 +66,8 @@ AREA_STALE_S = 10.0
 """An area whose solver has not beaten for this long is taken over by the job's solver."""
 POLL_S = 0.2
 """How often the job's solver looks at its areas while workers solve them."""
+
+
 def me() -> str:
     """Who claims an area: this thread of this process, on this machine (``host:pid:thread``)."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{threading.get_ident()}"
