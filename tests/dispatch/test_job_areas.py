@@ -30,10 +30,12 @@ PARAMS = SolveParams(time_limit_s=1.0, seed=0, max_visits_per_area=8)
 
 
 @pytest.fixture
-def pg(engine):
-    if engine.url.get_backend_name() != "postgresql":
+def pg(backend: str, request: pytest.FixtureRequest):
+    """The migrated PostgreSQL test database's engine (the SQLite variant is skipped before its
+    database is made)."""
+    if backend != "postgresql":
         pytest.skip("the queue is PostgreSQL only")
-    return engine
+    return request.getfixturevalue("engine")
 
 
 def _job(engine, time_limit: float = 1.0) -> str:
@@ -86,7 +88,7 @@ def test_an_area_not_back_in_time_is_given_up_and_the_limit_holds(pg, monkeypatc
     p = day()
     began = time.monotonic()
     sol = area_jobs.solve_on_queue(pg, job_id, p, PARAMS, MaxRuntime(1.0))
-    assert time.monotonic() - began <= 1.05 + 0.3  # + the problem's split and the rows' writes
+    assert time.monotonic() - began <= 1.05 + 0.5  # + the split, the rows' writes, a loaded machine
     assert is_feasible(check(p, sol))
     assert sol.stats is not None and sol.stats.parameters["areas_not_solved"] == 1
     assert {u.visit_id for u in sol.unassigned} | set(sol.assignments()) == {v.id for v in p.visits}
@@ -124,7 +126,7 @@ def test_a_plan_job_hands_its_areas_to_a_procrastinate_worker(pg, tmp_path, monk
     settings = Settings(database_url=jobs.engine_url(pg), data_dir=tmp_path, weights_file=weights)
     url = jobs.engine_url(pg)
     jobs.ensure_queue_schema(url)
-    job_id = _job(pg, time_limit=3.0)  # the in-process worker takes a second to start
+    job_id = _job(pg, time_limit=4.0)  # the in-process worker takes a second to start
     monkeypatch.setattr(area_jobs, "_claim_for_job", lambda *args: None)  # the job never solves an area itself
     monkeypatch.setattr(area_jobs, "spawn_area_child", _ThreadProcess)
     solved_by: list[str] = []
@@ -157,3 +159,32 @@ def test_a_plan_job_hands_its_areas_to_a_procrastinate_worker(pg, tmp_path, monk
         assert row.progress["visits_placed"] == row.progress["visits_total"] == 7
     assert solved_by.count("succeeded") == 2
     assert _rows(pg, job_id) == 0
+
+
+def test_area_tasks_of_a_dead_worker_are_finished(pg) -> None:
+    """An area task left `doing` by a worker that died is finished by the stalled-job sweep (its job
+    takes the area over: the silent area's heartbeat), not retried."""
+    from sqlalchemy import text
+
+    url = jobs.engine_url(pg)
+    jobs.ensure_queue_schema(url)
+
+    async def scenario() -> int:
+        app = jobs.queue_app(url)
+        async with app.open_async():
+            queue_id = await app.configure_task(area_jobs.AREA_TASK_NAME, queue=jobs.QUEUE_NAME).defer_async(
+                job_id="gone", idx=0)
+            dead_worker = await app.job_manager.register_worker()
+            while await app.job_manager.fetch_job(queues=[jobs.QUEUE_NAME], worker_id=dead_worker):
+                pass
+            async with app.connector.pool.connection() as conn:
+                await conn.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' "
+                                   "WHERE id = %s", (dead_worker,))
+            assert await jobs.recover_stalled_jobs(app, pg, Settings(database_url=url)) >= 1
+            return queue_id
+
+    queue_id = asyncio.run(scenario())
+    with pg.connect() as conn:
+        left = conn.execute(text(f'SELECT count(*) FROM "{jobs.queue_schema(url)}".procrastinate_jobs '
+                                 'WHERE id = :id'), {"id": queue_id}).scalar()
+    assert left == 0
