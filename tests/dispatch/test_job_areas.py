@@ -71,7 +71,7 @@ def test_failed_and_silent_areas_are_taken_over_by_the_job(pg, monkeypatch: pyte
 
     monkeypatch.setattr(area_jobs, "_defer_areas", workers_that_die)
     p = day()
-    sol = area_jobs.solve_on_queue(pg, job_id, p, PARAMS, MaxRuntime(2.0))
+    sol = area_jobs.solve_on_queue(pg, job_id, p, PARAMS, MaxRuntime(1.0))
     assert seen == [len(plan_areas(p, PARAMS))]
     assert is_feasible(check(p, sol))
     assert sol.stats is not None and sol.stats.parameters["areas"] == seen[0]
