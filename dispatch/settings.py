@@ -165,6 +165,10 @@ class Settings(BaseSettings):
                                       description="how often `carepath worker` reports alive (and looks for stalled jobs)")
     worker_stalled_after_s: float = Field(default=30.0, gt=0, le=3600,
                                           description="a worker silent this long is dead: its job is retried or failed")
+    # PostgreSQL: a split day's areas go to the queue, solved by any free `carepath worker`
+    # (dispatch.jobs.areas); off: the job solves them one after another itself.
+    queue_areas: bool = Field(default=True,
+                              description="PostgreSQL: hand a split day's areas to the queue's workers")
 
     # Senior taxi (issue #5).  Defaults from domain.md 1.1 (door-to-door help, return after
     # the appointment) and the programme's Mon-Fri 6:00-20:00 service day; all configurable.

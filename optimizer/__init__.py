@@ -7,7 +7,9 @@ The public API, and the only names code outside this package uses::
     assert is_feasible(check(problem, solution))
 
 * the problem and solution types (``optimizer.model``);
-* ``solve(problem, params, stop)`` and its parameters (``SolveParams``, ``Progress``,
+* ``solve(problem, params, stop)`` and its steps for a split day run apart (``plan_areas``,
+  ``search_stop``, ``area_stop``, ``solve_one_area``, ``unsolved``, ``finish``; ``AreaResult`` and its
+  JSON); its parameters (``SolveParams``, ``Progress``,
   ``load_params``, ``load_weights``) and stopping criteria (``optimizer.stop``);
 * ``check`` / ``is_feasible`` (the independent checker) and ``evaluate`` (KPIs and the
   objective, term by term);
@@ -32,6 +34,8 @@ from optimizer.checker import Rule, Violation, check, is_feasible
 from optimizer.evaluate import TERM_NAMES, Evaluation, evaluate
 from optimizer.jsonio import (
     FormatError,
+    area_result_from_dict,
+    area_result_to_dict,
     check_problem,
     dumps,
     problem_from_dict,
@@ -44,6 +48,7 @@ from optimizer.jsonio import (
     write_solution,
 )
 from optimizer.model import (
+    AreaResult,
     BreakRule,
     BreakTaken,
     Dependency,
@@ -78,20 +83,31 @@ from optimizer.rules import rides_by_visit, shift_end_limit
 from optimizer.stop import Cancel, FirstOf, MaxIterations, MaxRuntime, NoLimit, StoppingCriterion
 
 if TYPE_CHECKING:
+    from optimizer.areas import NOT_SOLVED, area_stop, finish, plan_areas, search_stop, solve_one_area, unsolved
+    from optimizer.decompose import Area
     from optimizer.solver import solve
+
+_LAZY = {"solve": "optimizer.solver", "plan_areas": "optimizer.areas", "search_stop": "optimizer.areas",
+         "area_stop": "optimizer.areas", "solve_one_area": "optimizer.areas", "unsolved": "optimizer.areas",
+         "finish": "optimizer.areas", "NOT_SOLVED": "optimizer.areas", "Area": "optimizer.decompose"}
+"""Names loaded on first use: they import OR-Tools."""
 
 
 def __getattr__(name: str) -> Any:
-    """``solve`` on first use (it imports OR-Tools)."""
-    if name == "solve":
-        from optimizer.solver import solve
+    """``solve`` and the steps of a split solve on first use (they import OR-Tools)."""
+    if name in _LAZY:
+        import importlib
 
-        globals()["solve"] = solve
-        return solve
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
 
 
 __all__ = [
+    "Area",
+    "AreaResult",
+    "NOT_SOLVED",
     "BreakRule",
     "BreakTaken",
     "Cancel",
@@ -135,6 +151,9 @@ __all__ = [
     "Weights",
     "Worker",
     "WorkerKind",
+    "area_result_from_dict",
+    "area_result_to_dict",
+    "area_stop",
     "best_start",
     "check",
     "check_problem",
@@ -142,23 +161,28 @@ __all__ = [
     "dumps",
     "evaluate",
     "explain_unassigned",
+    "finish",
     "is_feasible",
     "kept",
     "load_params",
     "load_weights",
+    "plan_areas",
     "problem_from_dict",
     "problem_to_dict",
     "read_problem",
     "read_solution",
     "recommend",
     "rides_by_visit",
+    "search_stop",
     "shift_end_limit",
     "solution_from_dict",
     "solution_of",
     "solution_to_dict",
     "solve",
+    "solve_one_area",
     "stored_route",
     "time_with_visit",
+    "unsolved",
     "write_problem",
     "write_solution",
 ]

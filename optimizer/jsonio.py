@@ -45,7 +45,7 @@ from optimizer._validation import (
     check_solution_rules,
     describe,
 )
-from optimizer.model import Problem, Solution
+from optimizer.model import AreaResult, Problem, Route, Solution
 
 __all__ = [
     "PROBLEM_FORMAT",
@@ -64,6 +64,9 @@ __all__ = [
     "write_solution",
     "check_problem",
     "dumps",
+    "AREA_RESULT_FORMAT",
+    "area_result_to_dict",
+    "area_result_from_dict",
 ]
 
 PROBLEM_FORMAT = "carepath-problem/1"
@@ -71,6 +74,10 @@ SOLUTION_FORMAT = "carepath-solution/2"
 SOLUTION_FORMATS_READ = (SOLUTION_FORMAT, "carepath-solution/1")
 """Solution versions the reader accepts: ``/1`` documents lose their worded messages on reading."""
 _WORDED_KEYS = ("message_en", "message_pl")
+
+AREA_RESULT_FORMAT = "carepath-area-result/1"
+"""One area's search result (``model.AreaResult``) between the steps of a split solve; a working
+document, not a public file format (no schema, no version promise beyond this marker)."""
 
 PathLike = str | os.PathLike[str]
 
@@ -157,6 +164,38 @@ def _without_words(body: dict[str, Any]) -> dict[str, Any]:
     return body | {"unassigned": [
         {k: v for k, v in u.items() if k not in _WORDED_KEYS} if isinstance(u, Mapping) else u for u in unassigned
     ]}
+
+
+# ============================================================= one area of a split day
+
+
+def area_result_to_dict(r: AreaResult) -> dict[str, Any]:
+    """The JSON document of one area's result: its routes as in a solution document (area-local
+    location indices), the ids left out, and the search's figures."""
+    return {"format": AREA_RESULT_FORMAT, "routes": [_shape.to_json(route) for route in r.routes],
+            "dropped": list(r.dropped), "status": r.status, "objective": r.objective,
+            "solutions_found": r.solutions_found, "elapsed_s": r.elapsed_s}
+
+
+def area_result_from_dict(d: Mapping[str, Any]) -> AreaResult:
+    """Read an area result document (raises :class:`SolutionFormatError` on a malformed one; the
+    routes are checked as a solution's are, and whether they fit the area is the checker's
+    business, on the merged plan)."""
+    body = _body(d, AREA_RESULT_FORMAT, SolutionFormatError)
+    known = {"routes", "dropped", "status", "objective", "solutions_found", "elapsed_s"}
+    if unknown := sorted(set(body) - known):
+        raise SolutionFormatError(unknown[0], "unknown key in an area result")
+    routes = body.get("routes", [])
+    dropped = body.get("dropped", [])
+    if not isinstance(routes, list) or not isinstance(dropped, list) or not all(isinstance(x, str) for x in dropped):
+        raise SolutionFormatError("", "an area result needs a list of routes and a list of visit ids")
+    try:
+        figures = (str(body["status"]), int(body.get("objective", 0)), int(body.get("solutions_found", 0)),
+                   float(body.get("elapsed_s", 0.0)))
+    except (KeyError, TypeError, ValueError):
+        raise SolutionFormatError("status", "an area result needs a status and numeric figures") from None
+    read = tuple(_shape.read(Route, route, SolutionFormatError) for route in routes)
+    return AreaResult(read, tuple(dropped), *figures)
 
 
 # ====================================================================== files

@@ -635,3 +635,26 @@ class Solution:
             for stop in route.stops:
                 out.setdefault(stop.visit_id, []).append((route.worker_id, stop.start))
         return out
+
+
+# --------------------------------------------------------------------------- one area of a split day
+
+
+@dataclass(frozen=True)
+class AreaResult:
+    """One area's search, as it travels from whoever solved it (this process, or a queue worker
+    elsewhere) to the step that merges the areas (``optimizer.areas.finish``).
+
+    Not part of the solution format: a working document between two steps of one solve, written
+    and read by ``optimizer.jsonio.area_result_to_dict`` / ``area_result_from_dict``."""
+
+    routes: tuple[Route, ...]
+    """The area's routes, location indices the *area* problem's (``finish`` maps them back)."""
+    dropped: tuple[Id, ...]
+    """Ids of the area's visits the search left out."""
+    status: str
+    """The area search's status (``RawResult.status``; ``NOT_SOLVED`` when nobody solved it)."""
+    objective: int = 0
+    """The area search's routing objective."""
+    solutions_found: int = 0
+    elapsed_s: float = 0.0

@@ -6,6 +6,9 @@ With PostgreSQL the API only queues planning jobs; run at least one worker next 
 
 Each job is solved in a child process of the worker (a solve holds the GIL for its whole run),
 so ``--concurrency N`` means up to N solves at once: keep it at or below the number of cores.
+A large day is split into areas, and a job hands its areas to the queue: a free worker (here, or
+on another machine pointed at the same database) solves an area of a running job before it starts
+another job, so adding workers makes a large day's plan come back sooner (``dispatch.jobs.areas``).
 With SQLite there is no queue (the API process starts the solves itself) and this command
 refuses to run.
 

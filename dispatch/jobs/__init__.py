@@ -38,9 +38,13 @@ a stalled-job sweep) can never both win:
   for a child process, unless it waits for a slot; :data:`QUEUE_TIMEOUT_S` for the queue), or
   (process runner) a child that exited while its job was still active.
 
+On PostgreSQL a split day's areas are solved in parallel: the job's child hands them to the
+queue as tasks of their own (``carepath.solve_area``), which any free ``carepath worker`` takes,
+and merges what comes back (``dispatch.jobs.areas``).
+
 The package's modules: ``rows`` (job rows and their transitions), ``child`` (the planning
 child process), ``process`` (the SQLite runner), ``queue`` (the PostgreSQL queue and its
-worker).  This module picks the runner and names the package's public API.
+worker), ``areas`` (a split day's areas on the queue).  This module picks the runner and names the package's public API.
 """
 
 from __future__ import annotations

@@ -164,6 +164,7 @@ def _solve_and_store(
     the roster's own transaction (or the roster rolled back when the job is no longer ours).
     ``replan``: the job re-plans the published version (``ReplanSpec.to_json``): the problem is
     built by ``replan.build_replan`` and the changes against the published stops are recorded."""
+    from dispatch.jobs.areas import queue_solver
     from dispatch.planning import replan as replanning
     from dispatch.planning.ride_builder import RideSettings
     from dispatch.planning.rosters import PlannedDay, PlanWithdrawn, plan_day
@@ -212,6 +213,7 @@ def _solve_and_store(
             build=build_replan if replan is not None else None,
             on_built=lambda built: heartbeat.progress(_Zero(len(built.problem.visits))),
             store_if=lambda: not heartbeat.stop_requested.is_set(), record=record,
+            solver=queue_solver(engine, job_id, settings),
         )
     except PlanWithdrawn as withdrawn:  # cancelled, or failed or taken over meanwhile: nothing stored
         _finish_stopped(engine, job_id, heartbeat.lost_reason if withdrawn.before_store else None)

@@ -1,7 +1,8 @@
 """The PostgreSQL runner: a procrastinate queue on the same database, worked by ``carepath worker``.
 
 The API defers task ``carepath.plan_job`` on queue ``planning``; the worker runs each job in a
-spawned child (``dispatch.jobs.child``), recovers jobs of workers that died
+spawned child (``dispatch.jobs.child``), and the areas of a split day that a job hands out
+(task ``carepath.solve_area``, ``dispatch.jobs.areas``) likewise; it recovers jobs of workers that died
 (:func:`recover_stalled_jobs`), and keeps procrastinate's tables in a schema of their own.
 """
 
@@ -22,6 +23,7 @@ from sqlmodel import Session, col
 from dispatch.storage import models as m
 from dispatch.storage.db import make_engine
 from dispatch.settings import Settings, get_settings
+from dispatch.jobs.areas import AREA_PRIORITY, AREA_TASK_NAME, solve_area_task
 from dispatch.jobs.child import engine_url, spawn_child
 from dispatch.jobs.rows import (
     QUEUE_TIMEOUT_S,
@@ -163,6 +165,7 @@ def queue_app(database_url: str, **pool_args: Any) -> Any:
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=queue_conninfo(database_url), **pool_args))
     app.task(name=TASK_NAME, queue=QUEUE_NAME, pass_context=True)(_plan_job_task)
+    app.task(name=AREA_TASK_NAME, queue=QUEUE_NAME, pass_context=True, priority=AREA_PRIORITY)(solve_area_task)
     return app
 
 
@@ -270,6 +273,11 @@ async def recover_stalled_jobs(app: Any, engine: Engine, settings: Settings) -> 
                 continue
             settled += 1
             log.warning("queue job %s (plan job %s) of a dead worker: %s", queued.id, job_id, action)
+        # An area task of a dead worker: its job has taken the area over (or given it up) by now.
+        for queued in await app.job_manager.get_stalled_jobs(
+                queue=QUEUE_NAME, task_name=AREA_TASK_NAME, seconds_since_heartbeat=settings.worker_stalled_after_s):
+            await app.job_manager.finish_job(queued, status=Status.FAILED, delete_job=True)
+            settled += 1
     finally:
         await asyncio.to_thread(_unlock, lock)
     return settled

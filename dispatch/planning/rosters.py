@@ -29,7 +29,7 @@ from dispatch.planning.day_inputs import requests_active_on, workers_on
 from dispatch.timeutil import from_minutes
 from dispatch.providers.travel import TravelTimeProvider
 import optimizer
-from optimizer import SolveParams, Solution, StoppingCriterion, Weights, check, is_feasible, solution_to_dict
+from optimizer import Problem, SolveParams, Solution, StoppingCriterion, Weights, check, is_feasible, solution_to_dict
 
 
 @dataclass
@@ -139,6 +139,7 @@ def plan_day(
     on_built: Callable[[BuiltProblem], None] | None = None,
     store_if: Callable[[], bool] | None = None,
     record: Callable[[Session, PlannedDay], bool] | None = None,
+    solver: Solver | None = None,
 ) -> PlannedDay:
     """Plan ``day`` (city-wide, or ``area``'s plan) and store it as the next draft version: the
     one way a day is planned, by the CLI (``carepath rosters plan``), the demo and planning jobs.
@@ -152,8 +153,9 @@ def plan_day(
     instead of :func:`build_day` (a re-plan, ``dispatch.planning.replan``); ``stop`` ends the solve
     (a cancel, a run-time limit); ``on_built`` sees the problem before solving (progress
     totals); ``store_if`` is asked after solving (False: nothing is stored); ``record`` writes
-    its own rows in the roster's transaction and says whether to keep them (False: rolled back).
-    Either refusal raises :class:`PlanWithdrawn`.  A plan the checker rejects raises
+    its own rows in the roster's transaction and says whether to keep them (False: rolled back);
+    ``solver`` solves instead of ``optimizer.solve`` (a job on the queue hands a split day's areas
+    to the workers: ``dispatch.jobs.areas``).  Either refusal raises :class:`PlanWithdrawn`.  A plan the checker rejects raises
     :class:`InfeasiblePlan` and is never stored.
     """
     with Session(engine) as session:  # read, then close
@@ -161,7 +163,7 @@ def plan_day(
                                                                     ride_settings, area)
     if on_built is not None:
         on_built(built)
-    solution = solve_checked(built, params, stop)
+    solution = solve_checked(built, params, stop, solver)
     if store_if is not None and not store_if():
         raise PlanWithdrawn(before_store=True)
     with session_scope(engine) as session:
@@ -172,9 +174,16 @@ def plan_day(
     return planned
 
 
-def solve_checked(built: BuiltProblem, params: SolveParams, stop: StoppingCriterion | None = None) -> Solution:
-    """Solve and check independently; a plan the checker rejects is a bug and raises :class:`InfeasiblePlan`."""
-    solution = optimizer.solve(built.problem, params, stop)  # looked up at call time: tests stand in for it
+Solver = Callable[[Problem, SolveParams, StoppingCriterion | None], Solution]
+"""``optimizer.solve``'s signature: what ``plan_day`` may be given to solve with instead."""
+
+
+def solve_checked(built: BuiltProblem, params: SolveParams, stop: StoppingCriterion | None = None,
+                  solver: Solver | None = None) -> Solution:
+    """Solve (``solver``, by default ``optimizer.solve``) and check independently; a plan the checker
+    rejects is a bug and raises :class:`InfeasiblePlan`."""
+    solve = solver if solver is not None else optimizer.solve  # looked up at call time: tests stand in for it
+    solution = solve(built.problem, params, stop)
     violations = check(built.problem, solution)
     if not is_feasible(violations):
         raise InfeasiblePlan("the plan breaks rules: " + "; ".join(v.message for v in violations[:5]))

@@ -702,6 +702,38 @@ class PlanJob(SQLModel, table=True):
     day in order, ``dispatch.planning.week_plan``)."""
 
 
+class PlanJobArea(SQLModel, table=True):
+    """One area of a split day's planning job, handed to the queue's workers (``dispatch.jobs.areas``).
+
+    The job's solver writes a row per area (the area's problem and search parameters as JSON) and
+    a queue task per row; whoever claims the row first (a ``carepath worker`` anywhere, or the job's
+    own solver) solves it and writes the result here.  Rows live only while their job solves: the
+    job deletes them when it has merged the areas, and they go with the job.
+    """
+
+    __tablename__ = "plan_job_areas"
+    job_id: str = Field(primary_key=True, foreign_key="plan_jobs.id", max_length=36, ondelete="CASCADE")
+    idx: int = Field(primary_key=True)
+    """The area's place in ``optimizer.plan_areas``' list."""
+    status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=ValueEnum(JobStatus))
+    """queued (nobody has it), running (``claimed_by`` solves it), succeeded (``result`` holds it),
+    failed (``error`` says why), cancelled (the job no longer wants it)."""
+    problem: dict[str, Any] = Field(sa_type=JSON)
+    """The area's problem (``optimizer.problem_to_dict``)."""
+    params: dict[str, Any] = Field(sa_type=JSON)
+    """The job's search parameters (``SolveParams.recorded()``)."""
+    budget_s: float
+    """Seconds of search the area gets (an equal share of the job's search time)."""
+    deadline_at: dt.datetime = Field(sa_type=UTCDateTime)
+    """When the job's search ends (the database's clock): an area claimed late gets only what is left."""
+    claimed_by: str | None = Field(default=None, max_length=100)
+    """Who solves it: ``host:pid`` of the solver process."""
+    heartbeat_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    result: dict[str, Any] | None = Field(default=None, sa_type=JSON, nullable=True)
+    """``optimizer.area_result_to_dict`` of the area's search."""
+    error: str | None = Field(default=None, max_length=2000)
+
+
 class CalendarToken(SQLModel, table=True):
     """A secret calendar-feed URL of one worker; only its hash is stored, and it can be revoked."""
 

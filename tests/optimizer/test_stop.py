@@ -11,14 +11,14 @@ from dataclasses import replace
 
 import pytest
 
-import optimizer.solver
+import optimizer.areas
 from optimizer import Cancel, FirstOf, MaxIterations, MaxRuntime, NoLimit, ReasonCode, solve
 from optimizer.model import ReasonCase
 from optimizer.checker import check, is_feasible
 from optimizer.construct import construct
 from optimizer.lns import improve
 from optimizer.rules import eligible_workers
-from optimizer.solver import EXPLAIN_RESERVE
+from optimizer.areas import EXPLAIN_RESERVE
 from tests.optimizer.builders import PARAMS, A, B, C, problem, visit, worker
 
 
@@ -74,14 +74,14 @@ def test_the_time_limit_bounds_the_whole_call_explanations_included(monkeypatch:
     computed.  (On the real clock, unplaced visits were explained after the whole budget.)"""
     clock = FakeClock(tick=1.0)
     began_explaining: list[float] = []
-    real = optimizer.solver.explain_unassigned
+    real = optimizer.areas.explain_unassigned
 
     def slow_explanations(*args, **kwargs):
         began_explaining.append(clock.now)
         clock.tick = 20.0  # from now on each check of the deadline is one 20 s explanation later
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(optimizer.solver, "explain_unassigned", slow_explanations)
+    monkeypatch.setattr(optimizer.areas, "explain_unassigned", slow_explanations)
     day = over_booked_day()
     t0 = clock.now
     sol = solve(day, replace(PARAMS, lns_share=1.0, lns_iterations=None), MaxRuntime(1000, clock))
