@@ -54,6 +54,7 @@ from dispatch.catalog import visit_windows
 from dispatch.planning.ride_builder import BuiltRide, RideSettings, build_ride
 from dispatch.planning.ride_legs import VisitSource
 from dispatch.timeutil import local_time_to_minutes, read_local
+from dispatch.providers.rows_on_demand import RowsOnDemand
 from dispatch.providers.travel import TravelTimeProvider
 from optimizer import (
     BreakRule,
@@ -87,8 +88,9 @@ def matrix_rows(matrix: object) -> tuple[array, ...]:
     a cell, and turn into numpy without copying cell by cell.  Rows already (a cached matrix,
     ``dispatch.providers.travel_cache``) are returned as they are.
     """
-    if isinstance(matrix, tuple) and all(isinstance(row, array) for row in matrix[:1]):
-        return matrix
+    if isinstance(matrix, RowsOnDemand) or (isinstance(matrix, tuple) and all(isinstance(row, array)
+                                                                            for row in matrix[:1])):
+        return matrix  # type: ignore[return-value]
     cells = np.ascontiguousarray(matrix, dtype=np.int64)
     return tuple(array("q", row.tobytes()) for row in cells)
 

@@ -167,7 +167,9 @@ def recommend_for(session: Session, day: dt.date, settings: Settings, *, request
 def _view(session: Session, day: dt.date, loaded: LoadedRoster, rec: Recommendation,
           tz: str) -> tuple[list[OptionView], list[RefusalView]]:
     zone = loaded.built.tz or tz
-    names = {w.id: f"{w.first_name} {w.last_name}" for w in session.scalars(select(m.Worker)).all()}
+    # The three columns, not ORM workers (their shifts come along): at 10x that was half a second.
+    names = {wid: f"{first} {last}" for wid, first, last in
+             session.execute(select(m.Worker.id, m.Worker.first_name, m.Worker.last_name))}
     sources = loaded.built.sources
     visit = loaded.problem.visit_by_id()[rec.visit_id]
     workers = loaded.problem.worker_by_id()

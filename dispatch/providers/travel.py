@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -168,6 +169,18 @@ class GeodesicProvider:
         """What every cell depends on besides its two points (blocks of equal frames fit together)."""
         return ("geodesic", frame_latitude(points))
 
+    def speed(self, mode: str) -> float:
+        """The mode's average speed in km/h."""
+        try:
+            return self.speeds_kmh[mode]
+        except KeyError:
+            raise ValueError(f"no speed configured for travel mode {mode!r}") from None
+
+    def rows(self, points: Sequence[Point]) -> GeodesicRows:
+        """Single rows of ``points``' matrices, each cell what :meth:`arrays` gives (rows on demand,
+        ``dispatch.providers.rows_on_demand``): a row costs one point against the others."""
+        return GeodesicRows(self, points)
+
     def matrix(self, points: Sequence[Point], mode: str) -> tuple[Matrix, Matrix]:
         minutes, metres = self.arrays(points, mode)
         return minutes.tolist(), metres.tolist()
@@ -176,14 +189,11 @@ class GeodesicProvider:
                destinations: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Minutes and metres as int64 arrays: the square, or the ``sources`` x ``destinations`` block
         (the metres are read-only: the same array answers every mode)."""
-        try:
-            speed = self.speeds_kmh[mode]
-        except KeyError:
-            raise ValueError(f"no speed configured for travel mode {mode!r}") from None
+        speed = self.speed(mode)
         metres, whole_metres = self._straight(points, sources, destinations)
         minutes = np.empty(metres.shape, dtype=np.int64)
         for r0 in range(0, len(metres), _BAND):  # band by band: the temporaries stay in cache
-            minutes[r0:r0 + _BAND] = _ceil_minutes(metres[r0:r0 + _BAND] / (speed * 1000.0 / 3600.0))
+            minutes[r0:r0 + _BAND] = _minutes_at(metres[r0:r0 + _BAND], speed)
         _zero_same(minutes, sources, destinations)
         return minutes, whole_metres  # read-only: every mode shares it
 
@@ -198,12 +208,72 @@ class GeodesicProvider:
         metres = straight_line_metres(points, sources, destinations) * self.road_factor
         whole = np.empty(metres.shape, dtype=np.int64)
         for r0 in range(0, len(metres), _BAND):
-            whole[r0:r0 + _BAND] = np.rint(metres[r0:r0 + _BAND])
+            whole[r0:r0 + _BAND] = _whole_metres(metres[r0:r0 + _BAND])
         _zero_same(whole, sources, destinations)
         whole.flags.writeable = False
         self.line_computations += 1
         self._line = (key, (metres, whole))
         return metres, whole
+
+
+def _minutes_at(road_metres: np.ndarray, speed_kmh: float) -> np.ndarray:
+    """Whole minutes (rounded up) to drive, walk or ride ``road_metres`` at ``speed_kmh``."""
+    return _ceil_minutes(road_metres / (speed_kmh * 1000.0 / 3600.0))
+
+
+def _whole_metres(road_metres: np.ndarray) -> np.ndarray:
+    return np.rint(road_metres)
+
+
+class GeodesicRows:
+    """Rows of one point list's geodesic matrices, one source place at a time: the same sphere
+    (:func:`frame_latitude` of the whole list), the same arithmetic per cell (:func:`_haversine`,
+    :func:`_minutes_at`, :func:`_whole_metres`) and 0 for a place to itself, so a row is cell for
+    cell that row of :meth:`GeodesicProvider.arrays`.
+
+    A row's road metres are kept, and also written as the column they mirror (the straight line
+    from a to b is the same arithmetic as from b to a, as in :func:`_haversine_square`): a later row
+    computes only the cells no earlier row gave, so reading most rows costs about the triangle."""
+
+    def __init__(self, provider: GeodesicProvider, points: Sequence[Point]) -> None:
+        self.provider = provider
+        self.arr = _as_points(points)
+        self.radius = _gaussian_radius(frame_latitude(points))
+        n = len(self.arr)
+        self._road = np.empty((n, n))  # pages are only taken as rows and columns are written
+        self._have = np.zeros(n, dtype=bool)
+        self._lock = threading.Lock()
+        self.cells_computed = 0
+
+    def road(self, sources: Sequence[int]) -> np.ndarray:
+        """Float road metres from each of ``sources`` to every point."""
+        with self._lock:
+            for i in sources:
+                if not self._have[i]:
+                    self._fill(i)
+            return self._road[np.asarray(sources, dtype=np.int64)]
+
+    def _fill(self, i: int) -> None:
+        row = np.empty(len(self.arr))
+        known = np.flatnonzero(self._have)
+        row[known] = self._road[i, known]  # the columns earlier rows wrote: (k, i) mirrored
+        todo = np.flatnonzero(~self._have)
+        straight = _haversine(self.arr[i:i + 1], self.arr[todo], self.radius)[0]
+        row[todo] = straight * self.provider.road_factor
+        self.cells_computed += len(todo)
+        self._road[i] = row
+        self._road[:, i] = row
+        self._have[i] = True
+
+    def metres(self, sources: Sequence[int]) -> np.ndarray:
+        whole = _whole_metres(self.road(sources)).astype(np.int64)
+        _zero_same(whole, sources, None)
+        return whole
+
+    def minutes(self, sources: Sequence[int], mode: str) -> np.ndarray:
+        minutes = _minutes_at(self.road(sources), self.provider.speed(mode))
+        _zero_same(minutes, sources, None)
+        return minutes
 
 
 class OsrmProvider:
