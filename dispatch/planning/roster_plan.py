@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from dispatch.storage import models as m
+from dispatch.storage.plain_rows import columns_of, records
 from dispatch.planning.problem_builder import BuiltProblem
 from dispatch.timeutil import to_minutes
 from dispatch.providers.travel import TravelTimeProvider
@@ -153,8 +154,9 @@ def _load(session: Session, roster: m.Roster, built: BuiltProblem, tz: str) -> L
     visit_of: dict[StopKey, str] = {(src.request_id, src.date, src.leg): vid for vid, src in built.sources.items()}
     visits = problem.visit_by_id()
     workers = problem.worker_by_id()
-    rows = session.scalars(select(m.RosterAssignment).where(col(m.RosterAssignment.roster_id) == roster.id)
-                           .order_by(col(m.RosterAssignment.start))).all()
+    # Plain records (``dispatch.storage.plain_rows``): a 10x day's 4,800 stops as ORM objects took a second.
+    rows = records(session, m.RosterAssignment, columns_of(m.RosterAssignment).where(
+        col(m.RosterAssignment.roster_id) == roster.id).order_by(col(m.RosterAssignment.start)))
     stops: dict[RouteKey, list[Stop]] = {}
     set_aside: list[SetAside] = []
     lost: set[RouteKey] = set()
@@ -174,7 +176,7 @@ def _load(session: Session, roster: m.Roster, built: BuiltProblem, tz: str) -> L
         stops.setdefault(key, []).append(Stop(vid, visits[vid].location, to_minutes(a.arrival, day, zone), start,
                                               end, a.travel_minutes, a.waiting_minutes))
     breaks: dict[RouteKey, list[tuple[int, int]]] = {}
-    for b in session.scalars(select(m.RosterBreak).where(col(m.RosterBreak.roster_id) == roster.id)).all():
+    for b in records(session, m.RosterBreak, columns_of(m.RosterBreak).where(col(m.RosterBreak.roster_id) == roster.id)):
         breaks.setdefault((b.worker_id, b.shift_index), []).append(
             (to_minutes(b.start, day, zone), to_minutes(b.end, day, zone)))
     routes = {key: stored_route(problem, key[0], key[1], s, breaks.get(key, []), visits=visits, workers=workers)

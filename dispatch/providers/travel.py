@@ -76,14 +76,29 @@ def _as_points(points: Sequence[Point]) -> np.ndarray:
     return arr
 
 
+Prepared = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Points' latitudes and longitudes in radians and the cosines of the latitudes (``_prepared``)."""
+
+
+def _prepared(points: np.ndarray) -> Prepared:
+    lat = np.radians(points[:, 0])
+    return lat, np.radians(points[:, 1]), np.cos(lat)
+
+
 def _haversine(a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
     """Great-circle metres from each of ``a`` to each of ``b`` (float ``len(a) x len(b)``); a cell
     depends only on its two points and the radius, so a block equals those cells of the square."""
-    lat_a, lon_a = np.radians(a[:, 0]), np.radians(a[:, 1])
-    lat_b, lon_b = np.radians(b[:, 0]), np.radians(b[:, 1])
+    return _haversine_prepared(_prepared(a), _prepared(b), radius)
+
+
+def _haversine_prepared(a: Prepared, b: Prepared, radius: float) -> np.ndarray:
+    """:func:`_haversine` of prepared points: every element is the same arithmetic, so points prepared
+    once (``GeodesicRows``) and then taken by index give the same cells as prepared per call."""
+    lat_a, lon_a, cos_a = a
+    lat_b, lon_b, cos_b = b
     dlat = lat_a[:, None] - lat_b[None, :]
     dlon = lon_a[:, None] - lon_b[None, :]
-    h = np.sin(dlat / 2) ** 2 + np.cos(lat_a)[:, None] * np.cos(lat_b)[None, :] * np.sin(dlon / 2) ** 2
+    h = np.sin(dlat / 2) ** 2 + cos_a[:, None] * cos_b[None, :] * np.sin(dlon / 2) ** 2
     return 2 * radius * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
@@ -226,44 +241,29 @@ def _whole_metres(road_metres: np.ndarray) -> np.ndarray:
 
 
 class GeodesicRows:
-    """Rows of one point list's geodesic matrices, one source place at a time: the same sphere
-    (:func:`frame_latitude` of the whole list), the same arithmetic per cell (:func:`_haversine`,
-    :func:`_minutes_at`, :func:`_whole_metres`) and 0 for a place to itself, so a row is cell for
-    cell that row of :meth:`GeodesicProvider.arrays`.
+    """Rows of one point list's geodesic matrices: each row is cell for cell that row of
+    :meth:`GeodesicProvider.arrays` (the same road metres, :func:`_minutes_at`, :func:`_whole_metres`,
+    0 for a place to itself).
 
-    A row's road metres are kept, and also written as the column they mirror (the straight line
-    from a to b is the same arithmetic as from b to a, as in :func:`_haversine_square`): a later row
-    computes only the cells no earlier row gave, so reading most rows costs about the triangle."""
+    The road metres are the whole square's, computed once on the first row asked (the banded
+    triangle, :func:`straight_line_metres`): a live day's first answer reads most places' rows in
+    some mode, and the triangle costs half of computing them one by one.  What is saved is the
+    rest: each mode's minutes, the whole metres and the optimizer's row format are made only for
+    the rows read."""
 
     def __init__(self, provider: GeodesicProvider, points: Sequence[Point]) -> None:
         self.provider = provider
-        self.arr = _as_points(points)
-        self.radius = _gaussian_radius(frame_latitude(points))
-        n = len(self.arr)
-        self._road = np.empty((n, n))  # pages are only taken as rows and columns are written
-        self._have = np.zeros(n, dtype=bool)
+        self.points = points
+        self._road: np.ndarray | None = None
         self._lock = threading.Lock()
-        self.cells_computed = 0
 
     def road(self, sources: Sequence[int]) -> np.ndarray:
         """Float road metres from each of ``sources`` to every point."""
-        with self._lock:
-            for i in sources:
-                if not self._have[i]:
-                    self._fill(i)
-            return self._road[np.asarray(sources, dtype=np.int64)]
-
-    def _fill(self, i: int) -> None:
-        row = np.empty(len(self.arr))
-        known = np.flatnonzero(self._have)
-        row[known] = self._road[i, known]  # the columns earlier rows wrote: (k, i) mirrored
-        todo = np.flatnonzero(~self._have)
-        straight = _haversine(self.arr[i:i + 1], self.arr[todo], self.radius)[0]
-        row[todo] = straight * self.provider.road_factor
-        self.cells_computed += len(todo)
-        self._road[i] = row
-        self._road[:, i] = row
-        self._have[i] = True
+        if self._road is None:
+            with self._lock:
+                if self._road is None:
+                    self._road = straight_line_metres(self.points) * self.provider.road_factor
+        return self._road[np.asarray(sources, dtype=np.int64)]
 
     def metres(self, sources: Sequence[int]) -> np.ndarray:
         whole = _whole_metres(self.road(sources)).astype(np.int64)
