@@ -23,7 +23,7 @@ from sqlmodel import Session, col
 
 from dispatch.storage import models as m
 from dispatch.storage.plain_rows import columns_of, records
-from dispatch.planning.problem_builder import BuiltProblem
+from dispatch.planning.problem_builder import BuiltProblem, with_request
 from dispatch.timeutil import to_minutes
 from dispatch.providers.travel import TravelTimeProvider
 from optimizer import Problem, Route, Stop, Weights
@@ -75,7 +75,7 @@ def build(session: Session, day: dt.date, area: str | None, travel: TravelTimePr
     from dispatch.settings import get_settings
 
     if extra_requests:
-        return _build(session, day, area, travel, tz, weights, extra_requests)
+        return _with_extra(session, day, area, travel, tz, weights, extra_requests)
     key = (data_stamp(session, day), day, area, tz, weights, repr(RideSettings.from_settings(get_settings())), id(travel))
     with _LOCK:
         hit = _BUILT.get(key)
@@ -85,6 +85,20 @@ def build(session: Session, day: dt.date, area: str | None, travel: TravelTimePr
     with _LOCK:
         _BUILT.clear()  # one day's problem at a time: at 10x it is a gigabyte
         _BUILT[key] = built
+    return built
+
+
+def _with_extra(session: Session, day: dt.date, area: str | None, travel: TravelTimeProvider, tz: str,
+                weights: Weights | None, extra_requests: Sequence[m.VisitRequest]) -> BuiltProblem:
+    """The day's (kept) problem with requests that are not stored added one by one
+    (``problem_builder.with_request``: what building the day with them gives, without reading and
+    building the whole day again); a ride, or a request whose senior is unknown, builds afresh."""
+    seniors = [session.get(m.Senior, r.senior_id) for r in extra_requests]
+    if area is not None or any(s is None for s in seniors) or any(r.ride is not None for r in extra_requests):
+        return _build(session, day, area, travel, tz, weights, extra_requests)
+    built = build(session, day, area, travel, tz, weights)
+    for request, senior in zip(extra_requests, seniors):
+        built = with_request(built, day, request, senior, session.get(m.Service, request.service), travel)
     return built
 
 

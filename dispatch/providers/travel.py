@@ -265,6 +265,26 @@ class GeodesicRows:
                     self._road = straight_line_metres(self.points) * self.provider.road_factor
         return self._road[np.asarray(sources, dtype=np.int64)]
 
+    def grown(self, points: Sequence[Point]) -> GeodesicRows | None:
+        """Rows for ``points``, which are this list with places after it, the kept road metres copied and
+        only the new places' cells computed, as the square computes them (each earlier place against
+        the new one, mirrored); None if nothing is kept yet or the sphere changes (:func:`frame_latitude`)."""
+        n = len(self.points)
+        if self._road is None or len(points) <= n or tuple(points[:n]) != tuple(self.points) \
+                or frame_latitude(points) != frame_latitude(self.points):
+            return None
+        arr = _as_points(points)
+        radius = _gaussian_radius(frame_latitude(points))
+        road = np.empty((len(points), len(points)))
+        road[:n, :n] = self._road
+        for j in range(n, len(points)):
+            column = _haversine(arr[:j + 1], arr[j:j + 1], radius)[:, 0] * self.provider.road_factor
+            road[:j + 1, j] = column
+            road[j, :j + 1] = column
+        out = GeodesicRows(self.provider, points)
+        out._road = road
+        return out
+
     def metres(self, sources: Sequence[int]) -> np.ndarray:
         whole = _whole_metres(self.road(sources)).astype(np.int64)
         _zero_same(whole, sources, None)

@@ -106,7 +106,15 @@ class CachedTravel:
         """Matrices whose rows are computed when read (:class:`RowsOnDemand`); the modes of one point
         list share its row source (the road metres of a row are made once) and its metre rows."""
         same = next((k for k in others if k.points == points and k.source is not None), None)
-        source = same.source if same is not None else self.inner.rows(points)  # type: ignore[attr-defined]
+        source = same.source if same is not None else None
+        if source is None:  # a kept list and a few places after it (an inline request at a new address)?
+            source = next((grown for k in reversed(others) if k.source is not None
+                           and len(points) - len(k.points) <= GROW_AT_MOST * len(points)
+                           and (grown := k.source.grown(points)) is not None), None)  # type: ignore[attr-defined]
+            if source is not None:
+                self.grown += 1
+        if source is None:
+            source = self.inner.rows(points)  # type: ignore[attr-defined]
         n = len(points)
 
         def minutes(rows: Sequence[int]) -> np.ndarray:

@@ -112,3 +112,17 @@ def test_rows_on_demand_read_as_a_sequence_a_numpy_matrix_and_pickle_as_plain_ro
     plain = pickle.loads(pickle.dumps(minutes))
     assert isinstance(plain, tuple) and [list(r) for r in plain] == whole.tolist()
     assert [list(r) for r in minutes] == whole.tolist()
+
+
+def test_rows_on_demand_of_a_list_with_a_new_place_after_it_grow_the_kept_road_metres() -> None:
+    day = places(300)
+    cached = CachedTravel(GeodesicProvider(SPEEDS))
+    assert cached.matrix(day, "car")[0][5] is not None  # the day's road metres computed
+    for more in ([(50.8701, 20.6302)], [(50.8701, 20.6302), (50.91, 20.71)]):
+        grown = day + more
+        for mode in SPEEDS:
+            minutes, metres = cached.matrix(grown, mode)
+            whole_min, whole_m = GeodesicProvider(SPEEDS).arrays(grown, mode)
+            assert np.array_equal(np.asarray(minutes), whole_min) and np.array_equal(np.asarray(metres), whole_m)
+    assert cached.grown == 2  # once per point list, its modes share it
+    assert cached.matrix(day[1:] + day[:1], "car")[0][0] is not None and cached.grown == 2  # another order: afresh
