@@ -26,6 +26,7 @@ from sqlmodel import Session
 from dispatch.storage import models as m
 from dispatch.planning import publish
 from dispatch.catalog.records import InvalidInput, NotFound, err
+from dispatch.gc_pause import paused_gc
 from dispatch.planning.explanations import worker_refusal
 from dispatch.planning.roster_plan import LoadedRoster, build, load_roster, timer_of
 from dispatch.settings import Settings
@@ -148,7 +149,9 @@ def recommend_for(session: Session, day: dt.date, settings: Settings, *, request
     request = _stored_request(session, request_id) if request_id else _inline_request(session, day, inline)  # type: ignore[arg-type]
     if inline is not None and area is not None:
         raise InvalidInput([err("area", "a request given inline is recommended against the city-wide roster only")])
-    latest, loaded = load_latest(session, day, area, settings, [] if request_id else [request])
+    with paused_gc():  # the day's problem and plan are built in bulk (dispatch.gc_pause)
+        latest, loaded = load_latest(session, day, area, settings, [] if request_id else [request])
+        timer = timer_of(loaded)
     visit_ids = loaded.visit_ids(request.id)
     if not visit_ids:
         skipped = next((s for s in loaded.built.skipped if s.request_id == request.id), None)
@@ -156,7 +159,7 @@ def recommend_for(session: Session, day: dt.date, settings: Settings, *, request
             f" or its senior is not in area {area}" if area else "")
         raise InvalidInput([err("request_id", f"request {request.id!r} cannot be planned on {day.isoformat()}: {why}")])
     try:
-        rec = recommend(loaded.problem, loaded.routes, visit_ids[0], top, others, timer_of(loaded))
+        rec = recommend(loaded.problem, loaded.routes, visit_ids[0], top, others, timer)
     except NotRecommendable as exc:
         raise InvalidInput([err("request_id", str(exc))]) from None
     view = _view(session, day, loaded, rec, settings.timezone)
