@@ -16,13 +16,10 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlmodel import Session, SQLModel
-
-M = TypeVar("M", bound=SQLModel)
-
 
 @cache
 def record_class(model: type[SQLModel], extra: tuple[str, ...] = ()) -> type:
