@@ -180,7 +180,15 @@ def utc_to_local(value: dt.datetime, tz: ZoneInfo | str | None = None) -> dt.dat
 
 
 def day_origin(day: dt.date, tz: ZoneInfo | str | None = None) -> dt.datetime:
-    """Minute 0 of a roster day: local midnight of ``day`` as an aware UTC datetime."""
+    """Minute 0 of a roster day: local midnight of ``day`` as an aware UTC datetime (remembered for a
+    named zone: reading a stored roster back asks it for every stop's times)."""
+    if tz is None:
+        return local_to_utc(day, dt.time(0, 0), tz)  # the configured zone, which settings may change
+    return _day_origin(day, tz)
+
+
+@lru_cache(maxsize=512)
+def _day_origin(day: dt.date, tz: ZoneInfo | str) -> dt.datetime:
     return local_to_utc(day, dt.time(0, 0), tz)
 
 
@@ -203,5 +211,14 @@ def from_minutes(m: int, day: dt.date, tz: ZoneInfo | str | None = None) -> dt.d
 
 
 def local_time_to_minutes(day: dt.date, time: dt.time, tz: ZoneInfo | str | None = None) -> int:
-    """Minutes from the day's origin to a local wall-clock time on that day (see module docstring)."""
+    """Minutes from the day's origin to a local wall-clock time on that day (see module docstring);
+    remembered for a named zone (a day's problem asks it for every window and shift, mostly the
+    same few times)."""
+    if tz is None:
+        return to_minutes(local_to_utc(day, time, tz), day, tz)  # the configured zone, which settings may change
+    return _local_time_to_minutes(day, time, tz)
+
+
+@lru_cache(maxsize=4096)
+def _local_time_to_minutes(day: dt.date, time: dt.time, tz: ZoneInfo | str) -> int:
     return to_minutes(local_to_utc(day, time, tz), day, tz)

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, NamedTuple, Protocol, Sequence
 
 import numpy as np
@@ -52,8 +52,9 @@ from dispatch.catalog import labour
 from dispatch.planning import explanations
 from dispatch.catalog import visit_windows
 from dispatch.planning.ride_builder import BuiltRide, RideSettings, build_ride
-from dispatch.planning.ride_legs import VisitSource
+from dispatch.planning.ride_legs import VISIT, VisitSource
 from dispatch.timeutil import local_time_to_minutes, read_local
+from dispatch.providers.rows_on_demand import RowsOnDemand
 from dispatch.providers.travel import TravelTimeProvider
 from optimizer import (
     BreakRule,
@@ -87,8 +88,9 @@ def matrix_rows(matrix: object) -> tuple[array, ...]:
     a cell, and turn into numpy without copying cell by cell.  Rows already (a cached matrix,
     ``dispatch.providers.travel_cache``) are returned as they are.
     """
-    if isinstance(matrix, tuple) and all(isinstance(row, array) for row in matrix[:1]):
-        return matrix
+    if isinstance(matrix, RowsOnDemand) or (isinstance(matrix, tuple) and all(isinstance(row, array)
+                                                                            for row in matrix[:1])):
+        return matrix  # type: ignore[return-value]
     cells = np.ascontiguousarray(matrix, dtype=np.int64)
     return tuple(array("q", row.tobytes()) for row in cells)
 
@@ -290,11 +292,6 @@ def build_problem(
     requests = list(requests)
     request_ids = {r.id for r in requests}  # type: ignore[attr-defined]
 
-    def service_kinds(r: object) -> frozenset[WorkerKind]:
-        service = services.get(r.service)  # type: ignore[attr-defined]
-        kinds = getattr(service, "worker_kinds", None)
-        return frozenset(WorkerKind(k) for k in kinds) if kinds else frozenset()
-
     pending_rides: list[tuple[object, int, int, dict]] = []
     for r in requests:
         senior = seniors.get(r.senior_id)  # type: ignore[attr-defined]
@@ -304,48 +301,16 @@ def build_problem(
                                           mandatory=bool(r.mandatory)))  # type: ignore[attr-defined]
             continue
         home = locs.add(f"senior:{senior.id}", senior.lat, senior.lon)  # type: ignore[attr-defined]
-        spans = visit_windows.day_minutes(day, visit_windows.windows_of(r), tz)
-        if not spans:
-            skipped.append(_emptied_window(r, day, tz))
+        part = _request_part(r, senior, services.get(r.service), home, day, tz, on_duty,  # type: ignore[attr-defined]
+                             pins.get(r.id), served_before.get(senior.id, ()))  # type: ignore[attr-defined]
+        if isinstance(part, SkippedRequest):
+            skipped.append(part)
             continue
-        ride = r.ride  # type: ignore[attr-defined]
-        service = services.get(r.service)  # type: ignore[attr-defined]
-        common = dict(
-            required_skills=frozenset(r.required_skills),  # type: ignore[attr-defined]
-            worker_kinds=service_kinds(r),
-            mandatory=bool(r.mandatory),  # type: ignore[attr-defined]
-            priority=int(r.priority),  # type: ignore[attr-defined]
-            soft_windows=bool(r.soft_window),  # type: ignore[attr-defined]
-            max_lateness=int(r.max_lateness),  # type: ignore[attr-defined]
-            client_id=senior.id,  # type: ignore[attr-defined]
-        )
-        terms = _worker_terms(r, senior, day, tz, on_duty, common, spans, None if ride else pins.get(r.id),
-                              served_before.get(senior.id, ()))  # type: ignore[attr-defined]
-        if isinstance(terms, SkippedRequest):
-            skipped.append(terms)
+        if isinstance(part, Visit):
+            visits.append(part)
+            sources[part.id] = VisitSource(r.id, day)  # type: ignore[attr-defined]
             continue
-        common["forbidden_workers"] = terms.forbidden
-        if ride is None:
-            vid = f"{r.id}@{day.isoformat()}"  # type: ignore[attr-defined]
-            gender, strict = care_rules.gender_terms(senior, service)
-            visits.append(
-                Visit(
-                    id=vid,
-                    location=home,
-                    duration=int(r.duration),  # type: ignore[attr-defined]
-                    windows=tuple(TimeWindow(a, b) for a, b in spans),
-                    workers_needed=int(r.workers_needed),  # type: ignore[attr-defined]
-                    required_workers=terms.required,
-                    preferred_workers=terms.preferred,
-                    gender_preference=Gender(gender) if gender else None,
-                    gender_strict=strict,
-                    pinned_worker=terms.pinned_worker,
-                    pinned_start=terms.pinned_start,
-                    **common,
-                )
-            )
-            sources[vid] = VisitSource(r.id, day)  # type: ignore[attr-defined]
-            continue
+        ride, spans, common, terms = part
         # The request's required and preferred workers are its drivers (ride_builder keeps them off the escort).
         common.update(required_workers=terms.required, preferred_workers=terms.preferred)
         dest = places.get(ride.destination)
@@ -402,6 +367,92 @@ def build_problem(
         name=f"roster {day.isoformat()}",
     )
     return BuiltProblem(problem, sources, locs.names, skipped, built_rides, tz, labour_limits)
+
+
+def _request_part(r: object, senior: object, service: object, home: int, day: dt.date, tz: str,
+                  on_duty: Mapping[str, Worker], pin: PinLike | None,
+                  served_before: Iterable[str]) -> Visit | SkippedRequest | tuple[object, Sequence[tuple[int, int]],
+                                                                                  dict, _WorkerTerms]:
+    """One request of the day (its senior known, her home at location ``home``): the visit of a
+    request that is not a ride, why it cannot be planned, or a ride's parts for ``build_ride`` (the
+    ride, its windows, the fields its legs share and its worker terms)."""
+    spans = visit_windows.day_minutes(day, visit_windows.windows_of(r), tz)
+    if not spans:
+        return _emptied_window(r, day, tz)
+    ride = r.ride  # type: ignore[attr-defined]
+    kinds = getattr(service, "worker_kinds", None)
+    common = dict(
+        required_skills=frozenset(r.required_skills),  # type: ignore[attr-defined]
+        worker_kinds=frozenset(WorkerKind(k) for k in kinds) if kinds else frozenset(),
+        mandatory=bool(r.mandatory),  # type: ignore[attr-defined]
+        priority=int(r.priority),  # type: ignore[attr-defined]
+        soft_windows=bool(r.soft_window),  # type: ignore[attr-defined]
+        max_lateness=int(r.max_lateness),  # type: ignore[attr-defined]
+        client_id=senior.id,  # type: ignore[attr-defined]
+    )
+    terms = _worker_terms(r, senior, day, tz, on_duty, common, spans, None if ride else pin, served_before)
+    if isinstance(terms, SkippedRequest):
+        return terms
+    common["forbidden_workers"] = terms.forbidden
+    if ride is not None:
+        return ride, spans, common, terms
+    gender, strict = care_rules.gender_terms(senior, service)
+    return Visit(
+        id=f"{r.id}@{day.isoformat()}",  # type: ignore[attr-defined]
+        location=home,
+        duration=int(r.duration),  # type: ignore[attr-defined]
+        windows=tuple(TimeWindow(a, b) for a, b in spans),
+        workers_needed=int(r.workers_needed),  # type: ignore[attr-defined]
+        required_workers=terms.required,
+        preferred_workers=terms.preferred,
+        gender_preference=Gender(gender) if gender else None,
+        gender_strict=strict,
+        pinned_worker=terms.pinned_worker,
+        pinned_start=terms.pinned_start,
+        **common,
+    )
+
+
+def with_request(built: BuiltProblem, day: dt.date, request: object, senior: object, service: object,
+                 travel: TravelTimeProvider) -> BuiltProblem:
+    """``built`` (the day's problem from what is stored) with one more request that is not stored and
+    not a ride (a recommendation for a request given inline), exactly as :func:`build_problem` would
+    build the day with it as its last request: her home the last location if it is a new place,
+    the visit after the day's other visits and before the ride legs (which are built after every
+    request), the travel matrices of the locations then.  No follow-up can name a request that is
+    not stored, so the dependencies stay as they are.  Reading and building the whole day again
+    for one visit took seconds at 10x."""
+    p = built.problem
+    tz = built.tz or "Europe/Warsaw"
+    if getattr(request, "ride", None) is not None:
+        raise ValueError("a ride's legs are built with the day (build_problem)")
+    locs = _Locations()
+    for loc in p.locations:
+        locs.add(loc.id, loc.lat, loc.lon)  # type: ignore[arg-type]
+    home = locs.add(f"senior:{senior.id}", senior.lat, senior.lon)  # type: ignore[attr-defined]
+    on_duty = {w.id: w for w in p.workers}
+    part = _request_part(request, senior, service, home, day, tz, on_duty, None, ())
+    if isinstance(part, tuple):  # pragma: no cover - rides refused above
+        raise ValueError("a ride's legs are built with the day (build_problem)")
+    visits, sources = p.visits, built.sources
+    skipped = built.skipped
+    if isinstance(part, SkippedRequest):
+        skipped = [*skipped, part]
+    else:
+        legs = {vid for vid, src in sources.items() if src.leg != VISIT}
+        at = next((i for i, v in enumerate(visits) if v.id in legs), len(visits))  # before the first ride leg
+        visits = (*visits[:at], part, *visits[at:])
+        sources = {vid: src for vid, src in sources.items() if vid not in legs}
+        sources[part.id] = VisitSource(request.id, day)  # type: ignore[attr-defined]
+        sources.update({vid: src for vid, src in built.sources.items() if vid in legs})
+    locations, travel_times, distances = p.locations, p.travel_times, p.distances
+    if len(locs.points) > len(p.locations):
+        locations = (*p.locations, Location(locs.names[-1], *locs.points[-1]))
+        travel_times, distances = {}, {}
+        for mode in p.travel_times:
+            travel_times[mode], distances[mode] = travel_rows(travel, locs.points, mode.value)
+    problem = replace(p, locations=locations, travel_times=travel_times, distances=distances, visits=tuple(visits))
+    return replace(built, problem=problem, sources=sources, location_names=list(locs.names), skipped=list(skipped))
 
 
 def _emptied_window(r: object, day: dt.date, tz: str) -> SkippedRequest:

@@ -63,6 +63,7 @@ from dispatch.planning.rosters import save_roster
 from dispatch.settings import Settings
 from dispatch.timeutil import LocalTimeKind, from_minutes, local_time_to_minutes, read_local, utc_to_local
 from dispatch.providers.travel_cache import shared_travel
+from dispatch.gc_pause import paused_gc
 from optimizer import check
 from optimizer import evaluate
 from optimizer import explain_unassigned
@@ -361,8 +362,9 @@ def edit_visit(session: Session, day: dt.date, request_id: str, edit: Edit, *, a
                                                     "planned together; pin the driver in required_workers and "
                                                     "re-plan")])
     names = _names(session)
-    built = build(session, day, area, shared_travel(settings), tz, load_weights(settings.weights_file))
-    loaded = load_roster(session, latest, built, tz)
+    with paused_gc():  # the day's problem and plan are built in bulk (dispatch.gc_pause)
+        built = build(session, day, area, shared_travel(settings), tz, load_weights(settings.weights_file))
+        loaded = load_roster(session, latest, built, tz)
     planned = _plan(session, day, request, edit, loaded, settings, names)
     if dry_run:
         return EditResult(None, latest, planned.warnings, None, loaded.set_aside)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -75,14 +76,29 @@ def _as_points(points: Sequence[Point]) -> np.ndarray:
     return arr
 
 
+Prepared = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Points' latitudes and longitudes in radians and the cosines of the latitudes (``_prepared``)."""
+
+
+def _prepared(points: np.ndarray) -> Prepared:
+    lat = np.radians(points[:, 0])
+    return lat, np.radians(points[:, 1]), np.cos(lat)
+
+
 def _haversine(a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
     """Great-circle metres from each of ``a`` to each of ``b`` (float ``len(a) x len(b)``); a cell
     depends only on its two points and the radius, so a block equals those cells of the square."""
-    lat_a, lon_a = np.radians(a[:, 0]), np.radians(a[:, 1])
-    lat_b, lon_b = np.radians(b[:, 0]), np.radians(b[:, 1])
+    return _haversine_prepared(_prepared(a), _prepared(b), radius)
+
+
+def _haversine_prepared(a: Prepared, b: Prepared, radius: float) -> np.ndarray:
+    """:func:`_haversine` of prepared points: every element is the same arithmetic, so points prepared
+    once (``GeodesicRows``) and then taken by index give the same cells as prepared per call."""
+    lat_a, lon_a, cos_a = a
+    lat_b, lon_b, cos_b = b
     dlat = lat_a[:, None] - lat_b[None, :]
     dlon = lon_a[:, None] - lon_b[None, :]
-    h = np.sin(dlat / 2) ** 2 + np.cos(lat_a)[:, None] * np.cos(lat_b)[None, :] * np.sin(dlon / 2) ** 2
+    h = np.sin(dlat / 2) ** 2 + cos_a[:, None] * cos_b[None, :] * np.sin(dlon / 2) ** 2
     return 2 * radius * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
@@ -168,6 +184,18 @@ class GeodesicProvider:
         """What every cell depends on besides its two points (blocks of equal frames fit together)."""
         return ("geodesic", frame_latitude(points))
 
+    def speed(self, mode: str) -> float:
+        """The mode's average speed in km/h."""
+        try:
+            return self.speeds_kmh[mode]
+        except KeyError:
+            raise ValueError(f"no speed configured for travel mode {mode!r}") from None
+
+    def rows(self, points: Sequence[Point]) -> GeodesicRows:
+        """Single rows of ``points``' matrices, each cell what :meth:`arrays` gives (rows on demand,
+        ``dispatch.providers.rows_on_demand``): a row costs one point against the others."""
+        return GeodesicRows(self, points)
+
     def matrix(self, points: Sequence[Point], mode: str) -> tuple[Matrix, Matrix]:
         minutes, metres = self.arrays(points, mode)
         return minutes.tolist(), metres.tolist()
@@ -176,14 +204,11 @@ class GeodesicProvider:
                destinations: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Minutes and metres as int64 arrays: the square, or the ``sources`` x ``destinations`` block
         (the metres are read-only: the same array answers every mode)."""
-        try:
-            speed = self.speeds_kmh[mode]
-        except KeyError:
-            raise ValueError(f"no speed configured for travel mode {mode!r}") from None
+        speed = self.speed(mode)
         metres, whole_metres = self._straight(points, sources, destinations)
         minutes = np.empty(metres.shape, dtype=np.int64)
         for r0 in range(0, len(metres), _BAND):  # band by band: the temporaries stay in cache
-            minutes[r0:r0 + _BAND] = _ceil_minutes(metres[r0:r0 + _BAND] / (speed * 1000.0 / 3600.0))
+            minutes[r0:r0 + _BAND] = _minutes_at(metres[r0:r0 + _BAND], speed)
         _zero_same(minutes, sources, destinations)
         return minutes, whole_metres  # read-only: every mode shares it
 
@@ -198,12 +223,77 @@ class GeodesicProvider:
         metres = straight_line_metres(points, sources, destinations) * self.road_factor
         whole = np.empty(metres.shape, dtype=np.int64)
         for r0 in range(0, len(metres), _BAND):
-            whole[r0:r0 + _BAND] = np.rint(metres[r0:r0 + _BAND])
+            whole[r0:r0 + _BAND] = _whole_metres(metres[r0:r0 + _BAND])
         _zero_same(whole, sources, destinations)
         whole.flags.writeable = False
         self.line_computations += 1
         self._line = (key, (metres, whole))
         return metres, whole
+
+
+def _minutes_at(road_metres: np.ndarray, speed_kmh: float) -> np.ndarray:
+    """Whole minutes (rounded up) to drive, walk or ride ``road_metres`` at ``speed_kmh``."""
+    return _ceil_minutes(road_metres / (speed_kmh * 1000.0 / 3600.0))
+
+
+def _whole_metres(road_metres: np.ndarray) -> np.ndarray:
+    return np.rint(road_metres)
+
+
+class GeodesicRows:
+    """Rows of one point list's geodesic matrices: each row is cell for cell that row of
+    :meth:`GeodesicProvider.arrays` (the same road metres, :func:`_minutes_at`, :func:`_whole_metres`,
+    0 for a place to itself).
+
+    The road metres are the whole square's, computed once on the first row asked (the banded
+    triangle, :func:`straight_line_metres`): a live day's first answer reads most places' rows in
+    some mode, and the triangle costs half of computing them one by one.  What is saved is the
+    rest: each mode's minutes, the whole metres and the optimizer's row format are made only for
+    the rows read."""
+
+    def __init__(self, provider: GeodesicProvider, points: Sequence[Point]) -> None:
+        self.provider = provider
+        self.points = points
+        self._road: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def road(self, sources: Sequence[int]) -> np.ndarray:
+        """Float road metres from each of ``sources`` to every point."""
+        if self._road is None:
+            with self._lock:
+                if self._road is None:
+                    self._road = straight_line_metres(self.points) * self.provider.road_factor
+        return self._road[np.asarray(sources, dtype=np.int64)]
+
+    def grown(self, points: Sequence[Point]) -> GeodesicRows | None:
+        """Rows for ``points``, which are this list with places after it, the kept road metres copied and
+        only the new places' cells computed, as the square computes them (each earlier place against
+        the new one, mirrored); None if nothing is kept yet or the sphere changes (:func:`frame_latitude`)."""
+        n = len(self.points)
+        if self._road is None or len(points) <= n or tuple(points[:n]) != tuple(self.points) \
+                or frame_latitude(points) != frame_latitude(self.points):
+            return None
+        arr = _as_points(points)
+        radius = _gaussian_radius(frame_latitude(points))
+        road = np.empty((len(points), len(points)))
+        road[:n, :n] = self._road
+        for j in range(n, len(points)):
+            column = _haversine(arr[:j + 1], arr[j:j + 1], radius)[:, 0] * self.provider.road_factor
+            road[:j + 1, j] = column
+            road[j, :j + 1] = column
+        out = GeodesicRows(self.provider, points)
+        out._road = road
+        return out
+
+    def metres(self, sources: Sequence[int]) -> np.ndarray:
+        whole = _whole_metres(self.road(sources)).astype(np.int64)
+        _zero_same(whole, sources, None)
+        return whole
+
+    def minutes(self, sources: Sequence[int], mode: str) -> np.ndarray:
+        minutes = _minutes_at(self.road(sources), self.provider.speed(mode))
+        _zero_same(minutes, sources, None)
+        return minutes
 
 
 class OsrmProvider:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dispatch.planning.problem_builder import matrix_rows
+from dispatch.providers.rows_on_demand import RowsOnDemand
 from dispatch.settings import Settings
 from dispatch.providers.travel import Point, TravelTimeProvider, provider_from_settings
 
@@ -50,14 +51,19 @@ class _Kept:
     frame: object
     minutes: Rows
     metres: Rows
+    source: object = None
+    """The provider's row source (``rows(points)``) when the rows are made on demand."""
 
 
 class CachedTravel:
     """A provider that remembers the last ``KEEP`` matrices it computed, by mode and points."""
 
-    def __init__(self, inner: TravelTimeProvider, keep: int = KEEP) -> None:
+    def __init__(self, inner: TravelTimeProvider, keep: int = KEEP, on_demand: bool = True) -> None:
         self.inner = inner
         self.keep = keep
+        self.on_demand = on_demand
+        """Rows computed when read (:class:`RowsOnDemand`) where the provider makes single rows cheaply
+        (``rows``: the offline estimate); False: whole matrices, grown by new places (as for OSRM)."""
         self._kept: OrderedDict[tuple[str, int, str], _Kept] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -78,6 +84,8 @@ class CachedTravel:
                 return hit.minutes, hit.metres
             base = next((k for (m, _, _), k in reversed(self._kept.items()) if m == mode), None)
             others = list(self._kept.values())
+        if self.on_demand and hasattr(self.inner, "rows"):
+            return self._on_demand(key, points, mode, others)
         frame = self._frame(points, mode)
         grown = self._grow(base, points, mode, frame) if base is not None and base.frame == frame else None
         if grown is not None:
@@ -87,6 +95,38 @@ class CachedTravel:
             minutes, metres = self._whole(points, mode)
         metres_rows = _shared(metres, points, others) or matrix_rows(metres)
         kept = _Kept(points, frame, matrix_rows(minutes), metres_rows)
+        with self._lock:
+            self._kept[key] = kept
+            while len(self._kept) > self.keep:
+                self._kept.popitem(last=False)
+        return kept.minutes, kept.metres
+
+    def _on_demand(self, key: tuple[str, int, str], points: tuple[Point, ...], mode: str,
+                   others: list[_Kept]) -> tuple[Rows, Rows]:
+        """Matrices whose rows are computed when read (:class:`RowsOnDemand`); the modes of one point
+        list share its row source (the road metres of a row are made once) and its metre rows."""
+        same = next((k for k in others if k.points == points and k.source is not None), None)
+        source = same.source if same is not None else None
+        if source is None:  # a kept list and a few places after it (an inline request at a new address)?
+            source = next((grown for k in reversed(others) if k.source is not None
+                           and len(points) - len(k.points) <= GROW_AT_MOST * len(points)
+                           and (grown := k.source.grown(points)) is not None), None)  # type: ignore[attr-defined]
+            if source is not None:
+                self.grown += 1
+        if source is None:
+            source = self.inner.rows(points)  # type: ignore[attr-defined]
+        n = len(points)
+
+        def minutes(rows: Sequence[int]) -> np.ndarray:
+            self.cells_asked += len(rows) * n
+            return source.minutes(rows, mode)
+
+        def metres(rows: Sequence[int]) -> np.ndarray:
+            self.cells_asked += len(rows) * n
+            return source.metres(rows)
+
+        metre_rows = same.metres if same is not None else RowsOnDemand(n, metres)
+        kept = _Kept(points, None, RowsOnDemand(n, minutes), metre_rows, source)  # type: ignore[arg-type]
         with self._lock:
             self._kept[key] = kept
             while len(self._kept) > self.keep:
