@@ -22,6 +22,7 @@ import httpx
 import numpy as np
 
 from dispatch.settings import Settings, get_settings
+from optimizer.matrix import LazyMatrix
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,7 @@ class GeodesicProvider:
         self.speeds_kmh = dict(speeds_kmh)
         self.road_factor = road_factor
         self._line: tuple[tuple[bytes, object, object], tuple[np.ndarray, np.ndarray]] | None = None
+        self._lazy_metres: tuple[bytes, LazyMatrix] | None = None
         self.line_computations = 0
         """How many straight-line blocks were computed (tests: a new place is one row, not a day)."""
 
@@ -187,6 +189,24 @@ class GeodesicProvider:
         _zero_same(minutes, sources, destinations)
         return minutes, whole_metres  # read-only: every mode shares it
 
+    def lazy(self, points: Sequence[Point], mode: str) -> tuple[LazyMatrix, LazyMatrix]:
+        """Minutes and metres of ``points`` for ``mode`` as matrices that compute a row (or an
+        area's block) when it is first read (``optimizer.matrix``), cell for cell what
+        :meth:`arrays` gives for the square.  A region's day needs no N x N square: its areas
+        read their own blocks and the passes across areas read rows along routes.  The metres
+        matrix is the same object for every mode of one point list (the estimate's metres do
+        not depend on the mode), so a day keeps them once."""
+        if mode not in self.speeds_kmh:
+            raise ValueError(f"no speed configured for travel mode {mode!r}")
+        arr = _as_points(points).copy()
+        arr.flags.writeable = False
+        key = arr.tobytes()
+        kept = self._lazy_metres
+        if kept is None or kept[0] != key:
+            metres = LazyMatrix(len(arr), _LazyCells(self, arr, None))
+            self._lazy_metres = kept = (key, metres)
+        return LazyMatrix(len(arr), _LazyCells(self, arr, mode)), kept[1]
+
     def _straight(self, points: Sequence[Point], sources: Sequence[int] | None,
                   destinations: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
         """Road metres (float, and whole with 0 for a place to itself) of the block, kept for the last one."""
@@ -204,6 +224,22 @@ class GeodesicProvider:
         self.line_computations += 1
         self._line = (key, (metres, whole))
         return metres, whole
+
+
+class _LazyCells:
+    """The cells of a lazy matrix of ``GeodesicProvider`` (``mode`` None: metres): blocks of
+    :meth:`GeodesicProvider.arrays` over a fixed point array (a module-level class, so a problem
+    holding one can be pickled to a queue worker or a forked child)."""
+
+    def __init__(self, provider: GeodesicProvider, points: np.ndarray, mode: str | None) -> None:
+        self.provider = provider
+        self.points = points
+        self.mode = mode
+
+    def __call__(self, sources: np.ndarray | None, destinations: np.ndarray | None) -> np.ndarray:
+        minutes, metres = self.provider.arrays(self.points, self.mode or next(iter(self.provider.speeds_kmh)),
+                                               sources, destinations)
+        return metres if self.mode is None else minutes
 
 
 class OsrmProvider:
