@@ -66,8 +66,6 @@ class LazyMatrix(dict):  # type: ignore[type-arg]
 
     # ------------------------------------------------------------------ reading
     def __missing__(self, key: Any) -> Any:
-        if isinstance(key, slice):
-            return tuple(self[i] for i in range(*key.indices(self.size)))
         i = operator.index(key)
         if i < 0:
             i += self.size
