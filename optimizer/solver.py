@@ -49,12 +49,17 @@ def solve(problem: Problem, params: SolveParams | None = None, stop: StoppingCri
     routes: list[Route] = []
     dropped: list[str] = []
     status, found, elapsed, objective = [], 0, 0.0, 0
+    first_s, first_visits = 0.0, 0
     for done, area in enumerate(areas):
         area_stop = search_stop
         if len(areas) > 1 and limit is not None:
-            # Whatever the earlier areas took is taken off the later ones.
-            area_stop = search_stop.within((search_stop.remaining() or 0.0) / (len(areas) - done))
+            # Whatever the earlier areas took is taken off the later ones, and the later areas'
+            # first plans (which always run) are kept back at the rate measured so far.
+            later = sum(len(a.problem.visits) for a in areas[done + 1:])
+            kept = first_s / first_visits * later if first_visits else 0.0
+            area_stop = search_stop.within(max(0.0, (search_stop.remaining() or 0.0) - kept) / (len(areas) - done))
         raw = solve_area(area.problem, params, area_stop)
+        first_s, first_visits = first_s + raw.first_plan_s, first_visits + len(area.problem.visits)
         routes.extend(_to_global(area, to_routes(area.problem, raw)))
         dropped.extend(area.problem.visits[i].id for i in raw.dropped_visits)
         status.append(raw.status)

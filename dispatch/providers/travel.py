@@ -183,11 +183,7 @@ class GeodesicProvider:
         except KeyError:
             raise ValueError(f"no speed configured for travel mode {mode!r}") from None
         metres, whole_metres = self._straight(points, sources, destinations)
-        minutes = np.empty(metres.shape, dtype=np.int64)
-        for r0 in range(0, len(metres), _BAND):  # band by band: the temporaries stay in cache
-            minutes[r0:r0 + _BAND] = _ceil_minutes(metres[r0:r0 + _BAND] / (speed * 1000.0 / 3600.0))
-        _zero_same(minutes, sources, destinations)
-        return minutes, whole_metres  # read-only: every mode shares it
+        return _minutes(metres, speed, sources, destinations), whole_metres  # metres read-only: every mode shares it
 
     def lazy(self, points: Sequence[Point], mode: str) -> tuple[LazyMatrix, LazyMatrix]:
         """Minutes and metres of ``points`` for ``mode`` as matrices that compute a row (or an
@@ -216,30 +212,55 @@ class GeodesicProvider:
         if kept is not None and kept[0] == key:
             return kept[1]
         metres = straight_line_metres(points, sources, destinations) * self.road_factor
-        whole = np.empty(metres.shape, dtype=np.int64)
-        for r0 in range(0, len(metres), _BAND):
-            whole[r0:r0 + _BAND] = np.rint(metres[r0:r0 + _BAND])
-        _zero_same(whole, sources, destinations)
+        whole = _whole_metres(metres, sources, destinations)
         whole.flags.writeable = False
         self.line_computations += 1
         self._line = (key, (metres, whole))
         return metres, whole
 
 
+def _minutes(metres: np.ndarray, speed_kmh: float, sources: Sequence[int] | None,
+             destinations: Sequence[int] | None) -> np.ndarray:
+    """Whole minutes (rounded up, 0 from a place to itself) of road ``metres`` at ``speed_kmh``."""
+    minutes = np.empty(metres.shape, dtype=np.int64)
+    for r0 in range(0, len(metres), _BAND):  # band by band: the temporaries stay in cache
+        minutes[r0:r0 + _BAND] = _ceil_minutes(metres[r0:r0 + _BAND] / (speed_kmh * 1000.0 / 3600.0))
+    _zero_same(minutes, sources, destinations)
+    return minutes
+
+
+def _whole_metres(metres: np.ndarray, sources: Sequence[int] | None, destinations: Sequence[int] | None) -> np.ndarray:
+    """Road ``metres`` rounded to whole metres, 0 from a place to itself."""
+    whole = np.empty(metres.shape, dtype=np.int64)
+    for r0 in range(0, len(metres), _BAND):
+        whole[r0:r0 + _BAND] = np.rint(metres[r0:r0 + _BAND])
+    _zero_same(whole, sources, destinations)
+    return whole
+
+
 class _LazyCells:
-    """The cells of a lazy matrix of ``GeodesicProvider`` (``mode`` None: metres): blocks of
-    :meth:`GeodesicProvider.arrays` over a fixed point array (a module-level class, so a problem
-    holding one can be pickled to a queue worker or a forked child)."""
+    """The cells of a lazy matrix of ``GeodesicProvider`` (``mode`` None: metres) over a fixed
+    point array: a block is :meth:`GeodesicProvider.arrays`'s block, through the same functions
+    (``_haversine``, ``_minutes``, ``_whole_metres``) without its per-call checks of the point
+    list, which were most of a row's cost (a module-level class, so a problem holding one can be
+    pickled to a queue worker or a forked child)."""
 
     def __init__(self, provider: GeodesicProvider, points: np.ndarray, mode: str | None) -> None:
         self.provider = provider
         self.points = points
         self.mode = mode
+        self.radius = _gaussian_radius(frame_latitude(points))
 
     def __call__(self, sources: np.ndarray | None, destinations: np.ndarray | None) -> np.ndarray:
-        minutes, metres = self.provider.arrays(self.points, self.mode or next(iter(self.provider.speeds_kmh)),
-                                               sources, destinations)
-        return metres if self.mode is None else minutes
+        if sources is None and destinations is None:  # the square: as the provider makes it
+            minutes, metres = self.provider.arrays(self.points, self.mode or next(iter(self.provider.speeds_kmh)))
+            return metres if self.mode is None else minutes
+        a = self.points if sources is None else self.points[sources]
+        b = self.points if destinations is None else self.points[destinations]
+        line = _haversine(a, b, self.radius) * self.provider.road_factor
+        if self.mode is None:
+            return _whole_metres(line, sources, destinations)
+        return _minutes(line, self.provider.speeds_kmh[self.mode], sources, destinations)
 
 
 class OsrmProvider:

@@ -118,3 +118,39 @@ def test_a_day_of_one_area_is_searched_on_dense_matrices() -> None:
     assert area.locations == tuple(range(len(p.locations)))
     for mode, matrix in area.problem.travel_times.items():
         assert not is_lazy(matrix) and matrix == p.travel_times[mode]
+
+
+def _eligible_one_by_one(p: Problem, visit) -> list[int]:
+    """The hard rules of who may do a visit, worker by worker (the reference ``eligible_workers``
+    must agree with now that it decides per kind of worker)."""
+    from optimizer.rules import car_fits, rides_by_visit
+
+    ride = rides_by_visit(p).get(visit.id)
+    return [wi for wi, w in enumerate(p.workers)
+            if visit.required_skills <= w.skills and (ride is None or car_fits(w, ride.load))
+            and (not visit.worker_kinds or w.kind in visit.worker_kinds)
+            and (not visit.required_workers or w.id in visit.required_workers)
+            and w.id not in visit.forbidden_workers
+            and not (visit.gender_strict and visit.gender_preference and w.gender != visit.gender_preference)
+            and (visit.pinned_worker is None or w.id == visit.pinned_worker)]
+
+
+def _random_days():
+    from tests.optimizer.test_solver_properties import problems
+
+    return problems()
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.deferred(_random_days))
+def test_eligible_workers_by_kind_of_worker_agree_with_worker_by_worker(p: Problem) -> None:
+    """Deciding the hard rules once per kind of worker (a region's speed-up) names the same
+    workers, in the same order, as asking each worker."""
+    from optimizer.rules import eligible_workers
+
+    for problem in (p, _DAY):
+        for visit in problem.visits:
+            assert eligible_workers(problem, visit) == _eligible_one_by_one(problem, visit)
+
+
+_DAY = day()
