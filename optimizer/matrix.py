@@ -73,13 +73,23 @@ class LazyMatrix(dict):  # type: ignore[type-arg]
             raise IndexError(f"row {key} of a {self.size} x {self.size} matrix")
         if dict.__contains__(self, i):  # a negative index of a kept row
             return dict.__getitem__(self, i)
-        row = as_row(np.asarray(self.cells(np.array([i], dtype=np.int64), None))[0])
+        row = self.keep(i, np.asarray(self.cells(np.array([i], dtype=np.int64), None))[0])
         self.rows_computed += 1
+        return row
+
+    def keep(self, i: int, values: np.ndarray) -> array:
+        """Keep ``values`` as row ``i`` (its source made it along with another matrix's row:
+        the metres of a minutes row); returns the kept row."""
+        row = as_row(values)
         if self.max_rows is not None:
             while dict.__len__(self) >= max(1, self.max_rows):
                 dict.__delitem__(self, next(dict.__iter__(self)))
         dict.__setitem__(self, i, row)
         return row
+
+    def has_row(self, i: int) -> bool:
+        """Whether row ``i`` is kept (reading it costs nothing)."""
+        return dict.__contains__(self, i)
 
     def block(self, sources: Sequence[int] | np.ndarray | None,
               destinations: Sequence[int] | np.ndarray | None = None) -> np.ndarray:

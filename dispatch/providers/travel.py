@@ -79,11 +79,24 @@ def _as_points(points: Sequence[Point]) -> np.ndarray:
 def _haversine(a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
     """Great-circle metres from each of ``a`` to each of ``b`` (float ``len(a) x len(b)``); a cell
     depends only on its two points and the radius, so a block equals those cells of the square."""
-    lat_a, lon_a = np.radians(a[:, 0]), np.radians(a[:, 1])
-    lat_b, lon_b = np.radians(b[:, 0]), np.radians(b[:, 1])
+    return _haversine_of(_angles(a), _angles(b), radius)
+
+
+def _angles(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latitudes and longitudes in radians and the latitudes' cosines (per point: made once for
+    every row of a lazy matrix, ``_LazyCells``)."""
+    lat, lon = np.radians(points[:, 0]), np.radians(points[:, 1])
+    return lat, lon, np.cos(lat)
+
+
+def _haversine_of(a: tuple[np.ndarray, np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray, np.ndarray],
+                  radius: float) -> np.ndarray:
+    """:func:`_haversine` of points given by their :func:`_angles`."""
+    lat_a, lon_a, cos_a = a
+    lat_b, lon_b, cos_b = b
     dlat = lat_a[:, None] - lat_b[None, :]
     dlon = lon_a[:, None] - lon_b[None, :]
-    h = np.sin(dlat / 2) ** 2 + np.cos(lat_a)[:, None] * np.cos(lat_b)[None, :] * np.sin(dlon / 2) ** 2
+    h = np.sin(dlat / 2) ** 2 + cos_a[:, None] * cos_b[None, :] * np.sin(dlon / 2) ** 2
     return 2 * radius * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
@@ -201,7 +214,7 @@ class GeodesicProvider:
         if kept is None or kept[0] != key:
             metres = LazyMatrix(len(arr), _LazyCells(self, arr, None))
             self._lazy_metres = kept = (key, metres)
-        return LazyMatrix(len(arr), _LazyCells(self, arr, mode)), kept[1]
+        return LazyMatrix(len(arr), _LazyCells(self, arr, mode, kept[1])), kept[1]
 
     def _straight(self, points: Sequence[Point], sources: Sequence[int] | None,
                   destinations: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -245,21 +258,37 @@ class _LazyCells:
     list, which were most of a row's cost (a module-level class, so a problem holding one can be
     pickled to a queue worker or a forked child)."""
 
-    def __init__(self, provider: GeodesicProvider, points: np.ndarray, mode: str | None) -> None:
+    def __init__(self, provider: GeodesicProvider, points: np.ndarray, mode: str | None,
+                 metres: LazyMatrix | None = None) -> None:
         self.provider = provider
         self.points = points
         self.mode = mode
+        self.metres = metres
+        """The day's metres matrix, given the whole rows of metres a minutes row was made from
+        (the straight line is most of a row's cost; the KPIs read metres along every route)."""
         self.radius = _gaussian_radius(frame_latitude(points))
+        self._angles: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_angles": None}
 
     def __call__(self, sources: np.ndarray | None, destinations: np.ndarray | None) -> np.ndarray:
         if sources is None and destinations is None:  # the square: as the provider makes it
             minutes, metres = self.provider.arrays(self.points, self.mode or next(iter(self.provider.speeds_kmh)))
             return metres if self.mode is None else minutes
-        a = self.points if sources is None else self.points[sources]
-        b = self.points if destinations is None else self.points[destinations]
-        line = _haversine(a, b, self.radius) * self.provider.road_factor
+        if self._angles is None:
+            self._angles = _angles(self.points)
+        a = self._angles if sources is None else tuple(x[sources] for x in self._angles)
+        b = self._angles if destinations is None else tuple(x[destinations] for x in self._angles)
+        line = _haversine_of(a, b, self.radius) * self.provider.road_factor  # type: ignore[arg-type]
         if self.mode is None:
             return _whole_metres(line, sources, destinations)
+        if self.metres is not None and sources is not None and destinations is None:
+            whole = None
+            for k, i in enumerate(sources.tolist()):
+                if not self.metres.has_row(i):
+                    whole = _whole_metres(line, sources, None) if whole is None else whole
+                    self.metres.keep(i, whole[k])
         return _minutes(line, self.provider.speeds_kmh[self.mode], sources, destinations)
 
 
