@@ -49,7 +49,10 @@ def _hwm_mb() -> float | None:
 
 def _rows_computed(problem) -> dict[str, int]:
     """Rows made on demand per lazy matrix (0 for a dense one)."""
-    from optimizer.matrix import is_lazy
+    try:
+        from optimizer.matrix import is_lazy
+    except ImportError:  # the code before lazy matrices (a before/after run)
+        return {}
 
     out = {m.value: t.rows_computed for m, t in problem.travel_times.items() if is_lazy(t)}
     metres = {id(t): t for t in problem.distances.values() if is_lazy(t)}

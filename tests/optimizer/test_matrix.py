@@ -154,3 +154,11 @@ def test_eligible_workers_by_kind_of_worker_agree_with_worker_by_worker(p: Probl
 
 
 _DAY = day()
+
+
+def test_a_lazy_problem_is_written_as_the_dense_one() -> None:
+    """The JSON form of a problem does not show how its matrices were held."""
+    from optimizer.jsonio import problem_to_dict
+
+    dense = day()
+    assert problem_to_dict(lazy_problem(dense)) == problem_to_dict(dense)

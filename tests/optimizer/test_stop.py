@@ -139,3 +139,34 @@ def test_a_cancel_ends_the_lns_and_the_construction() -> None:
     stats = improve(built.builder, seed=0, stop=FirstOf(MaxIterations(500), Cancel(SetAfter(7))))
     assert stats.iterations == 6 and stats.best_cost <= stats.start_cost
     assert construct(day, vehicles, eligible, Cancel(SetAfter(1))).placed == set()
+
+
+def test_on_a_split_day_the_repair_leaves_the_explanations_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A split day on the test's clock: the repair across areas gets at most ``REPAIR_SHARE`` of
+    the time left after the areas, the explanations start before the deadline, the call returns
+    within 5 % of the limit and the plan passes the checker."""
+    from optimizer.solver import REPAIR_SHARE
+    from tests.optimizer.test_decompose import day
+
+    clock = FakeClock(tick=1.0)
+    seen: dict[str, float] = {}
+    real_fill, real_explain = optimizer.solver.fill_gaps, optimizer.solver.explain_unassigned
+
+    def fill(problem, routes, dropped, stop):
+        seen["left"], seen["repair"] = 1000 - (clock.now - seen["t0"]), stop.remaining()
+        return real_fill(problem, routes, dropped, stop)
+
+    def explain(*args, **kwargs):
+        seen["explain"] = clock.now
+        return real_explain(*args, **kwargs)
+
+    monkeypatch.setattr(optimizer.solver, "fill_gaps", fill)
+    monkeypatch.setattr(optimizer.solver, "explain_unassigned", explain)
+    p = replace(day(), workers=day().workers[:3] + day().workers[4:])  # fewer workers: some visits stay out
+    seen["t0"] = clock.now
+    sol = solve(p, replace(PARAMS, max_visits_per_area=8, lns_share=1.0, lns_iterations=None), MaxRuntime(1000, clock))
+    assert sol.stats is not None and sol.stats.parameters["areas"] >= 2
+    assert "repair" in seen and seen["repair"] <= REPAIR_SHARE * seen["left"] + 2
+    assert seen["explain"] - seen["t0"] < 1000
+    assert clock.now - seen["t0"] <= 1000 * 1.05
+    assert is_feasible(check(p, sol)), [v.message for v in check(p, sol)]
