@@ -24,13 +24,6 @@ SPLIT_EXPLAIN_RESERVE = 0.15
 """The same on a day split into areas, where the repair pass runs too.  Measured on the 10x
 Kielce day (3,352 visits, 7 areas, 60 s, the machine shared): explanations take 8.5 s."""
 
-REPAIR_SHARE = 0.5
-"""Of the time left after the areas' searches, the most the repair across areas may take; the
-explanations have the rest.  The repair tries every unplaced visit in every eligible route of
-the whole day, and on a region it took the whole reserve: measured at 30x (9,997 visits, 90 s,
-the machine shared), all 1,307 unplaced visits ended "reasons not computed"."""
-
-
 def solve(problem: Problem, params: SolveParams | None = None, stop: StoppingCriterion | None = None) -> Solution:
     """Plan the day: routes with times, every unplaced visit with a reason, KPIs and stats.
 
@@ -38,11 +31,11 @@ def solve(problem: Problem, params: SolveParams | None = None, stop: StoppingCri
     (``optimizer.stop``; by default ``params.time_limit_s`` as a run-time limit).  The stop
     bounds the whole call: the search of each area gets its share of the time before the
     reserve for explanations (keeping back, at the rate measured on the areas done, time for
-    the first plans of the areas still to come), the repair takes at most ``REPAIR_SHARE`` of
-    what is left and the explanations end at the deadline (visits not explained by then say so), and a cancel ends every phase with the best plan so far
-    (status ``CANCELLED``).  A first plan (our construction) is always made, unless
-    cancelled.  Days larger than ``params.max_visits_per_area`` are split into areas solved
-    one after another.
+    the first plans of the areas still to come), the repair and the explanations end at the
+    deadline (visits not explained by then say so), and a cancel ends every phase with the
+    best plan so far (status ``CANCELLED``).  A first plan (our construction) is always made,
+    unless cancelled.  Days larger than ``params.max_visits_per_area`` are split into areas
+    solved one after another.
     """
     params = params or SolveParams()
     stop = stop if stop is not None else from_limit(params.time_limit_s)
@@ -76,9 +69,7 @@ def solve(problem: Problem, params: SolveParams | None = None, stop: StoppingCri
     order = {v.id: i for i, v in enumerate(problem.visits)}
     dropped.sort(key=order.__getitem__)
     if len(areas) > 1 and dropped:
-        left = stop.remaining()
-        repair_stop = stop if left is None else stop.within(left * REPAIR_SHARE)
-        routes, dropped = fill_gaps(problem, routes, dropped, repair_stop)
+        routes, dropped = fill_gaps(problem, routes, dropped, stop)
     routes.sort(key=lambda r: (r.worker_id, r.shift_index))
     unassigned = explain_unassigned(problem, routes, dropped, stop) if params.explain else []
     explained = {u.visit_id for u in unassigned}
