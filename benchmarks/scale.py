@@ -83,7 +83,7 @@ def one(scale: float, limit: float, seed: int, profile: str | None = None) -> di
     row["first_s"] = round(time.monotonic() - began, 2)
     row["first_placed"] = first.kpis.visits_placed if first.kpis else None
     row["first_checker_ok"] = is_feasible(check(problem, first))
-    del first
+    del first, problem
     # Built again, so the final solve starts as a planning job does: no travel row made yet.
     problem = problem_for_day(scenario, scenario.demo_date, GeodesicProvider(SPEEDS, ROAD_FACTOR)).problem
     del scenario
