@@ -60,13 +60,15 @@ def search_stop(stop: StoppingCriterion, areas: int, limit: float | None, starte
     return stop.within(limit * (1 - reserve) - (stop.clock() - started))
 
 
-def area_stop(search: StoppingCriterion, areas_left: int) -> StoppingCriterion:
+def area_stop(search: StoppingCriterion, areas_left: int, kept: float = 0.0) -> StoppingCriterion:
     """The stop of the next area's search when ``areas_left`` areas (it included) are still to be
     solved by this solver: an equal share of the search's time left, so whatever the earlier
-    areas took is taken off the later ones (and what they left over is given to them)."""
+    areas took is taken off the later ones (and what they left over is given to them).  ``kept``:
+    seconds held back for the later areas' first plans, which run whatever the clock says (at 30x
+    they were most of the overrun: benchmarks/README "A region's day on a modest machine")."""
     if areas_left <= 1 or search.remaining() is None:
         return search
-    return search.within((search.remaining() or 0.0) / areas_left)
+    return search.within(max(0.0, (search.remaining() or 0.0) - kept) / areas_left)
 
 
 def solve_one_area(problem: Problem, params: SolveParams, stop: StoppingCriterion) -> AreaResult:
@@ -79,6 +81,7 @@ def solve_one_area(problem: Problem, params: SolveParams, stop: StoppingCriterio
         objective=raw.objective,
         solutions_found=raw.solutions_found,
         elapsed_s=raw.elapsed_s,
+        first_plan_s=raw.first_plan_s,
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from optimizer.matrix import as_row, dense_block, is_lazy
 from optimizer.model import Problem
 from optimizer.rules import frozen_visits
 
@@ -118,7 +119,7 @@ def split(problem: Problem, max_visits: int, seed: int = 0) -> list[Area]:
     groups = _groups(problem)
     k = max(1, math.ceil(len(problem.visits) / max_visits))
     if k == 1:
-        return [Area(problem, tuple(v.id for v in problem.visits), tuple(w.id for w in problem.workers),
+        return [Area(_dense(problem), tuple(v.id for v in problem.visits), tuple(w.id for w in problem.workers),
                      tuple(range(len(problem.locations))))]
     points = np.array([_anchor(problem, g) for g in groups])
     weights = np.array([float(len(g)) for g in groups])
@@ -134,9 +135,34 @@ def split(problem: Problem, max_visits: int, seed: int = 0) -> list[Area]:
     area_workers = _share_workers(problem, area_visits, centres)
     if problem.previous_plan:
         area_visits, area_workers = _follow_previous(problem, groups, area_visits, area_workers)
-    arrays = {("t", m): np.asarray(t, dtype=np.int64) for m, t in problem.travel_times.items()}
-    arrays.update({("d", m): np.asarray(t, dtype=np.int64) for m, t in problem.distances.items()})
-    return [_sub_problem(problem, sorted(vs), ws, arrays) for vs, ws in zip(area_visits, area_workers) if vs]
+    whole: dict[int, np.ndarray] = {}
+    return [_sub_problem(problem, sorted(vs), ws, whole) for vs, ws in zip(area_visits, area_workers) if vs]
+
+
+def _dense(problem: Problem) -> Problem:
+    """``problem`` with its matrices in memory: a day of one area searched on lazy rows
+    (``optimizer.matrix``) would pay a Python call per row read in the hot loops."""
+    if not any(map(is_lazy, (*problem.travel_times.values(), *problem.distances.values()))):
+        return problem
+    everything = np.arange(len(problem.locations))
+    made: dict[int, object] = {}
+    return replace(problem, travel_times={m: _area_matrix(t, everything, {}, made, False)
+                                          for m, t in problem.travel_times.items()},
+                   distances={m: _area_matrix(t, everything, {}, made, True) for m, t in problem.distances.items()})
+
+
+def _area_matrix(matrix, index: np.ndarray, whole: dict[int, np.ndarray], made: dict[int, object],
+                 metres: bool):
+    """The block of ``matrix`` for the places ``index``, made once per matrix (``made``: the
+    geodesic metres are one matrix for every mode, and stay one).  Minutes are tuples of Python
+    ints, as the search has always read them (small ints are shared, 8 bytes a cell); metres,
+    read only for the KPIs, are rows of machine integers (a Python int per metre value was
+    most of an area's memory)."""
+    key = id(matrix)
+    if key not in made:
+        cells = dense_block(matrix, index, whole)
+        made[key] = tuple(as_row(row) for row in cells) if metres else tuple(map(tuple, cells.tolist()))
+    return made[key]
 
 
 def _follow_previous(problem: Problem, groups: list[list[int]], area_visits: list[list[int]],
@@ -271,8 +297,10 @@ def _share_workers(problem: Problem, area_visits: list[list[int]], centres: np.n
     return out
 
 
-def _sub_problem(problem: Problem, visit_idx: list[int], worker_idx: list[int], arrays: dict) -> Area:
-    """The area's problem with its own (smaller) location index and matrices."""
+def _sub_problem(problem: Problem, visit_idx: list[int], worker_idx: list[int], whole: dict[int, np.ndarray]) -> Area:
+    """The area's problem with its own (smaller) location index and matrices (``whole``: a dense
+    matrix of the day as one numpy array, made for the first area and reused by the others; a
+    lazy one computes just the area's block)."""
     visits = [problem.visits[i] for i in visit_idx]
     workers = [problem.workers[i] for i in worker_idx]
     used = sorted(
@@ -281,9 +309,7 @@ def _sub_problem(problem: Problem, visit_idx: list[int], worker_idx: list[int], 
     )
     remap = {old: new for new, old in enumerate(used)}
     idx = np.array(used)
-
-    def sub(key) -> tuple[tuple[int, ...], ...]:
-        return tuple(map(tuple, arrays[key][np.ix_(idx, idx)].tolist()))
+    made: dict[int, object] = {}
 
     ids = {v.id for v in visits}
     here = {w.id for w in workers}
@@ -304,8 +330,8 @@ def _sub_problem(problem: Problem, visit_idx: list[int], worker_idx: list[int], 
     sub_problem = replace(
         problem,
         locations=tuple(problem.locations[i] for i in used),
-        travel_times={m: sub(("t", m)) for m in problem.travel_times},
-        distances={m: sub(("d", m)) for m in problem.distances},
+        travel_times={m: _area_matrix(t, idx, whole, made, False) for m, t in problem.travel_times.items()},
+        distances={m: _area_matrix(t, idx, whole, made, True) for m, t in problem.distances.items()},
         workers=new_workers,
         visits=new_visits,
         dependencies=tuple(d for d in problem.dependencies if d.before in ids and d.after in ids),

@@ -196,7 +196,7 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
         by_worker.setdefault(r.worker_id, {})[(r.worker_id, r.shift_index)] = r
     _STOPS_MEMO.clear()
     rides = rides_by_visit(problem)
-    probe = PlanProbe(problem, routes) if any(vid in rides for vid in unplaced) else None
+    probe: PlanProbe | None = None  # made for the first ride explained (seconds on a region's day)
     by_ride: dict[str, Unassigned] = {}
     out = []
     late = False
@@ -212,6 +212,7 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
             continue
         ride = rides[vid]
         if ride.pickup not in by_ride:  # both legs share the analysis
+            probe = probe or PlanProbe(problem, routes)
             by_ride[ride.pickup] = explain_ride(problem, visits[vid], ride, routes, starts, probe)
         out.append(replace(by_ride[ride.pickup], visit_id=vid))
     return out

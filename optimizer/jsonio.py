@@ -174,7 +174,8 @@ def area_result_to_dict(r: AreaResult) -> dict[str, Any]:
     location indices), the ids left out, and the search's figures."""
     return {"format": AREA_RESULT_FORMAT, "routes": [_shape.to_json(route) for route in r.routes],
             "dropped": list(r.dropped), "status": r.status, "objective": r.objective,
-            "solutions_found": r.solutions_found, "elapsed_s": r.elapsed_s}
+            "solutions_found": r.solutions_found, "elapsed_s": r.elapsed_s,
+            "first_plan_s": r.first_plan_s}
 
 
 def area_result_from_dict(d: Mapping[str, Any]) -> AreaResult:
@@ -182,7 +183,7 @@ def area_result_from_dict(d: Mapping[str, Any]) -> AreaResult:
     routes are checked as a solution's are, and whether they fit the area is the checker's
     business, on the merged plan)."""
     body = _body(d, AREA_RESULT_FORMAT, SolutionFormatError)
-    known = {"routes", "dropped", "status", "objective", "solutions_found", "elapsed_s"}
+    known = {"routes", "dropped", "status", "objective", "solutions_found", "elapsed_s", "first_plan_s"}
     if unknown := sorted(set(body) - known):
         raise SolutionFormatError(unknown[0], "unknown key in an area result")
     routes = body.get("routes", [])
@@ -191,7 +192,7 @@ def area_result_from_dict(d: Mapping[str, Any]) -> AreaResult:
         raise SolutionFormatError("", "an area result needs a list of routes and a list of visit ids")
     try:
         figures = (str(body["status"]), int(body.get("objective", 0)), int(body.get("solutions_found", 0)),
-                   float(body.get("elapsed_s", 0.0)))
+                   float(body.get("elapsed_s", 0.0)), float(body.get("first_plan_s", 0.0)))
     except (KeyError, TypeError, ValueError):
         raise SolutionFormatError("status", "an area result needs a status and numeric figures") from None
     read = tuple(_shape.read(Route, route, SolutionFormatError) for route in routes)

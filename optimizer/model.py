@@ -658,3 +658,5 @@ class AreaResult:
     """The area search's routing objective."""
     solutions_found: int = 0
     elapsed_s: float = 0.0
+    first_plan_s: float = 0.0
+    """Seconds to the area's first plan (``solve`` keeps that much back for the later areas)."""

@@ -50,6 +50,10 @@ class RawResult:
     dropped_visits: list[int]
     solutions_found: int
     elapsed_s: float
+    first_plan_s: float = 0.0
+    """Seconds from the start of the area's search to its first plan (our construction, with
+    OR-Tools' model when there was time for it): ``solve`` keeps that much per visit for the
+    areas still to come, so the limit holds on a day of many areas."""
 
 
 def build_nodes(problem: Problem) -> tuple[list[Vehicle], list[Node], list[list[int]], list[int], list[int]]:

@@ -21,7 +21,8 @@ def fill_gaps(problem: Problem, routes: list[Route], unplaced: list[str],
               stop: StoppingCriterion | None = None) -> tuple[list[Route], list[str]]:
     """(routes, still unplaced): ``routes`` with as many of ``unplaced`` added as fit (tried
     until ``stop`` says so)."""
-    if not unplaced:
+    if not unplaced or (stop is not None and stop()):
+        # Out of time: loading a region's plan into a builder alone took seconds at 30x.
         return routes, unplaced
     vehicles, *_ = build_nodes(problem)
     builder = Builder(problem, [(v.worker_index, v.shift_index) for v in vehicles],

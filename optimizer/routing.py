@@ -24,7 +24,7 @@ from optimizer.model import Problem, TravelMode, Worker
 from optimizer.nodes import Node, RawResult, RawRoute, Vehicle, build_nodes
 from optimizer.params import Progress, SolveParams
 from optimizer.objective import Objective, fair_shares
-from optimizer.rules import effective_pins, eligible_workers, frozen_visits, shift_end_limit
+from optimizer.rules import allowed_workers, effective_pins, frozen_visits, shift_end_limit
 from optimizer.stop import StoppingCriterion
 
 log = logging.getLogger(__name__)
@@ -266,14 +266,8 @@ def add_allowed_workers(ctx: Ctx) -> None:
     by_worker: dict[int, list[int]] = {}
     for v, veh in enumerate(ctx.vehicles):
         by_worker.setdefault(veh.worker_index, []).append(v)
-    pins = effective_pins(ctx.problem)
-    ctx.eligible = []
-    for vi, visit in enumerate(ctx.problem.visits):
-        workers = eligible_workers(ctx.problem, visit)
-        pinned = pins.get(visit.id, (frozenset(), None))[0]
-        if pinned:
-            workers = [wi for wi in workers if ctx.problem.workers[wi].id in pinned]
-        ctx.eligible.append(workers)
+    ctx.eligible = allowed_workers(ctx.problem)
+    for vi, workers in enumerate(ctx.eligible):
         allowed = [v for wi in workers for v in by_worker.get(wi, [])]
         if len(allowed) == len(ctx.vehicles):
             continue

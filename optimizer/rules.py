@@ -68,26 +68,71 @@ def effective_pins(problem: Problem) -> dict[str, tuple[frozenset[str], int | No
 
 def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
     """Workers who may do the visit by the hard rules: skills, required/forbidden, gender, pin,
-    and for a ride, a car with room for its passengers."""
-    out = []
+    and for a ride, a car with room for its passengers (worker indices, ascending).
+
+    The rules that depend on what a worker is (skills, kind, gender, car) are decided once per
+    kind of worker (``_worker_groups``), not once per worker: the passes over a whole region's
+    day (the repair, the explanations) ask it for 10,000 visits of 1,200 workers, which took
+    25 s worker by worker (measured at 30x, ``benchmarks/README.md``)."""
     ride = _rides_of(problem).get(visit.id)
-    for wi, w in enumerate(problem.workers):
-        if not visit.required_skills <= w.skills:
+    named = visit.required_workers or visit.forbidden_workers or visit.pinned_worker is not None
+    out: list[int] = []
+    for (skills, kind, gender, capacity), members in _worker_groups(problem):
+        if not visit.required_skills <= skills:
             continue
-        if ride is not None and not car_fits(w, ride.load):
+        if ride is not None and not all(capacity.get(k, 0) >= q for k, q in ride.load.items() if q > 0):
             continue
-        if visit.worker_kinds and w.kind not in visit.worker_kinds:
+        if visit.worker_kinds and kind not in visit.worker_kinds:
             continue
-        if visit.required_workers and w.id not in visit.required_workers:
+        if visit.gender_strict and visit.gender_preference and gender != visit.gender_preference:
             continue
-        if w.id in visit.forbidden_workers:
+        if not named:
+            out.extend(members)
             continue
-        if visit.gender_strict and visit.gender_preference and w.gender != visit.gender_preference:
-            continue
-        if visit.pinned_worker is not None and w.id != visit.pinned_worker:
-            continue
-        out.append(wi)
+        workers = problem.workers
+        for wi in members:
+            wid = workers[wi].id
+            if visit.required_workers and wid not in visit.required_workers:
+                continue
+            if wid in visit.forbidden_workers:
+                continue
+            if visit.pinned_worker is not None and wid != visit.pinned_worker:
+                continue
+            out.append(wi)
+    out.sort()
     return out
+
+
+def allowed_workers(problem: Problem) -> list[list[int]]:
+    """Per visit, the workers who may do it (``eligible_workers``) and, when it is pinned or
+    frozen (``effective_pins``), only its pinned workers among them: what a search assigns from."""
+    pins = effective_pins(problem)
+    out = []
+    for visit in problem.visits:
+        workers = eligible_workers(problem, visit)
+        pinned = pins.get(visit.id, (frozenset(), None))[0]
+        if pinned:
+            workers = [wi for wi in workers if problem.workers[wi].id in pinned]
+        out.append(workers)
+    return out
+
+
+_GROUPS_CACHE: dict[int, tuple[Problem, list[tuple[tuple, list[int]]]]] = {}
+
+
+def _worker_groups(problem: Problem) -> list[tuple[tuple, list[int]]]:
+    """The workers by what the hard rules read of them ((skills, kind, gender, capacity) ->
+    indices), memoised per problem object."""
+    hit = _GROUPS_CACHE.get(id(problem))
+    if hit is None or hit[0] is not problem:
+        groups: dict[tuple, list[int]] = {}
+        for wi, w in enumerate(problem.workers):
+            key = (w.skills, w.kind, w.gender, tuple(sorted(w.capacity.items())))
+            groups.setdefault(key, []).append(wi)
+        _GROUPS_CACHE.clear()
+        hit = (problem, [((s, k, g, dict(c)), members) for (s, k, g, c), members in groups.items()])
+        _GROUPS_CACHE[id(problem)] = hit
+    return hit[1]
 
 
 def shift_end_limit(worker: Worker, shift_index: int) -> int:

@@ -23,6 +23,7 @@ import httpx
 import numpy as np
 
 from dispatch.settings import Settings, get_settings
+from optimizer.matrix import LazyMatrix
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ class GeodesicProvider:
         self.speeds_kmh = dict(speeds_kmh)
         self.road_factor = road_factor
         self._line: tuple[tuple[bytes, object, object], tuple[np.ndarray, np.ndarray]] | None = None
+        self._lazy_metres: tuple[bytes, LazyMatrix] | None = None
         self.line_computations = 0
         """How many straight-line blocks were computed (tests: a new place is one row, not a day)."""
 
@@ -206,11 +208,25 @@ class GeodesicProvider:
         (the metres are read-only: the same array answers every mode)."""
         speed = self.speed(mode)
         metres, whole_metres = self._straight(points, sources, destinations)
-        minutes = np.empty(metres.shape, dtype=np.int64)
-        for r0 in range(0, len(metres), _BAND):  # band by band: the temporaries stay in cache
-            minutes[r0:r0 + _BAND] = _minutes_at(metres[r0:r0 + _BAND], speed)
-        _zero_same(minutes, sources, destinations)
-        return minutes, whole_metres  # read-only: every mode shares it
+        return _minutes_block(metres, speed, sources, destinations), whole_metres  # metres read-only: every mode shares it
+
+    def lazy(self, points: Sequence[Point], mode: str) -> tuple[LazyMatrix, LazyMatrix]:
+        """Minutes and metres of ``points`` for ``mode`` as matrices that compute a row (or an
+        area's block) when it is first read (``optimizer.matrix``), cell for cell what
+        :meth:`arrays` gives for the square.  A region's day needs no N x N square: its areas
+        read their own blocks and the passes across areas read rows along routes.  The metres
+        matrix is the same object for every mode of one point list (the estimate's metres do
+        not depend on the mode), so a day keeps them once."""
+        if mode not in self.speeds_kmh:
+            raise ValueError(f"no speed configured for travel mode {mode!r}")
+        arr = _as_points(points).copy()
+        arr.flags.writeable = False
+        key = arr.tobytes()
+        kept = self._lazy_metres
+        if kept is None or kept[0] != key:
+            metres = LazyMatrix(len(arr), _LazyCells(self, arr, None))
+            self._lazy_metres = kept = (key, metres)
+        return LazyMatrix(len(arr), _LazyCells(self, arr, mode, kept[1])), kept[1]
 
     def _straight(self, points: Sequence[Point], sources: Sequence[int] | None,
                   destinations: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -221,10 +237,7 @@ class GeodesicProvider:
         if kept is not None and kept[0] == key:
             return kept[1]
         metres = straight_line_metres(points, sources, destinations) * self.road_factor
-        whole = np.empty(metres.shape, dtype=np.int64)
-        for r0 in range(0, len(metres), _BAND):
-            whole[r0:r0 + _BAND] = _whole_metres(metres[r0:r0 + _BAND])
-        _zero_same(whole, sources, destinations)
+        whole = _whole_metres_block(metres, sources, destinations)
         whole.flags.writeable = False
         self.line_computations += 1
         self._line = (key, (metres, whole))
@@ -294,6 +307,67 @@ class GeodesicRows:
         minutes = _minutes_at(self.road(sources), self.provider.speed(mode))
         _zero_same(minutes, sources, None)
         return minutes
+
+
+def _minutes_block(metres: np.ndarray, speed_kmh: float, sources: Sequence[int] | None,
+                   destinations: Sequence[int] | None) -> np.ndarray:
+    """Whole minutes (rounded up, 0 from a place to itself) of road ``metres`` at ``speed_kmh``."""
+    minutes = np.empty(metres.shape, dtype=np.int64)
+    for r0 in range(0, len(metres), _BAND):  # band by band: the temporaries stay in cache
+        minutes[r0:r0 + _BAND] = _minutes_at(metres[r0:r0 + _BAND], speed_kmh)
+    _zero_same(minutes, sources, destinations)
+    return minutes
+
+
+def _whole_metres_block(metres: np.ndarray, sources: Sequence[int] | None,
+                        destinations: Sequence[int] | None) -> np.ndarray:
+    """Road ``metres`` rounded to whole metres, 0 from a place to itself."""
+    whole = np.empty(metres.shape, dtype=np.int64)
+    for r0 in range(0, len(metres), _BAND):
+        whole[r0:r0 + _BAND] = _whole_metres(metres[r0:r0 + _BAND])
+    _zero_same(whole, sources, destinations)
+    return whole
+
+
+class _LazyCells:
+    """The cells of a lazy matrix of ``GeodesicProvider`` (``mode`` None: metres) over a fixed
+    point array: a block is :meth:`GeodesicProvider.arrays`'s block, through the same functions
+    (``_haversine_prepared``, ``_minutes_block``, ``_whole_metres_block``) without its per-call checks of the point
+    list, which were most of a row's cost (a module-level class, so a problem holding one can be
+    pickled to a queue worker or a forked child)."""
+
+    def __init__(self, provider: GeodesicProvider, points: np.ndarray, mode: str | None,
+                 metres: LazyMatrix | None = None) -> None:
+        self.provider = provider
+        self.points = points
+        self.mode = mode
+        self.metres = metres
+        """The day's metres matrix, given the whole rows of metres a minutes row was made from
+        (the straight line is most of a row's cost; the KPIs read metres along every route)."""
+        self.radius = _gaussian_radius(frame_latitude(points))
+        self._angles: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_angles": None}
+
+    def __call__(self, sources: np.ndarray | None, destinations: np.ndarray | None) -> np.ndarray:
+        if sources is None and destinations is None:  # the square: as the provider makes it
+            minutes, metres = self.provider.arrays(self.points, self.mode or next(iter(self.provider.speeds_kmh)))
+            return metres if self.mode is None else minutes
+        if self._angles is None:
+            self._angles = _prepared(self.points)
+        a = self._angles if sources is None else tuple(x[sources] for x in self._angles)
+        b = self._angles if destinations is None else tuple(x[destinations] for x in self._angles)
+        line = _haversine_prepared(a, b, self.radius) * self.provider.road_factor  # type: ignore[arg-type]
+        if self.mode is None:
+            return _whole_metres_block(line, sources, destinations)
+        if self.metres is not None and sources is not None and destinations is None:
+            whole = None
+            for k, i in enumerate(sources.tolist()):
+                if not self.metres.has_row(i):
+                    whole = _whole_metres_block(line, sources, None) if whole is None else whole
+                    self.metres.keep(i, whole[k])
+        return _minutes_block(line, self.provider.speeds_kmh[self.mode], sources, destinations)
 
 
 class OsrmProvider:

@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from geopy.distance import geodesic
 
 from dispatch.settings import Settings
@@ -213,3 +216,39 @@ def test_public_transport_falls_back_and_settings_pick_the_provider(osrm_url: st
         osrm.close()
     assert minutes == offline.matrix([RYNEK, WSZ], "public_transport")[0]
     assert _FakeOsrm.requests == []
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.floats(50.6, 51.1), st.floats(20.2, 21.0)), min_size=1, max_size=40),
+       st.sampled_from(["walk", "public_transport", "car"]))
+def test_lazy_rows_are_the_square_cell_for_cell(points: list[tuple[float, float]], mode: str) -> None:
+    """``lazy`` gives, row by row and block by block, exactly the minutes and metres of the square
+    (a plan must not depend on how its matrix was held); the metres are one matrix for every mode."""
+    provider = GeodesicProvider({"walk": 4.5, "public_transport": 15.0, "car": 30.0}, 1.35)
+    minutes, metres = provider.arrays(points, mode)
+    lazy_minutes, lazy_metres = provider.lazy(points, mode)
+    for i in reversed(range(len(points))):
+        assert list(lazy_minutes[i]) == minutes[i].tolist() and list(lazy_metres[i]) == metres[i].tolist()
+    idx = list(range(0, len(points), 2))
+    assert np.array_equal(lazy_minutes.block(idx, idx), minutes[np.ix_(idx, idx)])
+    assert provider.lazy(points, "walk")[1] is lazy_metres
+
+
+def test_a_day_built_with_the_offline_model_has_lazy_matrices() -> None:
+    """The problem builder asks the offline provider for lazy matrices: nothing is computed until
+    read, and what is read equals the dense build (a provider without ``lazy``)."""
+    from fixtures.generator import BENCHMARK_PROFILE, generate
+    from fixtures.problem import problem_for_day
+    from optimizer.matrix import is_lazy
+
+    class Dense(GeodesicProvider):
+        lazy = None  # type: ignore[assignment]
+
+    scenario = generate(2026, profile=BENCHMARK_PROFILE, seniors=30, workers=6)
+    speeds = {"walk": 4.5, "public_transport": 15.0, "car": 30.0}
+    lazy_p = problem_for_day(scenario, scenario.demo_date, GeodesicProvider(speeds, 1.35)).problem
+    dense_p = problem_for_day(scenario, scenario.demo_date, Dense(speeds, 1.35)).problem
+    assert lazy_p.travel_times and all(map(is_lazy, lazy_p.travel_times.values()))
+    assert len({id(m) for m in lazy_p.distances.values()}) == 1
+    for mode, matrix in dense_p.travel_times.items():
+        assert lazy_p.travel_times[mode] == matrix and lazy_p.distances[mode] == dense_p.distances[mode]

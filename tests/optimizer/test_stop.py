@@ -139,3 +139,34 @@ def test_a_cancel_ends_the_lns_and_the_construction() -> None:
     stats = improve(built.builder, seed=0, stop=FirstOf(MaxIterations(500), Cancel(SetAfter(7))))
     assert stats.iterations == 6 and stats.best_cost <= stats.start_cost
     assert construct(day, vehicles, eligible, Cancel(SetAfter(1))).placed == set()
+
+
+
+def test_a_split_day_keeps_time_for_the_later_areas_first_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Areas of 6, 5 and 8 visits whose first plans take 40 s a visit (they always run, whatever
+    the area's share) on a 1,000 s limit: with the later first plans kept back at the rate the
+    first area showed, the areas end by the reserve for repair and explanations (850 s); shared
+    evenly, the last area's 320 s first plan would have run 36 s into it."""
+    from optimizer.nodes import RawResult
+    from optimizer.solver import SPLIT_EXPLAIN_RESERVE
+    from tests.optimizer.test_decompose import day
+
+    clock = FakeClock()
+    t0 = clock.now
+    ended: list[float] = []
+
+    def area_search(problem, params, stop):
+        first = 40.0 * len(problem.visits)
+        clock.advance(max(first, stop.remaining()))  # the first plan, then the search fills the share
+        return RawResult("FAKE", 0, [], list(range(len(problem.visits))), 0, 0.0, first)
+
+    def repair(problem, routes, dropped, stop):
+        ended.append(clock.now - t0)
+        return routes, dropped
+
+    monkeypatch.setattr(optimizer.areas, "solve_area", area_search)
+    monkeypatch.setattr(optimizer.areas, "fill_gaps", repair)
+    p = day()
+    sol = solve(p, replace(PARAMS, max_visits_per_area=8, explain=False), MaxRuntime(1000, clock))
+    assert sol.stats is not None and sol.stats.parameters["areas"] == 3
+    assert ended and ended[0] <= 1000 * (1 - SPLIT_EXPLAIN_RESERVE) + 1e-6
