@@ -110,16 +110,26 @@ class Builder(Plan):
             return set()
         return {r.worker_index for r in self.routes if any(x in placed for x, _ in r.stops)}
 
-    def _candidates(self, vi: int, forced: int | None, vehicles: set[int] | None = None) -> list[tuple[int, int, int, int]]:
+    def _candidates(self, vi: int, forced: int | None, vehicles: set[int] | None = None,
+                    best_only: bool = False) -> list[tuple[int, int, int, int]]:
         """Per eligible route, the cheapest position: (cost, vehicle, position, start).
 
         Positions that cannot work are skipped without simulating: after a stop that ends
         past the visit's latest start, or before a stop that must start before the visit
         could even begin.  ``vehicles``: only these routes.
+
+        Incrementally (``Plan.incremental``, the default) a position is timed from its route's
+        summary (``Plan.insertion_simulate``) and priced by the stops whose start changed,
+        and positions go cheapest travel first: the cost of a position is at least its travel,
+        preference and balance part (the timing terms only grow when a visit is added), so
+        once that part alone exceeds the route's best, the rest are not timed.  With
+        ``best_only`` (callers that take only the cheapest of all) a route whose cheapest
+        such part exceeds the best found elsewhere is skipped whole; routes go cheapest
+        first.  The cheapest candidate is the one the full evaluation finds, but for ties in
+        cost where a later vehicle may now be missing from the list (never the chosen one).
         """
         visit = self.p.visits[vi]
         apart = self._apart_workers(vi)
-        w_max_late = self.p.weights.max_lateness_minute
         pin = self.pins.get(visit.id)
         pinned_start = pin[1] if pin else None
         if forced is not None and pinned_start is not None and forced != pinned_start:
@@ -130,7 +140,9 @@ class Builder(Plan):
               if fixed_start is None else fixed_start)
         fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
         blink, blink_rng = self.blink, self.blink_rng
+        incremental = self.incremental
         out = []
+        todo = []
         for wi in self.eligible[vi]:
             worker = self.p.workers[wi]
             if (pin and pin[0] and worker.id not in pin[0]) or wi in apart:
@@ -143,12 +155,7 @@ class Builder(Plan):
                 shift = worker.shifts[route.shift_index]
                 if hi < shift.start or lo + duration > shift.end + shift.max_overtime:
                     continue
-                best = None
-                fast = self.plain and not shift.breaks
-                if fast:
-                    base = self._route_base(route)
-                    extra = (self.cost.assignment(visit, worker)
-                             + self.imbalance_delta(route, duration))
+                positions = []
                 for pos in range(len(route.stops) + 1):
                     if pos > 0:
                         prev_vi = route.stops[pos - 1][0]
@@ -158,34 +165,145 @@ class Builder(Plan):
                         continue
                     if blink and blink_rng.random() < blink:
                         continue
-                    if fast:
-                        quick = self._quick_insert(route, worker, vi, pos, fixed, base)
-                        if quick is None:
-                            continue
-                        cost, start = quick
-                        cost += extra
-                        if best is None or cost < best[0]:
-                            best = (cost, v, pos, start)
-                        continue
-                    stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
-                    sim = self.simulate(route, stops, fixed)
-                    if sim is None:
-                        continue
-                    starts, departure, end, travel, _ = sim
-                    if not self.work_ok(route, end - departure):
-                        continue
-                    cost = (travel - route.travel) * max(1, self.p.weights.travel_minute)
-                    cost += self.time_penalty(route, stops, starts, end) - self.time_penalty(
-                        route, route.stops, route.starts, route.end)
-                    cost += self.cost.assignment(visit, worker)
-                    cost += self.imbalance_delta(route, duration)
-                    if w_max_late:
-                        cost += w_max_late * max(0, self.max_late(stops, starts) - self.late_cap)
-                    if best is None or cost < best[0]:
-                        best = (cost, v, pos, starts[pos])
-                if best is not None:
-                    out.append(best)
+                    positions.append(pos)
+                if not positions:
+                    continue
+                if not incremental:
+                    best = self._route_best_full(vi, route, worker, duration, positions, fixed)
+                    if best is not None:
+                        out.append(best)
+                    continue
+                extra = self.cost.assignment(visit, worker) + self.imbalance_delta(route, duration)
+                todo.append(self._lower_bounds(vi, route, worker, positions, extra))
+        if not incremental:
+            return out
+        prune = not self.previous_start  # a start moved back to its published time can lower the cost
+        if best_only:
+            todo.sort(key=lambda item: (item[0][0], item[1]))
+        bound = None
+        for bounds, v, extra in todo:
+            if best_only and prune and bound is not None and bounds[0][0] > bound:
+                break
+            best = self._route_best(vi, self.routes[v], bounds, extra, fixed, prune)
+            if best is not None:
+                out.append(best)
+                if bound is None or best[0] < bound:
+                    bound = best[0]
         return out
+
+    def _lower_bounds(self, vi: int, route: RouteState, worker, positions: list[int],
+                      extra: int) -> tuple[list[tuple[int, int]], int, int]:
+        """(lower bound, position) for ``positions`` of ``route``, cheapest first: the exact
+        travel, preference and balance part of each insertion's cost (``extra``: the last two),
+        with the vehicle and ``extra``."""
+        matrix = self.p.travel_times[worker.travel_mode]
+        weight = max(1, self.p.weights.travel_minute)
+        stops = route.stops
+        n = len(stops)
+        loc_in, loc_out = self.loc_in, self.loc_out
+        v_in, v_out = loc_in[vi], loc_out[vi]
+        row_out = matrix[v_out]
+        out = []
+        for pos in positions:
+            a = loc_out[stops[pos - 1][0]] if pos else worker.start_location
+            b = loc_in[stops[pos][0]] if pos < n else worker.end_location
+            delta = matrix[a][v_in] + row_out[b] - (matrix[a][b] if n else 0)
+            out.append((delta * weight + extra, pos))
+        out.sort()
+        return out, route.vehicle, extra
+
+    def _route_best(self, vi: int, route: RouteState, bounds: list[tuple[int, int]], extra: int,
+                    fixed: dict[int, int], prune: bool) -> tuple[int, int, int, int] | None:
+        """The cheapest position of ``vi`` on ``route`` among ``bounds`` (``_lower_bounds``),
+        each timed incrementally and priced by what changed."""
+        worker = self.p.workers[route.worker_index]
+        w = self.p.weights
+        obj = self.cost
+        wi, si = route.worker_index, route.shift_index
+        fast = self.plain and not worker.shifts[si].breaks
+        if fast:
+            base = self._route_base(route)
+        else:
+            base_penalty = None
+            kept = self.route_summary(route, fixed)
+        best = None
+        for lb, pos in bounds:
+            if prune and best is not None and lb > best[0]:
+                break
+            if fast:
+                quick = self._quick_insert(route, worker, vi, pos, fixed, base)
+                if quick is None:
+                    continue
+                cost, start = quick
+                cost += extra
+            else:
+                if kept is not None and not self.may_insert(route, kept, vi, pos, fixed):
+                    continue
+                stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
+                sim, conv, summary = self.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)
+                if sim is None:
+                    continue
+                starts, departure, end, travel, _ = sim
+                if not self.work_ok(route, end - departure):
+                    continue
+                cost = (travel - route.travel) * max(1, w.travel_minute) + extra
+                timed = summary.timing if summary is not None else None
+                if timed is not None and timed.end == route.end and timed.starts == route.starts:
+                    # Only the stops whose start changed (and the end) change the time terms.
+                    old = route.starts
+                    cost += obj.stop_time_cost(wi, vi, 0, starts[pos])
+                    for k in range(pos + 1, conv):
+                        vk, ck = stops[k]
+                        cost += obj.stop_time_cost(wi, vk, ck, starts[k]) - obj.stop_time_cost(wi, vk, ck, old[k - 1])
+                    cost += obj.overtime_cost(wi, si, end) - obj.overtime_cost(wi, si, route.end)
+                else:
+                    if base_penalty is None:
+                        base_penalty = self.time_penalty(route, route.stops, route.starts, route.end)
+                    cost += self.time_penalty(route, stops, starts, end) - base_penalty
+                if w.max_lateness_minute:
+                    cost += w.max_lateness_minute * max(0, self.max_late(stops, starts) - self.late_cap)
+                start = starts[pos]
+            if best is None or cost < best[0] or (cost == best[0] and pos < best[2]):
+                best = (cost, route.vehicle, pos, start)
+        return best
+
+    def _route_best_full(self, vi: int, route: RouteState, worker, duration: int, positions: list[int],
+                         fixed: dict[int, int]) -> tuple[int, int, int, int] | None:
+        """The cheapest position of ``vi`` on ``route``, every position re-timed and re-priced
+        whole (``Plan.incremental`` off: the code path before the summaries)."""
+        visit = self.p.visits[vi]
+        w_max_late = self.p.weights.max_lateness_minute
+        best = None
+        fast = self.plain and not worker.shifts[route.shift_index].breaks
+        if fast:
+            base = self._route_base(route)
+        extra = self.cost.assignment(visit, worker) + self.imbalance_delta(route, duration)
+        for pos in positions:
+            if fast:
+                quick = self._quick_insert(route, worker, vi, pos, fixed, base)
+                if quick is None:
+                    continue
+                cost, start = quick
+                cost += extra
+                if best is None or cost < best[0]:
+                    best = (cost, route.vehicle, pos, start)
+                continue
+            stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
+            sim = self.simulate(route, stops, fixed)
+            if sim is None:
+                continue
+            starts, departure, end, travel, _ = sim
+            if not self.work_ok(route, end - departure):
+                continue
+            cost = (travel - route.travel) * max(1, self.p.weights.travel_minute)
+            cost += self.time_penalty(route, stops, starts, end) - self.time_penalty(
+                route, route.stops, route.starts, route.end)
+            cost += extra
+            if w_max_late:
+                cost += w_max_late * max(0, self.max_late(stops, starts) - self.late_cap)
+            if best is None or cost < best[0]:
+                best = (cost, route.vehicle, pos, starts[pos])
+        return best
 
 
     def drop_orphans(self) -> int:
@@ -307,8 +425,8 @@ class Builder(Plan):
             return self.insert(vi)
         if self.p.weights.max_lateness_minute:
             self.late_cap = self.plan_max_late()
-        held = min(self._candidates(vi, previous), default=None)
-        free = min(self._candidates(vi, None), default=None)
+        held = min(self._candidates(vi, previous, best_only=True), default=None)
+        free = min(self._candidates(vi, None, best_only=True), default=None)
         if held is not None and (free is None or held[0] <= free[0]):
             self._commit(vi, 0, held[1], held[2], previous)
             return True
@@ -478,7 +596,7 @@ class Builder(Plan):
     def _insert_single(self, vi: int, dep: tuple[int, int]) -> bool:
         lo, hi = dep
         if lo == -INF and hi == INF:
-            cands = self._candidates(vi, None)
+            cands = self._candidates(vi, None, best_only=True)
         else:
             # Try the earliest start the dependency allows, then a few later ones.
             cands = []
@@ -488,7 +606,7 @@ class Builder(Plan):
                 if t in tried:
                     continue
                 tried.add(t)
-                cands = self._candidates(vi, t)
+                cands = self._candidates(vi, t, best_only=True)
                 if cands:
                     best = min(cands)
                     self._commit(vi, 0, best[1], best[2], t)
