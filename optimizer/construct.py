@@ -141,6 +141,7 @@ class Builder(Plan):
         fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
         blink, blink_rng = self.blink, self.blink_rng
         incremental = self.incremental
+        latest_start = self.latest_start
         out = []
         todo = []
         for wi in self.eligible[vi]:
@@ -148,6 +149,8 @@ class Builder(Plan):
             if (pin and pin[0] and worker.id not in pin[0]) or wi in apart:
                 continue
             duration = visit.duration_for(worker.kind)
+            durations = self.durations[worker.kind]
+            assigned = self.cost.assignment(visit, worker)
             for v in self.by_worker.get(wi, []):
                 if (vehicles is not None and v not in vehicles) or (self.only is not None and v not in self.only):
                     continue
@@ -156,12 +159,12 @@ class Builder(Plan):
                 if hi < shift.start or lo + duration > shift.end + shift.max_overtime:
                     continue
                 positions = []
-                for pos in range(len(route.stops) + 1):
-                    if pos > 0:
-                        prev_vi = route.stops[pos - 1][0]
-                        if route.starts[pos - 1] + self.p.visits[prev_vi].duration_for(worker.kind) > hi:
-                            break
-                    if pos < len(route.stops) and self.latest_start[route.stops[pos][0]] < lo + duration:
+                stops, starts = route.stops, route.starts
+                n = len(stops)
+                for pos in range(n + 1):
+                    if pos > 0 and starts[pos - 1] + durations[stops[pos - 1][0]] > hi:
+                        break
+                    if pos < n and latest_start[stops[pos][0]] < lo + duration:
                         continue
                     if blink and blink_rng.random() < blink:
                         continue
@@ -173,8 +176,9 @@ class Builder(Plan):
                     if best is not None:
                         out.append(best)
                     continue
-                extra = self.cost.assignment(visit, worker) + self.imbalance_delta(route, duration)
-                todo.append(self._lower_bounds(vi, route, worker, positions, extra))
+                # The balance part is added when a position is priced (it only grows with
+                # more work, so the bound holds without it).
+                todo.append(self._lower_bounds(vi, route, worker, positions, assigned))
         if not incremental:
             return out
         prune = not self.previous_start  # a start moved back to its published time can lower the cost
@@ -194,8 +198,8 @@ class Builder(Plan):
     def _lower_bounds(self, vi: int, route: RouteState, worker, positions: list[int],
                       extra: int) -> tuple[list[tuple[int, int]], int, int]:
         """(lower bound, position) for ``positions`` of ``route``, cheapest first: the exact
-        travel, preference and balance part of each insertion's cost (``extra``: the last two),
-        with the vehicle and ``extra``."""
+        travel and preference part of each insertion's cost (``extra``: the preferences), with
+        the vehicle and ``extra``."""
         matrix = self.p.travel_times[worker.travel_mode]
         weight = max(1, self.p.weights.travel_minute)
         stops = route.stops
@@ -220,6 +224,8 @@ class Builder(Plan):
         w = self.p.weights
         obj = self.cost
         wi, si = route.worker_index, route.shift_index
+        balance = self.imbalance_delta(route, self.durations[worker.kind][vi])
+        extra += balance
         fast = self.plain and not worker.shifts[si].breaks
         if fast:
             base = self._route_base(route)
@@ -228,7 +234,7 @@ class Builder(Plan):
             kept = self.route_summary(route, fixed)
         best = None
         for lb, pos in bounds:
-            if prune and best is not None and lb > best[0]:
+            if prune and best is not None and lb + balance > best[0]:
                 break
             if fast:
                 quick = self._quick_insert(route, worker, vi, pos, fixed, base)
@@ -240,7 +246,7 @@ class Builder(Plan):
                 if kept is not None and not self.may_insert(route, kept, vi, pos, fixed):
                     continue
                 stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
-                sim, conv, summary = self.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)
+                sim, conv, summary = self.insertion_simulate(route, stops, pos, pos + 1, 1, fixed, kept)
                 if sim is None:
                     continue
                 starts, departure, end, travel, _ = sim
@@ -473,6 +479,12 @@ class Builder(Plan):
         the pickup (or drop-off) that must start before the pickup (drop-off) could end,
         and drop-off positions after stops that start past the latest drop-off (its window,
         or the latest pickup plus the ride-time limit).
+
+        Incrementally (``Plan.incremental``) the pairs of every route go cheapest travel
+        first, each timed from its route's summary (``Plan.insertion_simulate``), and once a
+        pair's travel, preference and balance part alone exceeds the best cost found, the
+        rest are not timed (the timing terms only grow when visits are added); ties in cost
+        go to the pair the full evaluation meets first, so the result is the same.
         """
         p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
         max_ride = self.ride_at[pickup][3]
@@ -485,7 +497,11 @@ class Builder(Plan):
         apart = self._apart_workers(pickup) | self._apart_workers(dropoff)
         allowed = set(self.eligible[pickup]) & set(self.eligible[dropoff])
         w = self.p.weights
-        best = None
+        weight = max(1, w.travel_minute)
+        incremental = self.incremental
+        prune = not self.previous_start
+        loc_in, loc_out = self.loc_in, self.loc_out
+        pairs = []
         for wi in sorted(allowed - apart):
             worker = self.p.workers[wi]
             if any(pin and pin[0] and worker.id not in pin[0] for pin in (pin_p, pin_d)):
@@ -496,7 +512,6 @@ class Builder(Plan):
                     continue
                 route = self.routes[v]
                 n = len(route.stops)
-                base_penalty = self.time_penalty(route, route.stops, route.starts, route.end)
                 fixed_costs = (self.cost.assignment(p_visit, worker)
                                + self.cost.assignment(d_visit, worker)
                                + self.imbalance_delta(route, added))
@@ -509,6 +524,10 @@ class Builder(Plan):
                 if max_ride is not None:
                     last_d = min(last_d, self.latest_start[pickup] + dur_p + max_ride)
                 latest = self.latest_start
+                stops_r = route.stops
+                p_in, p_out, d_in, d_out = loc_in[pickup], loc_out[pickup], loc_in[dropoff], loc_out[dropoff]
+                ends = [loc_out[stops_r[k - 1][0]] if k else worker.start_location for k in range(n + 1)]
+                nexts = [loc_in[stops_r[k][0]] if k < n else worker.end_location for k in range(n + 1)]
                 for i in range(n + 1):
                     if i > 0 and route.starts[i - 1] > latest[pickup]:
                         break
@@ -519,23 +538,50 @@ class Builder(Plan):
                             break
                         if j < n and latest[route.stops[j][0]] < early_d + dur_d:
                             continue
-                        stops = (route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)]
-                                 + route.stops[j:])
-                        sim = self.simulate(route, stops, fixed)
-                        if sim is None:
+                        if not incremental:
+                            pairs.append((0, len(pairs), v, i, j, fixed_costs))
                             continue
-                        starts, departure, end, travel, _ = sim
-                        d_start = starts[j + 1]
-                        if not (dep_d[0] <= d_start <= dep_d[1]):
-                            continue
-                        if not self.work_ok(route, end - departure):
-                            continue
-                        cost = (travel - route.travel) * max(1, w.travel_minute) + fixed_costs
-                        cost += self.time_penalty(route, stops, starts, end) - base_penalty
-                        if w.max_lateness_minute:
-                            cost += w.max_lateness_minute * max(0, self.max_late(stops, starts) - self.late_cap)
-                        if best is None or cost < best[0]:
-                            best = (cost, v, stops, sim)
+                        a, b = ends[i], nexts[i]
+                        if j == i:
+                            delta = matrix[a][p_in] + matrix[p_out][d_in] + matrix[d_out][b]
+                        else:
+                            delta = (matrix[a][p_in] + matrix[p_out][b] - matrix[a][b]
+                                     + matrix[ends[j]][d_in] + matrix[d_out][nexts[j]] - matrix[ends[j]][nexts[j]])
+                        if n and j == i:
+                            delta -= matrix[a][b]
+                        pairs.append((delta * weight + fixed_costs, len(pairs), v, i, j, fixed_costs))
+        if incremental:
+            pairs.sort()
+        best = None
+        best_order = 0
+        base_penalties: dict[int, int] = {}
+        for lb, order, v, i, j, fixed_costs in pairs:
+            if incremental and prune and best is not None and lb > best[0]:
+                break
+            route = self.routes[v]
+            stops = (route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)]
+                     + route.stops[j:])
+            if incremental:
+                sim = self.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0]
+            else:
+                sim = self.simulate(route, stops, fixed)
+            if sim is None:
+                continue
+            starts, departure, end, travel, _ = sim
+            d_start = starts[j + 1]
+            if not (dep_d[0] <= d_start <= dep_d[1]):
+                continue
+            if not self.work_ok(route, end - departure):
+                continue
+            base_penalty = base_penalties.get(v)
+            if base_penalty is None:
+                base_penalty = base_penalties[v] = self.time_penalty(route, route.stops, route.starts, route.end)
+            cost = (travel - route.travel) * weight + fixed_costs
+            cost += self.time_penalty(route, stops, starts, end) - base_penalty
+            if w.max_lateness_minute:
+                cost += w.max_lateness_minute * max(0, self.max_late(stops, starts) - self.late_cap)
+            if best is None or cost < best[0] or (cost == best[0] and order < best_order):
+                best, best_order = (cost, v, stops, sim), order
         return best
 
     def _unplaced_partner(self, vi: int) -> tuple[int, int, int | None] | None:

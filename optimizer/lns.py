@@ -311,7 +311,7 @@ class Search:
         orders (as SISR does) let the same removal lead to different plans.  Visits that
         must follow others still come after them (``insertion_order`` keeps chains).
         """
-        order = [vi for vi in insertion_order(self.b.p, self.b.pins) if vi in todo]
+        order = [vi for vi in self.order if vi in todo]
         pick = self.rng.random()
         p = self.b.p
         if pick < 0.25:

@@ -652,7 +652,8 @@ class Plan:
         return s + self.durations[worker.kind][vi] + matrix[self.loc_out[vi]][b] <= summary.latest[pos]
 
     def insertion_simulate(self, route: RouteState, stops: Stops, k0: int, conv_from: int, offset: int,
-                           fixed: dict[int, int]) -> tuple[Timing | None, int, RouteSummary | None]:
+                           fixed: dict[int, int], summary: RouteSummary | None = None,
+                           ) -> tuple[Timing | None, int, RouteSummary | None]:
         """``simulate(route, stops, fixed)``, for ``stops`` that keep ``route``'s first ``k0``
         stops and from index ``conv_from`` on are its stops from ``conv_from - offset`` on
         (an insertion of ``offset`` stops), timed incrementally: from the kept pass's state
@@ -663,9 +664,11 @@ class Plan:
         summary used, or None).  ``simulate``'s second pass (breaks before the first visit)
         resumes from a summary of its own; what a pass cannot settle alone (a ride's pickup
         to move) goes to ``simulate``.  The result is always what ``simulate`` gives
-        (tests/optimizer/test_incremental.py).
+        (tests/optimizer/test_incremental.py).  ``summary``: the route's (``route_summary``),
+        if the caller has it at hand.
         """
-        summary = self.route_summary(route, fixed) if self.incremental else None
+        if summary is None and self.incremental:
+            summary = self.route_summary(route, fixed)
         if summary is None:
             return self.simulate(route, stops, fixed), len(stops), None
         later = {} if self.ride_at else None
@@ -831,7 +834,12 @@ class Plan:
             for route in self.routes:
                 if not route.stops:
                     continue
-                res = self.simulate_pass(route, route.stops, fixed, floors)
+                if self.incremental and not any(vi in linked or vi in floors for vi, _ in route.stops):
+                    # Nothing on it is linked or held back: its timing is its kept pass's.
+                    kept = self.route_summary(route, fixed)
+                    res = kept.timing if kept is not None else self.simulate_pass(route, route.stops, fixed, floors)
+                else:
+                    res = self.simulate_pass(route, route.stops, fixed, floors)
                 if res is None:
                     return False
                 if isinstance(res, PickupLater):  # a ride too long: its pickup waits, as in ``simulate``
