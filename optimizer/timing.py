@@ -834,12 +834,7 @@ class Plan:
             for route in self.routes:
                 if not route.stops:
                     continue
-                if self.incremental and not any(vi in linked or vi in floors for vi, _ in route.stops):
-                    # Nothing on it is linked or held back: its timing is its kept pass's.
-                    kept = self.route_summary(route, fixed)
-                    res = kept.timing if kept is not None else self.simulate_pass(route, route.stops, fixed, floors)
-                else:
-                    res = self.simulate_pass(route, route.stops, fixed, floors)
+                res = self._retime_pass(route, fixed, floors, linked)
                 if res is None:
                     return False
                 if isinstance(res, PickupLater):  # a ride too long: its pickup waits, as in ``simulate``
@@ -889,6 +884,23 @@ class Plan:
                 self.fixed[vi] = max(starts_of[vi])
             return True
         return False
+
+    def _retime_pass(self, route: RouteState, fixed: dict[int, int], floors: dict[int, int],
+                     linked: set[int]) -> Timing | PickupLater | None:
+        """``simulate_pass(route, route.stops, fixed, floors)`` for ``retime_linked``, resumed
+        from the route's kept pass (``route_summary``) before its first stop that is linked
+        or held back by a floor: up to there both passes see the same stops, fixed starts
+        and floors, so they are in the same state."""
+        stops = route.stops
+        kept = self._summaries.get((route.vehicle, True)) if self.incremental else None
+        if kept is None or not kept.states or kept.stops != stops:
+            return self.simulate_pass(route, stops, fixed, floors)
+        k0 = next((k for k, (vi, _) in enumerate(stops) if vi in linked or vi in floors), len(stops))
+        if k0 == len(stops) and kept.fixed_vals == [fixed.get(vi) for vi, _ in stops]:
+            return kept.timing
+        if k0 == 0 or len(kept.states) <= k0 or kept.fixed_vals[:k0] != [fixed.get(vi) for vi, _ in stops[:k0]]:
+            return self.simulate_pass(route, stops, fixed, floors)
+        return self._forward(route, stops, fixed, floors, True, None, Resume(kept, k0, len(stops) + 1, 0))
 
     def delay_pickups(self) -> int:
         """Pick seniors up as late as their route allows; the number of pickups moved.
