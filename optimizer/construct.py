@@ -222,8 +222,7 @@ class Builder(Plan):
         each timed incrementally and priced by what changed."""
         worker = self.p.workers[route.worker_index]
         w = self.p.weights
-        obj = self.cost
-        wi, si = route.worker_index, route.shift_index
+        si = route.shift_index
         balance = self.imbalance_delta(route, self.durations[worker.kind][vi])
         extra += balance
         fast = self.plain and not worker.shifts[si].breaks
@@ -253,25 +252,38 @@ class Builder(Plan):
                 if not self.work_ok(route, end - departure):
                     continue
                 cost = (travel - route.travel) * max(1, w.travel_minute) + extra
-                timed = summary.timing if summary is not None else None
-                if timed is not None and timed.end == route.end and timed.starts == route.starts:
-                    # Only the stops whose start changed (and the end) change the time terms.
-                    old = route.starts
-                    cost += obj.stop_time_cost(wi, vi, 0, starts[pos])
-                    for k in range(pos + 1, conv):
-                        vk, ck = stops[k]
-                        cost += obj.stop_time_cost(wi, vk, ck, starts[k]) - obj.stop_time_cost(wi, vk, ck, old[k - 1])
-                    cost += obj.overtime_cost(wi, si, end) - obj.overtime_cost(wi, si, route.end)
-                else:
+                delta = self.time_delta(route, pos, stops, sim, conv, summary)
+                if delta is None:
                     if base_penalty is None:
                         base_penalty = self.time_penalty(route, route.stops, route.starts, route.end)
-                    cost += self.time_penalty(route, stops, starts, end) - base_penalty
+                    delta = self.time_penalty(route, stops, starts, end) - base_penalty
+                cost += delta
                 if w.max_lateness_minute:
                     cost += w.max_lateness_minute * max(0, self.max_late(stops, starts) - self.late_cap)
                 start = starts[pos]
             if best is None or cost < best[0] or (cost == best[0] and pos < best[2]):
                 best = (cost, route.vehicle, pos, start)
         return best
+
+    def time_delta(self, route: RouteState, pos: int, stops: list[tuple[int, int]], timing, conv: int,
+                   summary) -> int | None:
+        """What one stop inserted at ``pos`` of ``route`` (``stops``, timed ``timing`` by
+        ``Plan.insertion_simulate``, starts from ``conv`` on as the summary's) changes in the
+        route's time terms (``Objective.route_time_cost``: lateness, overtime, starts moved
+        from the previous plan), from the stops whose start changed only; None when the
+        summary's timing is not the route's as it stands (then price the whole route)."""
+        timed = summary.timing if summary is not None else None
+        if timed is None or timed.end != route.end or timed.starts != route.starts:
+            return None
+        obj = self.cost
+        wi, si = route.worker_index, route.shift_index
+        starts, old = timing.starts, route.starts
+        vi, copy = stops[pos]
+        cost = obj.stop_time_cost(wi, vi, copy, starts[pos])
+        for k in range(pos + 1, conv):
+            vk, ck = stops[k]
+            cost += obj.stop_time_cost(wi, vk, ck, starts[k]) - obj.stop_time_cost(wi, vk, ck, old[k - 1])
+        return cost + obj.overtime_cost(wi, si, timing.end) - obj.overtime_cost(wi, si, route.end)
 
     def _route_best_full(self, vi: int, route: RouteState, worker, duration: int, positions: list[int],
                          fixed: dict[int, int]) -> tuple[int, int, int, int] | None:
