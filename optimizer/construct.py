@@ -398,11 +398,11 @@ class Builder(Plan):
 
     def _commit(self, vi: int, copy: int, v: int, pos: int, fixed_start: int | None) -> None:
         route = self.routes[v]
-        route.stops.insert(pos, (vi, copy))
+        stops = route.stops[:pos] + [(vi, copy)] + route.stops[pos:]
         fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
-        sim = self.simulate(route, route.stops, fixed)
+        sim = self.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)[0]
         assert sim is not None
-        route.apply(route.stops, sim)
+        route.apply(stops, sim)
         self.placed.add(vi)
         start = route.starts[pos]
         if fixed_start is not None or vi in self.before or vi in self.after or self.p.visits[vi].workers_needed > 1:
@@ -492,14 +492,14 @@ class Builder(Plan):
         and drop-off positions after stops that start past the latest drop-off (its window,
         or the latest pickup plus the ride-time limit).
 
-        Incrementally (``Plan.incremental``) the pairs of every route go cheapest travel
-        first, each timed from its route's summary (``Plan.insertion_simulate``), and once a
-        pair's travel, preference and balance part alone exceeds the best cost found, the
-        rest are not timed (the timing terms only grow when visits are added); ties in cost
+        Incrementally (``Plan.incremental``) routes go cheapest first by the least travel,
+        preference and balance part of any pair on them, and a route's pairs go cheapest
+        first by that part, each timed from the route's summary
+        (``Plan.insertion_simulate``); once that part alone exceeds the best cost found, the
+        rest are not timed (the timing terms only grow when visits are added).  Ties in cost
         go to the pair the full evaluation meets first, so the result is the same.
         """
         p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
-        max_ride = self.ride_at[pickup][3]
         pin_p, pin_d = self.pins.get(p_visit.id), self.pins.get(d_visit.id)
         fixed = dict(self.fixed)
         if forced is not None:
@@ -508,93 +508,160 @@ class Builder(Plan):
             fixed[pickup] = forced
         apart = self._apart_workers(pickup) | self._apart_workers(dropoff)
         allowed = set(self.eligible[pickup]) & set(self.eligible[dropoff])
-        w = self.p.weights
-        weight = max(1, w.travel_minute)
         incremental = self.incremental
-        prune = not self.previous_start
-        loc_in, loc_out = self.loc_in, self.loc_out
-        pairs = []
+        prune = incremental and not self.previous_start
+        jobs = []
         for wi in sorted(allowed - apart):
             worker = self.p.workers[wi]
             if any(pin and pin[0] and worker.id not in pin[0] for pin in (pin_p, pin_d)):
                 continue
             added = p_visit.duration_for(worker.kind) + d_visit.duration_for(worker.kind)
+            fixed_part = self.cost.assignment(p_visit, worker) + self.cost.assignment(d_visit, worker)
             for v in self.by_worker.get(wi, []):
                 if self.only is not None and v not in self.only:
                     continue
                 route = self.routes[v]
-                n = len(route.stops)
-                fixed_costs = (self.cost.assignment(p_visit, worker)
-                               + self.cost.assignment(d_visit, worker)
-                               + self.imbalance_delta(route, added))
-                dur_p, dur_d = p_visit.duration_for(worker.kind), d_visit.duration_for(worker.kind)
-                matrix = self.p.travel_times[worker.travel_mode]
-                early_p = forced if forced is not None else min(w_.start for w_ in p_visit.windows)
-                early_d = max(min(w_.start for w_ in d_visit.windows),
-                              early_p + dur_p + matrix[self.loc_out[pickup]][self.loc_in[dropoff]])
-                last_d = self.latest_start[dropoff]
-                if max_ride is not None:
-                    last_d = min(last_d, self.latest_start[pickup] + dur_p + max_ride)
-                latest = self.latest_start
-                stops_r = route.stops
-                p_in, p_out, d_in, d_out = loc_in[pickup], loc_out[pickup], loc_in[dropoff], loc_out[dropoff]
-                ends = [loc_out[stops_r[k - 1][0]] if k else worker.start_location for k in range(n + 1)]
-                nexts = [loc_in[stops_r[k][0]] if k < n else worker.end_location for k in range(n + 1)]
-                for i in range(n + 1):
-                    if i > 0 and route.starts[i - 1] > latest[pickup]:
-                        break
-                    if i < n and latest[route.stops[i][0]] < early_p + dur_p:
-                        continue  # the stop after the pickup could not wait for it
-                    for j in range(i, n + 1):
-                        if j > i and route.starts[j - 1] > last_d:
-                            break
-                        if j < n and latest[route.stops[j][0]] < early_d + dur_d:
-                            continue
-                        if not incremental:
-                            pairs.append((0, len(pairs), v, i, j, fixed_costs))
-                            continue
-                        a, b = ends[i], nexts[i]
-                        if j == i:
-                            delta = matrix[a][p_in] + matrix[p_out][d_in] + matrix[d_out][b]
-                        else:
-                            delta = (matrix[a][p_in] + matrix[p_out][b] - matrix[a][b]
-                                     + matrix[ends[j]][d_in] + matrix[d_out][nexts[j]] - matrix[ends[j]][nexts[j]])
-                        if n and j == i:
-                            delta -= matrix[a][b]
-                        pairs.append((delta * weight + fixed_costs, len(pairs), v, i, j, fixed_costs))
+                fixed_costs = fixed_part + self.imbalance_delta(route, added)
+                bound = self._ride_route_bound(pickup, dropoff, route, worker) + fixed_costs if incremental else 0
+                jobs.append((bound, len(jobs), route, worker, fixed_costs))
         if incremental:
-            pairs.sort()
+            jobs.sort(key=lambda job: (job[0], job[1]))
         best = None
-        best_order = 0
-        base_penalties: dict[int, int] = {}
-        for lb, order, v, i, j, fixed_costs in pairs:
-            if incremental and prune and best is not None and lb > best[0]:
+        best_order = (0, 0, 0)
+        for bound, rank, route, worker, fixed_costs in jobs:
+            if prune and best is not None and bound > best[0]:
                 break
-            route = self.routes[v]
-            stops = (route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)]
-                     + route.stops[j:])
+            pairs = self._ride_pairs(pickup, dropoff, forced, route, worker, fixed_costs, fixed)
             if incremental:
-                sim = self.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0]
-            else:
-                sim = self.simulate(route, stops, fixed)
-            if sim is None:
-                continue
-            starts, departure, end, travel, _ = sim
-            d_start = starts[j + 1]
-            if not (dep_d[0] <= d_start <= dep_d[1]):
-                continue
-            if not self.work_ok(route, end - departure):
-                continue
-            base_penalty = base_penalties.get(v)
-            if base_penalty is None:
-                base_penalty = base_penalties[v] = self.time_penalty(route, route.stops, route.starts, route.end)
-            cost = (travel - route.travel) * weight + fixed_costs
-            cost += self.time_penalty(route, stops, starts, end) - base_penalty
-            if w.max_lateness_minute:
-                cost += w.max_lateness_minute * max(0, self.max_late(stops, starts) - self.late_cap)
-            if best is None or cost < best[0] or (cost == best[0] and order < best_order):
-                best, best_order = (cost, v, stops, sim), order
+                pairs.sort()
+            base_penalty = None
+            for lb, i, j in pairs:
+                if prune and best is not None and lb > best[0]:
+                    break
+                stops = (route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)]
+                         + route.stops[j:])
+                if incremental:
+                    sim = self.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0]
+                else:
+                    sim = self.simulate(route, stops, fixed)
+                if sim is None:
+                    continue
+                starts, departure, end, travel, _ = sim
+                d_start = starts[j + 1]
+                if not (dep_d[0] <= d_start <= dep_d[1]):
+                    continue
+                if not self.work_ok(route, end - departure):
+                    continue
+                if base_penalty is None:
+                    base_penalty = self.time_penalty(route, route.stops, route.starts, route.end)
+                w = self.p.weights
+                cost = (travel - route.travel) * max(1, w.travel_minute) + fixed_costs
+                cost += self.time_penalty(route, stops, starts, end) - base_penalty
+                if w.max_lateness_minute:
+                    cost += w.max_lateness_minute * max(0, self.max_late(stops, starts) - self.late_cap)
+                order = (rank, i, j)
+                if best is None or cost < best[0] or (cost == best[0] and order < best_order):
+                    best, best_order = (cost, route.vehicle, stops, sim), order
         return best
+
+    def _ride_pairs(self, pickup: int, dropoff: int, forced: int | None, route: RouteState, worker,
+                    fixed_costs: int, fixed: dict[int, int]) -> list[tuple[int, int, int]]:
+        """The (lower bound, pickup position, drop-off position) pairs of a ride worth timing
+        on ``route`` (see ``_ride_candidate``), in the full evaluation's order; the bound is
+        the pair's travel, preference and balance part (0 unless ``Plan.incremental``).
+        Incrementally, pairs that cannot be timed even without breaks (the route's summary
+        bounds, as ``Plan.may_insert``) are left out."""
+        p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
+        max_ride = self.ride_at[pickup][3]
+        dur_p, dur_d = p_visit.duration_for(worker.kind), d_visit.duration_for(worker.kind)
+        matrix = self.p.travel_times[worker.travel_mode]
+        early_p = forced if forced is not None else min(w_.start for w_ in p_visit.windows)
+        early_d = max(min(w_.start for w_ in d_visit.windows),
+                      early_p + dur_p + matrix[self.loc_out[pickup]][self.loc_in[dropoff]])
+        last_d = self.latest_start[dropoff]
+        if max_ride is not None:
+            last_d = min(last_d, self.latest_start[pickup] + dur_p + max_ride)
+        latest = self.latest_start
+        n = len(route.stops)
+        incremental = self.incremental
+        kept = None
+        if incremental:
+            pick, drop, both = self._ride_detours(pickup, dropoff, route, worker)
+            weight = max(1, self.p.weights.travel_minute)
+            kept = self.route_summary(route, fixed)
+            if kept is not None:
+                stops = route.stops
+                durations = self.durations[worker.kind]
+                loc_in, loc_out = self.loc_in, self.loc_out
+                ends = [loc_out[stops[k - 1][0]] if k else worker.start_location for k in range(n + 1)]
+                nexts = [loc_in[stops[k][0]] if k < n else worker.end_location for k in range(n + 1)]
+                p_in, p_out, d_in, d_out = loc_in[pickup], loc_out[pickup], loc_in[dropoff], loc_out[dropoff]
+                free_lb, latest_arrival = kept.free_lb, kept.latest
+        out = []
+        for i in range(n + 1):
+            if i > 0 and route.starts[i - 1] > latest[pickup]:
+                break
+            if i < n and latest[route.stops[i][0]] < early_p + dur_p:
+                continue  # the stop after the pickup could not wait for it
+            if kept is not None:
+                # Break-free earliest times with the pickup at i (breaks only delay, and the
+                # stops before i are timed as before): what cannot be timed even so is skipped.
+                s_p = self.start_at(pickup, free_lb[i] + matrix[ends[i]][p_in], fixed)
+                if s_p is None:
+                    continue
+                free, at = s_p + dur_p, p_out
+            for j in range(i, n + 1):
+                if j > i and route.starts[j - 1] > last_d:
+                    break
+                if kept is not None and j > i:
+                    # Old stop j - 1 after the pickup (and the old stops between).
+                    vk = stops[j - 1][0]
+                    s = self.start_at(vk, free + matrix[at][loc_in[vk]], fixed)
+                    if s is None:
+                        break
+                    free, at = s + durations[vk], loc_out[vk]
+                if j < n and latest[route.stops[j][0]] < early_d + dur_d:
+                    continue
+                if not incremental:
+                    out.append((0, i, j))
+                    continue
+                if kept is not None:
+                    s_d = self.start_at(dropoff, free + matrix[at][d_in], fixed)
+                    if s_d is None or s_d + dur_d + matrix[d_out][nexts[j]] > latest_arrival[j]:
+                        continue
+                delta = both[i] if j == i else pick[i] + drop[j]
+                out.append((delta * weight + fixed_costs, i, j))
+        return out
+
+    def _ride_detours(self, pickup: int, dropoff: int, route: RouteState, worker) -> tuple[list, list, list]:
+        """Per position of ``route``, the travel added by the pickup alone there, by the
+        drop-off alone there, and by both there one after the other (exact: travel does not
+        depend on timing)."""
+        matrix = self.p.travel_times[worker.travel_mode]
+        loc_in, loc_out = self.loc_in, self.loc_out
+        stops = route.stops
+        n = len(stops)
+        p_in, p_out, d_in, d_out = loc_in[pickup], loc_out[pickup], loc_in[dropoff], loc_out[dropoff]
+        pick, drop, both = [], [], []
+        for k in range(n + 1):
+            a = loc_out[stops[k - 1][0]] if k else worker.start_location
+            b = loc_in[stops[k][0]] if k < n else worker.end_location
+            gone = matrix[a][b] if n else 0
+            pick.append(matrix[a][p_in] + matrix[p_out][b] - gone)
+            drop.append(matrix[a][d_in] + matrix[d_out][b] - gone)
+            both.append(matrix[a][p_in] + matrix[p_out][d_in] + matrix[d_out][b] - gone)
+        return pick, drop, both
+
+    def _ride_route_bound(self, pickup: int, dropoff: int, route: RouteState, worker) -> int:
+        """The least travel part (x the travel weight) of any pair of positions of a ride on
+        ``route``: both together somewhere, or the pickup somewhere and the drop-off later."""
+        pick, drop, both = self._ride_detours(pickup, dropoff, route, worker)
+        least = min(both)
+        later = drop[-1]
+        for k in range(len(pick) - 2, -1, -1):
+            least = min(least, pick[k] + later)
+            later = min(later, drop[k])
+        return least * max(1, self.p.weights.travel_minute)
 
     def _unplaced_partner(self, vi: int) -> tuple[int, int, int | None] | None:
         """The one-worker visit that must follow ``vi`` and is still out, with its delays."""

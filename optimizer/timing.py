@@ -724,6 +724,24 @@ class Plan:
         route.apply(route.stops, timing)
         return True
 
+    def retime_without(self, route: RouteState, group: set[int]) -> bool:
+        """Take the stops of ``group`` off ``route`` and time the rest again with the plan's
+        fixed starts; False (and the route unchanged) if it cannot be timed.  One run of
+        consecutive stops leaving is timed incrementally (``insertion_simulate`` with a
+        negative offset), anything else whole; the timing is ``simulate``'s either way."""
+        old = route.stops
+        stops = [s for s in old if s[0] not in group]
+        gone = len(old) - len(stops)
+        k0 = next((k for k, s in enumerate(old) if s[0] in group), len(old))
+        if gone and stops == old[:k0] + old[k0 + gone:]:
+            timing = self.insertion_simulate(route, stops, k0, k0, -gone, self.fixed)[0]
+        else:
+            timing = self.simulate(route, stops, self.fixed)
+        if timing is None:
+            return False
+        route.apply(stops, timing)
+        return True
+
     def time_routes(self, changes: list[tuple[RouteState, Stops]], fixed: dict[int, int],
                     work_caps: bool = False) -> bool:
         """Give each route in ``changes`` its new stops, timed with ``fixed``, all or none:
@@ -827,6 +845,9 @@ class Plan:
             return False
         fixed = {vi: s for vi, s in self.fixed.items() if vi not in linked}
         floors: dict[int, int] = {}
+        memo: dict[int, tuple[list, Timing | PickupLater | None]] = {}
+        """Per vehicle, its last pass and the floors it saw on its stops: a route none of whose
+        floors moved since is not timed again."""
         for _ in range(RETIME_PASSES):
             timed: dict[int, Timing] = {}
             starts_of: dict[int, list[int]] = {}
@@ -834,7 +855,13 @@ class Plan:
             for route in self.routes:
                 if not route.stops:
                     continue
-                res = self._retime_pass(route, fixed, floors, linked)
+                seen = [floors.get(vi) for vi, _ in route.stops]
+                hit = memo.get(route.vehicle)
+                if hit is not None and hit[0] == seen and self.incremental:
+                    res = hit[1]
+                else:
+                    res = self._retime_pass(route, fixed, floors, linked)
+                    memo[route.vehicle] = (seen, res)
                 if res is None:
                     return False
                 if isinstance(res, PickupLater):  # a ride too long: its pickup waits, as in ``simulate``

@@ -27,9 +27,10 @@ SETTINGS = settings(max_examples=_examples(25), deadline=None,
 @SETTINGS
 @given(problems())
 def test_insertion_timing_is_the_whole_route_timing(p: Problem) -> None:
-    """For every visit, route and position (and every pair of positions for a ride), the
-    incremental timing is exactly ``simulate``'s, and a position ``may_insert`` rules out is
-    one ``simulate`` cannot time."""
+    """For every visit, route and position (and every pair of positions for a ride), and for
+    every run of one or two stops taken out, the incremental timing is exactly
+    ``simulate``'s, and a position ``may_insert`` rules out (or a ride's pair of positions
+    its bounds rule out) is one ``simulate`` cannot time."""
     b = built(p)
     fixed = b.fixed
     for route in b.routes:
@@ -45,13 +46,34 @@ def test_insertion_timing_is_the_whole_route_timing(p: Problem) -> None:
                 assert b.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)[0] == whole
                 if kept is not None and not b.may_insert(route, kept, vi, pos, fixed):
                     assert whole is None
+        for k in range(n):
+            for gone in (1, 2):
+                stops = route.stops[:k] + route.stops[k + gone:]
+                assert (b.insertion_simulate(route, stops, k, k, -gone, fixed)[0]
+                        == b.simulate(route, stops, fixed))
         for pickup, dropoff in sorted({ride[:2] for ride in b.ride_at.values()}):
             if pickup in on_route or dropoff in on_route:
                 continue
+            worker = p.workers[route.worker_index]
+            kept_pairs = {(i, j) for _, i, j in b._ride_pairs(pickup, dropoff, None, route, worker, 0, fixed)}
             for i in range(n + 1):
                 for j in range(i, n + 1):
                     stops = route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)] + route.stops[j:]
-                    assert b.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0] == b.simulate(route, stops, fixed)
+                    whole = b.simulate(route, stops, fixed)
+                    assert b.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0] == whole
+                    if (i, j) not in kept_pairs:
+                        assert whole is None or not _plausible(b, pickup, dropoff, route, i, j)
+
+
+def _plausible(b, pickup: int, dropoff: int, route, i: int, j: int) -> bool:
+    """Whether the full evaluation would time pickup at ``i`` and drop-off at ``j`` (its own
+    cheap filters, ``Plan.incremental`` off): only such pairs must survive the bounds."""
+    b.incremental = False
+    try:
+        worker = b.p.workers[route.worker_index]
+        return (i, j) in {(x, y) for _, x, y in b._ride_pairs(pickup, dropoff, None, route, worker, 0, b.fixed)}
+    finally:
+        b.incremental = True
 
 
 @SETTINGS
