@@ -178,28 +178,31 @@ class Builder(Plan):
                     continue
                 # The balance part is added when a position is priced (it only grows with
                 # more work, so the bound holds without it).
-                todo.append(self._lower_bounds(vi, route, worker, positions, assigned))
+                item = self._lower_bounds(vi, route, worker, positions, assigned, fixed)
+                if item[0]:
+                    todo.append(item)
         if not incremental:
             return out
         prune = not self.previous_start  # a start moved back to its published time can lower the cost
         if best_only:
             todo.sort(key=lambda item: (item[0][0], item[1]))
         bound = None
-        for bounds, v, extra in todo:
+        for bounds, v, extra, kept in todo:
             if best_only and prune and bound is not None and bounds[0][0] > bound:
                 break
-            best = self._route_best(vi, self.routes[v], bounds, extra, fixed, prune)
+            best = self._route_best(vi, self.routes[v], bounds, extra, fixed, prune, kept)
             if best is not None:
                 out.append(best)
                 if bound is None or best[0] < bound:
                     bound = best[0]
         return out
 
-    def _lower_bounds(self, vi: int, route: RouteState, worker, positions: list[int],
-                      extra: int) -> tuple[list[tuple[int, int]], int, int]:
+    def _lower_bounds(self, vi: int, route: RouteState, worker, positions: list[int], extra: int,
+                      fixed: dict[int, int]) -> tuple[list[tuple[int, int]], int, int, object]:
         """(lower bound, position) for ``positions`` of ``route``, cheapest first: the exact
-        travel and preference part of each insertion's cost (``extra``: the preferences), with
-        the vehicle and ``extra``."""
+        travel and preference part of each insertion's cost (``extra``: the preferences); with
+        the vehicle, ``extra`` and the route's summary.  Positions the summary's break-free
+        bounds rule out (``Plan.may_insert``) are left out."""
         matrix = self.p.travel_times[worker.travel_mode]
         weight = max(1, self.p.weights.travel_minute)
         stops = route.stops
@@ -207,19 +210,31 @@ class Builder(Plan):
         loc_in, loc_out = self.loc_in, self.loc_out
         v_in, v_out = loc_in[vi], loc_out[vi]
         row_out = matrix[v_out]
+        kept = self.route_summary(route, fixed) if self.plain is False or worker.shifts[route.shift_index].breaks else None
         out = []
+        if kept is None:
+            for pos in positions:
+                a = loc_out[stops[pos - 1][0]] if pos else worker.start_location
+                b = loc_in[stops[pos][0]] if pos < n else worker.end_location
+                delta = matrix[a][v_in] + row_out[b] - (matrix[a][b] if n else 0)
+                out.append((delta * weight + extra, pos))
+            out.sort()
+            return out, route.vehicle, extra, kept
+        may_insert = self.may_insert
+        ends, nexts = kept.ends, kept.nexts
         for pos in positions:
-            a = loc_out[stops[pos - 1][0]] if pos else worker.start_location
-            b = loc_in[stops[pos][0]] if pos < n else worker.end_location
-            delta = matrix[a][v_in] + row_out[b] - (matrix[a][b] if n else 0)
-            out.append((delta * weight + extra, pos))
+            if not may_insert(route, kept, vi, pos, fixed):
+                continue  # cannot be timed even without breaks
+            a, b = ends[pos], nexts[pos]
+            out.append(((matrix[a][v_in] + row_out[b] - (matrix[a][b] if n else 0)) * weight + extra, pos))
         out.sort()
-        return out, route.vehicle, extra
+        return out, route.vehicle, extra, kept
 
     def _route_best(self, vi: int, route: RouteState, bounds: list[tuple[int, int]], extra: int,
-                    fixed: dict[int, int], prune: bool) -> tuple[int, int, int, int] | None:
+                    fixed: dict[int, int], prune: bool, kept) -> tuple[int, int, int, int] | None:
         """The cheapest position of ``vi`` on ``route`` among ``bounds`` (``_lower_bounds``),
-        each timed incrementally and priced by what changed."""
+        each timed incrementally (from ``kept``, the route's summary) and priced by what
+        changed."""
         worker = self.p.workers[route.worker_index]
         w = self.p.weights
         si = route.shift_index
@@ -230,7 +245,6 @@ class Builder(Plan):
             base = self._route_base(route)
         else:
             base_penalty = None
-            kept = self.route_summary(route, fixed)
         best = None
         for lb, pos in bounds:
             if prune and best is not None and lb + balance > best[0]:
@@ -242,8 +256,6 @@ class Builder(Plan):
                 cost, start = quick
                 cost += extra
             else:
-                if kept is not None and not self.may_insert(route, kept, vi, pos, fixed):
-                    continue
                 stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
                 sim, conv, summary = self.insertion_simulate(route, stops, pos, pos + 1, 1, fixed, kept)
                 if sim is None:

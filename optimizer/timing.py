@@ -152,6 +152,13 @@ class RouteSummary:
     free_lb: list[int] = field(default_factory=list)
     """Per position, a lower bound on when the worker is free to leave for a visit inserted
     there (the end of the stop before, timed without breaks: breaks only delay)."""
+    matrix: list = field(default_factory=list)
+    """The route's travel matrix, and below its worker's durations per visit."""
+    durations: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    """Per position, where the worker comes from (the start place, or the previous stop's exit)."""
+    nexts: list[int] = field(default_factory=list)
+    """Per position, where the worker goes next (the stop there, or the end place)."""
     latest: list[int] = field(default_factory=list)
     """Per stop, the latest arrival after which the rest of the route cannot be timed even
     without breaks (with the end place's limit last): an arrival later than that fails
@@ -635,21 +642,20 @@ class Plan:
             latest[k] = bound
             nxt = loc_in[vk]
         summary.free_lb, summary.latest = free, latest
+        summary.matrix, summary.durations = matrix, durations
+        summary.ends = [worker.start_location] + [loc_out[vi] for vi, _ in stops]
+        summary.nexts = [loc_in[vi] for vi, _ in stops] + [worker.end_location]
 
     def may_insert(self, route: RouteState, summary: RouteSummary, vi: int, pos: int, fixed: dict[int, int]) -> bool:
         """Whether ``vi`` inserted at ``pos`` of ``route`` could be timed at all, judged in a
         few steps from ``summary``'s bounds (``_bounds``): False only when even without
         breaks the visit or the stop after it could not start in time, so ``simulate`` would
         fail too.  Lets the search skip most infeasible positions without timing them."""
-        worker = self.p.workers[route.worker_index]
-        matrix = self.p.travel_times[worker.travel_mode]
-        stops = summary.stops
-        a = self.loc_out[stops[pos - 1][0]] if pos else worker.start_location
-        b = self.loc_in[stops[pos][0]] if pos < len(stops) else worker.end_location
-        s = self.start_at(vi, summary.free_lb[pos] + matrix[a][self.loc_in[vi]], fixed)
+        matrix = summary.matrix
+        s = self.start_at(vi, summary.free_lb[pos] + matrix[summary.ends[pos]][self.loc_in[vi]], fixed)
         if s is None:
             return False
-        return s + self.durations[worker.kind][vi] + matrix[self.loc_out[vi]][b] <= summary.latest[pos]
+        return s + summary.durations[vi] + matrix[self.loc_out[vi]][summary.nexts[pos]] <= summary.latest[pos]
 
     def insertion_simulate(self, route: RouteState, stops: Stops, k0: int, conv_from: int, offset: int,
                            fixed: dict[int, int], summary: RouteSummary | None = None,
