@@ -118,15 +118,17 @@ class Builder(Plan):
         past the visit's latest start, or before a stop that must start before the visit
         could even begin.  ``vehicles``: only these routes.
 
-        Incrementally (``Plan.incremental``, the default) a position is timed from its route's
-        summary (``Plan.insertion_simulate``) and priced by the stops whose start changed,
-        and positions go cheapest travel first: the cost of a position is at least its travel,
-        preference and balance part (the timing terms only grow when a visit is added), so
-        once that part alone exceeds the route's best, the rest are not timed.  With
-        ``best_only`` (callers that take only the cheapest of all) a route whose cheapest
-        such part exceeds the best found elsewhere is skipped whole; routes go cheapest
-        first.  The cheapest candidate is the one the full evaluation finds, but for ties in
-        cost where a later vehicle may now be missing from the list (never the chosen one).
+        Incrementally (``Plan.incremental``, the default) positions the route's break-free
+        bounds rule out are skipped (``Plan.may_insert``), the others are timed from the
+        route's summary (``Plan.insertion_simulate``) and priced by the stops whose start
+        changed, cheapest travel first.  The cost of a position is at least its travel,
+        preference and balance part less the route's own time terms (which an insertion
+        can lower, a break finding room earlier say, but not below zero), so once that bound
+        exceeds the route's best, the rest are not timed.  With ``best_only`` (callers that
+        take only the cheapest of all) a route whose least bound exceeds the best found
+        elsewhere is skipped whole; routes go cheapest first.  The cheapest candidate is the
+        one the full evaluation finds, ties in cost included (a route then left out is never
+        the chosen one); benchmarks/lns_speed.py checks that both end on the same plan.
         """
         visit = self.p.visits[vi]
         apart = self._apart_workers(vi)
@@ -183,7 +185,7 @@ class Builder(Plan):
                     todo.append(item)
         if not incremental:
             return out
-        prune = not self.previous_start  # a start moved back to its published time can lower the cost
+        prune = True
         if best_only:
             todo.sort(key=lambda item: (item[0][0], item[1]))
         bound = None
@@ -200,8 +202,9 @@ class Builder(Plan):
     def _lower_bounds(self, vi: int, route: RouteState, worker, positions: list[int], extra: int,
                       fixed: dict[int, int]) -> tuple[list[tuple[int, int]], int, int, object]:
         """(lower bound, position) for ``positions`` of ``route``, cheapest first: the exact
-        travel and preference part of each insertion's cost (``extra``: the preferences); with
-        the vehicle, ``extra`` and the route's summary.  Positions the summary's break-free
+        travel and preference part of each insertion's cost (``extra``: the preferences) less
+        the route's time terms (see ``_candidates``); with the vehicle, ``extra`` and the
+        route's summary.  Positions the summary's break-free
         bounds rule out (``Plan.may_insert``) are left out."""
         matrix = self.p.travel_times[worker.travel_mode]
         weight = max(1, self.p.weights.travel_minute)
@@ -211,13 +214,16 @@ class Builder(Plan):
         v_in, v_out = loc_in[vi], loc_out[vi]
         row_out = matrix[v_out]
         kept = self.route_summary(route, fixed) if self.plain is False or worker.shifts[route.shift_index].breaks else None
+        # The time terms can fall too (a break finding room earlier, a route now timed from
+        # scratch), but never below zero: the route's own time terms are the most it saves.
+        least = extra - self.time_penalty(route, stops, route.starts, route.end)
         out = []
         if kept is None:
             for pos in positions:
                 a = loc_out[stops[pos - 1][0]] if pos else worker.start_location
                 b = loc_in[stops[pos][0]] if pos < n else worker.end_location
                 delta = matrix[a][v_in] + row_out[b] - (matrix[a][b] if n else 0)
-                out.append((delta * weight + extra, pos))
+                out.append((delta * weight + least, pos))
             out.sort()
             return out, route.vehicle, extra, kept
         may_insert = self.may_insert
@@ -226,7 +232,7 @@ class Builder(Plan):
             if not may_insert(route, kept, vi, pos, fixed):
                 continue  # cannot be timed even without breaks
             a, b = ends[pos], nexts[pos]
-            out.append(((matrix[a][v_in] + row_out[b] - (matrix[a][b] if n else 0)) * weight + extra, pos))
+            out.append(((matrix[a][v_in] + row_out[b] - (matrix[a][b] if n else 0)) * weight + least, pos))
         out.sort()
         return out, route.vehicle, extra, kept
 
@@ -507,8 +513,8 @@ class Builder(Plan):
         Incrementally (``Plan.incremental``) routes go cheapest first by the least travel,
         preference and balance part of any pair on them, and a route's pairs go cheapest
         first by that part, each timed from the route's summary
-        (``Plan.insertion_simulate``); once that part alone exceeds the best cost found, the
-        rest are not timed (the timing terms only grow when visits are added).  Ties in cost
+        (``Plan.insertion_simulate``); once that part, less the route's own time terms (see
+        ``_candidates``), exceeds the best cost found, the rest are not timed.  Ties in cost
         go to the pair the full evaluation meets first, so the result is the same.
         """
         p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
@@ -521,7 +527,7 @@ class Builder(Plan):
         apart = self._apart_workers(pickup) | self._apart_workers(dropoff)
         allowed = set(self.eligible[pickup]) & set(self.eligible[dropoff])
         incremental = self.incremental
-        prune = incremental and not self.previous_start
+        prune = incremental
         jobs = []
         for wi in sorted(allowed - apart):
             worker = self.p.workers[wi]
@@ -534,19 +540,21 @@ class Builder(Plan):
                     continue
                 route = self.routes[v]
                 fixed_costs = fixed_part + self.imbalance_delta(route, added)
-                bound = self._ride_route_bound(pickup, dropoff, route, worker) + fixed_costs if incremental else 0
-                jobs.append((bound, len(jobs), route, worker, fixed_costs))
+                penalty = self.time_penalty(route, route.stops, route.starts, route.end)
+                # (The time terms may fall, by at most the route's own: see ``_lower_bounds``.)
+                bound = (self._ride_route_bound(pickup, dropoff, route, worker) + fixed_costs - penalty
+                         if incremental else 0)
+                jobs.append((bound, len(jobs), route, worker, fixed_costs, penalty))
         if incremental:
             jobs.sort(key=lambda job: (job[0], job[1]))
         best = None
         best_order = (0, 0, 0)
-        for bound, rank, route, worker, fixed_costs in jobs:
+        for bound, rank, route, worker, fixed_costs, base_penalty in jobs:
             if prune and best is not None and bound > best[0]:
                 break
-            pairs = self._ride_pairs(pickup, dropoff, forced, route, worker, fixed_costs, fixed)
+            pairs = self._ride_pairs(pickup, dropoff, forced, route, worker, fixed_costs - base_penalty, fixed)
             if incremental:
                 pairs.sort()
-            base_penalty = None
             for lb, i, j in pairs:
                 if prune and best is not None and lb > best[0]:
                     break
@@ -564,8 +572,6 @@ class Builder(Plan):
                     continue
                 if not self.work_ok(route, end - departure):
                     continue
-                if base_penalty is None:
-                    base_penalty = self.time_penalty(route, route.stops, route.starts, route.end)
                 w = self.p.weights
                 cost = (travel - route.travel) * max(1, w.travel_minute) + fixed_costs
                 cost += self.time_penalty(route, stops, starts, end) - base_penalty
@@ -577,10 +583,10 @@ class Builder(Plan):
         return best
 
     def _ride_pairs(self, pickup: int, dropoff: int, forced: int | None, route: RouteState, worker,
-                    fixed_costs: int, fixed: dict[int, int]) -> list[tuple[int, int, int]]:
+                    offset: int, fixed: dict[int, int]) -> list[tuple[int, int, int]]:
         """The (lower bound, pickup position, drop-off position) pairs of a ride worth timing
         on ``route`` (see ``_ride_candidate``), in the full evaluation's order; the bound is
-        the pair's travel, preference and balance part (0 unless ``Plan.incremental``).
+        the pair's travel part plus ``offset`` (0 unless ``Plan.incremental``).
         Incrementally, pairs that cannot be timed even without breaks (the route's summary
         bounds, as ``Plan.may_insert``) are left out."""
         p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
@@ -642,7 +648,7 @@ class Builder(Plan):
                     if s_d is None or s_d + dur_d + matrix[d_out][nexts[j]] > latest_arrival[j]:
                         continue
                 delta = both[i] if j == i else pick[i] + drop[j]
-                out.append((delta * weight + fixed_costs, i, j))
+                out.append((delta * weight + offset, i, j))
         return out
 
     def _ride_detours(self, pickup: int, dropoff: int, route: RouteState, worker) -> tuple[list, list, list]:

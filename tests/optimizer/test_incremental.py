@@ -15,8 +15,11 @@ from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 
+from optimizer.construct import Builder
 from optimizer.evaluate import evaluate
+from optimizer.lns import improve
 from optimizer.model import Problem
+from optimizer.stop import MaxIterations
 from tests.optimizer.test_objective import built, published
 from tests.optimizer.test_solver_properties import _examples, problems
 
@@ -112,3 +115,20 @@ def test_insertion_price_is_the_difference_evaluate_reports(p: Problem) -> None:
                 b._commit(vi, 0, v, pos, None)
                 assert evaluate(p, published(b)).total - before == price
                 b.routes, b.fixed, b.placed = saved
+
+
+@SETTINGS
+@given(problems())
+def test_the_search_takes_the_same_steps_either_way(p: Problem) -> None:
+    """Construction and LNS rounds end on the same plan with whole-route evaluation and with
+    the incremental one: the bounds only skip positions that could not be the cheapest."""
+    plans = []
+    for incremental in (False, True):
+        Builder.incremental = incremental
+        try:
+            b = built(p)
+            improve(b, seed=0, stop=MaxIterations(8))
+        finally:
+            Builder.incremental = True
+        plans.append(([(r.stops, r.starts) for r in b.routes], b.placed, b.fixed))
+    assert plans[0] == plans[1]
