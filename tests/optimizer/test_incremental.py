@@ -23,7 +23,7 @@ from optimizer.stop import MaxIterations
 from tests.optimizer.test_objective import built, published
 from tests.optimizer.test_solver_properties import _examples, problems
 
-SETTINGS = settings(max_examples=_examples(25), deadline=None,
+SETTINGS = settings(max_examples=_examples(15), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
