@@ -675,27 +675,41 @@ class Plan:
         """
         if summary is None and self.incremental:
             summary = self.route_summary(route, fixed)
-        if summary is None:
+        if summary is None or k0 >= len(summary.states):
             return self.simulate(route, stops, fixed), len(stops), None
-        later = {} if self.ride_at else None
-        resume = Resume(summary, k0, conv_from, offset)
-        res = self._forward(route, stops, fixed, later, True, None, resume)
-        if isinstance(res, Timing):
-            return res, resume.converged, summary
-        if isinstance(res, PickupLater):
-            return self.simulate(route, stops, fixed), len(stops), None
-        if not self._deferred:
-            return None, len(stops), summary
+        res, conv, deferred = self._resumed_rides(route, stops, k0, conv_from, offset, fixed, summary, True)
+        if res is not None or not deferred:
+            return res, conv, summary
         second = self.route_summary(route, fixed, False)
-        if second is None:
+        if second is None or k0 >= len(second.states):
             return self._simulate_rides(route, stops, fixed, False), len(stops), None
-        resume = Resume(second, k0, conv_from, offset)
-        res = self._forward(route, stops, fixed, later, False, None, resume)
-        if isinstance(res, Timing):
-            return res, resume.converged, second
-        if isinstance(res, PickupLater):
-            return self._simulate_rides(route, stops, fixed, False), len(stops), None
-        return None, len(stops), second
+        res, conv, _ = self._resumed_rides(route, stops, k0, conv_from, offset, fixed, second, False)
+        return res, conv, second
+
+    def _resumed_rides(self, route: RouteState, stops: Stops, k0: int, conv_from: int, offset: int,
+                       fixed: dict[int, int], summary: RouteSummary, defer_first: bool,
+                       ) -> tuple[Timing | None, int, bool]:
+        """``_simulate_rides`` for ``insertion_simulate``, each pass resumed from ``summary``:
+        a ride too long moves its pickup later, and the pass is resumed again from the
+        pickup (or from ``k0``, if earlier); the old route's timing takes over only after
+        every pickup held back.  Returns (the timing or None, where the old timing took
+        over, whether a pass deferred the first break: ``simulate``'s cue for its second
+        pass)."""
+        later: dict[int, int] | None = {} if self.ride_at else None
+        deferred = False
+        for _ in range(RIDE_RETIMES):
+            resume = Resume(summary, k0, conv_from, offset)
+            res = self._forward(route, stops, fixed, later, defer_first, None, resume)
+            deferred = deferred or self._deferred
+            if not isinstance(res, PickupLater):
+                return res, (resume.converged if res is not None else len(stops)), deferred
+            pickup, not_before = res
+            if later is None or pickup in fixed or later.get(pickup, -1) >= not_before:
+                return None, len(stops), deferred
+            later[pickup] = not_before
+            at = next(k for k, (vi, _) in enumerate(stops) if vi == pickup)
+            k0, conv_from = min(k0, at), max(conv_from, at + 1)
+        return None, len(stops), deferred
 
     def start_at(self, vi: int, arrival: int, fixed: dict[int, int]) -> int | None:
         """Earliest allowed start of visit ``vi`` for an arrival, honouring a fixed start;
