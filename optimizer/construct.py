@@ -216,7 +216,7 @@ class Builder(Plan):
         kept = self.route_summary(route, fixed) if self.plain is False or worker.shifts[route.shift_index].breaks else None
         # The time terms can fall too (a break finding room earlier, a route now timed from
         # scratch), but never below zero: the route's own time terms are the most it saves.
-        least = extra - self.time_penalty(route, stops, route.starts, route.end)
+        least = extra - self.route_penalty(route, kept)
         out = []
         if kept is None:
             for pos in positions:
@@ -282,6 +282,16 @@ class Builder(Plan):
             if best is None or cost < best[0] or (cost == best[0] and pos < best[2]):
                 best = (cost, route.vehicle, pos, start)
         return best
+
+    def route_penalty(self, route: RouteState, kept) -> int:
+        """The route's time terms as it stands (``time_penalty``), from its summary's memo when
+        the summary's timing is the route's."""
+        timed = kept.timing if kept is not None else None
+        if timed is None or timed.end != route.end or timed.starts != route.starts:
+            return self.time_penalty(route, route.stops, route.starts, route.end)
+        if kept.penalty is None:
+            kept.penalty = self.time_penalty(route, route.stops, route.starts, route.end)
+        return kept.penalty
 
     def time_delta(self, route: RouteState, pos: int, stops: list[tuple[int, int]], timing, conv: int,
                    summary) -> int | None:
@@ -540,7 +550,7 @@ class Builder(Plan):
                     continue
                 route = self.routes[v]
                 fixed_costs = fixed_part + self.imbalance_delta(route, added)
-                penalty = self.time_penalty(route, route.stops, route.starts, route.end)
+                penalty = self.route_penalty(route, self.route_summary(route, fixed) if incremental else None)
                 # (The time terms may fall, by at most the route's own: see ``_lower_bounds``.)
                 bound = (self._ride_route_bound(pickup, dropoff, route, worker) + fixed_costs - penalty
                          if incremental else 0)

@@ -159,6 +159,9 @@ class RouteSummary:
     """Per position, where the worker comes from (the start place, or the previous stop's exit)."""
     nexts: list[int] = field(default_factory=list)
     """Per position, where the worker goes next (the stop there, or the end place)."""
+    penalty: int | None = None
+    """The route's time terms (``Objective.route_time_cost``) at this timing, once asked for
+    (``construct.Builder.route_penalty``)."""
     latest: list[int] = field(default_factory=list)
     """Per stop, the latest arrival after which the rest of the route cannot be timed even
     without breaks (with the end place's limit last): an arrival later than that fails
