@@ -185,14 +185,13 @@ class Builder(Plan):
                     todo.append(item)
         if not incremental:
             return out
-        prune = True
         if best_only:
             todo.sort(key=lambda item: (item[0][0], item[1]))
         bound = None
         for bounds, v, extra, kept in todo:
-            if best_only and prune and bound is not None and bounds[0][0] > bound:
+            if best_only and bound is not None and bounds[0][0] > bound:
                 break
-            best = self._route_best(vi, self.routes[v], bounds, extra, fixed, prune, kept)
+            best = self._route_best(vi, self.routes[v], bounds, extra, fixed, kept)
             if best is not None:
                 out.append(best)
                 if bound is None or best[0] < bound:
@@ -237,7 +236,7 @@ class Builder(Plan):
         return out, route.vehicle, extra, kept
 
     def _route_best(self, vi: int, route: RouteState, bounds: list[tuple[int, int]], extra: int,
-                    fixed: dict[int, int], prune: bool, kept) -> tuple[int, int, int, int] | None:
+                    fixed: dict[int, int], kept) -> tuple[int, int, int, int] | None:
         """The cheapest position of ``vi`` on ``route`` among ``bounds`` (``_lower_bounds``),
         each timed incrementally (from ``kept``, the route's summary) and priced by what
         changed."""
@@ -253,7 +252,7 @@ class Builder(Plan):
             base_penalty = None
         best = None
         for lb, pos in bounds:
-            if prune and best is not None and lb + balance > best[0]:
+            if best is not None and lb + balance > best[0]:
                 break
             if fast:
                 quick = self._quick_insert(route, worker, vi, pos, fixed, base)
