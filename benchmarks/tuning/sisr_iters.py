@@ -1,8 +1,8 @@
 """Scratch (LOG4): SISR alone from a 1.5 s plan, a fixed number of rounds, several (t0, tf).
-usage: python benchmarks/tuning/sisr_iters.py ROUNDS t0/tf,t0/tf,... INSTANCE,INSTANCE,..."""
-import sys, statistics, logging; sys.path.insert(0, '/work/wt-lns')
+usage: python -m benchmarks.tuning.sisr_iters ROUNDS t0/tf,t0/tf,... INSTANCE,INSTANCE,..."""
+import sys, statistics
 from benchmarks import solomon as S
-from optimizer.vrptw_search import plain_vrptw, improve_plan, routes_cost
+from optimizer.vrptw_search import plain_vrptw, improve_plan
 N = int(sys.argv[1]); configs = [tuple(map(float, c.split('/'))) for c in sys.argv[2].split(',')]
 names = sys.argv[3].split(',')
 bks = S.load_bks(S.SHARED / 'bks.csv')
