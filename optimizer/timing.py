@@ -5,7 +5,11 @@ here, so a rule of the day (windows, breaks, shift end and overtime, working-tim
 rides, empty routes) is applied the same way wherever a route is timed.  Two questions are
 answered: ``Plan.simulate`` times a route's stops from scratch (earliest starts; the search
 and the ride explanations), and ``free_gaps`` finds where one more visit fits into a
-published route without moving anything (the explanations' insertion test).  The OR-Tools model
+published route without moving anything (the explanations' insertion test).  For the search,
+each route's forward pass is also kept with its state before every stop (``route_summary``),
+so an insertion or a removal is timed from there until the old timing takes over
+(``insertion_simulate``: the same result as ``simulate``, a few stops' work) and most
+infeasible positions are ruled out in O(1) by break-free bounds (``may_insert``).  The OR-Tools model
 (``routing``) states the same rules as constraints, and the independent checker
 (``checker``) re-implements them on purpose; nothing else times a route.
 
