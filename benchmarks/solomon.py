@@ -129,17 +129,27 @@ def simulate(inst: Instance, route: list[int]) -> bool:
     return load <= inst.capacity and t + euclid(inst.xy[prev], inst.xy[0]) <= inst.due[0] + 1e-9
 
 
-def solve_instance(path: Path, time_limit: float, seed: int = 0, params: SolveParams | None = None) -> dict:
-    inst = read_instance(path)
-    problem = to_problem(inst)
-    params = params or SolveParams(
+def vrptw_params(time_limit: float, seed: int = 0) -> SolveParams:
+    """carepath's settings for a plain VRPTW, the one place they are written down (the peer
+    comparison, ``benchmarks/peers/carepath_peer.py``, uses them too)."""
+    return SolveParams(
         time_limit_s=time_limit, seed=seed, arc_cost="distance", explain=False,
         first_solution="PARALLEL_CHEAPEST_INSERTION", metaheuristic="GUIDED_LOCAL_SEARCH",
         lns_share=0.0,  # pure VRPTW: OR-Tools with our ruin-and-recreate rounds does better here
         rr_method="sisr",  # string-removal search (optimizer/vrptw_search.py) after a short GLS
         rr_first_share=0.05,  # SISR beats GLS from the start: give it the time (tuning/LOG3.md)
         sisr_t0=3.0, sisr_tf=0.3,  # hot schedule, best on long R2/RC2 routes (tuning/LOG3.md)
+        # The polish after SISR only loads its plan into OR-Tools (its guided local search
+        # found nothing to improve, LOG3 block B) and stopped after ~0.15 s of its 1 s,
+        # returning at 9 s of 10: the time goes to SISR instead (issue #19 item 5).
+        sisr_polish_s=0.2,
     )
+
+
+def solve_instance(path: Path, time_limit: float, seed: int = 0, params: SolveParams | None = None) -> dict:
+    inst = read_instance(path)
+    problem = to_problem(inst)
+    params = params or vrptw_params(time_limit, seed)
     solution = solve(problem, params)
     violations = [v for v in check(problem, solution)]
     routes = [[int(s.visit_id) for s in r.stops] for r in solution.routes if r.stops]

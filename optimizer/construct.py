@@ -110,16 +110,28 @@ class Builder(Plan):
             return set()
         return {r.worker_index for r in self.routes if any(x in placed for x, _ in r.stops)}
 
-    def _candidates(self, vi: int, forced: int | None, vehicles: set[int] | None = None) -> list[tuple[int, int, int, int]]:
+    def _candidates(self, vi: int, forced: int | None, vehicles: set[int] | None = None,
+                    best_only: bool = False) -> list[tuple[int, int, int, int]]:
         """Per eligible route, the cheapest position: (cost, vehicle, position, start).
 
         Positions that cannot work are skipped without simulating: after a stop that ends
         past the visit's latest start, or before a stop that must start before the visit
         could even begin.  ``vehicles``: only these routes.
+
+        Incrementally (``Plan.incremental``, the default) positions the route's break-free
+        bounds rule out are skipped (``Plan.may_insert``), the others are timed from the
+        route's summary (``Plan.insertion_simulate``) and priced by the stops whose start
+        changed, cheapest travel first.  The cost of a position is at least its travel,
+        preference and balance part less the route's own time terms (which an insertion
+        can lower, a break finding room earlier say, but not below zero), so once that bound
+        exceeds the route's best, the rest are not timed.  With ``best_only`` (callers that
+        take only the cheapest of all) a route whose least bound exceeds the best found
+        elsewhere is skipped whole; routes go cheapest first.  The cheapest candidate is the
+        one the full evaluation finds, ties in cost included (a route then left out is never
+        the chosen one); benchmarks/lns_speed.py checks that both end on the same plan.
         """
         visit = self.p.visits[vi]
         apart = self._apart_workers(vi)
-        w_max_late = self.p.weights.max_lateness_minute
         pin = self.pins.get(visit.id)
         pinned_start = pin[1] if pin else None
         if forced is not None and pinned_start is not None and forced != pinned_start:
@@ -130,12 +142,17 @@ class Builder(Plan):
               if fixed_start is None else fixed_start)
         fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
         blink, blink_rng = self.blink, self.blink_rng
+        incremental = self.incremental
+        latest_start = self.latest_start
         out = []
+        todo = []
         for wi in self.eligible[vi]:
             worker = self.p.workers[wi]
             if (pin and pin[0] and worker.id not in pin[0]) or wi in apart:
                 continue
             duration = visit.duration_for(worker.kind)
+            durations = self.durations[worker.kind]
+            assigned = self.cost.assignment(visit, worker)
             for v in self.by_worker.get(wi, []):
                 if (vehicles is not None and v not in vehicles) or (self.only is not None and v not in self.only):
                     continue
@@ -143,49 +160,195 @@ class Builder(Plan):
                 shift = worker.shifts[route.shift_index]
                 if hi < shift.start or lo + duration > shift.end + shift.max_overtime:
                     continue
-                best = None
-                fast = self.plain and not shift.breaks
-                if fast:
-                    base = self._route_base(route)
-                    extra = (self.cost.assignment(visit, worker)
-                             + self.imbalance_delta(route, duration))
-                for pos in range(len(route.stops) + 1):
-                    if pos > 0:
-                        prev_vi = route.stops[pos - 1][0]
-                        if route.starts[pos - 1] + self.p.visits[prev_vi].duration_for(worker.kind) > hi:
-                            break
-                    if pos < len(route.stops) and self.latest_start[route.stops[pos][0]] < lo + duration:
+                positions = []
+                stops, starts = route.stops, route.starts
+                n = len(stops)
+                for pos in range(n + 1):
+                    if pos > 0 and starts[pos - 1] + durations[stops[pos - 1][0]] > hi:
+                        break
+                    if pos < n and latest_start[stops[pos][0]] < lo + duration:
                         continue
                     if blink and blink_rng.random() < blink:
                         continue
-                    if fast:
-                        quick = self._quick_insert(route, worker, vi, pos, fixed, base)
-                        if quick is None:
-                            continue
-                        cost, start = quick
-                        cost += extra
-                        if best is None or cost < best[0]:
-                            best = (cost, v, pos, start)
-                        continue
-                    stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
-                    sim = self.simulate(route, stops, fixed)
-                    if sim is None:
-                        continue
-                    starts, departure, end, travel, _ = sim
-                    if not self.work_ok(route, end - departure):
-                        continue
-                    cost = (travel - route.travel) * max(1, self.p.weights.travel_minute)
-                    cost += self.time_penalty(route, stops, starts, end) - self.time_penalty(
-                        route, route.stops, route.starts, route.end)
-                    cost += self.cost.assignment(visit, worker)
-                    cost += self.imbalance_delta(route, duration)
-                    if w_max_late:
-                        cost += w_max_late * max(0, self.max_late(stops, starts) - self.late_cap)
-                    if best is None or cost < best[0]:
-                        best = (cost, v, pos, starts[pos])
-                if best is not None:
-                    out.append(best)
+                    positions.append(pos)
+                if not positions:
+                    continue
+                if not incremental:
+                    best = self._route_best_full(vi, route, worker, duration, positions, fixed)
+                    if best is not None:
+                        out.append(best)
+                    continue
+                # The balance part is added when a position is priced (it only grows with
+                # more work, so the bound holds without it).
+                item = self._lower_bounds(vi, route, worker, positions, assigned, fixed)
+                if item[0]:
+                    todo.append(item)
+        if not incremental:
+            return out
+        if best_only:
+            todo.sort(key=lambda item: (item[0][0], item[1]))
+        bound = None
+        for bounds, v, extra, kept in todo:
+            if best_only and bound is not None and bounds[0][0] > bound:
+                break
+            best = self._route_best(vi, self.routes[v], bounds, extra, fixed, kept)
+            if best is not None:
+                out.append(best)
+                if bound is None or best[0] < bound:
+                    bound = best[0]
         return out
+
+    def _lower_bounds(self, vi: int, route: RouteState, worker, positions: list[int], extra: int,
+                      fixed: dict[int, int]) -> tuple[list[tuple[int, int]], int, int, object]:
+        """(lower bound, position) for ``positions`` of ``route``, cheapest first: the exact
+        travel and preference part of each insertion's cost (``extra``: the preferences) less
+        the route's time terms (see ``_candidates``); with the vehicle, ``extra`` and the
+        route's summary.  Positions the summary's break-free
+        bounds rule out (``Plan.may_insert``) are left out."""
+        matrix = self.p.travel_times[worker.travel_mode]
+        weight = max(1, self.p.weights.travel_minute)
+        stops = route.stops
+        n = len(stops)
+        loc_in, loc_out = self.loc_in, self.loc_out
+        v_in, v_out = loc_in[vi], loc_out[vi]
+        row_out = matrix[v_out]
+        kept = self.route_summary(route, fixed) if self.plain is False or worker.shifts[route.shift_index].breaks else None
+        # The time terms can fall too (a break finding room earlier, a route now timed from
+        # scratch), but never below zero: the route's own time terms are the most it saves.
+        least = extra - self.route_penalty(route, kept)
+        out = []
+        if kept is None:
+            for pos in positions:
+                a = loc_out[stops[pos - 1][0]] if pos else worker.start_location
+                b = loc_in[stops[pos][0]] if pos < n else worker.end_location
+                delta = matrix[a][v_in] + row_out[b] - (matrix[a][b] if n else 0)
+                out.append((delta * weight + least, pos))
+            out.sort()
+            return out, route.vehicle, extra, kept
+        may_insert = self.may_insert
+        ends, nexts = kept.ends, kept.nexts
+        for pos in positions:
+            if not may_insert(route, kept, vi, pos, fixed):
+                continue  # cannot be timed even without breaks
+            a, b = ends[pos], nexts[pos]
+            out.append(((matrix[a][v_in] + row_out[b] - (matrix[a][b] if n else 0)) * weight + least, pos))
+        out.sort()
+        return out, route.vehicle, extra, kept
+
+    def _route_best(self, vi: int, route: RouteState, bounds: list[tuple[int, int]], extra: int,
+                    fixed: dict[int, int], kept) -> tuple[int, int, int, int] | None:
+        """The cheapest position of ``vi`` on ``route`` among ``bounds`` (``_lower_bounds``),
+        each timed incrementally (from ``kept``, the route's summary) and priced by what
+        changed."""
+        worker = self.p.workers[route.worker_index]
+        w = self.p.weights
+        si = route.shift_index
+        balance = self.imbalance_delta(route, self.durations[worker.kind][vi])
+        extra += balance
+        fast = self.plain and not worker.shifts[si].breaks
+        if fast:
+            base = self._route_base(route)
+        else:
+            base_penalty = None
+        best = None
+        for lb, pos in bounds:
+            if best is not None and lb + balance > best[0]:
+                break
+            if fast:
+                quick = self._quick_insert(route, worker, vi, pos, fixed, base)
+                if quick is None:
+                    continue
+                cost, start = quick
+                cost += extra
+            else:
+                stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
+                sim, conv, summary = self.insertion_simulate(route, stops, pos, pos + 1, 1, fixed, kept)
+                if sim is None:
+                    continue
+                starts, departure, end, travel, _ = sim
+                if not self.work_ok(route, end - departure):
+                    continue
+                cost = (travel - route.travel) * max(1, w.travel_minute) + extra
+                delta = self.time_delta(route, pos, stops, sim, conv, summary)
+                if delta is None:
+                    if base_penalty is None:
+                        base_penalty = self.time_penalty(route, route.stops, route.starts, route.end)
+                    delta = self.time_penalty(route, stops, starts, end) - base_penalty
+                cost += delta
+                if w.max_lateness_minute:
+                    cost += w.max_lateness_minute * max(0, self.max_late(stops, starts) - self.late_cap)
+                start = starts[pos]
+            if best is None or cost < best[0] or (cost == best[0] and pos < best[2]):
+                best = (cost, route.vehicle, pos, start)
+        return best
+
+    def route_penalty(self, route: RouteState, kept) -> int:
+        """The route's time terms as it stands (``time_penalty``), from its summary's memo when
+        the summary's timing is the route's."""
+        timed = kept.timing if kept is not None else None
+        if timed is None or timed.end != route.end or timed.starts != route.starts:
+            return self.time_penalty(route, route.stops, route.starts, route.end)
+        if kept.penalty is None:
+            kept.penalty = self.time_penalty(route, route.stops, route.starts, route.end)
+        return kept.penalty
+
+    def time_delta(self, route: RouteState, pos: int, stops: list[tuple[int, int]], timing, conv: int,
+                   summary) -> int | None:
+        """What one stop inserted at ``pos`` of ``route`` (``stops``, timed ``timing`` by
+        ``Plan.insertion_simulate``, starts from ``conv`` on as the summary's) changes in the
+        route's time terms (``Objective.route_time_cost``: lateness, overtime, starts moved
+        from the previous plan), from the stops whose start changed only; None when the
+        summary's timing is not the route's as it stands (then price the whole route)."""
+        timed = summary.timing if summary is not None else None
+        if timed is None or timed.end != route.end or timed.starts != route.starts:
+            return None
+        obj = self.cost
+        wi, si = route.worker_index, route.shift_index
+        starts, old = timing.starts, route.starts
+        vi, copy = stops[pos]
+        cost = obj.stop_time_cost(wi, vi, copy, starts[pos])
+        for k in range(pos + 1, conv):
+            vk, ck = stops[k]
+            cost += obj.stop_time_cost(wi, vk, ck, starts[k]) - obj.stop_time_cost(wi, vk, ck, old[k - 1])
+        return cost + obj.overtime_cost(wi, si, timing.end) - obj.overtime_cost(wi, si, route.end)
+
+    def _route_best_full(self, vi: int, route: RouteState, worker, duration: int, positions: list[int],
+                         fixed: dict[int, int]) -> tuple[int, int, int, int] | None:
+        """The cheapest position of ``vi`` on ``route``, every position re-timed and re-priced
+        whole (``Plan.incremental`` off: the code path before the summaries)."""
+        visit = self.p.visits[vi]
+        w_max_late = self.p.weights.max_lateness_minute
+        best = None
+        fast = self.plain and not worker.shifts[route.shift_index].breaks
+        if fast:
+            base = self._route_base(route)
+        extra = self.cost.assignment(visit, worker) + self.imbalance_delta(route, duration)
+        for pos in positions:
+            if fast:
+                quick = self._quick_insert(route, worker, vi, pos, fixed, base)
+                if quick is None:
+                    continue
+                cost, start = quick
+                cost += extra
+                if best is None or cost < best[0]:
+                    best = (cost, route.vehicle, pos, start)
+                continue
+            stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
+            sim = self.simulate(route, stops, fixed)
+            if sim is None:
+                continue
+            starts, departure, end, travel, _ = sim
+            if not self.work_ok(route, end - departure):
+                continue
+            cost = (travel - route.travel) * max(1, self.p.weights.travel_minute)
+            cost += self.time_penalty(route, stops, starts, end) - self.time_penalty(
+                route, route.stops, route.starts, route.end)
+            cost += extra
+            if w_max_late:
+                cost += w_max_late * max(0, self.max_late(stops, starts) - self.late_cap)
+            if best is None or cost < best[0]:
+                best = (cost, route.vehicle, pos, starts[pos])
+        return best
 
 
     def drop_orphans(self) -> int:
@@ -262,11 +425,11 @@ class Builder(Plan):
 
     def _commit(self, vi: int, copy: int, v: int, pos: int, fixed_start: int | None) -> None:
         route = self.routes[v]
-        route.stops.insert(pos, (vi, copy))
+        stops = route.stops[:pos] + [(vi, copy)] + route.stops[pos:]
         fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
-        sim = self.simulate(route, route.stops, fixed)
+        sim = self.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)[0]
         assert sim is not None
-        route.apply(route.stops, sim)
+        route.apply(stops, sim)
         self.placed.add(vi)
         start = route.starts[pos]
         if fixed_start is not None or vi in self.before or vi in self.after or self.p.visits[vi].workers_needed > 1:
@@ -307,8 +470,8 @@ class Builder(Plan):
             return self.insert(vi)
         if self.p.weights.max_lateness_minute:
             self.late_cap = self.plan_max_late()
-        held = min(self._candidates(vi, previous), default=None)
-        free = min(self._candidates(vi, None), default=None)
+        held = min(self._candidates(vi, previous, best_only=True), default=None)
+        free = min(self._candidates(vi, None, best_only=True), default=None)
         if held is not None and (free is None or held[0] <= free[0]):
             self._commit(vi, 0, held[1], held[2], previous)
             return True
@@ -355,9 +518,15 @@ class Builder(Plan):
         the pickup (or drop-off) that must start before the pickup (drop-off) could end,
         and drop-off positions after stops that start past the latest drop-off (its window,
         or the latest pickup plus the ride-time limit).
+
+        Incrementally (``Plan.incremental``) routes go cheapest first by the least travel,
+        preference and balance part of any pair on them, and a route's pairs go cheapest
+        first by that part, each timed from the route's summary
+        (``Plan.insertion_simulate``); once that part, less the route's own time terms (see
+        ``_candidates``), exceeds the best cost found, the rest are not timed.  Ties in cost
+        go to the pair the full evaluation meets first, so the result is the same.
         """
         p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
-        max_ride = self.ride_at[pickup][3]
         pin_p, pin_d = self.pins.get(p_visit.id), self.pins.get(d_visit.id)
         fixed = dict(self.fixed)
         if forced is not None:
@@ -366,59 +535,160 @@ class Builder(Plan):
             fixed[pickup] = forced
         apart = self._apart_workers(pickup) | self._apart_workers(dropoff)
         allowed = set(self.eligible[pickup]) & set(self.eligible[dropoff])
-        w = self.p.weights
-        best = None
+        incremental = self.incremental
+        prune = incremental
+        jobs = []
         for wi in sorted(allowed - apart):
             worker = self.p.workers[wi]
             if any(pin and pin[0] and worker.id not in pin[0] for pin in (pin_p, pin_d)):
                 continue
             added = p_visit.duration_for(worker.kind) + d_visit.duration_for(worker.kind)
+            fixed_part = self.cost.assignment(p_visit, worker) + self.cost.assignment(d_visit, worker)
             for v in self.by_worker.get(wi, []):
                 if self.only is not None and v not in self.only:
                     continue
                 route = self.routes[v]
-                n = len(route.stops)
-                base_penalty = self.time_penalty(route, route.stops, route.starts, route.end)
-                fixed_costs = (self.cost.assignment(p_visit, worker)
-                               + self.cost.assignment(d_visit, worker)
-                               + self.imbalance_delta(route, added))
-                dur_p, dur_d = p_visit.duration_for(worker.kind), d_visit.duration_for(worker.kind)
-                matrix = self.p.travel_times[worker.travel_mode]
-                early_p = forced if forced is not None else min(w_.start for w_ in p_visit.windows)
-                early_d = max(min(w_.start for w_ in d_visit.windows),
-                              early_p + dur_p + matrix[self.loc_out[pickup]][self.loc_in[dropoff]])
-                last_d = self.latest_start[dropoff]
-                if max_ride is not None:
-                    last_d = min(last_d, self.latest_start[pickup] + dur_p + max_ride)
-                latest = self.latest_start
-                for i in range(n + 1):
-                    if i > 0 and route.starts[i - 1] > latest[pickup]:
-                        break
-                    if i < n and latest[route.stops[i][0]] < early_p + dur_p:
-                        continue  # the stop after the pickup could not wait for it
-                    for j in range(i, n + 1):
-                        if j > i and route.starts[j - 1] > last_d:
-                            break
-                        if j < n and latest[route.stops[j][0]] < early_d + dur_d:
-                            continue
-                        stops = (route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)]
-                                 + route.stops[j:])
-                        sim = self.simulate(route, stops, fixed)
-                        if sim is None:
-                            continue
-                        starts, departure, end, travel, _ = sim
-                        d_start = starts[j + 1]
-                        if not (dep_d[0] <= d_start <= dep_d[1]):
-                            continue
-                        if not self.work_ok(route, end - departure):
-                            continue
-                        cost = (travel - route.travel) * max(1, w.travel_minute) + fixed_costs
-                        cost += self.time_penalty(route, stops, starts, end) - base_penalty
-                        if w.max_lateness_minute:
-                            cost += w.max_lateness_minute * max(0, self.max_late(stops, starts) - self.late_cap)
-                        if best is None or cost < best[0]:
-                            best = (cost, v, stops, sim)
+                fixed_costs = fixed_part + self.imbalance_delta(route, added)
+                penalty = self.route_penalty(route, self.route_summary(route, fixed) if incremental else None)
+                # (The time terms may fall, by at most the route's own: see ``_lower_bounds``.)
+                bound = (self._ride_route_bound(pickup, dropoff, route, worker) + fixed_costs - penalty
+                         if incremental else 0)
+                jobs.append((bound, len(jobs), route, worker, fixed_costs, penalty))
+        if incremental:
+            jobs.sort(key=lambda job: (job[0], job[1]))
+        best = None
+        best_order = (0, 0, 0)
+        for bound, rank, route, worker, fixed_costs, base_penalty in jobs:
+            if prune and best is not None and bound > best[0]:
+                break
+            pairs = self._ride_pairs(pickup, dropoff, forced, route, worker, fixed_costs - base_penalty, fixed)
+            if incremental:
+                pairs.sort()
+            for lb, i, j in pairs:
+                if prune and best is not None and lb > best[0]:
+                    break
+                stops = (route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)]
+                         + route.stops[j:])
+                if incremental:
+                    sim = self.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0]
+                else:
+                    sim = self.simulate(route, stops, fixed)
+                if sim is None:
+                    continue
+                starts, departure, end, travel, _ = sim
+                d_start = starts[j + 1]
+                if not (dep_d[0] <= d_start <= dep_d[1]):
+                    continue
+                if not self.work_ok(route, end - departure):
+                    continue
+                w = self.p.weights
+                cost = (travel - route.travel) * max(1, w.travel_minute) + fixed_costs
+                cost += self.time_penalty(route, stops, starts, end) - base_penalty
+                if w.max_lateness_minute:
+                    cost += w.max_lateness_minute * max(0, self.max_late(stops, starts) - self.late_cap)
+                order = (rank, i, j)
+                if best is None or cost < best[0] or (cost == best[0] and order < best_order):
+                    best, best_order = (cost, route.vehicle, stops, sim), order
         return best
+
+    def _ride_pairs(self, pickup: int, dropoff: int, forced: int | None, route: RouteState, worker,
+                    offset: int, fixed: dict[int, int]) -> list[tuple[int, int, int]]:
+        """The (lower bound, pickup position, drop-off position) pairs of a ride worth timing
+        on ``route`` (see ``_ride_candidate``), in the full evaluation's order; the bound is
+        the pair's travel part plus ``offset`` (0 unless ``Plan.incremental``).
+        Incrementally, pairs that cannot be timed even without breaks (the route's summary
+        bounds, as ``Plan.may_insert``) are left out."""
+        p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
+        max_ride = self.ride_at[pickup][3]
+        dur_p, dur_d = p_visit.duration_for(worker.kind), d_visit.duration_for(worker.kind)
+        matrix = self.p.travel_times[worker.travel_mode]
+        early_p = forced if forced is not None else min(w_.start for w_ in p_visit.windows)
+        early_d = max(min(w_.start for w_ in d_visit.windows),
+                      early_p + dur_p + matrix[self.loc_out[pickup]][self.loc_in[dropoff]])
+        last_d = self.latest_start[dropoff]
+        if max_ride is not None:
+            last_d = min(last_d, self.latest_start[pickup] + dur_p + max_ride)
+        latest = self.latest_start
+        n = len(route.stops)
+        incremental = self.incremental
+        kept = None
+        if incremental:
+            pick, drop, both = self._ride_detours(pickup, dropoff, route, worker)
+            weight = max(1, self.p.weights.travel_minute)
+            kept = self.route_summary(route, fixed)
+            if kept is not None:
+                stops = route.stops
+                durations = self.durations[worker.kind]
+                loc_in, loc_out = self.loc_in, self.loc_out
+                ends = [loc_out[stops[k - 1][0]] if k else worker.start_location for k in range(n + 1)]
+                nexts = [loc_in[stops[k][0]] if k < n else worker.end_location for k in range(n + 1)]
+                p_in, p_out, d_in, d_out = loc_in[pickup], loc_out[pickup], loc_in[dropoff], loc_out[dropoff]
+                free_lb, latest_arrival = kept.free_lb, kept.latest
+        out = []
+        for i in range(n + 1):
+            if i > 0 and route.starts[i - 1] > latest[pickup]:
+                break
+            if i < n and latest[route.stops[i][0]] < early_p + dur_p:
+                continue  # the stop after the pickup could not wait for it
+            if kept is not None:
+                # Break-free earliest times with the pickup at i (breaks only delay, and the
+                # stops before i are timed as before): what cannot be timed even so is skipped.
+                s_p = self.start_at(pickup, free_lb[i] + matrix[ends[i]][p_in], fixed)
+                if s_p is None:
+                    continue
+                free, at = s_p + dur_p, p_out
+            for j in range(i, n + 1):
+                if j > i and route.starts[j - 1] > last_d:
+                    break
+                if kept is not None and j > i:
+                    # Old stop j - 1 after the pickup (and the old stops between).
+                    vk = stops[j - 1][0]
+                    s = self.start_at(vk, free + matrix[at][loc_in[vk]], fixed)
+                    if s is None:
+                        break
+                    free, at = s + durations[vk], loc_out[vk]
+                if j < n and latest[route.stops[j][0]] < early_d + dur_d:
+                    continue
+                if not incremental:
+                    out.append((0, i, j))
+                    continue
+                if kept is not None:
+                    s_d = self.start_at(dropoff, free + matrix[at][d_in], fixed)
+                    if s_d is None or s_d + dur_d + matrix[d_out][nexts[j]] > latest_arrival[j]:
+                        continue
+                delta = both[i] if j == i else pick[i] + drop[j]
+                out.append((delta * weight + offset, i, j))
+        return out
+
+    def _ride_detours(self, pickup: int, dropoff: int, route: RouteState, worker) -> tuple[list, list, list]:
+        """Per position of ``route``, the travel added by the pickup alone there, by the
+        drop-off alone there, and by both there one after the other (exact: travel does not
+        depend on timing)."""
+        matrix = self.p.travel_times[worker.travel_mode]
+        loc_in, loc_out = self.loc_in, self.loc_out
+        stops = route.stops
+        n = len(stops)
+        p_in, p_out, d_in, d_out = loc_in[pickup], loc_out[pickup], loc_in[dropoff], loc_out[dropoff]
+        pick, drop, both = [], [], []
+        for k in range(n + 1):
+            a = loc_out[stops[k - 1][0]] if k else worker.start_location
+            b = loc_in[stops[k][0]] if k < n else worker.end_location
+            gone = matrix[a][b] if n else 0
+            pick.append(matrix[a][p_in] + matrix[p_out][b] - gone)
+            drop.append(matrix[a][d_in] + matrix[d_out][b] - gone)
+            both.append(matrix[a][p_in] + matrix[p_out][d_in] + matrix[d_out][b] - gone)
+        return pick, drop, both
+
+    def _ride_route_bound(self, pickup: int, dropoff: int, route: RouteState, worker) -> int:
+        """The least travel part (x the travel weight) of any pair of positions of a ride on
+        ``route``: both together somewhere, or the pickup somewhere and the drop-off later."""
+        pick, drop, both = self._ride_detours(pickup, dropoff, route, worker)
+        least = min(both)
+        later = drop[-1]
+        for k in range(len(pick) - 2, -1, -1):
+            least = min(least, pick[k] + later)
+            later = min(later, drop[k])
+        return least * max(1, self.p.weights.travel_minute)
 
     def _unplaced_partner(self, vi: int) -> tuple[int, int, int | None] | None:
         """The one-worker visit that must follow ``vi`` and is still out, with its delays."""
@@ -478,7 +748,7 @@ class Builder(Plan):
     def _insert_single(self, vi: int, dep: tuple[int, int]) -> bool:
         lo, hi = dep
         if lo == -INF and hi == INF:
-            cands = self._candidates(vi, None)
+            cands = self._candidates(vi, None, best_only=True)
         else:
             # Try the earliest start the dependency allows, then a few later ones.
             cands = []
@@ -488,7 +758,7 @@ class Builder(Plan):
                 if t in tried:
                     continue
                 tried.add(t)
-                cands = self._candidates(vi, t)
+                cands = self._candidates(vi, t, best_only=True)
                 if cands:
                     best = min(cands)
                     self._commit(vi, 0, best[1], best[2], t)

@@ -151,18 +151,13 @@ class Search:
                 b.fixed.pop(y, None)
                 out.append(y)
             for route in b.routes:
-                if any(s[0] in group for s in route.stops):
-                    route.stops = [s for s in route.stops if s[0] not in group]
-                    self._resimulate(route)
+                if any(s[0] in group for s in route.stops) and not b.retime_without(route, group):
+                    # A removal can break a route (triangle inequality, breaks): undo the round.
+                    w = b.p.workers[route.worker_index]
+                    raise RemovalBreaksRoute(f"removing a visit breaks {w.id}'s route in shift {route.shift_index}")
             for y in group:
                 stack.extend(self.dependents.get(y, []))
         return out
-
-    def _resimulate(self, route) -> None:
-        if not self.b.retime(route):  # a removal can break a route (triangle inequality, breaks): undo the round
-            p = self.b.p
-            w = p.workers[route.worker_index]
-            raise RemovalBreaksRoute(f"removing a visit breaks {w.id}'s route in shift {route.shift_index}")
 
     # ------------------------------------------------------------------ neighbourhoods
 
@@ -311,7 +306,7 @@ class Search:
         orders (as SISR does) let the same removal lead to different plans.  Visits that
         must follow others still come after them (``insertion_order`` keeps chains).
         """
-        order = [vi for vi in insertion_order(self.b.p, self.b.pins) if vi in todo]
+        order = [vi for vi in self.order if vi in todo]
         pick = self.rng.random()
         p = self.b.p
         if pick < 0.25:

@@ -230,22 +230,31 @@ class Objective:
                         starts: Sequence[int], end: int) -> int:
         """Lateness (of each visit's first copy, so a two-person visit once), overtime and
         previous-plan starts moved past the tolerance (``changed_from_previous``) of a timed
-        route, in objective units; 0 for an empty route."""
+        route, in objective units; 0 for an empty route: ``stop_time_cost`` over its stops
+        and ``overtime_cost``."""
         if not stops:
             return 0
-        w = self.w
-        due = self.due
-        late = 0
+        stop_cost = self.stop_time_cost
+        cost = self.overtime_cost(worker_index, shift_index, end)
         for (vi, copy), start in zip(stops, starts):
-            if copy == 0 and start > due[vi]:
-                late += start - due[vi]
-        shift = self.p.workers[worker_index].shifts[shift_index]
-        cost = late * w.lateness_minute + max(0, end - shift.end) * w.overtime_minute
-        if self.previous_start:
-            moved = moved_count(self.previous_start, w.previous_start_tolerance, worker_index,
-                                (vi for vi, _ in stops), starts)
-            cost += moved * w.changed_from_previous
+            cost += stop_cost(worker_index, vi, copy, start)
         return cost
+
+    def stop_time_cost(self, worker_index: int, vi: int, copy: int, start: int) -> int:
+        """One stop's part of ``route_time_cost``: its lateness (first copy only) and its start
+        moved from the previous plan's.  The incremental pricing of an insertion sums it over
+        the stops whose start changed (``construct.Builder``)."""
+        w = self.w
+        cost = self.late(vi, start) * w.lateness_minute if copy == 0 else 0
+        if self.previous_start:
+            cost += moved_count(self.previous_start, w.previous_start_tolerance, worker_index, (vi,),
+                                (start,)) * w.changed_from_previous
+        return cost
+
+    def overtime_cost(self, worker_index: int, shift_index: int, end: int) -> int:
+        """The ``overtime`` term of a route ending at ``end``."""
+        shift = self.p.workers[worker_index].shifts[shift_index]
+        return max(0, end - shift.end) * self.w.overtime_minute
 
     def max_late(self, stops: Sequence[tuple[int, int]], starts: Sequence[int]) -> int:
         """The largest lateness of one visit among ``stops`` (0 if none is late)."""

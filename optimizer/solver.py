@@ -37,7 +37,7 @@ def solve(problem: Problem, params: SolveParams | None = None, stop: StoppingCri
     started = stop.clock()
     limit = stop.remaining()
     areas = plan_areas(problem, params)
-    search = search_stop(stop, len(areas), limit, started)
+    search = search_stop(stop, len(areas), limit, started, params.explain)
     results: list[AreaResult] = []
     first_s, first_visits = 0.0, 0
     for done, area in enumerate(areas):

@@ -5,7 +5,11 @@ here, so a rule of the day (windows, breaks, shift end and overtime, working-tim
 rides, empty routes) is applied the same way wherever a route is timed.  Two questions are
 answered: ``Plan.simulate`` times a route's stops from scratch (earliest starts; the search
 and the ride explanations), and ``free_gaps`` finds where one more visit fits into a
-published route without moving anything (the explanations' insertion test).  The OR-Tools model
+published route without moving anything (the explanations' insertion test).  For the search,
+each route's forward pass is also kept with its state before every stop (``route_summary``),
+so an insertion or a removal is timed from there until the old timing takes over
+(``insertion_simulate``: the same result as ``simulate``, a few stops' work) and most
+infeasible positions are ruled out in O(1) by break-free bounds (``may_insert``).  The OR-Tools model
 (``routing``) states the same rules as constraints, and the independent checker
 (``checker``) re-implements them on purpose; nothing else times a route.
 
@@ -109,6 +113,86 @@ class QuickInsertion(NamedTuple):
     moved_delta: int = 0
     """Change in the number of stops starting more than the tolerance from their previous-plan
     start (``objective.moved_count``)."""
+
+
+class PassState(NamedTuple):
+    """Where a forward pass (``Plan._forward``) stands before a stop: everything the rest of
+    the route's timing depends on (the worker free at ``t`` at ``loc``, ``bi`` of the
+    shift's breaks taken, the departure once known, the load so far and who is on board)."""
+
+    t: int
+    loc: int
+    travel: int
+    bi: int
+    departure: int | None
+    load: dict | None
+    on_board: dict | None
+    boarded: dict | None
+
+
+@dataclass
+class RouteSummary:
+    """One route's forward pass kept for incremental evaluation (``Plan.route_summary``).
+
+    Valid while the route has the same stops and the same fixed starts for them: the pass is
+    deterministic, so a changed route that keeps the first k stops passes through
+    ``states[k]`` exactly as this one did, and can be timed from there on.
+    """
+
+    stops: Stops
+    fixed_vals: list
+    defer_first: bool
+    """The pass kept: ``simulate`` tries breaks after the first visit first (True), and only
+    if that fails, before it (False)."""
+    timing: Timing | None = None
+    """The route's timing by this pass; None if the pass fails (then ``states``, ``starts``
+    and ``breaks`` go as far as it got)."""
+    states: list[PassState] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    breaks: list[tuple[int, int]] = field(default_factory=list)
+    deferred: bool = False
+    load: dict = field(default_factory=dict)
+    """The route's total load per capacity kind (the pass checks it against the car)."""
+    free_lb: list[int] = field(default_factory=list)
+    """Per position, a lower bound on when the worker is free to leave for a visit inserted
+    there (the end of the stop before, timed without breaks: breaks only delay)."""
+    matrix: list = field(default_factory=list)
+    """The route's travel matrix, and below its worker's durations per visit."""
+    durations: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    """Per position, where the worker comes from (the start place, or the previous stop's exit)."""
+    nexts: list[int] = field(default_factory=list)
+    """Per position, where the worker goes next (the stop there, or the end place)."""
+    penalty: int | None = None
+    """The route's time terms (``Objective.route_time_cost``) at this timing, once asked for
+    (``construct.Builder.route_penalty``)."""
+    latest: list[int] = field(default_factory=list)
+    """Per stop, the latest arrival after which the rest of the route cannot be timed even
+    without breaks (with the end place's limit last): an arrival later than that fails
+    whichever way the breaks go."""
+
+
+@dataclass
+class Resume:
+    """How ``Plan._forward`` resumes from a summary: the first ``k0`` stops are the old
+    route's; from index ``conv_from`` on, stop k of the new route is stop ``k - offset`` of
+    the old one.  ``converged``: set by the pass (see ``_forward``)."""
+
+    summary: RouteSummary
+    k0: int
+    conv_from: int
+    offset: int
+    converged: int = 0
+
+
+def _added(total: dict, now: dict, then: dict | None) -> dict:
+    """``total`` plus what was loaded between two states (``now`` minus ``then``)."""
+    if not total and not now:
+        return {}
+    out = dict(total)
+    for key, q in now.items():
+        out[key] = out.get(key, 0) + q - ((then or {}).get(key, 0))
+    return out
 
 
 def trailing_breaks(rules: list, t: int, back: int, free_from: int) -> tuple[list[tuple[int, int]], int] | None:
@@ -240,6 +324,11 @@ class Plan:
     visits (dependencies, both-or-neither pairs, different workers) are kept as indices.
     """
 
+    incremental = True
+    """Whether insertions are timed from the kept summaries (``route_summary``) and priced by
+    what changed (issue #19 item 4); False re-times and re-prices whole routes, the code path
+    before them, which ``benchmarks/lns_speed.py`` measures against."""
+
     def __init__(self, problem: Problem, vehicles: list[tuple[int, int]]):
         self.p = problem
         self.vehicles = vehicles
@@ -298,6 +387,8 @@ class Plan:
         self.plain = not problem.rides and not any(v.demand for v in problem.visits)
         """No rides and no capacities: a route's timing depends on its windows, fixed starts
         and breaks only, which ``insertion_timing`` evaluates incrementally."""
+        self._summaries: dict[tuple[int, bool], RouteSummary] = {}
+        """Per vehicle, its route's last forward pass (``route_summary``), checked before use."""
 
     # ------------------------------------------------------------------ whole routes
 
@@ -342,28 +433,69 @@ class Plan:
         Returns the timed route, None if infeasible, or ``PickupLater`` when a ride would be
         too long and starting that pickup later may cure it.
         """
+        return self._forward(route, stops, fixed, later, defer_first)
+
+    def _forward(self, route: RouteState, stops: Stops, fixed: dict[int, int], later: dict[int, int] | None,
+                 defer_first: bool = True, record: "RouteSummary | None" = None, resume: "Resume | None" = None,
+                 ) -> Timing | PickupLater | None:
+        """The forward pass itself (``simulate_pass``), written once for both of its uses.
+
+        From scratch it times ``stops`` from the shift start; with ``record`` (a summary being
+        built) it also keeps there the pass's state before each stop and after the last
+        (``PassState``: what the rest of the route depends on), its starts and breaks.  With ``resume`` it starts
+        from such a state of a route whose first ``resume.k0`` stops ``stops`` keeps as they
+        were, and ends as soon as a stop of the old route starts as it did with the same
+        state behind it (the rest of the route is then the old one's): the incremental
+        evaluation of an insertion (``insertion_simulate``).  ``resume.converged`` is set to
+        the index (in ``stops``) from which starts are the old route's.
+        """
         worker = self.p.workers[route.worker_index]
         shift = worker.shifts[route.shift_index]
         matrix = self.p.travel_times[worker.travel_mode]
-        t, loc = shift.start, worker.start_location
-        starts: list[int] = []
-        travel_total = 0
-        load: dict[str, int] = {}
-        pending = list(shift.breaks) if stops else []
-        taken: list[tuple[int, int]] = []
-        departure: int | None = None
+        rules = shift.breaks if stops else ()
+        nb = len(rules)
         durations = self.durations[worker.kind]
         ride_at = self.ride_at
-        on_board: dict[str, int] = {}
-        boarded: dict[int, tuple[int, int]] = {}
-        """Ride pickups on board: pickup index -> (its start, the end of its service)."""
-        for vi, _ in stops:
-            visit = self.p.visits[vi]
+        visits = self.p.visits
+        if resume is None:
+            t, loc = shift.start, worker.start_location
+            starts: list[int] = []
+            travel_total = 0
+            load: dict[str, int] = {}
+            bi = 0
+            taken: list[tuple[int, int]] = []
+            departure: int | None = None
+            on_board: dict[str, int] = {}
+            boarded: dict[int, tuple[int, int]] = {}
+            """Ride pickups on board: pickup index -> (its start, the end of its service)."""
+            k0 = 0
+            if record is not None:
+                record.starts, record.breaks = starts, taken
+        else:
+            k0 = resume.k0
+            old = resume.summary
+            st = old.states[k0]
+            t, loc, travel_total, bi, departure = st.t, st.loc, st.travel, st.bi, st.departure
+            load = dict(st.load) if st.load else {}
+            on_board = dict(st.on_board) if st.on_board else {}
+            boarded = dict(st.boarded) if st.boarded else {}
+            starts = old.starts[:k0]
+            taken = old.breaks[:bi]
+            self._deferred = old.deferred if k0 else False
+            conv_from, offset = resume.conv_from, resume.offset
+            old_starts, old_states, old_breaks = old.starts, old.states, old.breaks
+            last_state = len(old_states) - 1
+        for k in range(k0, len(stops)):
+            if record is not None:
+                record.states.append(PassState(t, loc, travel_total, bi, departure, dict(load) if load else None,
+                                        dict(on_board) if on_board else None, dict(boarded) if boarded else None))
+            vi = stops[k][0]
+            visit = visits[vi]
             duration = durations[vi]
             tr = matrix[loc][visit.location]
             floor = later.get(vi, 0) if later else 0  # a pickup asked to start later: wait at the door
-            while pending:
-                rule = pending[0]
+            while bi < nb:
+                rule = rules[bi]
                 b_start = max(t, rule.earliest, taken[-1][1] if taken else t)
                 if b_start > rule.latest:
                     return None
@@ -377,7 +509,7 @@ class Plan:
                     self._deferred = True
                     break  # never start the day with a break that can wait
                 if start is not None and ready <= start:
-                    if not starts and len(pending) == 1:
+                    if not starts and bi == nb - 1:
                         # Before the day's first visit: as late as its window and the visit
                         # allow, so the day starts no earlier than it must.
                         b_start = max(b_start, min(rule.latest, start - rule.duration))
@@ -386,7 +518,7 @@ class Plan:
                     break  # can still be taken after this visit
                 taken.append((b_start, b_start + rule.duration))
                 t = ready - tr
-                pending.pop(0)
+                bi += 1
             start = self.start_at(vi, max(t + tr, floor), fixed)
             if start is None:
                 return None
@@ -399,28 +531,48 @@ class Plan:
             travel_total += tr
             t = start + duration
             loc = visit.exit_location
-            for k, q in visit.demand.items():
-                load[k] = load.get(k, 0) + q
+            for key, q in visit.demand.items():
+                load[key] = load.get(key, 0) + q
             ride = ride_at.get(vi)
             if ride is not None:
                 pickup, dropoff, ride_load, max_ride = ride
                 if vi == pickup:
                     boarded[vi] = (start, t)
-                    for k, q in ride_load.items():
-                        on_board[k] = on_board.get(k, 0) + q
-                        if on_board[k] > worker.capacity.get(k, 0):
+                    for key, q in ride_load.items():
+                        on_board[key] = on_board.get(key, 0) + q
+                        if on_board[key] > worker.capacity.get(key, 0):
                             return None
                 else:
                     if pickup not in boarded:
                         return None  # drop-off before (or without) its pickup
                     p_start, p_end = boarded.pop(pickup)
-                    for k, q in ride_load.items():
-                        on_board[k] -= q
+                    for key, q in ride_load.items():
+                        on_board[key] -= q
                     if max_ride is not None and start - p_end > max_ride:
                         return PickupLater(pickup, p_start + (start - p_end - max_ride))
+            if (resume is not None and k >= conv_from and k - offset < last_state
+                    and start == old_starts[k - offset]):
+                # The old route's stop starts as before: if what it leaves behind is the same
+                # too (breaks taken, who is on board), the rest of the route is the old one's.
+                st = old_states[k - offset + 1]
+                if (st.bi == bi and (bi == 0 or taken[-1][1] == old_breaks[bi - 1][1])
+                        and st.boarded == (boarded or None)):
+                    timing = old.timing
+                    if timing is None:
+                        return None  # the old pass failed further on, and so does this one
+                    if any(q > worker.capacity.get(key, 0) for key, q in _added(old.load, load, st.load).items()):
+                        return None
+                    resume.converged = k + 1
+                    return Timing(starts + old_starts[k - offset + 1:], departure, timing.end,
+                                  travel_total + timing.travel - st.travel, taken + old_breaks[bi:])
+        if record is not None:
+            record.states.append(PassState(t, loc, travel_total, bi, departure, dict(load) if load else None,
+                                    dict(on_board) if on_board else None, dict(boarded) if boarded else None))
+        if resume is not None:
+            resume.converged = len(stops)
         if boarded:
             return None  # a passenger never dropped off
-        if any(q > worker.capacity.get(k, 0) for k, q in load.items()):
+        if any(q > worker.capacity.get(key, 0) for key, q in load.items()):
             return None
         back = matrix[loc][worker.end_location] if stops else 0
         travel_total += back
@@ -428,7 +580,7 @@ class Plan:
         # it is taken at the last visit's place, on the way or at the end place, whichever
         # its window allows first (a break due late in a shift whose visits end early fits
         # only on the way or at the end).
-        trailing = trailing_breaks(pending, t, back, taken[-1][1] if taken else t)
+        trailing = trailing_breaks(list(rules[bi:]), t, back, taken[-1][1] if taken else t)
         if trailing is None:
             return None
         tail, end = trailing
@@ -436,6 +588,135 @@ class Plan:
             return None
         taken.extend(tail)
         return Timing(starts, (departure if departure is not None else shift.start), end, travel_total, taken)
+
+    def route_summary(self, route: RouteState, fixed: dict[int, int], defer_first: bool = True) -> RouteSummary | None:
+        """``route``'s forward pass (``simulate``'s first, or with ``defer_first`` False its
+        second) with its state before every stop, kept per vehicle and rebuilt when the
+        route's stops or their fixed starts changed; None when that pass needs a ride's pickup
+        moved (callers then time whole routes).  A pass that fails is kept too, as far as it
+        got: an insertion that reaches the same state fails the same way."""
+        stops = route.stops
+        fixed_vals = [fixed.get(vi) for vi, _ in stops]
+        key = (route.vehicle, defer_first)
+        kept = self._summaries.get(key)
+        if kept is None or kept.stops != stops or kept.fixed_vals != fixed_vals:
+            kept = RouteSummary(list(stops), fixed_vals, defer_first)
+            self._deferred = False
+            res = self._forward(route, stops, fixed, {} if self.ride_at else None, defer_first, kept)
+            if isinstance(res, PickupLater):
+                kept.states = []  # not kept: ``simulate`` would move the pickup and time again
+            else:
+                kept.timing = res
+                kept.deferred = self._deferred
+                kept.load = (kept.states[-1].load or {}) if res is not None else {}
+                self._bounds(route, kept, fixed)
+            self._summaries[key] = kept
+        return kept if kept.states else None
+
+    def _bounds(self, route: RouteState, summary: RouteSummary, fixed: dict[int, int]) -> None:
+        """``summary.free_lb`` and ``summary.latest``: the route timed without breaks, forward
+        (earliest ends) and backward (latest arrivals)."""
+        worker = self.p.workers[route.worker_index]
+        shift = worker.shifts[route.shift_index]
+        matrix = self.p.travel_times[worker.travel_mode]
+        durations = self.durations[worker.kind]
+        loc_in, loc_out, windows = self.loc_in, self.loc_out, self.windows
+        stops = summary.stops
+        t, loc = shift.start, worker.start_location
+        free = [t]
+        for vi, _ in stops:
+            s = self.start_at(vi, t + matrix[loc][loc_in[vi]], fixed)
+            t = (s if s is not None else INF) + durations[vi]
+            loc = loc_out[vi]
+            free.append(t)
+        n = len(stops)
+        latest = [0] * (n + 1)
+        latest[n] = bound = self.end_limit[(route.worker_index, route.shift_index)]
+        nxt = worker.end_location
+        for k in range(n - 1, -1, -1):
+            vk = stops[k][0]
+            bound = bound - matrix[loc_out[vk]][nxt] - durations[vk]
+            f = fixed.get(vk)
+            if f is not None:
+                bound = f if f <= bound else -INF
+            else:
+                for a, b in reversed(windows[vk]):
+                    if a <= bound:
+                        bound = b if b < bound else bound
+                        break
+                else:
+                    bound = -INF
+            latest[k] = bound
+            nxt = loc_in[vk]
+        summary.free_lb, summary.latest = free, latest
+        summary.matrix, summary.durations = matrix, durations
+        summary.ends = [worker.start_location] + [loc_out[vi] for vi, _ in stops]
+        summary.nexts = [loc_in[vi] for vi, _ in stops] + [worker.end_location]
+
+    def may_insert(self, route: RouteState, summary: RouteSummary, vi: int, pos: int, fixed: dict[int, int]) -> bool:
+        """Whether ``vi`` inserted at ``pos`` of ``route`` could be timed at all, judged in a
+        few steps from ``summary``'s bounds (``_bounds``): False only when even without
+        breaks the visit or the stop after it could not start in time, so ``simulate`` would
+        fail too.  Lets the search skip most infeasible positions without timing them."""
+        matrix = summary.matrix
+        s = self.start_at(vi, summary.free_lb[pos] + matrix[summary.ends[pos]][self.loc_in[vi]], fixed)
+        if s is None:
+            return False
+        return s + summary.durations[vi] + matrix[self.loc_out[vi]][summary.nexts[pos]] <= summary.latest[pos]
+
+    def insertion_simulate(self, route: RouteState, stops: Stops, k0: int, conv_from: int, offset: int,
+                           fixed: dict[int, int], summary: RouteSummary | None = None,
+                           ) -> tuple[Timing | None, int, RouteSummary | None]:
+        """``simulate(route, stops, fixed)``, for ``stops`` that keep ``route``'s first ``k0``
+        stops and from index ``conv_from`` on are its stops from ``conv_from - offset`` on
+        (an insertion of ``offset`` stops), timed incrementally: from the kept pass's state
+        before stop ``k0`` (``route_summary``) and only until the old route's timing takes
+        over.
+
+        Returns (the timing or None, the index from which starts are the summary's, the
+        summary used, or None).  ``simulate``'s second pass (breaks before the first visit)
+        resumes from a summary of its own; what a pass cannot settle alone (a ride's pickup
+        to move) goes to ``simulate``.  The result is always what ``simulate`` gives
+        (tests/optimizer/test_incremental.py).  ``summary``: the route's (``route_summary``),
+        if the caller has it at hand.
+        """
+        if summary is None and self.incremental:
+            summary = self.route_summary(route, fixed)
+        if summary is None or k0 >= len(summary.states):
+            return self.simulate(route, stops, fixed), len(stops), None
+        res, conv, deferred = self._resumed_rides(route, stops, k0, conv_from, offset, fixed, summary, True)
+        if res is not None or not deferred:
+            return res, conv, summary
+        second = self.route_summary(route, fixed, False)
+        if second is None or k0 >= len(second.states):
+            return self._simulate_rides(route, stops, fixed, False), len(stops), None
+        res, conv, _ = self._resumed_rides(route, stops, k0, conv_from, offset, fixed, second, False)
+        return res, conv, second
+
+    def _resumed_rides(self, route: RouteState, stops: Stops, k0: int, conv_from: int, offset: int,
+                       fixed: dict[int, int], summary: RouteSummary, defer_first: bool,
+                       ) -> tuple[Timing | None, int, bool]:
+        """``_simulate_rides`` for ``insertion_simulate``, each pass resumed from ``summary``:
+        a ride too long moves its pickup later, and the pass is resumed again from the
+        pickup (or from ``k0``, if earlier); the old route's timing takes over only after
+        every pickup held back.  Returns (the timing or None, where the old timing took
+        over, whether a pass deferred the first break: ``simulate``'s cue for its second
+        pass)."""
+        later: dict[int, int] | None = {} if self.ride_at else None
+        deferred = False
+        for _ in range(RIDE_RETIMES):
+            resume = Resume(summary, k0, conv_from, offset)
+            res = self._forward(route, stops, fixed, later, defer_first, None, resume)
+            deferred = deferred or self._deferred
+            if not isinstance(res, PickupLater):
+                return res, (resume.converged if res is not None else len(stops)), deferred
+            pickup, not_before = res
+            if later is None or pickup in fixed or later.get(pickup, -1) >= not_before:
+                return None, len(stops), deferred
+            later[pickup] = not_before
+            at = next(k for k, (vi, _) in enumerate(stops) if vi == pickup)
+            k0, conv_from = min(k0, at), max(conv_from, at + 1)
+        return None, len(stops), deferred
 
     def start_at(self, vi: int, arrival: int, fixed: dict[int, int]) -> int | None:
         """Earliest allowed start of visit ``vi`` for an arrival, honouring a fixed start;
@@ -468,6 +749,24 @@ class Plan:
         if timing is None:
             return False
         route.apply(route.stops, timing)
+        return True
+
+    def retime_without(self, route: RouteState, group: set[int]) -> bool:
+        """Take the stops of ``group`` off ``route`` and time the rest again with the plan's
+        fixed starts; False (and the route unchanged) if it cannot be timed.  One run of
+        consecutive stops leaving is timed incrementally (``insertion_simulate`` with a
+        negative offset), anything else whole; the timing is ``simulate``'s either way."""
+        old = route.stops
+        stops = [s for s in old if s[0] not in group]
+        gone = len(old) - len(stops)
+        k0 = next((k for k, s in enumerate(old) if s[0] in group), len(old))
+        if gone and stops == old[:k0] + old[k0 + gone:]:
+            timing = self.insertion_simulate(route, stops, k0, k0, -gone, self.fixed)[0]
+        else:
+            timing = self.simulate(route, stops, self.fixed)
+        if timing is None:
+            return False
+        route.apply(stops, timing)
         return True
 
     def time_routes(self, changes: list[tuple[RouteState, Stops]], fixed: dict[int, int],
@@ -573,6 +872,9 @@ class Plan:
             return False
         fixed = {vi: s for vi, s in self.fixed.items() if vi not in linked}
         floors: dict[int, int] = {}
+        memo: dict[int, tuple[list, Timing | PickupLater | None]] = {}
+        """Per vehicle, its last pass and the floors it saw on its stops: a route none of whose
+        floors moved since is not timed again."""
         for _ in range(RETIME_PASSES):
             timed: dict[int, Timing] = {}
             starts_of: dict[int, list[int]] = {}
@@ -580,7 +882,13 @@ class Plan:
             for route in self.routes:
                 if not route.stops:
                     continue
-                res = self.simulate_pass(route, route.stops, fixed, floors)
+                seen = [floors.get(vi) for vi, _ in route.stops]
+                hit = memo.get(route.vehicle)
+                if hit is not None and hit[0] == seen and self.incremental:
+                    res = hit[1]
+                else:
+                    res = self._retime_pass(route, fixed, floors, linked)
+                    memo[route.vehicle] = (seen, res)
                 if res is None:
                     return False
                 if isinstance(res, PickupLater):  # a ride too long: its pickup waits, as in ``simulate``
@@ -630,6 +938,23 @@ class Plan:
                 self.fixed[vi] = max(starts_of[vi])
             return True
         return False
+
+    def _retime_pass(self, route: RouteState, fixed: dict[int, int], floors: dict[int, int],
+                     linked: set[int]) -> Timing | PickupLater | None:
+        """``simulate_pass(route, route.stops, fixed, floors)`` for ``retime_linked``, resumed
+        from the route's kept pass (``route_summary``) before its first stop that is linked
+        or held back by a floor: up to there both passes see the same stops, fixed starts
+        and floors, so they are in the same state."""
+        stops = route.stops
+        kept = self._summaries.get((route.vehicle, True)) if self.incremental else None
+        if kept is None or not kept.states or kept.stops != stops:
+            return self.simulate_pass(route, stops, fixed, floors)
+        k0 = next((k for k, (vi, _) in enumerate(stops) if vi in linked or vi in floors), len(stops))
+        if k0 == len(stops) and kept.fixed_vals == [fixed.get(vi) for vi, _ in stops]:
+            return kept.timing
+        if k0 == 0 or len(kept.states) <= k0 or kept.fixed_vals[:k0] != [fixed.get(vi) for vi, _ in stops[:k0]]:
+            return self.simulate_pass(route, stops, fixed, floors)
+        return self._forward(route, stops, fixed, floors, True, None, Resume(kept, k0, len(stops) + 1, 0))
 
     def delay_pickups(self) -> int:
         """Pick seniors up as late as their route allows; the number of pickups moved.

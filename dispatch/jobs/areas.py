@@ -101,7 +101,7 @@ def solve_on_queue(engine: Engine, job_id: str, problem: Any, params: Any, stop:
     areas = optimizer.plan_areas(problem, params)
     if len(areas) < 2 or limit is None:
         return optimizer.solve(problem, params, stop)
-    search = optimizer.search_stop(stop, len(areas), limit, started)
+    search = optimizer.search_stop(stop, len(areas), limit, started, params.explain)
     search_left = search.remaining() or 0.0
     reserve = (stop.remaining() or 0.0) - search_left
     budget = search_left / len(areas)
