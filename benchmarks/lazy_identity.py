@@ -33,8 +33,7 @@ for m in dense.travel_times:
 print("cells equal")
 from optimizer.decompose import split
 from optimizer.repair import fill_gaps
-from optimizer.explain import explain_unassigned
-from optimizer.evaluate import evaluate
+from optimizer import evaluate, explain_unassigned
 t = time.monotonic(); sa = split(lazy, area); t1 = time.monotonic() - t
 t = time.monotonic(); sb = split(dense, area); t2 = time.monotonic() - t
 print("split lazy", round(t1, 2), "dense", round(t2, 2), "areas", len(sa))
@@ -53,7 +52,7 @@ ra = fill_gaps(lazy, list(a.routes), dropped); rb = fill_gaps(dense, list(a.rout
 assert ra == rb, "repair differs"
 ea = explain_unassigned(lazy, ra[0], ra[1]); eb = explain_unassigned(dense, ra[0], ra[1])
 assert ea == eb, "explanations differ"
-from optimizer.model import Solution
+from optimizer import Solution
 s2 = Solution(tuple(ra[0]), tuple(ea))
 assert evaluate(lazy, s2) == evaluate(dense, s2)
 assert check(lazy, s2) == check(dense, s2)

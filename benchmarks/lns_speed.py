@@ -22,12 +22,11 @@ import time
 from dispatch.providers.travel import GeodesicProvider
 from fixtures.generator import BENCHMARK_PROFILE, generate
 from fixtures.problem import problem_for_day
-from optimizer import SolveParams
+from optimizer import MaxIterations, MaxRuntime, SolveParams
 from optimizer.construct import Builder, construct
 from optimizer.decompose import split
 from optimizer.lns import improve, plan_cost
 from optimizer.rules import eligible_workers
-from optimizer.stop import MaxIterations, MaxRuntime
 
 
 

@@ -51,7 +51,7 @@ def _hwm_mb() -> float | None:
 def _rows_computed(problem) -> dict[str, int]:
     """Rows made on demand per lazy matrix (0 for a dense one)."""
     try:
-        from optimizer.matrix import is_lazy
+        from optimizer import is_lazy
     except ImportError:  # the code before lazy matrices (a before/after run)
         return {}
 

@@ -80,6 +80,7 @@ from optimizer.params import Progress, SolveParams, load_params, load_weights
 from optimizer.plan_edit import NotTimed, RouteKey, Timer, kept, solution_of, stored_route, time_with_visit
 from optimizer.recommend import NotRecommendable, Recommendation, Refusal, best_start, recommend
 from optimizer.rules import rides_by_visit, shift_end_limit
+from optimizer.matrix import LazyMatrix, is_lazy
 from optimizer.stop import Cancel, FirstOf, MaxIterations, MaxRuntime, NoLimit, StoppingCriterion
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "LazyMatrix",
+    "is_lazy",
     "Area",
     "AreaResult",
     "NOT_SOLVED",

@@ -39,6 +39,12 @@ BENCHMARK_INTERNALS: dict[tuple[str, str], str] = {
     ("benchmarks.peers.ortools_peer", "optimizer.routing"): "the plain OR-Tools peer: the routing model "
                                                             "searched alone, without our phases",
     ("benchmarks.peers.ortools_peer", "optimizer.nodes"): "turns that peer's raw routes into routes",
+    ("benchmarks.lazy_identity", "optimizer.decompose"): "compares the areas a lazy and a dense day split into",
+    ("benchmarks.lazy_identity", "optimizer.repair"): "compares the repair across areas on both matrices",
+    ("benchmarks.lns_speed", "optimizer.construct"): "the LNS's starting plan, built once for both modes",
+    ("benchmarks.lns_speed", "optimizer.decompose"): "the 10x day's largest area, searched alone",
+    ("benchmarks.lns_speed", "optimizer.lns"): "counts the LNS's rounds per second (the phase alone)",
+    ("benchmarks.lns_speed", "optimizer.rules"): "eligible workers per visit, the construction's input",
 }
 
 

@@ -23,7 +23,7 @@ import httpx
 import numpy as np
 
 from dispatch.settings import Settings, get_settings
-from optimizer.matrix import LazyMatrix
+from optimizer import LazyMatrix
 
 log = logging.getLogger(__name__)
 
