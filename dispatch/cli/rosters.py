@@ -11,7 +11,7 @@ request id exactly as ``POST /rosters/{date}/publish`` needs them).  Audited as 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -19,8 +19,23 @@ from rich.console import Console
 from dispatch.cli.users import _actor, _fail, _session
 from dispatch.errors import UserError
 
+if TYPE_CHECKING:
+    from dispatch.settings import Settings
+    from optimizer import SolveParams, Weights
+
 rosters_app = typer.Typer(help="Plan and publish a day's roster.", no_args_is_help=True)
 out = Console()
+
+
+def _weights_and_params(settings: Settings, time_limit: float | None) -> tuple[Weights, SolveParams]:
+    """The objective's weights and the solver's parameters from the settings' weights file (one message
+    naming the file when it cannot be read), for every command that plans."""
+    from optimizer import load_params, load_weights
+
+    try:
+        return load_weights(settings.weights_file), load_params(settings.weights_file, time_limit_s=time_limit)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _fail(f"weights file {settings.weights_file}: {exc}") from None
 
 
 def _day(value: str) -> dt.date:
@@ -46,15 +61,10 @@ def plan(
     from dispatch.planning.rosters import InfeasiblePlan, plan_day
     from dispatch.settings import get_settings
     from dispatch.providers.travel import provider_from_settings
-    from optimizer import load_params, load_weights
 
     day = _day(date)
     settings = get_settings()
-    try:
-        weights = load_weights(settings.weights_file)
-        params = load_params(settings.weights_file, time_limit_s=time_limit)
-    except (OSError, ValueError, TypeError) as exc:
-        raise _fail(f"weights file {settings.weights_file}: {exc}") from None
+    weights, params = _weights_and_params(settings, time_limit)
     engine = make_engine()
     try:
         with out.status(f"planning {day.isoformat()} ..."):
@@ -125,7 +135,6 @@ def replan(
     from dispatch.planning.rosters import InfeasiblePlan
     from dispatch.settings import get_settings
     from dispatch.providers.travel import provider_from_settings
-    from optimizer import load_params, load_weights
 
     day = _day(date)
     settings = get_settings()
@@ -138,11 +147,7 @@ def replan(
                              reason)
     except rp.ReplanInputError as exc:
         raise _fail(f"--unavailable {str(exc)}" if exc.field.startswith("unavailable") else str(exc)) from None
-    try:
-        weights = load_weights(settings.weights_file)
-        params = load_params(settings.weights_file, time_limit_s=time_limit)
-    except (OSError, ValueError, TypeError) as exc:
-        raise _fail(f"weights file {settings.weights_file}: {exc}") from None
+    weights, params = _weights_and_params(settings, time_limit)
     engine = make_engine()
     try:
         with out.status(f"re-planning {day.isoformat()} from {start:%H:%M} ..."):
@@ -211,15 +216,10 @@ def plan_week(
     from dispatch.planning.week_plan import plan_week as plan
     from dispatch.settings import get_settings
     from dispatch.providers.travel import provider_from_settings
-    from optimizer import load_params, load_weights
 
     first = _monday(monday)
     settings = get_settings()
-    try:
-        weights = load_weights(settings.weights_file)
-        params = load_params(settings.weights_file, time_limit_s=time_limit)
-    except (OSError, ValueError, TypeError) as exc:
-        raise _fail(f"weights file {settings.weights_file}: {exc}") from None
+    weights, params = _weights_and_params(settings, time_limit)
     engine = make_engine()
     try:
         with out.status(f"planning the week of {first.isoformat()} ...") as status:
