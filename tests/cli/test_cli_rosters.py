@@ -128,3 +128,20 @@ def test_plan_week_stores_seven_drafts_and_prints_the_week(db) -> None:
     assert refused.exit_code != 0
     assert "MONDAY: 2026-12-01 is a Tuesday, not a Monday" in " ".join(refused.output.split())
     assert len(rosters(db)) == 7
+
+
+@pytest.mark.parametrize("args", [["plan", DAY.isoformat()], ["plan-week", "2026-11-30"]])
+def test_an_unreadable_weights_file_is_named_and_nothing_is_planned(db, tmp_path: Path, monkeypatch, args) -> None:
+    """Every planning command reads the weights file the same way: a broken one is a message naming the
+    file, exit code 2 (bad input), and no roster stored."""
+    from dispatch.settings import get_settings
+
+    bad = tmp_path / "weights.toml"
+    bad.write_text("[weights]\ntravel_minute = 'many'\n")
+    monkeypatch.setenv("CAREPATH_WEIGHTS_FILE", str(bad))
+    get_settings.cache_clear()
+    r = runner.invoke(app, ["rosters", *args])
+    assert r.exit_code == 2, r.output
+    assert "weights file" in r.output and str(bad) in "".join(r.output.split())  # rich wraps long lines
+    with Session(db) as s:
+        assert s.exec(select(m.Roster)).all() == []
