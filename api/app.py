@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy.engine import Engine
 
 from api import console, problems
@@ -54,19 +54,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.signing_secret = signing_secret(settings)
-    app.state.engine = engine or make_engine(settings.database_url, settings=settings)
-    app.state.clock = clock  # None: api.clock.clock, read per request
-    app.state.geocoder = geocoder_from_settings(settings)  # None unless CAREPATH_GEOCODER=nominatim
+    app.state.built_for = _built_for(settings)
+    bind(app, settings, engine, clock)
     problems.install(app)
     app.add_middleware(NulGuard)  # inside the body limits: it reads JSON and form bodies whole
     app.add_middleware(BodyLimitMiddleware, limits=_body_limits(settings))
 
     @app.get(f"{API_PREFIX}/health", operation_id="health-get", tags=["health"])
-    async def health() -> dict[str, str]:
+    async def health(request: Request) -> dict[str, str]:
         """Liveness: the process answers and knows its time zone (no database, no worker thread)."""
-        return {"status": "ok", "timezone": settings.timezone}
+        return {"status": "ok", "timezone": request.app.state.settings.timezone}
 
     for router in _routers():
         app.include_router(router, prefix=API_PREFIX)
@@ -75,6 +72,31 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     app.add_middleware(SecurityHeadersMiddleware, tile_url=settings.map_tiles, docs_path=f"{API_PREFIX}/docs")
     install_redaction()
     return app
+
+
+def bind(app: FastAPI, settings: Settings, engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+    """Point a built app at ``settings``' database (or ``engine``) and ``clock``, forgetting the old ones.
+
+    Everything a request reads per app lives in ``app.state`` and is set here, once.  Why an app is
+    ever re-bound: FastAPI builds each route's dependants and response models on an app's first
+    requests (about 0.3 s of CPU an app), so the test suite builds one app per process and binds it
+    to each test's fresh database.  Settings the middleware was built with (body limits, map tiles)
+    cannot change this way: a ``ValueError`` says so, and such an app is built with ``create_app``.
+    """
+    if app.state.built_for != _built_for(settings):
+        raise ValueError("these settings change the app's middleware (body limits or map tiles): build a new app")
+    app.state.settings = settings
+    app.state.signing_secret = signing_secret(settings)
+    app.state.engine = engine or make_engine(settings.database_url, settings=settings)
+    app.state.clock = clock  # None: api.clock.clock, read per request
+    app.state.geocoder = geocoder_from_settings(settings)  # None unless CAREPATH_GEOCODER=nominatim
+    app.state.plan_runner = None  # made on first use for this engine (api.routers.jobs.runner_of)
+    return app
+
+
+def _built_for(settings: Settings) -> tuple[object, ...]:
+    """What of ``settings`` is built into the app's middleware (``bind`` refuses to change it)."""
+    return (_body_limits(settings), settings.map_tiles)
 
 
 def _body_limits(settings: Settings) -> BodyLimits:

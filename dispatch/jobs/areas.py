@@ -37,7 +37,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import socket
 import threading
 import time
@@ -357,13 +356,11 @@ def _beat(engine: Engine, job_id: str, idx: int, here: str, lost: threading.Even
             lost.set()
 
 
-def area_child_main(database_url: str, job_id: str, idx: int, settings: Settings | None, parent_pid: int) -> None:
+def area_child_main(database_url: str, job_id: str, idx: int, settings: Settings | None, starter_pid: int) -> None:
     """Entry point of an area's solver child (as ``child.child_main`` for a planning job)."""
     from dispatch.jobs.child import die_with_parent, lower_priority
 
-    die_with_parent(parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    die_with_parent(starter_pid)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s[%(process)d]: %(message)s")
     lower_priority((settings or get_settings()).solver_nice)
     for solved, outcome in run_area(database_url, job_id, idx):
@@ -371,13 +368,10 @@ def area_child_main(database_url: str, job_id: str, idx: int, settings: Settings
 
 
 def spawn_area_child(database_url: str, job_id: str, idx: int, settings: Settings | None) -> BaseProcess:
-    import multiprocessing
+    """Start an area's solver child (see :mod:`dispatch.jobs.starter`)."""
+    from dispatch.jobs.starter import start_child
 
-    ctx = multiprocessing.get_context("spawn")
-    process = ctx.Process(target=area_child_main, args=(database_url, job_id, idx, settings, os.getpid()),
-                          name=f"carepath-area-{job_id[:8]}-{idx}", daemon=True)
-    process.start()
-    return process
+    return start_child(area_child_main, (database_url, job_id, idx, settings), f"carepath-area-{job_id[:8]}-{idx}")
 
 
 def area_waiting(engine: Engine, job_id: str, idx: int) -> bool:

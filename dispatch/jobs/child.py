@@ -1,6 +1,6 @@
 """The child process of a planning job: plan the day through ``rosters.plan_day``, beat, die with the parent.
 
-Spawned by either runner (:func:`spawn_child`); its body is :func:`run_job`, which never raises:
+Started by either runner (:func:`spawn_child`, from the fork server of :mod:`dispatch.jobs.starter`); its body is :func:`run_job`, which never raises:
 every outcome ends in the job row.
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import logging
-import multiprocessing
-import multiprocessing.connection
 import os
+import selectors
 import signal
 import sys
 import threading
@@ -26,12 +25,13 @@ from sqlmodel import Session, col
 from dispatch.storage import models as m
 from dispatch.storage.db import make_engine
 from dispatch.settings import Settings, get_settings
+from dispatch.jobs.starter import start_child
 from dispatch.jobs.rows import HEARTBEAT_EVERY_S, running_here, update_job, utcnow
 
 log = logging.getLogger(__name__)
 
 PARENT_POLL_S = 0.5
-"""How often a solver child checks that its parent is still there (where ``prctl`` is missing)."""
+"""How often a solver child checks that its starter is still there (where pidfds are missing)."""
 ORPHAN_EXIT_CODE = 70
 """Exit status of a solver child that ended because its parent was gone."""
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -87,25 +87,41 @@ class _Heartbeat:
     def _beat(self) -> None:
         values: dict[str, Any] = {"heartbeat_at": utcnow()}
         progress = self.latest_progress()
+        with self._lock:
+            extra = dict(self.extra)
         if progress is not None:
-            with self._lock:
-                values["progress"] = {**self.extra, **progress}
+            values["progress"] = {**extra, **progress}
         with Session(self.engine) as session:
             # UPDATE first, then read: on SQLite a read before the write would take a shared
             # lock that cannot be upgraded while the main thread writes.
             written = session.execute(
-                update(m.PlanJob).where(col(m.PlanJob.id) == self.job_id, running_here()).values(**values)
+                update(m.PlanJob).where(col(m.PlanJob.id) == self.job_id, running_here(),
+                                        _not_behind(extra.get(DAYS_STORED, 0))).values(**values)
             ).rowcount
             row = session.execute(
-                select(m.PlanJob.status, m.PlanJob.cancel_requested).where(col(m.PlanJob.id) == self.job_id)
+                select(m.PlanJob.status, m.PlanJob.cancel_requested, m.PlanJob.runner_pid)
+                .where(col(m.PlanJob.id) == self.job_id)
             ).first()
             session.commit()
-        if not written:
+        ours = row is not None and row[0] == m.JobStatus.RUNNING and row[2] == os.getpid()
+        if not written and not ours:
             self.lost_reason = f"the job is no longer running here ({row[0].value if row else 'deleted'})"
             self.stop_requested.set()
             return
         if row is not None and row[1]:
             self.stop_requested.set()  # the solve's stopping criterion sees it and returns
+
+
+DAYS_STORED = "days_stored"
+"""Key of a week job's progress: how many days are stored.  A beat never writes over progress that
+counts more days than it knows of (:func:`_not_behind`): a beat that read the days before a day was
+stored, and wrote after, would otherwise drop that day from the job's progress."""
+
+
+def _not_behind(days_stored: int) -> Any:
+    """The stored progress counts no more stored days than ``days_stored``."""
+    stored = m.PlanJob.progress[DAYS_STORED].as_integer()
+    return or_(stored.is_(None), stored <= days_stored)
 
 
 def run_job(database_url: str, job_id: str, settings: Settings | None = None) -> None:
@@ -251,7 +267,8 @@ def _plan_week_and_store(
         last = index == WEEK_DAYS - 1
         progress = {**(heartbeat.latest_progress() or {}), "visits_total": totals["visits_total"] + total,
                     "visits_placed": totals["visits_placed"] + placed,
-                    "elapsed_s": round(totals["elapsed_s"] + elapsed, 2), "days": [*done, day]}
+                    "elapsed_s": round(totals["elapsed_s"] + elapsed, 2), "days": [*done, day],
+                    DAYS_STORED: len(done) + 1}
         values: dict[str, Any] = {"progress": progress, "heartbeat_at": utcnow()}
         if last:
             values.update(status=m.JobStatus.SUCCEEDED, finished_at=utcnow())
@@ -262,7 +279,7 @@ def _plan_week_and_store(
         ).rowcount)
         if kept:
             done.append(day)
-            heartbeat.extra = {"days": list(done)}
+            heartbeat.extra = {"days": list(done), DAYS_STORED: len(done)}
             totals.update(visits_total=progress["visits_total"], visits_placed=progress["visits_placed"],
                           elapsed_s=progress["elapsed_s"])
         return kept
@@ -304,20 +321,20 @@ def _finish_stopped(engine: Engine, job_id: str, lost_reason: str | None) -> Non
         log.warning("job %s stopped without storing: %s", job_id, lost_reason or "no longer running")
 
 
-def die_with_parent(parent_pid: int, *, use_prctl: bool = True, watch: bool = True) -> None:
-    """End this process as soon as ``parent_pid`` (the process that started it) is gone.
+def die_with_parent(starter_pid: int, *, use_prctl: bool = True, watch: bool = True) -> None:
+    """End this process as soon as ``starter_pid`` (the API or worker process that started it) is gone.
 
     A solver child left behind by a killed API process or ``carepath worker`` would go on
     solving for nobody, holding a core and racing a retry of its job.  Two guards:
 
-    * Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills us when the *thread* that
-      started us ends, so children are started only from a thread that lives as long as the
-      runner (the worker's event loop, the process runner's own thread);
-    * anywhere: a daemon thread that notices our parent changed (we were re-parented) within
-      :data:`PARENT_POLL_S` and exits.
+    * Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills us when our parent ends.  Our
+      parent is the starter's fork server (:mod:`dispatch.jobs.starter`), which ends when the
+      starter does;
+    * anywhere: a daemon thread that watches the starter itself (a pidfd where the system has
+      them, else a check every :data:`PARENT_POLL_S`) and exits when it is gone.
 
-    The parent's pid is passed in rather than read here, so that a parent that died before this
-    call is noticed too.
+    The starter's pid is passed in rather than read here, so that a starter that died before
+    this call is noticed too.
     """
     if use_prctl and sys.platform.startswith("linux"):
         try:
@@ -326,31 +343,49 @@ def die_with_parent(parent_pid: int, *, use_prctl: bool = True, watch: bool = Tr
                 log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
         except (OSError, AttributeError) as exc:  # no libc or no prctl: the watcher still works
             log.warning("prctl unavailable (%s); watching the parent instead", exc)
-    if os.getppid() != parent_pid:
+    if not _alive(starter_pid):
         os._exit(ORPHAN_EXIT_CODE)
     if watch:
-        threading.Thread(target=_watch_parent, args=(parent_pid,), name="watch-parent", daemon=True).start()
+        threading.Thread(target=_watch_starter, args=(starter_pid,), name="watch-parent", daemon=True).start()
 
 
-def _watch_parent(parent_pid: int) -> None:
-    while True:
-        time.sleep(PARENT_POLL_S)
-        if os.getppid() != parent_pid:
-            # os._exit, not sys.exit: this is not the main thread, and nothing may be stored now.
-            os._exit(ORPHAN_EXIT_CODE)
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, but someone else's (cannot happen for our starter; be safe)
+        return True
+    return True
 
 
-def child_main(database_url: str, job_id: str, settings: Settings | None, parent_pid: int) -> None:
-    """Entry point of a solver child: tie its life to the parent's, then :func:`run_job`.
+def _watch_starter(starter_pid: int) -> None:
+    try:
+        pidfd = os.pidfd_open(starter_pid)  # readable once the process has ended
+    except (AttributeError, OSError):
+        pidfd = None
+    if pidfd is not None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(pidfd, selectors.EVENT_READ)
+            while not selector.select():
+                pass
+    else:
+        while _alive(starter_pid):
+            time.sleep(PARENT_POLL_S)
+    # os._exit, not sys.exit: this is not the main thread, and nothing may be stored now.
+    os._exit(ORPHAN_EXIT_CODE)
+
+
+def child_main(database_url: str, job_id: str, settings: Settings | None, starter_pid: int) -> None:
+    """Entry point of a solver child (started by :func:`dispatch.jobs.starter.start_child`, which has
+    set its signals): tie its life to the starter's, then :func:`run_job`.
 
     SIGINT and SIGTERM are ignored: they reach the child too when sent to the whole process
     group or service (Ctrl-C in a terminal, ``systemctl stop``), and then the parent decides:
     ``carepath worker`` lets a running solve finish on a graceful stop, the API ends its
     children with SIGKILL.
     """
-    die_with_parent(parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    die_with_parent(starter_pid)
     lower_priority((settings or get_settings()).solver_nice)
     run_job(database_url, job_id, settings)
 
@@ -366,12 +401,8 @@ def lower_priority(nice: int) -> int:
 
 
 def spawn_child(database_url: str, job_id: str, settings: Settings | None) -> BaseProcess:
-    """Start a solver child for ``job_id`` (call it from a long-lived thread: see :func:`die_with_parent`)."""
-    ctx = multiprocessing.get_context("spawn")
-    process = ctx.Process(target=child_main, args=(database_url, job_id, settings, os.getpid()),
-                          name=f"carepath-plan-{job_id[:8]}", daemon=True)
-    process.start()
-    return process
+    """Start a solver child for ``job_id`` (see :mod:`dispatch.jobs.starter`)."""
+    return start_child(child_main, (database_url, job_id, settings), f"carepath-plan-{job_id[:8]}")
 
 
 def engine_url(engine: Engine) -> str:

@@ -53,9 +53,8 @@ class ProcessRunner:
 
     A submitted job waits in a FIFO (its row stays ``queued``) until a slot is free.  One
     thread per runner, the *pump*, starts the children, notices those that exit and fails a
-    job whose child died before finishing.  Children are started by the pump only: a child's
-    ``PR_SET_PDEATHSIG`` fires when the *thread* that started it ends, so it must not be a
-    request thread of the server's pool (see :func:`die_with_parent`).
+    job whose child died before finishing.  Children are started by the pump only, so that
+    the number running is counted in one place.
 
     Jobs above the limit wait rather than being refused (429): planning a week is seven
     requests in a row and nobody should have to retry them; a waiting job is ``queued`` like

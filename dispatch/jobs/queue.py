@@ -183,8 +183,7 @@ def _after_exit(engine: Engine, job_id: str, pid: int | None, exitcode: int | No
 async def _plan_job_task(context: Any, job_id: str) -> None:
     """Procrastinate task: run one planning job in a child process and watch it.
 
-    The child is started from the event loop's thread, which lives as long as the worker, so
-    it dies with the worker (:func:`die_with_parent`).  If the task is cancelled (an abort, or
+    The child dies with the worker (:func:`die_with_parent`).  If the task is cancelled (an abort, or
     a worker stopped hard) the child is killed and the job failed.
     """
     extra = context.additional_context

@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.app import create_app
+from api.app import bind, create_app
 from api.security import create_access_token
 from dispatch.access.passwords import hash_password
 from dispatch.clock import fixed_clock
@@ -151,11 +151,33 @@ def _prepared_database(database_url: str, tmp_path) -> tuple[Settings, object]:
     return settings, engine
 
 
+_SHARED: dict[str, object] = {}
+
+
+def _shape(app: FastAPI) -> tuple[int, int, int]:
+    """What a test can add to an app (routes, middleware, dependency overrides): a changed app is not reused."""
+    return len(app.router.routes), len(app.user_middleware), len(app.dependency_overrides)
+
+
+def shared_app(settings: Settings, engine: object, clock: object) -> FastAPI:
+    """This process's app, bound to ``engine`` and ``clock`` (``api.app.bind`` says why it is reused).
+
+    A test that added a route, a middleware or an override leaves an app that is built anew for the
+    next test; state a test changes (``app.state``) is reset by ``bind``.
+    """
+    app = _SHARED.get("app")
+    if isinstance(app, FastAPI) and _SHARED.get("shape") == _shape(app):
+        return bind(app, settings, engine, clock)  # type: ignore[arg-type]
+    app = create_app(settings, engine, clock=clock)  # type: ignore[arg-type]
+    _SHARED["app"], _SHARED["shape"] = app, _shape(app)
+    return app
+
+
 @pytest.fixture
 def api(database_url: str, tmp_path) -> Iterator[ApiClient]:
     """The app on a fresh, migrated database with the small scenario and one user per role."""
     settings, engine = _prepared_database(database_url, tmp_path)
-    app = create_app(settings, engine, clock=fixed_clock(TEST_NOW))
+    app = shared_app(settings, engine, fixed_clock(TEST_NOW))
     with TestClient(app) as client:
         yield ApiClient(client, engine, settings)
     engine.dispose()
@@ -270,7 +292,7 @@ def live_api(database_url: str, tmp_path) -> Iterator[LiveApi]:
     """
     settings, engine = _prepared_database(database_url, tmp_path)
     try:
-        with LiveServer(create_app(settings, engine, clock=fixed_clock(TEST_NOW))) as server:
+        with LiveServer(shared_app(settings, engine, fixed_clock(TEST_NOW))) as server:
             live = LiveApi(server.base_url, engine, settings)
             with live.client() as client:
                 for user, password in PASSWORDS.items():

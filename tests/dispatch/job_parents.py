@@ -2,8 +2,8 @@
 
 Run as ``python -m tests.dispatch.job_parents <mode> ...`` from the repository root:
 
-* ``probe <use_prctl 0|1> <watch 0|1> <ready-file>``: start one child (spawn, like the job
-  runners) that installs only the named guard of :func:`dispatch.jobs.die_with_parent`, writes
+* ``probe <use_prctl 0|1> <watch 0|1> <ready-file>``: start one child (from the fork server, like
+  the job runners: :func:`dispatch.jobs.starter.start_child`) that installs only the named guard of :func:`dispatch.jobs.die_with_parent`, writes
   its pid to ``ready-file`` and sleeps; the parent then sleeps too, until killed.
 * ``runner <database-url> <job-id> <data-dir>``: act as the API process: a ``ProcessRunner``
   starts the job's solver child; then sleep until killed.
@@ -11,18 +11,17 @@ Run as ``python -m tests.dispatch.job_parents <mode> ...`` from the repository r
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
 from pathlib import Path
 
 
-def probe_child(parent_pid: int, use_prctl: bool, watch: bool, ready: str) -> None:
+def probe_child(use_prctl: bool, watch: bool, ready: str, starter_pid: int) -> None:
     """The child: guard as told, say so, then idle (a stand-in for a long solve)."""
     from dispatch.jobs import die_with_parent
 
-    die_with_parent(parent_pid, use_prctl=use_prctl, watch=watch)
+    die_with_parent(starter_pid, use_prctl=use_prctl, watch=watch)
     tmp = Path(ready + ".tmp")
     tmp.write_text(str(os.getpid()))
     tmp.rename(ready)
@@ -30,9 +29,10 @@ def probe_child(parent_pid: int, use_prctl: bool, watch: bool, ready: str) -> No
 
 
 def _probe(use_prctl: str, watch: str, ready: str) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    child = ctx.Process(target=probe_child, args=(os.getpid(), use_prctl == "1", watch == "1", ready))
-    child.start()
+    from dispatch.jobs.starter import start_child
+    from tests.dispatch.job_parents import probe_child as target  # by its module's name, not __main__'s
+
+    start_child(target, (use_prctl == "1", watch == "1", ready), "probe")
     time.sleep(600)
 
 

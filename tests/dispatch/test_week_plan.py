@@ -265,3 +265,34 @@ def test_a_week_job_cancelled_on_wednesday_keeps_monday_and_tuesday_whole(engine
         assert [(r.date, r.version) for r in stored] == [(MON, 1), (MON + dt.timedelta(days=1), 1)]
         assert s.scalar(select(func.count()).select_from(m.RosterAssignment)
                         .where(m.RosterAssignment.roster_id.not_in([r.id for r in stored]))) == 0
+
+
+def test_a_beat_that_knows_fewer_stored_days_does_not_write_over_the_progress(engine) -> None:
+    """The race behind a flaky cancel-on-Wednesday run: a heartbeat that read the days done before
+    Tuesday was stored, and wrote after, dropped Tuesday from the job's progress.  Such a beat now
+    writes nothing, and the job stays its own (it is not taken for lost); a beat that knows as many
+    days writes as before."""
+    import os
+
+    from dispatch.jobs.child import DAYS_STORED, _Heartbeat
+
+    tuesday = {"date": "2026-12-01"}
+    with Session(engine) as s:
+        s.add(m.PlanJob(id="week", date=MON, status=m.JobStatus.RUNNING, created_by="x", runner_pid=os.getpid(),
+                        days=7, progress={"days": [{"date": "2026-11-30"}, tuesday], DAYS_STORED: 2}))
+        s.commit()
+    beat = _Heartbeat(engine, "week")
+    beat.extra = {"days": [{"date": "2026-11-30"}], DAYS_STORED: 1}
+    beat.progress(dataclasses.make_dataclass("P", ["solutions_found", "best_cost", "visits_placed", "visits_total",
+                                                   "elapsed_s"])(1, 10, 3, 5, 0.5))
+    beat._beat()
+    with Session(engine) as s:
+        job = s.get(m.PlanJob, "week")
+        assert job.progress[DAYS_STORED] == 2 and job.progress["days"][1] == tuesday
+    assert not beat.stop_requested.is_set() and beat.lost_reason is None
+
+    beat.extra = {"days": [{"date": "2026-11-30"}, tuesday], DAYS_STORED: 2}
+    beat._beat()
+    with Session(engine) as s:
+        job = s.get(m.PlanJob, "week")
+        assert job.progress[DAYS_STORED] == 2 and job.progress["visits_placed"] == 3

@@ -278,7 +278,11 @@ def _examples(default: int) -> int:
     return EXAMPLES or default
 
 
-SETTINGS = settings(max_examples=_examples(30), deadline=None,
+DEADLINE = dt.timedelta(seconds=60)
+"""Per example: these days solve in well under a second, but one CI run spent 124 s in the first
+property (2026-12-07, not reproduced in 480 examples over 8 seeds); a deadline makes such an example
+fail with its input printed instead of silently eating the CI budget."""
+SETTINGS = settings(max_examples=_examples(30), deadline=DEADLINE,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # ----------------------------------------------------------------------------- properties
@@ -313,7 +317,7 @@ def test_plans_are_feasible_complete_explained_and_reproducible(p: Problem) -> N
     assert same_plan(sol, again)
 
 
-@settings(max_examples=_examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=_examples(25), deadline=DEADLINE, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_solution_json_round_trip(p: Problem) -> None:
     """solution_from_dict(solution_to_dict(s)) == s for a solved plan, also through JSON text."""
@@ -322,7 +326,7 @@ def test_solution_json_round_trip(p: Problem) -> None:
     assert solution_from_dict(json.loads(dumps(solution_to_dict(sol)))) == sol
 
 
-@settings(max_examples=_examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=_examples(25), deadline=DEADLINE, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(), st.integers(0, DAY))
 def test_replanning_keeps_the_frozen_prefix(p: Problem, freeze: int) -> None:
     """Re-planning with the day's own plan as previous_plan and a freeze keeps every visit that
