@@ -155,18 +155,29 @@ def _migrated_pg_schema(pg_server: PgServer | None) -> Iterator[str | None]:
 
 
 def _truncate_all(url: str) -> None:
-    """Empty every table but alembic_version and restart identities: a clean slate in milliseconds."""
+    """Empty every table but alembic_version and restart the sequences: a clean slate in milliseconds.
+
+    DELETE, not TRUNCATE: on tables this small TRUNCATE costs about 90 ms (it makes new files for
+    40-odd tables), DELETE about 20 ms, paid by every PostgreSQL test.  ``session_replication_role
+    = replica`` (the test server's user is a superuser) skips the foreign keys, so the order does not
+    matter, and the audit log's append-only trigger, which refuses deletes by design.
+    """
     import psycopg
     from sqlmodel import SQLModel
 
     import dispatch.storage.models  # noqa: F401
 
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     schema = url.rsplit("search_path%3D", 1)[1]
     with psycopg.connect(_libpq(url.split("?", 1)[0]), autocommit=True) as conn:
         conn.execute("SET lock_timeout = '5s'")
         conn.execute(f'SET search_path TO "{schema}"')
-        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        with conn.transaction():
+            conn.execute("SET LOCAL session_replication_role = replica")
+            for table in SQLModel.metadata.sorted_tables:
+                conn.execute(f'DELETE FROM "{table.name}"')
+            sequences = conn.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = %s", (schema,))
+            for (sequence,) in sequences.fetchall():
+                conn.execute(f'ALTER SEQUENCE "{sequence}" RESTART')
 
 
 @pytest.fixture
@@ -352,9 +363,13 @@ def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at minimal cost in every test, so creating users and logging in take milliseconds
     (the real cost is ~0.5 s a hash); the one place tests set it."""
     import dispatch.access.passwords
+
+    monkeypatch.setattr(dispatch.access.passwords, "_hasher", cheap_hasher())
+
+
+def cheap_hasher() -> object:
+    """Argon2 at its minimal cost (tests only)."""
     from pwdlib import PasswordHash
     from pwdlib.hashers.argon2 import Argon2Hasher
 
-    monkeypatch.setattr(
-        dispatch.access.passwords, "_hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    )
+    return PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))

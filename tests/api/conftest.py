@@ -15,11 +15,13 @@ token per user and ``auth(user)`` (as ``api.auth``); see ``LiveServer`` for the 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -137,9 +139,37 @@ class ApiClient:
         self.client.app.state.clock = fixed_clock(instant)  # type: ignore[attr-defined]
 
 
+def _settings(database_url: str, tmp_path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path, secret_key="test-secret-" + "x" * 32)
+
+
+@pytest.fixture(scope="session")
+def _prepared_sqlite_template(_migrated_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file with the small scenario and the users, made once per run: a SQLite
+    ``api`` test copies it instead of loading them again (about 0.1 s a test)."""
+    import dispatch.access.passwords
+    from tests.conftest import cheap_hasher
+
+    target = tmp_path_factory.mktemp("prepared") / "carepath-api.db"
+    shutil.copyfile(_migrated_sqlite_template, target)
+    with pytest.MonkeyPatch.context() as patch:  # as every test hashes (tests/conftest._cheap_hashing)
+        patch.setattr(dispatch.access.passwords, "_hasher", cheap_hasher())
+        _, engine = _prepared_database(f"sqlite:///{target.as_posix()}", target.parent)
+    engine.dispose()  # the last connection closed: everything is in the file itself
+    return target
+
+
+def _database_for_api(database_url: str, tmp_path, request: pytest.FixtureRequest) -> tuple[Settings, object]:
+    """``_prepared_database``, from the run's prepared copy on SQLite (the same rows, made once)."""
+    if not database_url.startswith("sqlite:///"):
+        return _prepared_database(database_url, tmp_path)
+    shutil.copyfile(request.getfixturevalue("_prepared_sqlite_template"), database_url.removeprefix("sqlite:///"))
+    return _settings(database_url, tmp_path), make_engine(database_url)
+
+
 def _prepared_database(database_url: str, tmp_path) -> tuple[Settings, object]:
     """Settings and an engine for ``database_url`` with the small scenario and one user per role."""
-    settings = Settings(database_url=database_url, data_dir=tmp_path, secret_key="test-secret-" + "x" * 32)
+    settings = _settings(database_url, tmp_path)
     engine = make_engine(database_url)
     with Session(engine) as session:
         load_scenario(session, small_scenario())
@@ -174,9 +204,9 @@ def shared_app(settings: Settings, engine: object, clock: object) -> FastAPI:
 
 
 @pytest.fixture
-def api(database_url: str, tmp_path) -> Iterator[ApiClient]:
+def api(database_url: str, tmp_path, request: pytest.FixtureRequest) -> Iterator[ApiClient]:
     """The app on a fresh, migrated database with the small scenario and one user per role."""
-    settings, engine = _prepared_database(database_url, tmp_path)
+    settings, engine = _database_for_api(database_url, tmp_path, request)
     app = shared_app(settings, engine, fixed_clock(TEST_NOW))
     with TestClient(app) as client:
         yield ApiClient(client, engine, settings)
@@ -285,12 +315,12 @@ class LiveApi:
 
 
 @pytest.fixture
-def live_api(database_url: str, tmp_path) -> Iterator[LiveApi]:
+def live_api(database_url: str, tmp_path, request: pytest.FixtureRequest) -> Iterator[LiveApi]:
     """The app of ``api`` served by a real uvicorn server (both backends), logged in as every user.
 
     Tokens come from ``POST /api/v1/auth/token`` on the server itself.
     """
-    settings, engine = _prepared_database(database_url, tmp_path)
+    settings, engine = _database_for_api(database_url, tmp_path, request)
     try:
         with LiveServer(shared_app(settings, engine, fixed_clock(TEST_NOW))) as server:
             live = LiveApi(server.base_url, engine, settings)
