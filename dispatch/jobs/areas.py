@@ -42,13 +42,13 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from sqlalchemy import and_, delete, extract, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from dispatch.jobs.starter import SolverChild
 from dispatch.settings import Settings, get_settings
 from dispatch.storage import models as m
 from dispatch.storage.db import make_engine
@@ -367,7 +367,7 @@ def area_child_main(database_url: str, job_id: str, idx: int, settings: Settings
         log.info("area %d of job %s: %s", solved, job_id, outcome)
 
 
-def spawn_area_child(database_url: str, job_id: str, idx: int, settings: Settings | None) -> BaseProcess:
+def spawn_area_child(database_url: str, job_id: str, idx: int, settings: Settings | None) -> SolverChild:
     """Start an area's solver child (see :mod:`dispatch.jobs.starter`)."""
     from dispatch.jobs.starter import start_child
 

@@ -15,7 +15,6 @@ import signal
 import sys
 import threading
 import time
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -25,7 +24,7 @@ from sqlmodel import Session, col
 from dispatch.storage import models as m
 from dispatch.storage.db import make_engine
 from dispatch.settings import Settings, get_settings
-from dispatch.jobs.starter import start_child
+from dispatch.jobs.starter import SolverChild, start_child
 from dispatch.jobs.rows import HEARTBEAT_EVERY_S, running_here, update_job, utcnow
 
 log = logging.getLogger(__name__)
@@ -400,7 +399,7 @@ def lower_priority(nice: int) -> int:
         return os.nice(0)
 
 
-def spawn_child(database_url: str, job_id: str, settings: Settings | None) -> BaseProcess:
+def spawn_child(database_url: str, job_id: str, settings: Settings | None) -> SolverChild:
     """Start a solver child for ``job_id`` (see :mod:`dispatch.jobs.starter`)."""
     return start_child(child_main, (database_url, job_id, settings), f"carepath-plan-{job_id[:8]}")
 

@@ -9,7 +9,6 @@ import multiprocessing
 import multiprocessing.connection
 import threading
 import time
-from multiprocessing.process import BaseProcess
 from typing import Protocol
 
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from sqlmodel import Session, col
 from dispatch.storage import models as m
 from dispatch.settings import Settings
 from dispatch.jobs.child import engine_url, spawn_child
+from dispatch.jobs.starter import SolverChild
 from dispatch.jobs.rows import (
     ACTIVE,
     STALE_AFTER_S,
@@ -71,7 +71,7 @@ class ProcessRunner:
         self.engine = engine
         self.settings = settings
         self.limit = settings.max_plan_jobs
-        self._children: dict[str, BaseProcess] = {}
+        self._children: dict[str, SolverChild] = {}
         self._pending: collections.deque[str] = collections.deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -90,7 +90,7 @@ class ProcessRunner:
         self._wake.set()
         log.info("job %s submitted (%d solving, %d waiting, limit %d)", job.id, running, waiting, self.limit)
 
-    def child(self, job_id: str) -> BaseProcess | None:
+    def child(self, job_id: str) -> SolverChild | None:
         with self._lock:
             return self._children.get(job_id)
 
@@ -168,7 +168,7 @@ class ProcessRunner:
             self._wake.wait(timeout=5.0)
         self._wake.clear()
 
-    def _settle_exit(self, session: Session, job_id: str, process: BaseProcess) -> bool:
+    def _settle_exit(self, session: Session, job_id: str, process: SolverChild) -> bool:
         """Fail ``job_id`` if its (exited) child left it active; True if it did."""
         process.join(timeout=0)
         begin_write(session)

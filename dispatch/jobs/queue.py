@@ -13,7 +13,6 @@ import contextlib
 import logging
 import re
 import threading
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from sqlalchemy import and_, or_, text
@@ -25,6 +24,7 @@ from dispatch.storage.db import make_engine
 from dispatch.settings import Settings, get_settings
 from dispatch.jobs.areas import AREA_PRIORITY, AREA_TASK_NAME, solve_area_task
 from dispatch.jobs.child import engine_url, spawn_child
+from dispatch.jobs.starter import SolverChild
 from dispatch.jobs.rows import (
     QUEUE_TIMEOUT_S,
     STALE_AFTER_S,
@@ -193,7 +193,7 @@ async def _plan_job_task(context: Any, job_id: str) -> None:
     if status != m.JobStatus.QUEUED:
         log.info("skipping planning job %s: %s", job_id, status.value if status else "unknown")
         return
-    children: dict[str, BaseProcess] = extra["children"]
+    children: dict[str, SolverChild] = extra["children"]
     process = spawn_child(engine_url(engine), job_id, settings)
     children[job_id] = process
     try:
@@ -342,7 +342,7 @@ async def work_async(
                     log.warning("failed %d planning job(s) whose runner had stopped", failed)
                 session.commit()
             sweeper = asyncio.create_task(_recover_stalled_forever(app, engine, settings), name="stalled-jobs")
-            children: dict[str, BaseProcess] = {}
+            children: dict[str, SolverChild] = {}
             worker = asyncio.create_task(app.run_worker_async(
                 queues=[QUEUE_NAME], wait=wait, concurrency=concurrency, listen_notify=wait,
                 install_signal_handlers=install_signal_handlers, delete_jobs="successful",

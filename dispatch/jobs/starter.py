@@ -19,8 +19,10 @@ The fork server outlives a SIGTERM sent to the whole process group and ends with
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -29,7 +31,47 @@ PRELOAD = ["dispatch.jobs.fork_server"]
 """What the fork server imports once: the solver, so that no child imports it again, and SIGTERM ignored."""
 
 
-def start_child(target: Callable[..., None], args: tuple[Any, ...], name: str) -> BaseProcess:
+class SolverChild:
+    """A started child, safe to watch from several threads at once.
+
+    A forked child's exit status comes from the fork server as 8 bytes on a pipe, read once: a
+    second thread polling at the same moment reads the end of the pipe and multiprocessing takes
+    that for a dead server (exit code 255).  The runners poll from their own thread while request
+    threads check a job, so every look at the status goes through one lock here.
+    """
+
+    def __init__(self, process: BaseProcess) -> None:
+        self._process = process
+        self._lock = threading.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    @property
+    def name(self) -> str:
+        return self._process.name
+
+    @property
+    def exitcode(self) -> int | None:
+        with self._lock:
+            return self._process.exitcode
+
+    def is_alive(self) -> bool:
+        with self._lock:
+            return self._process.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait up to ``timeout`` for the exit (without reading the status), then read it under the lock."""
+        multiprocessing.connection.wait([self._process.sentinel], timeout)
+        with self._lock:
+            self._process.join(0)
+
+    def kill(self) -> None:
+        self._process.kill()
+
+
+def start_child(target: Callable[..., None], args: tuple[Any, ...], name: str) -> SolverChild:
     """Start ``target(*args, starter_pid)`` in a child forked from this process's fork server.
 
     The last argument is this process's pid: the child ties its life to it
@@ -42,7 +84,7 @@ def start_child(target: Callable[..., None], args: tuple[Any, ...], name: str) -
     process = ctx.Process(target=_enter, args=(target, (*args, os.getpid()), dict(os.environ), os.getcwd()),
                           name=name, daemon=True)
     process.start()
-    return process
+    return SolverChild(process)
 
 
 def _let_the_fork_server_end_with_its_starter() -> None:

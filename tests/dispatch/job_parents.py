@@ -28,6 +28,18 @@ def probe_child(use_prctl: bool, watch: bool, ready: str, starter_pid: int) -> N
     time.sleep(600)
 
 
+def idle(seconds: float, starter_pid: int) -> None:
+    """A child that only waits (for tests of how children are started and watched)."""
+    time.sleep(seconds)
+
+
+def report_environment(path: str, starter_pid: int) -> None:
+    """Write the child's solver niceness setting and working directory to ``path`` (relative)."""
+    from dispatch.settings import get_settings
+
+    Path(path).write_text(f"{get_settings().solver_nice} {os.getcwd()}")
+
+
 def _probe(use_prctl: str, watch: str, ready: str) -> None:
     from dispatch.jobs.starter import start_child
     from tests.dispatch.job_parents import probe_child as target  # by its module's name, not __main__'s
