@@ -33,11 +33,13 @@ class Outcome:
 
     latencies_ms: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    finished_at: list[float] = field(default_factory=list)  # perf_counter when each latency was measured
 
     def add(self, status: str, latency_ms: float | None) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
         if latency_ms is not None:
             self.latencies_ms.append(latency_ms)
+            self.finished_at.append(time.perf_counter())
 
 
 class _Connection:
@@ -190,4 +192,26 @@ def summarise(outcomes: Sequence[Outcome], duration_s: float, ok_statuses: Seque
         "p95_ms": round(percentile(latencies, 0.95), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "max_ms": round(latencies[-1], 1) if latencies else None,
+        **by_second(outcomes),
     }
+
+
+def by_second(outcomes: Sequence[Outcome], slow_ms: float = 50.0) -> dict[str, object]:
+    """When the slow answers came: the run cut into whole seconds (by when each answer arrived),
+    ``slow_seconds`` lists the seconds (from the first answer) whose p95 was over ``slow_ms``, with that
+    p95 and the answers in them.  A stall (a checkpoint, a pause) shows as a few seconds in a row; a server
+    that cannot keep up, as most of them."""
+    samples = [(t, lat) for o in outcomes for t, lat in zip(o.finished_at, o.latencies_ms)]
+    if not samples:
+        return {"slow_seconds": []}
+    first = min(t for t, _ in samples)
+    seconds: dict[int, list[float]] = {}
+    for t, lat in samples:
+        seconds.setdefault(int(t - first), []).append(lat)
+    slow = []
+    for second in sorted(seconds):
+        values = sorted(seconds[second])
+        p95 = percentile(values, 0.95)
+        if p95 > slow_ms:
+            slow.append([second, round(p95, 1), len(values)])
+    return {"seconds": len(seconds), "slow_seconds": slow}

@@ -54,3 +54,14 @@ def test_summary_counts_only_the_expected_statuses_as_ok() -> None:
     out.add("timeout", None)
     row = client.summarise([out], 1.0, ok_statuses=("201",))
     assert (row["requests"], row["ok"], row["errors"], row["timeouts"]) == (3, 1, 1, 1)
+
+
+def test_the_summary_names_the_seconds_whose_answers_were_slow() -> None:
+    """A stall shows as the seconds it lasted (p95 over 50 ms), not only as a worse p95 for the run."""
+    out = client.Outcome()
+    for second, latency in [(0, 5.0), (0, 6.0), (1, 400.0), (1, 450.0), (2, 7.0)]:
+        out.latencies_ms.append(latency)
+        out.finished_at.append(1000.0 + second + 0.5)
+        out.statuses["200"] = out.statuses.get("200", 0) + 1
+    row = client.summarise([out], 3.0)
+    assert row["seconds"] == 3 and row["slow_seconds"] == [[1, 450.0, 2]]
