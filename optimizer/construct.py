@@ -255,11 +255,10 @@ class Builder(Plan):
             if best is not None and lb + balance > best[0]:
                 break
             if fast:
-                quick = self._quick_insert(route, worker, vi, pos, fixed, base)
+                quick = self._quick_insert(route, worker, vi, pos, fixed, base, extra)
                 if quick is None:
                     continue
                 cost, start = quick
-                cost += extra
             else:
                 stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
                 sim, conv, summary = self.insertion_simulate(route, stops, pos, pos + 1, 1, fixed, kept)
@@ -325,11 +324,10 @@ class Builder(Plan):
         extra = self.cost.assignment(visit, worker) + self.imbalance_delta(route, duration)
         for pos in positions:
             if fast:
-                quick = self._quick_insert(route, worker, vi, pos, fixed, base)
+                quick = self._quick_insert(route, worker, vi, pos, fixed, base, extra)
                 if quick is None:
                     continue
                 cost, start = quick
-                cost += extra
                 if best is None or cost < best[0]:
                     best = (cost, route.vehicle, pos, start)
                 continue
@@ -405,11 +403,11 @@ class Builder(Plan):
         return penalty, overtime, self.max_late(route.stops, route.starts)
 
     def _quick_insert(self, route: RouteState, worker, vi: int, pos: int, fixed: dict[int, int],
-                      base: tuple[int, int, int]) -> tuple[int, int] | None:
+                      base: tuple[int, int, int], extra: int = 0) -> tuple[int, int] | None:
         """Cost and start of ``vi`` inserted at ``pos``, for routes ``simulate`` times plainly
-        (``Plan.insertion_timing``).  The cost is the same as the full evaluation's, less the
-        preference and balance terms (the caller adds them).  ``_commit`` times the chosen
-        one fully."""
+        (``Plan.insertion_timing``).  The cost is the same as the full evaluation's, with
+        ``extra`` (the preference and balance terms, which do not depend on ``pos``) added.
+        ``_commit`` times the chosen one fully."""
         q = self.insertion_timing(route, vi, pos, fixed)
         if q is None:
             return None
@@ -421,7 +419,7 @@ class Builder(Plan):
         cost += max(0, q.end - shift.end) * w.overtime_minute - overtime
         if w.max_lateness_minute and self.soft:
             cost += w.max_lateness_minute * max(0, max(q.worst, route_worst) - self.late_cap)
-        return cost, q.start
+        return cost + extra, q.start
 
     def _commit(self, vi: int, copy: int, v: int, pos: int, fixed_start: int | None) -> None:
         route = self.routes[v]
