@@ -121,6 +121,27 @@ def busiest_car(scenario, published: list[PublishedStop], after: int) -> tuple[s
 # --------------------------------------------------------------------------- one scenario
 
 
+def _left_out(problem, rebuilt: BuiltProblem, solution, lost: list[tuple], theirs: set) -> list[dict]:
+    """Each published stop the new plan leaves out, with the visit's priority, whether it is
+    mandatory or was the out-of-service worker's, and the solver's reason: what "visits lost" and
+    "taken over" are made of, so a reader can tell a left-out stop that had to go from one the
+    search gave up."""
+    by_key = {(s.request_id, s.date, s.leg): vid for vid, s in rebuilt.sources.items()}
+    visits = {v.id: v for v in problem.visits}
+    reasons = {u.visit_id: u for u in solution.unassigned}
+    out = []
+    for key, worker_id, start in lost:
+        vid = by_key.get(key)
+        v = visits.get(vid)
+        u = reasons.get(vid)
+        out.append({"visit": vid, "published_worker": worker_id, "published_start": start,
+                    "priority": v.priority if v else None, "mandatory": v.mandatory if v else None,
+                    "out_of_service": key in theirs,
+                    "reason": str(u.reason) if u else "not in the problem (window passed)",
+                    "case": (u.details or {}).get("case") if u else None})
+    return out
+
+
 def run_scenario(name: str, built: BuiltProblem, published: list[PublishedStop], from_minute: int,
                  cuts: dict[str, list[tuple[int, int | None]]], day: dt.date, limit: float, seed: int,
                  watch_out: set[str] = frozenset()) -> dict:
@@ -145,6 +166,8 @@ def run_scenario(name: str, built: BuiltProblem, published: list[PublishedStop],
         theirs = [b for b in before if b[1] in watch_out and b[2] >= from_minute]
         taken_over = sum(1 for b in theirs if b[0] in after and after[b[0]][1] not in watch_out)
         k = solution.kpis
+        left_out = _left_out(problem, rebuilt, solution, [b for b in before if b[0] not in after],
+                             {b[0] for b in theirs})
         out[mode] = {
             "seconds": round(build_s + solve_s, 2),
             **counts.as_dict(),
@@ -156,6 +179,9 @@ def run_scenario(name: str, built: BuiltProblem, published: list[PublishedStop],
             "visits": len(problem.visits),
             "left_out_window_passed": len(skipped),
             "feasible": True,
+            "new_visits_placed": sum(1 for v in problem.visits if v.id.split("-")[0] in ("added", "urgent")
+                                     and v.id in solution.assignments()),
+            "left_out": left_out,
         }
     return out
 
