@@ -133,10 +133,37 @@ class Search:
             return None
         return out
 
+    def leaving_with(self, vi: int) -> set[int] | None:
+        """``vi`` and every placed visit that must leave the plan with it (its ride's other leg,
+        what depends on it, transitively); None if one of them is pinned.
+
+        Why: a pinned visit stays, so the visit it depends on must stay too.  Taking out the
+        ``before`` of a pinned ``after`` left the ``after`` planned alone when the ``before`` did
+        not fit back (the checker's dependency_before_unassigned; found by the objective property
+        test)."""
+        b = self.b
+        group: set[int] = set()
+        stack = [vi]
+        while stack:
+            x = stack.pop()
+            if x in group or x not in b.placed:
+                continue
+            ride = b.ride_at.get(x)
+            members = {x} if ride is None else {ride[0], ride[1]}
+            if any(b.p.visits[y].id in b.pins for y in members):
+                return None
+            group |= members
+            for y in members:
+                stack.extend(self.dependents.get(y, []))
+        return group
+
     def remove(self, vi: int) -> list[int]:
-        """Take ``vi`` (all its copies) and every placed visit depending on it out of the plan."""
+        """Take ``vi`` (all its copies) and every placed visit depending on it out of the plan;
+        nothing if one of those is pinned (``leaving_with``)."""
         b = self.b
         out: list[int] = []
+        if self.leaving_with(vi) is None:
+            return out
         stack = [vi]
         while stack:
             x = stack.pop()

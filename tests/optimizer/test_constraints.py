@@ -490,6 +490,31 @@ def test_dependency_min_delay() -> None:
     assert start(sol, "FIRST") - start(sol, "THEN") >= 60
 
 
+def test_the_before_of_a_pinned_after_is_never_taken_out_alone() -> None:
+    """The LNS never takes out the visit a pinned visit depends on: the pinned one stays, so
+    the one it follows must stay too.  Found by the objective property test (2026-12-07): the
+    LNS took out ``before``, left the pinned ``after`` in, ``before`` did not fit back, and the
+    plan had "Visit V1 is planned but visit V6, which must come before it, is not"."""
+    from optimizer.lns import Search
+
+    p = problem([worker("W1"), worker("W2")],
+                [visit("BEFORE", A, 30, [(0, 600)]),
+                 visit("AFTER", B, 30, [(0, 600)], mandatory=True, pinned_worker="W2")],
+                dependencies=(Dependency("BEFORE", "AFTER", min_delay=40),))
+    vehicles = [(wi, si) for wi, w in enumerate(p.workers) for si in range(len(w.shifts))]
+    built = construct(p, vehicles, [eligible_workers(p, v) for v in p.visits])
+    assert built.builder is not None and built.placed == {0, 1}
+    search = Search(built.builder, seed=0)
+    assert search.remove(0) == []  # taking BEFORE out would strand the pinned AFTER
+    assert search.b.placed == {0, 1}
+    assert search.remove(1) == []  # the pinned visit itself stays
+    # Unpinned, the pair leaves together.
+    p2 = replace(p, visits=tuple(replace(v, pinned_worker=None) for v in p.visits))
+    built2 = construct(p2, vehicles, [eligible_workers(p2, v) for v in p2.visits])
+    assert built2.builder is not None
+    assert sorted(Search(built2.builder, seed=0).remove(0)) == [0, 1]
+
+
 def test_dependency_max_delay() -> None:
     """``after`` starts at most max_delay after ``before``: the first visit is pulled late towards the second."""
     ws = [worker("W1"), worker("W2")]
