@@ -114,20 +114,20 @@ def _lookups(problem: Problem) -> tuple[dict, dict]:
     return hit[0], hit[1]
 
 
-_STOPS_MEMO: dict[int, tuple[Route, Problem, list[tuple[int, int, int, int]]]] = {}
-"""``_route_stops(route)`` without a skip, per route object, for one ``explain_unassigned`` call
-(every unplaced visit asks for the same routes' blocks)."""
+_STOPS_MEMO: dict[tuple[int, str | None], tuple[Route, Problem, list[tuple[int, int, int, int]]]] = {}
+"""``_route_stops(route, skip)`` per route object and skipped stop, for one ``explain_unassigned``
+call (every unplaced visit asks for the same routes' blocks, and ``_displaced`` for the same
+routes less each of their stops)."""
 
 def _route_stops(problem: Problem, route: Route, skip: str | None = None) -> list[tuple[int, int, int, int]]:
     """The route's stops (minus ``skip``) and breaks as fixed blocks (``timing.fixed_blocks``)."""
-    if skip is None:
-        hit = _STOPS_MEMO.get(id(route))
-        if hit is not None and hit[0] is route and hit[1] is problem:
-            return hit[2]
+    key = (id(route), skip)
+    hit = _STOPS_MEMO.get(key)
+    if hit is not None and hit[0] is route and hit[1] is problem:
+        return hit[2]
     visits, workers = _lookups(problem)
     blocks = fixed_blocks(problem, route, visits, workers[route.worker_id], skip)
-    if skip is None:
-        _STOPS_MEMO[id(route)] = (route, problem, blocks)
+    _STOPS_MEMO[key] = (route, problem, blocks)
     return blocks
 
 
@@ -311,6 +311,11 @@ def _displaced(
     visits = _lookups(problem)[0]
     best: tuple[tuple[int, int], Slot, Visit] | None = None
     if needed == 1:
+        # Least important first (in plan order within a rank): once a stop that makes room is
+        # found, stops that matter more cannot be the answer and are not tested (each test is a
+        # slot search on the worker's routes; on a region's day there are thousands).  The
+        # answer is the one the plan-order search gives: ties keep the first in plan order.
+        candidates = []
         for w in eligible:
             own = by_worker.get(w.id, {})
             for (wid, si), route in own.items():
@@ -318,14 +323,19 @@ def _displaced(
                     other = visits[stop.visit_id]
                     if other.pinned_worker or other.pinned_start is not None:
                         continue
-                    # Any of the worker's shifts may gain: a visit in the afternoon shift can
-                    # hold the day's working time a morning visit needs.
-                    slots = _slots_for_worker(problem, visit, w, own, allowed, skip=other.id)
-                    if not slots:
-                        continue
-                    key = (drop_rank(problem, other), min(s.extra_travel for s in slots))
-                    if best is None or key < best[0]:
-                        best = (key, min(slots, key=lambda s: s.extra_travel), other)
+                    candidates.append((drop_rank(problem, other), len(candidates), w, own, other))
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        for rank, _, w, own, other in candidates:
+            if best is not None and rank > best[0][0]:
+                break
+            # Any of the worker's shifts may gain: a visit in the afternoon shift can
+            # hold the day's working time a morning visit needs.
+            slots = _slots_for_worker(problem, visit, w, own, allowed, skip=other.id)
+            if not slots:
+                continue
+            key = (rank, min(s.extra_travel for s in slots))
+            if best is None or key < best[0]:
+                best = (key, min(slots, key=lambda s: s.extra_travel), other)
     blockers = sorted(
         {s.visit_id for w in eligible for r in by_worker.get(w.id, {}).values() for s in r.stops
          if any(s.start <= b and s.end >= a for a, b in allowed)}

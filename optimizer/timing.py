@@ -265,13 +265,22 @@ def free_gaps(problem: Problem, visit: Visit, worker: Worker, shift_index: int, 
     matrix = problem.travel_times[worker.travel_mode]
     duration = visit.duration_for(worker.kind)
     cap = worker.max_work_minutes
-    out = []
+    out: list[Gap] = []
+    if not allowed:
+        return out
+    # Travel is never negative, so a gap starts no earlier than the block before it ends and
+    # ends no later than the block after it starts: gaps wholly outside ``allowed`` are skipped
+    # before any travel is looked up (on a region's day most are; the answer is the same).
+    first_allowed = min(a for a, _ in allowed)
+    last_allowed = max(b for _, b in allowed)
     seq = [(worker.start_location, worker.start_location, shift.start, shift.start)] + blocks
     tail = (worker.end_location, worker.end_location, shift_end_limit(worker, shift_index), 0)
     for pos in range(len(seq)):
         _, prev_exit, _, prev_end = seq[pos]
         nxt = seq[pos + 1] if pos + 1 < len(seq) else tail
         next_loc, _, next_start, _ = nxt
+        if prev_end > last_allowed or next_start - duration < first_allowed:
+            continue
         t_in = matrix[prev_exit][visit.location]
         t_out = matrix[visit.exit_location][next_loc]
         earliest = prev_end + t_in
