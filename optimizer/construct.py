@@ -526,11 +526,11 @@ class Builder(Plan):
         """
         p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
         pin_p, pin_d = self.pins.get(p_visit.id), self.pins.get(d_visit.id)
-        fixed = dict(self.fixed)
+        fixed = self.fixed  # read only here: copied only to hold a forced pickup start
         if forced is not None:
             if pin_p and pin_p[1] is not None and pin_p[1] != forced:
                 return None
-            fixed[pickup] = forced
+            fixed = {**self.fixed, pickup: forced}
         apart = self._apart_workers(pickup) | self._apart_workers(dropoff)
         allowed = set(self.eligible[pickup]) & set(self.eligible[dropoff])
         incremental = self.incremental
@@ -549,17 +549,18 @@ class Builder(Plan):
                 fixed_costs = fixed_part + self.imbalance_delta(route, added)
                 penalty = self.route_penalty(route, self.route_summary(route, fixed) if incremental else None)
                 # (The time terms may fall, by at most the route's own: see ``_lower_bounds``.)
-                bound = (self._ride_route_bound(pickup, dropoff, route, worker) + fixed_costs - penalty
-                         if incremental else 0)
-                jobs.append((bound, len(jobs), route, worker, fixed_costs, penalty))
+                detours = self._ride_detours(pickup, dropoff, route, worker) if incremental else None
+                bound = (self._ride_route_bound(detours) + fixed_costs - penalty if detours is not None else 0)
+                jobs.append((bound, len(jobs), route, worker, fixed_costs, penalty, detours))
         if incremental:
             jobs.sort(key=lambda job: (job[0], job[1]))
         best = None
         best_order = (0, 0, 0)
-        for bound, rank, route, worker, fixed_costs, base_penalty in jobs:
+        for bound, rank, route, worker, fixed_costs, base_penalty, detours in jobs:
             if prune and best is not None and bound > best[0]:
                 break
-            pairs = self._ride_pairs(pickup, dropoff, forced, route, worker, fixed_costs - base_penalty, fixed)
+            pairs = self._ride_pairs(pickup, dropoff, forced, route, worker, fixed_costs - base_penalty, fixed,
+                                     detours)
             if incremental:
                 pairs.sort()
             for lb, i, j in pairs:
@@ -590,10 +591,12 @@ class Builder(Plan):
         return best
 
     def _ride_pairs(self, pickup: int, dropoff: int, forced: int | None, route: RouteState, worker,
-                    offset: int, fixed: dict[int, int]) -> list[tuple[int, int, int]]:
+                    offset: int, fixed: dict[int, int], detours: tuple[list, list, list] | None = None,
+                    ) -> list[tuple[int, int, int]]:
         """The (lower bound, pickup position, drop-off position) pairs of a ride worth timing
         on ``route`` (see ``_ride_candidate``), in the full evaluation's order; the bound is
-        the pair's travel part plus ``offset`` (0 unless ``Plan.incremental``).
+        the pair's travel part plus ``offset`` (0 unless ``Plan.incremental``); ``detours``:
+        the route's ``_ride_detours`` for the ride, if the caller has them.
         Incrementally, pairs that cannot be timed even without breaks (the route's summary
         bounds, as ``Plan.may_insert``) are left out."""
         p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
@@ -611,7 +614,7 @@ class Builder(Plan):
         incremental = self.incremental
         kept = None
         if incremental:
-            pick, drop, both = self._ride_detours(pickup, dropoff, route, worker)
+            pick, drop, both = detours if detours is not None else self._ride_detours(pickup, dropoff, route, worker)
             weight = max(1, self.p.weights.travel_minute)
             kept = self.route_summary(route, fixed)
             if kept is not None:
@@ -677,10 +680,11 @@ class Builder(Plan):
             both.append(matrix[a][p_in] + matrix[p_out][d_in] + matrix[d_out][b] - gone)
         return pick, drop, both
 
-    def _ride_route_bound(self, pickup: int, dropoff: int, route: RouteState, worker) -> int:
-        """The least travel part (x the travel weight) of any pair of positions of a ride on
-        ``route``: both together somewhere, or the pickup somewhere and the drop-off later."""
-        pick, drop, both = self._ride_detours(pickup, dropoff, route, worker)
+    def _ride_route_bound(self, detours: tuple[list, list, list]) -> int:
+        """The least travel part (x the travel weight) of any pair of positions of a ride on a
+        route, from its ``_ride_detours``: both together somewhere, or the pickup somewhere and
+        the drop-off later."""
+        pick, drop, both = detours
         least = min(both)
         later = drop[-1]
         for k in range(len(pick) - 2, -1, -1):

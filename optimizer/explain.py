@@ -213,7 +213,7 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
         ride = rides[vid]
         if ride.pickup not in by_ride:  # both legs share the analysis
             probe = probe or PlanProbe(problem, routes)
-            by_ride[ride.pickup] = explain_ride(problem, visits[vid], ride, routes, starts, probe)
+            by_ride[ride.pickup] = explain_ride(problem, visits[vid], ride, routes, starts, probe, visits)
         out.append(replace(by_ride[ride.pickup], visit_id=vid))
     return out
 

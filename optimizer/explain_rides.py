@@ -120,11 +120,13 @@ def _state(route: RouteState) -> tuple:
 
 
 def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route],
-                 starts: dict[str, int], probe: PlanProbe | None = None) -> Unassigned:
+                 starts: dict[str, int], probe: PlanProbe | None = None,
+                 visits: dict[str, Visit] | None = None) -> Unassigned:
     """The reason for an unplaced ride leg (``visit`` is its pickup or drop-off).
 
-    ``probe``: the plan loaded once for all rides of the day (built here if not given)."""
-    visits = problem.visit_by_id()
+    ``probe``: the plan loaded once for all rides of the day (built here if not given);
+    ``visits``: the problem's visits by id, if the caller has them (a region's day has 10,000)."""
+    visits = visits if visits is not None else problem.visit_by_id()
     pickup, dropoff = visits[ride.pickup], visits[ride.dropoff]
     skilled = [
         w for w in problem.workers
