@@ -262,8 +262,14 @@ def _explain_one(
     if not allowed:
         return _why(visit, ReasonCode.DEPENDENCY, ReasonCase.DELAY_OUTSIDE_WINDOWS,
                     {"start_range": list(dep), "windows": _windows(visit)})
-    free = {w.id: _slots_for_worker(problem, visit, w, by_worker.get(w.id, {}), allowed) for w in eligible}
-    hit = _pair_slot(free, needed)
+    if needed == 1:
+        # The first eligible worker with a free slot is the answer (``_pair_slot``'s): the
+        # rest are not searched.
+        hit = next(([min(slots, key=lambda s: s.extra_travel)] for w in eligible
+                    if (slots := _slots_for_worker(problem, visit, w, by_worker.get(w.id, {}), allowed))), None)
+    else:
+        free = {w.id: _slots_for_worker(problem, visit, w, by_worker.get(w.id, {}), allowed) for w in eligible}
+        hit = _pair_slot(free, needed)
     if hit is not None:
         cost = sum(s.extra_travel for s in hit) * problem.weights.travel_minute
         detail = {"slots": [_slot_detail(s) for s in hit], "insertion_cost": cost,
@@ -271,10 +277,18 @@ def _explain_one(
         if not visit.mandatory and cost > drop_penalty(problem, visit):
             return _why(visit, ReasonCode.NOT_WORTH_IT, ReasonCase.DEARER_THAN_DROPPING, detail)
         return _why(visit, ReasonCode.NOT_FOUND, ReasonCase.FREE_SLOT, detail)
-    empty = {w.id: _slots_for_worker(problem, visit, w, by_worker.get(w.id, {}), allowed, empty=True)
-             for w in eligible}
-    if _pair_slot(empty, needed) is None:
+    if needed == 1:
+        # One worker who could come in an empty shift is enough to go on; if none could,
+        # nobody is on shift in the window.
+        off_shift = not any(_slots_for_worker(problem, visit, w, by_worker.get(w.id, {}), allowed, empty=True)
+                            for w in eligible)
+        on_shift: list[str] = []
+    else:
+        empty = {w.id: _slots_for_worker(problem, visit, w, by_worker.get(w.id, {}), allowed, empty=True)
+                 for w in eligible}
+        off_shift = _pair_slot(empty, needed) is None
         on_shift = sorted(w for w, slots in empty.items() if slots)
+    if off_shift:
         detail = {"windows": _windows(visit), "eligible_workers": [w.id for w in eligible],
                   "workers_needed": needed, "on_shift_in_window": on_shift}
         if needed > 1 and on_shift:  # one of them could come, but it needs them together
