@@ -114,6 +114,10 @@ def _lookups(problem: Problem) -> tuple[dict, dict]:
     return hit[0], hit[1]
 
 
+_RANK_MEMO: dict[str, int] = {}
+"""``objective.drop_rank`` per visit id, for one ``explain_unassigned`` call (``_displaced`` ranks
+every stop of every eligible worker, for every visit it explains)."""
+
 _STOPS_MEMO: dict[tuple[int, str | None], tuple[Route, Problem, list[tuple[int, int, int, int]]]] = {}
 """``_route_stops(route, skip)`` per route object and skipped stop, for one ``explain_unassigned``
 call (every unplaced visit asks for the same routes' blocks, and ``_displaced`` for the same
@@ -195,6 +199,7 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
     for r in routes:
         by_worker.setdefault(r.worker_id, {})[(r.worker_id, r.shift_index)] = r
     _STOPS_MEMO.clear()
+    _RANK_MEMO.clear()
     rides = rides_by_visit(problem)
     probe: PlanProbe | None = None  # made for the first ride explained (seconds on a region's day)
     by_ride: dict[str, Unassigned] = {}
@@ -330,6 +335,7 @@ def _displaced(
         # slot search on the worker's routes; on a region's day there are thousands).  The
         # answer is the one the plan-order search gives: ties keep the first in plan order.
         candidates = []
+        ranks = _RANK_MEMO
         for w in eligible:
             own = by_worker.get(w.id, {})
             for (wid, si), route in own.items():
@@ -337,7 +343,10 @@ def _displaced(
                     other = visits[stop.visit_id]
                     if other.pinned_worker or other.pinned_start is not None:
                         continue
-                    candidates.append((drop_rank(problem, other), len(candidates), w, own, other))
+                    rank = ranks.get(other.id)
+                    if rank is None:
+                        rank = ranks[other.id] = drop_rank(problem, other)
+                    candidates.append((rank, len(candidates), w, own, other))
         candidates.sort(key=lambda c: (c[0], c[1]))
         for rank, _, w, own, other in candidates:
             if best is not None and rank > best[0][0]:
