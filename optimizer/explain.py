@@ -183,13 +183,16 @@ def _pair_slot(slots_by_worker: dict[str, list[Slot]], needed: int) -> list[Slot
 
 def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str],
                        stop: StoppingCriterion | None = None) -> list[Unassigned]:
-    """A reason (code, case and facts) for every visit id in ``unplaced`` (in order, until ``stop``
-    says so: after that only the reasons that need no look at the routes, such as nobody having the
-    skills, which cost a pass over the workers; the rest are left out).
+    """A reason (code, case and facts) for every visit id in ``unplaced`` (in its order), worked out
+    most important first (mandatory, then by priority: ``objective.drop_rank``) until ``stop`` says
+    so: after that only the reasons that need no look at the routes, such as nobody having the
+    skills, which cost a pass over the workers; the rest are left out.
 
     Why the cheap reasons survive the deadline: a loaded machine can spend a short run's whole
     reserve before the first visit, and "not found by the search" for a visit nobody can do
-    misleads the dispatcher (a CI run under load showed exactly that)."""
+    misleads the dispatcher (a CI run under load showed exactly that).  Why most important first:
+    on a region's day the reserve does not explain every visit (benchmarks/README, "A region's
+    day"), and a dispatcher needs the reasons for the mandatory visits left out before the rest."""
     visits = _lookups(problem)[0]
     starts: dict[str, int] = {}
     for r in routes:
@@ -203,24 +206,25 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
     rides = rides_by_visit(problem)
     probe: PlanProbe | None = None  # made for the first ride explained (seconds on a region's day)
     by_ride: dict[str, Unassigned] = {}
-    out = []
+    found: dict[str, Unassigned] = {}
     late = False
-    for vid in unplaced:
+    position = {vid: k for k, vid in enumerate(unplaced)}
+    for vid in sorted(unplaced, key=lambda v: (-drop_rank(problem, visits[v]), position[v])):
         late = late or (stop is not None and stop())
         if late:
             static = None if vid in rides else _static_reason(problem, visits[vid])
             if static is not None:
-                out.append(static)
+                found[vid] = static
             continue
         if vid not in rides:
-            out.append(_explain_one(problem, visits[vid], by_worker, starts))
+            found[vid] = _explain_one(problem, visits[vid], by_worker, starts)
             continue
         ride = rides[vid]
         if ride.pickup not in by_ride:  # both legs share the analysis
             probe = probe or PlanProbe(problem, routes)
             by_ride[ride.pickup] = explain_ride(problem, visits[vid], ride, routes, starts, probe, visits)
-        out.append(replace(by_ride[ride.pickup], visit_id=vid))
-    return out
+        found[vid] = replace(by_ride[ride.pickup], visit_id=vid)
+    return [found[vid] for vid in unplaced if vid in found]
 
 
 def _static_reason(problem: Problem, visit: Visit) -> Unassigned | None:

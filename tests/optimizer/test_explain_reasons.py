@@ -147,3 +147,19 @@ def test_reasons_that_need_no_routes_are_given_even_after_the_deadline() -> None
     assert out["BANNED"].reason == ReasonCode.FORBIDDEN_ONLY
     assert is_feasible(check(day, Solution((), tuple(out.values()) + (
         explain_unassigned(day, [], ["FREE"])[0],))))
+
+
+def test_when_time_runs_out_the_most_important_visits_are_explained_first() -> None:
+    """With time for two explanations, the mandatory visit and then the priority-5 one get their
+    reasons, whatever their place in the list; the reasons come back in the list's order.  On a
+    region's day the reserve does not explain every visit left out, and the dispatcher needs the
+    reasons for the mandatory ones first."""
+    ws = [worker("W1", Shift(0, 60))]
+    day = problem(ws, [visit("LOW", A, 30, [(300, 360)], priority=1),
+                       visit("HIGH", A, 30, [(300, 360)], priority=5),
+                       visit("MUST", A, 30, [(300, 360)], mandatory=True)])
+    out = explain_unassigned(day, [], ["LOW", "HIGH", "MUST"], MaxIterations(2))
+    assert [u.visit_id for u in out] == ["HIGH", "MUST"]
+    assert all(u.reason == ReasonCode.NO_WORKER_FREE for u in out)
+    every = explain_unassigned(day, [], ["LOW", "HIGH", "MUST"])
+    assert [u.visit_id for u in every] == ["LOW", "HIGH", "MUST"]  # with time, all, in order
