@@ -91,11 +91,15 @@ def one(scale: float, limit: float, seed: int, profile: str | None = None) -> di
     final = solve(problem, SolveParams(time_limit_s=limit, seed=seed))
     wall = time.monotonic() - began
     assert final.kpis is not None and final.stats is not None
+    mandatory = {v.id: v.mandatory for v in problem.visits}
     row.update({
         "limit_s": limit, "final_s": round(wall, 2), "over_pct": round(100 * (wall - limit) / limit, 1),
         "placed": final.kpis.visits_placed, "mandatory": f"{final.kpis.mandatory_placed}/{final.kpis.mandatory_total}",
         "areas": final.stats.parameters.get("areas"), "status": final.stats.status,
         "not_explained": sum(1 for u in final.unassigned if u.details.get("case") == "not_explained"),
+        "mandatory_unplaced": sum(1 for u in final.unassigned if mandatory[u.visit_id]),
+        "mandatory_not_explained": sum(1 for u in final.unassigned
+                                       if mandatory[u.visit_id] and u.details.get("case") == "not_explained"),
     })
     row["checker_ok"] = is_feasible(check(problem, final))
     row["rows_computed"] = _rows_computed(problem)
