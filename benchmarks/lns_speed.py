@@ -15,6 +15,7 @@ changes the speed, not the search).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import time
@@ -56,7 +57,13 @@ def run_mode(problem, mode: str, seconds: float, rounds: int, seed: int) -> dict
     return {"mode": mode, "rounds": stats.iterations, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
             "rounds_per_s": round(stats.iterations / wall, 1), "rounds_per_cpu_s": round(stats.iterations / cpu, 1),
             "start_cost": start_cost, "best_cost": stats.best_cost, "placed": len(builder.placed),
-            "plan": hash(repr([(r.stops, r.starts) for r in builder.routes]))}
+            "plan": plan_digest(builder)}
+
+
+def plan_digest(builder) -> str:
+    """A fingerprint of the routes that is the same in every process (``hash`` of a string is
+    salted per process), so runs of two checkouts can be compared."""
+    return hashlib.sha256(repr([(r.stops, r.starts) for r in builder.routes]).encode()).hexdigest()[:16]
 
 
 def main(argv: list[str] | None = None) -> int:
