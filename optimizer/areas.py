@@ -6,9 +6,9 @@ finishes with what comes back.  Both go through these functions, so there is one
 split, an area searched, and the areas merged, repaired and explained:
 
 * :func:`plan_areas`: the day's areas (``decompose.split``);
-* :func:`search_stop` / :func:`area_stop`: how the time is shared (the search ends before a
-  reserve kept for the repair and the explanations; each area gets an equal share of what is
-  left of the search's time when it starts);
+* :func:`search_stop` / :func:`area_weights` / :func:`area_stop`: how the time is shared (the
+  search ends before a reserve kept for the repair and the explanations; each area gets a share
+  of what is left of the search's time when it starts, in proportion to its visits);
 * :func:`solve_one_area`: one area's search, as an :class:`~optimizer.model.AreaResult` (plain
   data, written and read by ``jsonio.area_result_to_dict`` / ``area_result_from_dict``);
 * :func:`unsolved`: the result of an area nobody solved in time (all its visits left out; the
@@ -63,15 +63,30 @@ def search_stop(stop: StoppingCriterion, areas: int, limit: float | None, starte
     return stop.within(limit * (1 - reserve) - (stop.clock() - started))
 
 
-def area_stop(search: StoppingCriterion, areas_left: int, kept: float = 0.0) -> StoppingCriterion:
+def area_weights(areas: Sequence[Area]) -> list[int]:
+    """Each area's weight in the search's time: its visits.
+
+    Why not equal shares: a split day's areas differ in size (the 10x Kielce day: 192 to 701
+    visits), and an area's search needs time in proportion to its visits.  With equal shares
+    the areas also took equal times, so 7 areas on 2 queue workers took 4 rounds of the 7 (a
+    speed-up of 1.75 at most); in proportion to size, the workers (taking areas from the start)
+    and the job (from the end) finish close to together (benchmarks/README, "Areas of a split
+    day solved in parallel")."""
+    return [max(1, len(a.problem.visits)) for a in areas]
+
+
+def area_stop(search: StoppingCriterion, areas_left: int, kept: float = 0.0,
+              share: float | None = None) -> StoppingCriterion:
     """The stop of the next area's search when ``areas_left`` areas (it included) are still to be
-    solved by this solver: an equal share of the search's time left, so whatever the earlier
+    solved by this solver: its ``share`` of the search's time left (its weight over the weights of
+    the areas left, :func:`area_weights`; by default an equal share), so whatever the earlier
     areas took is taken off the later ones (and what they left over is given to them).  ``kept``:
     seconds held back for the later areas' first plans, which run whatever the clock says (at 30x
     they were most of the overrun: benchmarks/README "A region's day on a modest machine")."""
     if areas_left <= 1 or search.remaining() is None:
         return search
-    return search.within(max(0.0, (search.remaining() or 0.0) - kept) / areas_left)
+    fraction = share if share is not None else 1.0 / areas_left
+    return search.within(max(0.0, (search.remaining() or 0.0) - kept) * fraction)
 
 
 def solve_one_area(problem: Problem, params: SolveParams, stop: StoppingCriterion) -> AreaResult:
@@ -144,5 +159,5 @@ def _to_global(area: Area, routes: list[Route]) -> list[Route]:
     return [replace(r, stops=tuple(replace(s, location=loc[s.location]) for s in r.stops)) for r in routes]
 
 
-__all__ = ["EXPLAIN_RESERVE", "NOT_SOLVED", "SPLIT_EXPLAIN_RESERVE", "area_stop", "finish", "plan_areas",
+__all__ = ["EXPLAIN_RESERVE", "NOT_SOLVED", "SPLIT_EXPLAIN_RESERVE", "area_stop", "area_weights", "finish", "plan_areas",
            "search_stop", "solve_one_area", "unsolved"]

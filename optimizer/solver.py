@@ -10,6 +10,7 @@ from optimizer.areas import (
     EXPLAIN_RESERVE,
     SPLIT_EXPLAIN_RESERVE,
     area_stop,
+    area_weights,
     finish,
     plan_areas,
     search_stop,
@@ -38,13 +39,15 @@ def solve(problem: Problem, params: SolveParams | None = None, stop: StoppingCri
     limit = stop.remaining()
     areas = plan_areas(problem, params)
     search = search_stop(stop, len(areas), limit, started, params.explain)
+    weights = area_weights(areas)
     results: list[AreaResult] = []
     first_s, first_visits = 0.0, 0
     for done, area in enumerate(areas):
         # The later areas' first plans (which always run) are kept back at the rate measured so far.
         later = sum(len(a.problem.visits) for a in areas[done + 1:])
         kept = first_s / first_visits * later if first_visits else 0.0
-        results.append(solve_one_area(area.problem, params, area_stop(search, len(areas) - done, kept)))
+        share = weights[done] / sum(weights[done:])
+        results.append(solve_one_area(area.problem, params, area_stop(search, len(areas) - done, kept, share)))
         first_s, first_visits = first_s + results[-1].first_plan_s, first_visits + len(area.problem.visits)
     return finish(problem, areas, results, params, stop, limit)
 

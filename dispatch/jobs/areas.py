@@ -12,8 +12,8 @@ the workers take them from the start.  So one worker is enough (the job solves e
 one after another, as ``optimizer.solve`` does) and each worker added takes areas off it.
 
 A claim is a conditional ``UPDATE ... WHERE status = 'queued'``: an area is solved once.  Each
-area gets the same time, an equal share of the job's search time (``optimizer.search_stop``),
-whoever solves it, and never more than is left until the search's deadline on the database's
+area gets the same time whoever solves it, its share of the job's search time in proportion to
+its visits (``optimizer.search_stop``, ``optimizer.area_weights``), and never more than is left until the search's deadline on the database's
 clock (machines' clocks may differ; the database's is the one all of them read), and the repair
 and the explanations then get the reserve a solve in one process gives them, counted from when the
 areas are back.  So more workers return the same plan sooner rather than a better plan in the same
@@ -103,17 +103,18 @@ def solve_on_queue(engine: Engine, job_id: str, problem: Any, params: Any, stop:
     search = optimizer.search_stop(stop, len(areas), limit, started, params.explain)
     search_left = search.remaining() or 0.0
     reserve = (stop.remaining() or 0.0) - search_left
-    budget = search_left / len(areas)
+    weights = optimizer.area_weights(areas)
+    budgets = [search_left * w / sum(weights) for w in weights]
     fanned_out = stop.clock()
     give_up_at = fanned_out + (stop.remaining() or 0.0)
-    _write_areas(engine, job_id, areas, params, budget, search_left)
+    _write_areas(engine, job_id, areas, params, budgets, search_left)
     written_s = stop.clock() - fanned_out
     try:
         try:
             _defer_areas(engine, job_id, len(areas))
         except Exception:  # noqa: BLE001 - without the tasks the job solves every area itself
             log.exception("job %s: could not queue its areas; solving them here", job_id)
-        results, here = _collect(engine, job_id, areas, params, search, stop, budget, give_up_at)
+        results, here = _collect(engine, job_id, areas, params, search, stop, budgets, give_up_at)
     finally:
         _close_areas(engine, job_id)
     areas_s = stop.clock() - fanned_out
@@ -128,7 +129,7 @@ def solve_on_queue(engine: Engine, job_id: str, problem: Any, params: Any, stop:
     return replace(solution, stats=replace(solution.stats, parameters=recorded))
 
 
-def _write_areas(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, budget: float,
+def _write_areas(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, budgets: Sequence[float],
                  search_left: float) -> None:
     import datetime as dt
 
@@ -140,7 +141,7 @@ def _write_areas(engine: Engine, job_id: str, areas: Sequence[Any], params: Any,
         session.execute(delete(m.PlanJobArea).where(col(m.PlanJobArea.job_id) == job_id))  # a requeued job's
         for idx, area in enumerate(areas):
             session.add(m.PlanJobArea(job_id=job_id, idx=idx, problem=optimizer.problem_to_dict(area.problem),
-                                      params=recorded, budget_s=budget, deadline_at=deadline))
+                                      params=recorded, budget_s=budgets[idx], deadline_at=deadline))
         session.commit()
 
 
@@ -158,7 +159,7 @@ def _defer_areas(engine: Engine, job_id: str, count: int) -> None:
 
 
 def _collect(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, search: Any, stop: Any,
-             budget: float, give_up_at: float) -> tuple[list[Any], int]:
+             budgets: Sequence[float], give_up_at: float) -> tuple[list[Any], int]:
     """Every area's result (and how many were solved here): fetched from the rows as workers finish
     them, or solved here (a queued area, from the end; a failed or silent one, taken over), until
     ``give_up_at``; areas not back by then are ``optimizer.unsolved``."""
@@ -173,13 +174,16 @@ def _collect(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, sea
             break
         claimed = _claim_for_job(engine, job_id, here)
         if claimed is not None:
-            # The area's share, as ``optimizer.solve`` gives it when this solver is alone (what the
-            # earlier areas overran is taken off), never more than any worker gets.  With no time
-            # left the area still gets its first plan, as in ``optimizer.solve``.
-            idx, open_areas = claimed
-            area_stop = optimizer.area_stop(search, open_areas)
-            if (area_stop.remaining() or 0.0) > budget:
-                area_stop = search.within(budget)
+            # The area's share, as ``optimizer.solve`` gives it when this solver is alone (its
+            # weight over the open areas'; what the earlier areas overran is taken off), never more
+            # than any worker gets.  With no time left the area still gets its first plan, as in
+            # ``optimizer.solve``.
+            idx, open_idx = claimed
+            weights = optimizer.area_weights(areas)
+            share = weights[idx] / sum(weights[i] for i in open_idx)
+            area_stop = optimizer.area_stop(search, len(open_idx), share=share)
+            if (area_stop.remaining() or 0.0) > budgets[idx]:
+                area_stop = search.within(budgets[idx])
             results[idx] = optimizer.solve_one_area(areas[idx].problem, params, area_stop)
             _set_status(engine, job_id, idx, here, m.JobStatus.SUCCEEDED)
             solved_here += 1
@@ -216,10 +220,10 @@ def _reopen(engine: Engine, job_id: str, idx: int) -> None:
         session.commit()
 
 
-def _claim_for_job(engine: Engine, job_id: str, here: str) -> tuple[int, int] | None:
+def _claim_for_job(engine: Engine, job_id: str, here: str) -> tuple[int, list[int]] | None:
     """Claim an area for the job's own solver: a queued one (the last first: workers take the
     first), else a failed one or one whose solver went silent; None if there is none.  Returns
-    (the area's index, how many areas were open for the job, the claimed one included)."""
+    (the area's index, the indices of the areas open for the job, the claimed one included)."""
     stale = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, AREA_STALE_S)
     open_ = or_(col(m.PlanJobArea.status).in_([m.JobStatus.QUEUED, m.JobStatus.FAILED]),
                 and_(col(m.PlanJobArea.status) == m.JobStatus.RUNNING, col(m.PlanJobArea.heartbeat_at) < stale))
@@ -236,7 +240,7 @@ def _claim_for_job(engine: Engine, job_id: str, here: str) -> tuple[int, int] | 
             ).rowcount
             session.commit()
             if won:
-                return int(idx), len(order)
+                return int(idx), [int(i) for i, _ in order]
     return None
 
 

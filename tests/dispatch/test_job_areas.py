@@ -138,6 +138,14 @@ def test_a_plan_job_hands_its_areas_to_a_procrastinate_worker(pg, tmp_path, monk
         return outcomes
 
     monkeypatch.setattr(area_jobs, "run_area", recording)
+    written: list[tuple[list[int], list[float], float]] = []
+    real_write = area_jobs._write_areas
+
+    def capture(engine, job_id, areas, params, budgets, search_left):
+        written.append(([len(a.problem.visits) for a in areas], list(budgets), search_left))
+        return real_write(engine, job_id, areas, params, budgets, search_left)
+
+    monkeypatch.setattr(area_jobs, "_write_areas", capture)
     # The JSON readers build their pydantic models on first use, which two threads must not do at
     # once (Python 3.11's ast.parse is not thread-safe there); worker children are processes.
     problem_from_dict(problem_to_dict(day()))
@@ -159,6 +167,12 @@ def test_a_plan_job_hands_its_areas_to_a_procrastinate_worker(pg, tmp_path, monk
         assert row.progress["visits_placed"] == row.progress["visits_total"] == 7
     assert solved_by.count("succeeded") == 2
     assert _rows(pg, job_id) == 0
+    # Each area's search time is its share of the job's in proportion to its visits
+    # (``optimizer.area_weights``), as ``optimizer.solve`` gives it.
+    (sizes, budgets, search_left), = written
+    assert sum(budgets) == pytest.approx(search_left)
+    for size, budget in zip(sizes, budgets):
+        assert budget == pytest.approx(search_left * size / sum(sizes))
 
 
 def test_area_tasks_of_a_dead_worker_are_finished(pg) -> None:
