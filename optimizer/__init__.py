@@ -8,7 +8,7 @@ The public API, and the only names code outside this package uses::
 
 * the problem and solution types (``optimizer.model``);
 * ``solve(problem, params, stop)`` and its steps for a split day run apart (``plan_areas``,
-  ``search_stop``, ``area_weights``, ``area_stop``, ``solve_one_area``, ``unsolved``, ``finish``; ``AreaResult`` and its
+  ``search_stop``, ``area_weights``, ``area_budgets``, ``area_stop``, ``solve_one_area``, ``unsolved``, ``finish``; ``AreaResult`` and its
   JSON); its parameters (``SolveParams``, ``Progress``,
   ``load_params``, ``load_weights``) and stopping criteria (``optimizer.stop``);
 * ``check`` / ``is_feasible`` (the independent checker) and ``evaluate`` (KPIs and the
@@ -84,12 +84,12 @@ from optimizer.matrix import LazyMatrix, is_lazy
 from optimizer.stop import Cancel, FirstOf, MaxIterations, MaxRuntime, NoLimit, StoppingCriterion
 
 if TYPE_CHECKING:
-    from optimizer.areas import NOT_SOLVED, area_stop, area_weights, finish, plan_areas, search_stop, solve_one_area, unsolved
+    from optimizer.areas import NOT_SOLVED, area_budgets, area_stop, area_weights, finish, plan_areas, search_stop, solve_one_area, unsolved
     from optimizer.decompose import Area
     from optimizer.solver import solve
 
 _LAZY = {"solve": "optimizer.solver", "plan_areas": "optimizer.areas", "search_stop": "optimizer.areas",
-         "area_stop": "optimizer.areas", "area_weights": "optimizer.areas", "solve_one_area": "optimizer.areas", "unsolved": "optimizer.areas",
+         "area_budgets": "optimizer.areas", "area_stop": "optimizer.areas", "area_weights": "optimizer.areas", "solve_one_area": "optimizer.areas", "unsolved": "optimizer.areas",
          "finish": "optimizer.areas", "NOT_SOLVED": "optimizer.areas", "Area": "optimizer.decompose"}
 """Names loaded on first use: they import OR-Tools."""
 
@@ -156,6 +156,7 @@ __all__ = [
     "WorkerKind",
     "area_result_from_dict",
     "area_result_to_dict",
+    "area_budgets",
     "area_stop",
     "area_weights",
     "best_start",

@@ -6,7 +6,7 @@ finishes with what comes back.  Both go through these functions, so there is one
 split, an area searched, and the areas merged, repaired and explained:
 
 * :func:`plan_areas`: the day's areas (``decompose.split``);
-* :func:`search_stop` / :func:`area_weights` / :func:`area_stop`: how the time is shared (the
+* :func:`search_stop` / :func:`area_weights` / :func:`area_budgets` / :func:`area_stop`: how the time is shared (the
   search ends before a reserve kept for the repair and the explanations; each area gets a share
   of what is left of the search's time when it starts, in proportion to its visits);
 * :func:`solve_one_area`: one area's search, as an :class:`~optimizer.model.AreaResult` (plain
@@ -75,18 +75,23 @@ def area_weights(areas: Sequence[Area]) -> list[int]:
     return [max(1, len(a.problem.visits)) for a in areas]
 
 
-def area_stop(search: StoppingCriterion, areas_left: int, kept: float = 0.0,
-              share: float | None = None) -> StoppingCriterion:
-    """The stop of the next area's search when ``areas_left`` areas (it included) are still to be
-    solved by this solver: its ``share`` of the search's time left (its weight over the weights of
-    the areas left, :func:`area_weights`; by default an equal share), so whatever the earlier
-    areas took is taken off the later ones (and what they left over is given to them).  ``kept``:
-    seconds held back for the later areas' first plans, which run whatever the clock says (at 30x
-    they were most of the overrun: benchmarks/README "A region's day on a modest machine")."""
-    if areas_left <= 1 or search.remaining() is None:
+def area_budgets(seconds: float, weights: Sequence[int]) -> list[float]:
+    """``seconds`` of search shared among areas of these weights (:func:`area_weights`), in
+    proportion: the one rule both :func:`area_stop` and the queue's per-area budgets follow."""
+    total = sum(weights)
+    return [seconds * w / total for w in weights]
+
+
+def area_stop(search: StoppingCriterion, weights_left: Sequence[int], kept: float = 0.0) -> StoppingCriterion:
+    """The stop of the next area's search when the areas of ``weights_left`` (:func:`area_weights`,
+    the next one first) are still to be solved by this solver: its share of the search's time
+    left (:func:`area_budgets`), so whatever the earlier areas took is taken off the later ones
+    (and what they left over is given to them).  ``kept``: seconds held back for the later areas'
+    first plans, which run whatever the clock says (at 30x they were most of the overrun:
+    benchmarks/README "A region's day on a modest machine")."""
+    if len(weights_left) <= 1 or search.remaining() is None:
         return search
-    fraction = share if share is not None else 1.0 / areas_left
-    return search.within(max(0.0, (search.remaining() or 0.0) - kept) * fraction)
+    return search.within(area_budgets(max(0.0, (search.remaining() or 0.0) - kept), weights_left)[0])
 
 
 def solve_one_area(problem: Problem, params: SolveParams, stop: StoppingCriterion) -> AreaResult:
@@ -159,5 +164,5 @@ def _to_global(area: Area, routes: list[Route]) -> list[Route]:
     return [replace(r, stops=tuple(replace(s, location=loc[s.location]) for s in r.stops)) for r in routes]
 
 
-__all__ = ["EXPLAIN_RESERVE", "NOT_SOLVED", "SPLIT_EXPLAIN_RESERVE", "area_stop", "area_weights", "finish", "plan_areas",
+__all__ = ["EXPLAIN_RESERVE", "NOT_SOLVED", "SPLIT_EXPLAIN_RESERVE", "area_budgets", "area_stop", "area_weights", "finish", "plan_areas",
            "search_stop", "solve_one_area", "unsolved"]

@@ -115,8 +115,16 @@ def _lookups(problem: Problem) -> tuple[dict, dict]:
 
 
 _RANK_MEMO: dict[str, int] = {}
-"""``objective.drop_rank`` per visit id, for one ``explain_unassigned`` call (``_displaced`` ranks
-every stop of every eligible worker, for every visit it explains)."""
+"""``objective.drop_rank`` per visit id, for one ``explain_unassigned`` call (it orders the visits
+by it, and ``_displaced`` ranks every stop of every eligible worker for every visit it explains)."""
+
+def _rank(problem: Problem, visit: Visit) -> int:
+    """``objective.drop_rank`` of ``visit``, memoised for the call (``_RANK_MEMO``)."""
+    rank = _RANK_MEMO.get(visit.id)
+    if rank is None:
+        rank = _RANK_MEMO[visit.id] = drop_rank(problem, visit)
+    return rank
+
 
 _STOPS_MEMO: dict[tuple[int, str | None], tuple[Route, Problem, list[tuple[int, int, int, int]]]] = {}
 """``_route_stops(route, skip)`` per route object and skipped stop, for one ``explain_unassigned``
@@ -209,7 +217,7 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
     found: dict[str, Unassigned] = {}
     late = False
     position = {vid: k for k, vid in enumerate(unplaced)}
-    for vid in sorted(unplaced, key=lambda v: (-drop_rank(problem, visits[v]), position[v])):
+    for vid in sorted(unplaced, key=lambda v: (-_rank(problem, visits[v]), position[v])):
         late = late or (stop is not None and stop())
         if late:
             static = None if vid in rides else _static_reason(problem, visits[vid])
@@ -339,7 +347,6 @@ def _displaced(
         # slot search on the worker's routes; on a region's day there are thousands).  The
         # answer is the one the plan-order search gives: ties keep the first in plan order.
         candidates = []
-        ranks = _RANK_MEMO
         for w in eligible:
             own = by_worker.get(w.id, {})
             for (wid, si), route in own.items():
@@ -347,10 +354,7 @@ def _displaced(
                     other = visits[stop.visit_id]
                     if other.pinned_worker or other.pinned_start is not None:
                         continue
-                    rank = ranks.get(other.id)
-                    if rank is None:
-                        rank = ranks[other.id] = drop_rank(problem, other)
-                    candidates.append((rank, len(candidates), w, own, other))
+                    candidates.append((_rank(problem, other), len(candidates), w, own, other))
         candidates.sort(key=lambda c: (c[0], c[1]))
         for rank, _, w, own, other in candidates:
             if best is not None and rank > best[0][0]:

@@ -56,21 +56,19 @@ class PlanProbe:
         self.routes = [r.clone() for r in b.routes]
         self.fixed = dict(b.fixed)
         self.placed = set(b.placed)
-        self._kept = [_state(r) for r in self.routes]
+        self._kept = [dict(vars(r)) for r in self.routes]
         """Each route's state as loaded: a test works on the routes themselves and puts back
         what it changed (``_put_back``), instead of copying every route of the day first (on a
         region's day 1,200 routes a test, most of an explanation's time)."""
 
     def _put_back(self) -> None:
-        """The routes as loaded again.  The timing engine never changes a route's lists in
-        place (``RouteState.apply`` replaces them), so a route whose lists are the loaded ones
-        and whose numbers match is untouched."""
+        """The routes as loaded again: the fields of those a test changed set back.  A route is
+        changed only through new lists (``RouteState.apply`` replaces ``stops`` and ``starts``;
+        the timing engine never changes a list in place), so one whose lists are the loaded ones
+        is as loaded."""
         for route, kept in zip(self.routes, self._kept):
-            if (route.stops is not kept[0] or route.starts is not kept[1] or route.breaks is not kept[6]
-                    or route.span != kept[2] or route.travel != kept[3] or route.departure != kept[4]
-                    or route.end != kept[5]):
-                (route.stops, route.starts, route.span, route.travel, route.departure, route.end,
-                 route.breaks) = kept
+            if route.stops is not kept["stops"] or route.starts is not kept["starts"]:
+                vars(route).update(kept)
 
     def try_insert(self, ride: Ride, *, without: str | None = None, empty: bool = False,
                    first: Ride | None = None) -> tuple[str, int] | None:
@@ -113,10 +111,6 @@ class PlanProbe:
                 if vi == p:
                     return b.p.workers[route.worker_index].id, start
         return None  # pragma: no cover - placed means it is on a route
-
-
-def _state(route: RouteState) -> tuple:
-    return (route.stops, route.starts, route.span, route.travel, route.departure, route.end, route.breaks)
 
 
 def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route],

@@ -165,14 +165,12 @@ class Search:
         if self.leaving_with(vi) is None:
             return out
         stack = [vi]
-        while stack:
+        while stack:  # (nothing pinned is reached: ``leaving_with`` said so)
             x = stack.pop()
-            if x not in b.placed or b.p.visits[x].id in b.pins:
+            if x not in b.placed:
                 continue
             ride = b.ride_at.get(x)
             group = {x} if ride is None else {ride[0], ride[1]}  # a ride leaves the car whole
-            if any(b.p.visits[y].id in b.pins for y in group):
-                continue
             for y in group:
                 b.placed.discard(y)
                 b.fixed.pop(y, None)

@@ -46,8 +46,7 @@ def solve(problem: Problem, params: SolveParams | None = None, stop: StoppingCri
         # The later areas' first plans (which always run) are kept back at the rate measured so far.
         later = sum(len(a.problem.visits) for a in areas[done + 1:])
         kept = first_s / first_visits * later if first_visits else 0.0
-        share = weights[done] / sum(weights[done:])
-        results.append(solve_one_area(area.problem, params, area_stop(search, len(areas) - done, kept, share)))
+        results.append(solve_one_area(area.problem, params, area_stop(search, weights[done:], kept)))
         first_s, first_visits = first_s + results[-1].first_plan_s, first_visits + len(area.problem.visits)
     return finish(problem, areas, results, params, stop, limit)
 

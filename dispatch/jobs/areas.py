@@ -13,8 +13,8 @@ one after another, as ``optimizer.solve`` does) and each worker added takes area
 
 A claim is a conditional ``UPDATE ... WHERE status = 'queued'``: an area is solved once.  Each
 area gets the same time whoever solves it, its share of the job's search time in proportion to
-its visits (``optimizer.search_stop``, ``optimizer.area_weights``), and never more than is left until the search's deadline on the database's
-clock (machines' clocks may differ; the database's is the one all of them read), and the repair
+its visits (``optimizer.search_stop``, ``optimizer.area_budgets``), and never more than is left
+until the search's deadline on the database's clock (machines' clocks may differ; the database's is the one all of them read), and the repair
 and the explanations then get the reserve a solve in one process gives them, counted from when the
 areas are back.  So more workers return the same plan sooner rather than a better plan in the same
 time: the job's time limit stays an upper bound, and a dispatcher who wants a better plan asks for
@@ -103,8 +103,7 @@ def solve_on_queue(engine: Engine, job_id: str, problem: Any, params: Any, stop:
     search = optimizer.search_stop(stop, len(areas), limit, started, params.explain)
     search_left = search.remaining() or 0.0
     reserve = (stop.remaining() or 0.0) - search_left
-    weights = optimizer.area_weights(areas)
-    budgets = [search_left * w / sum(weights) for w in weights]
+    budgets = optimizer.area_budgets(search_left, optimizer.area_weights(areas))
     fanned_out = stop.clock()
     give_up_at = fanned_out + (stop.remaining() or 0.0)
     _write_areas(engine, job_id, areas, params, budgets, search_left)
@@ -166,6 +165,7 @@ def _collect(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, sea
     import optimizer
 
     results: dict[int, Any] = {}
+    weights = optimizer.area_weights(areas)
     here = me()
     solved_here = 0
     while len(results) < len(areas) and not stop.cancelled:
@@ -179,9 +179,7 @@ def _collect(engine: Engine, job_id: str, areas: Sequence[Any], params: Any, sea
             # than any worker gets.  With no time left the area still gets its first plan, as in
             # ``optimizer.solve``.
             idx, open_idx = claimed
-            weights = optimizer.area_weights(areas)
-            share = weights[idx] / sum(weights[i] for i in open_idx)
-            area_stop = optimizer.area_stop(search, len(open_idx), share=share)
+            area_stop = optimizer.area_stop(search, [weights[idx]] + [weights[i] for i in open_idx if i != idx])
             if (area_stop.remaining() or 0.0) > budgets[idx]:
                 area_stop = search.within(budgets[idx])
             results[idx] = optimizer.solve_one_area(areas[idx].problem, params, area_stop)
