@@ -78,6 +78,13 @@ class SolveParams:
     own PATH_CHEAPEST_ARC first plan instead of our construction (``ortools_start``);
     measured on HHCRSP instances, benchmarks/tuning/LOG_HHCRSP.md."""
     linked_threshold: float = 0.2
+    linked_search: bool = True
+    """On plain linked days (``optimizer.linked_search.plain_linked_day``: at least
+    ``linked_threshold`` of the visits linked, every visit mandatory, no breaks, rides,
+    capacities or preferences) search with the compiled ruin and recreate
+    (``optimizer/_linked.c``) alone instead of OR-Tools and our LNS: on the published
+    Mankowska days it reaches the best known values within about 1 % in 10 s
+    (benchmarks/README.md, issue #19).  Ignored when the module was not built."""
     ortools_start: str = "auto"
     """Where OR-Tools' search starts: "construction" (our sync-aware first plan), "own"
     (OR-Tools' first-solution heuristic), "auto" (own on linked days without breaks and

@@ -12,6 +12,8 @@ import logging
 from dataclasses import replace
 
 from optimizer.construct import Builder, construct, insertion_order
+from optimizer.linked_search import LinkedDay, improve_linked, plain_linked_day
+from optimizer.linked_search import available as linked_available
 from optimizer.lns import improve, plan_cost
 from optimizer.model import Problem
 from optimizer.nodes import RawResult, build_nodes, raw_plan, timed_routes
@@ -46,6 +48,12 @@ def solve_area(problem: Problem, params: SolveParams, stop: StoppingCriterion) -
     params = _linked_profile(problem, params)
     if budget is not None and stop():
         return _first_plan_only(problem, stop, began)
+    if params.linked_search and linked_available():
+        day = plain_linked_day(problem, params.linked_threshold)
+        if day is not None:
+            found = _linked_day_search(problem, day, params, stop, began)
+            if found is not None:
+                return found
     ctx = build_model(problem, params)
     search = search_parameters(params, stop)
     ctx.routing.CloseModelWithParameters(search)
@@ -100,6 +108,38 @@ def solve_area(problem: Problem, params: SolveParams, stop: StoppingCriterion) -
         own.status = f"{or_result.status}+LNS" if lns_ran else or_result.status
         own.solutions_found += or_result.solutions_found
     return own
+
+
+LINKED_ROUNDS_PER_LNS_ROUND = 50
+"""Without a deadline, the compiled linked search runs this many rounds per LNS round the
+general search would have run (``lns_iterations``, 100 by default): its rounds cost about a
+fiftieth of one, so deterministic runs take about as long either way."""
+
+
+def _linked_day_search(problem: Problem, day: LinkedDay, params: SolveParams, stop: StoppingCriterion,
+                       began: float) -> RawResult | None:
+    """A plain linked day (``optimizer.linked_search``): our construction, then the compiled
+    ruin and recreate until ``stop``; None (the general search runs instead) if that search
+    found no plan with every visit."""
+    vehicles, *_ = build_nodes(problem)
+    seed = construct(problem, [(v.worker_index, v.shift_index) for v in vehicles], allowed_workers(problem), stop)
+    builder = seed.builder
+    assert builder is not None
+    first_plan_s = stop.clock() - began
+    deadline = stop.remaining() is not None
+    rounds = None if deadline else LINKED_ROUNDS_PER_LNS_ROUND * (params.lns_iterations or 100)
+    stats = improve_linked(builder, day, seed=params.seed, stop=stop if deadline else None, max_iterations=rounds)
+    if stats is None:
+        return None
+    log.info("linked search: %d rounds, %d improvements, cost %d", stats.iterations, stats.improvements, stats.cost)
+    builder.delay_pickups()
+    elapsed = stop.clock() - began
+    cost = plan_cost(builder)
+    if params.on_progress is not None:
+        params.on_progress(Progress(stats.improvements, cost, len(builder.placed), len(problem.visits), elapsed))
+    out = raw_plan(builder, "LINKED_SEARCH", cost, 1 + stats.improvements, elapsed)
+    out.first_plan_s = first_plan_s
+    return out
 
 
 def _first_plan_only(problem: Problem, stop: StoppingCriterion, began: float) -> RawResult:
