@@ -125,6 +125,25 @@ def _run(database_url: str, day: dt.date, time_limit: float, workers: int, logs:
     return out
 
 
+def measure(scale: float, time_limit: float, workers: list[int], logs: Path) -> dict:
+    """The whole measurement (a fresh database, the scenario loaded, one job per worker count):
+    the report ``main`` prints, also what ``benchmarks.compare`` puts in its areas rows."""
+    logs.mkdir(parents=True, exist_ok=True)
+    report: dict = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}",
+                    "scale": scale, "load_before": os.getloadavg(), "runs": []}
+    with fresh_database("postgresql", logs) as url:
+        t = time.monotonic()
+        day = _load(url, scale)
+        report["load_s"] = round(time.monotonic() - t, 1)
+        for n in workers:
+            res = _run(url, day, time_limit, n, logs)
+            res["load_after"] = [round(x, 2) for x in os.getloadavg()]
+            print(json.dumps(res), flush=True)
+            report["runs"].append(res)
+    report["load_after"] = os.getloadavg()
+    return report
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=float, default=10.0)
@@ -133,19 +152,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--logs", type=Path, default=Path("/tmp/carepath-areas-bench"))
     args = ap.parse_args()
-    args.logs.mkdir(parents=True, exist_ok=True)
-    report: dict = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}",
-                    "scale": args.scale, "load_before": os.getloadavg(), "runs": []}
-    with fresh_database("postgresql", args.logs) as url:
-        t = time.monotonic()
-        day = _load(url, args.scale)
-        report["load_s"] = round(time.monotonic() - t, 1)
-        for n in args.workers:
-            res = _run(url, day, args.time_limit, n, args.logs)
-            res["load_after"] = [round(x, 2) for x in os.getloadavg()]
-            print(json.dumps(res), flush=True)
-            report["runs"].append(res)
-    report["load_after"] = os.getloadavg()
+    report = measure(args.scale, args.time_limit, args.workers, args.logs)
     if args.out:
         args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2))

@@ -7,7 +7,10 @@ One command runs three instance sets and writes ``benchmarks/results/compare.csv
 * Kielce home-care days at 1x/10x/30x the demo (placed visits, travel minutes, and the
   independent checker's verdict on every plan; all four solvers),
 * scaling of carepath from ~100 to ~10,000 visits (time to first feasible and final plan,
-  peak memory per run).
+  peak memory per run),
+* areas of a split day (10x and 30x) solved in parallel: one planning job queued on
+  PostgreSQL with 1 and with 2 ``carepath worker`` processes (``benchmarks.areas``; needs a
+  PostgreSQL server on 127.0.0.1:5432, else its rows say why).
 
 Every solve runs in its own forked child (peak memory per run, hard timeout, a crash costs
 one row).  Peers missing from the environment get a "not installed" row.  ``--quick`` is a
@@ -95,6 +98,39 @@ def run(bs: BenchSet, seed: int, only: set[str], jobs: int = 1) -> list[dict]:
             outcome, value = run_isolated(scaling_run, (target, limit, seed), timeout)
             rows.append(value if outcome == "ok" else _failed(base, outcome, value))
             _say(rows[-1])
+    if "areas" in only:
+        rows.extend(_areas(bs))
+    return rows
+
+
+def _areas(bs: BenchSet) -> list[dict]:
+    """Each split day of ``bs.areas`` planned by one queued job on PostgreSQL with 1, then 2
+    ``carepath worker`` processes (``benchmarks.areas.measure``); one row per run, the 2-worker
+    row with its speed-up over the 1-worker one."""
+    from benchmarks.areas import measure
+
+    rows: list[dict] = []
+    for scale, limit in bs.areas:
+        base = {"set": "areas", "instance": f"{scale:g}x", "solver": "carepath", "time_limit_s": limit}
+        try:
+            report = measure(scale, limit, [1, 2], Path(tempfile.mkdtemp(prefix="carepath-areas-")))
+        except Exception as exc:  # noqa: BLE001 - a failed measurement is a row, not the end of the run
+            rows.append(_failed(base, "error", exc))
+            _say(rows[-1])
+            continue
+        runs = report["runs"]
+        for run in runs:
+            row = {**base, "status": "ok", "workers": run["workers"], "job_run_s": run["job_run_s"],
+                   "areas_phase_s": run.get("areas_wall_s"), "areas": run.get("areas"),
+                   "areas_by_job": run.get("areas_solved_by_job"), "placed": run.get("visits_placed"),
+                   "visits": run.get("visits_total"), "travel_min": run.get("travel_minutes"),
+                   "load_after": run.get("load_after")}
+            if run is not runs[0] and runs[0]["job_run_s"]:
+                row["job_speedup"] = round(runs[0]["job_run_s"] / run["job_run_s"], 2)
+                if runs[0].get("areas_wall_s") and run.get("areas_wall_s"):
+                    row["areas_speedup"] = round(runs[0]["areas_wall_s"] / run["areas_wall_s"], 2)
+            rows.append(row)
+            _say(row)
     return rows
 
 
@@ -104,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--quick", action="store_true", help="3 Solomon at 5 s, Kielce 1x, scaling 100 and 300 (< 3 min)")
     size.add_argument("--full", action="store_true", help="all 56 Solomon at 10 s, longer home-care limits")
     ap.add_argument("--solvers", nargs="+", choices=peer_names(), default=None)
-    ap.add_argument("--only", nargs="+", choices=("solomon", "kielce", "scaling"), default=("solomon", "kielce", "scaling"))
+    ap.add_argument("--only", nargs="+", choices=("solomon", "kielce", "scaling", "areas"),
+                    default=("solomon", "kielce", "scaling", "areas"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=1,
                     help="Solomon solves run at once (each single-threaded; at most the number of cores)")

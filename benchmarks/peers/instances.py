@@ -34,6 +34,9 @@ class BenchSet:
     scaling: tuple[int, ...]
     solvers: tuple[str, ...] = ("carepath", "ortools", "vroom", "pyvrp")
     notes: list[str] = field(default_factory=list)
+    areas: tuple[tuple[float, float], ...] = ()
+    """(scale, time limit s) per split day planned by a queued job with 1 and 2 ``carepath worker``
+    processes on PostgreSQL (``benchmarks.areas``; issue #19 item 3)."""
 
 
 def scaling_limit(visits: int) -> float:
@@ -50,10 +53,10 @@ def bench_set(name: str) -> BenchSet:
         return BenchSet("quick", ("C204", "R101", "RC208"), 5.0, ((1.0, 5.0),), (100, 300))
     if name == "default":
         return BenchSet("default", SOLOMON_DEFAULT, 10.0, ((1.0, 10.0), (10.0, 60.0), (30.0, 90.0)),
-                        (100, 300, 1000, 3000, 10000))
+                        (100, 300, 1000, 3000, 10000), areas=((10.0, 60.0), (30.0, 180.0)))
     if name == "full":
         return BenchSet("full", all_solomon(), 10.0, ((1.0, 30.0), (10.0, 120.0), (30.0, 300.0)),
-                        (100, 300, 1000, 3000, 10000))
+                        (100, 300, 1000, 3000, 10000), areas=((10.0, 60.0), (30.0, 180.0)))
     raise ValueError(f"unknown set {name!r}: quick, default or full")
 
 

@@ -155,6 +155,22 @@ def _scaling_md(rows: list[Row]) -> list[str]:
     return ["### Scaling: carepath on generated home-care days", ""] + _table(head, body) + [""]
 
 
+def _areas_md(rows: list[Row]) -> list[str]:
+    ar = [r for r in rows if r.get("set") == "areas"]
+    if not ar:
+        return []
+    head = ["day", "limit s", "worker processes", "job run s", "areas phase s", "areas (by the job)", "placed",
+            "travel min", "job speed-up", "areas speed-up", "load after"]
+    body = [[str(r.get("instance")), _fmt(r.get("time_limit_s"), 0),
+             _fmt(r.get("workers")) if r.get("status") == "ok" else str(r.get("status")).splitlines()[0][:60],
+             _fmt(r.get("job_run_s"), 1), _fmt(r.get("areas_phase_s")),
+             f"{_fmt(r.get('areas'))} ({_fmt(r.get('areas_by_job'))})", _fmt(r.get("placed")), _fmt(r.get("travel_min")),
+             _fmt(r.get("job_speedup")), _fmt(r.get("areas_speedup")),
+             _fmt((r.get("load_after") or [None])[0])] for r in ar]
+    return (["### Areas in parallel: one planning job, 1 and 2 queue workers (PostgreSQL)", ""]
+            + _table(head, body) + [""])
+
+
 def write_markdown(rows: list[Row], path: Path, *, command: str, set_name: str, settings: dict[str, str],
                    wall_s: float, plots: list[str], notes: list[str]) -> None:
     solvers = [s for s in SOLVER_LABEL if any(r.get("solver") == s for r in rows)]
@@ -163,7 +179,7 @@ def write_markdown(rows: list[Row], path: Path, *, command: str, set_name: str, 
     out += ["**What each solver was given** (same limit per instance, one thread each):", ""]
     out += [f"- {SOLVER_LABEL.get(s, s)}: {text}" for s, text in settings.items()] + [""]
     out += notes + ([""] if notes else [])
-    out += _solomon_md(rows, solvers) + _kielce_md(rows, solvers) + _scaling_md(rows)
+    out += _solomon_md(rows, solvers) + _kielce_md(rows, solvers) + _scaling_md(rows) + _areas_md(rows)
     out += [f"![{p}]({p})" for p in plots]
     path.write_text("\n".join(out) + "\n")
 

@@ -632,7 +632,7 @@ def test_strict_model_has_no_drops_and_plain_pair_rules() -> None:
 def test_strict_model_plans_the_pair_like_the_full_model(lns_share: float, caplog: pytest.LogCaptureFixture) -> None:
     """Searched in the strict model (OR-Tools alone, or with our LNS after it), the pair day
     gets the plan the full model gives it: W2 busy until 130, the pair 20..40 min apart."""
-    params = replace(PARAMS, ortools_model="strict", lns_share=lns_share)
+    params = replace(PARAMS, ortools_model="strict", lns_share=lns_share, linked_search=False)  # (not the C search)
     with caplog.at_level("INFO", logger="optimizer.search"):
         sol = solve_ok(_pair_day(), params)
     assert "OR-Tools searches the strict model" in caplog.text
