@@ -92,7 +92,7 @@ typedef struct {
     int *x_route;                      /* one modified route */
     int *removed, nremoved;
     i64 *keys;
-    int *stamp, stamp_now;
+    uint32_t *stamp, stamp_now;
     /* search settings */
     double avg_removed, max_string, blink;
     Rng rng;
@@ -205,7 +205,8 @@ static i64 insertion_delta(H *h, int v, int w, int g, i64 bound) {
     if (g == 0) { t = h->sstart[w]; prevloc = h->wstart[w]; }
     else { int u = r[g - 1]; t = h->st[u] + h->dur[u]; prevloc = h->vloc[u]; }
     i64 nextloc = g < len ? h->vloc[r[g]] : h->wend[w];
-    i64 dtravel = TT(h, prevloc, h->vloc[v]) + TT(h, h->vloc[v], nextloc) - TT(h, prevloc, nextloc);
+    /* (an empty route travels nothing: opening it costs the whole way out and back) */
+    i64 dtravel = TT(h, prevloc, h->vloc[v]) + TT(h, h->vloc[v], nextloc) - (len ? TT(h, prevloc, nextloc) : 0);
     i64 base = h->w_travel * dtravel;
     if (base >= bound) return BIG; /* lateness only grows: this position cannot win */
     /* The visit's own start and whether a placed partner would have to move. */
@@ -322,7 +323,7 @@ static void ruin(H *h) {
     if (ks < 1) ks = 1;
     int seed;
     do { seed = rng_int(rng, 0, h->nv - 1); } while (h->wof[seed] < 0);
-    h->stamp_now++;
+    if (++h->stamp_now == 0) { memset(h->stamp, 0, sizeof(uint32_t) * (size_t)h->nw); h->stamp_now = 1; }
     int ruined = 0;
     const int *near = h->near + (size_t)seed * h->nv;
     for (int j = 0; j < h->nv && ruined < ks; j++) {
@@ -377,8 +378,9 @@ static void order_removed(H *h) {
     sort_removed(h);
 }
 
-/* Insert every removed visit at its cheapest position; 0 if one fits nowhere. */
-static int recreate(H *h) {
+/* Insert every removed visit at its cheapest position (with ``blink``, each position is
+ * skipped with that probability); 0 if one fits nowhere. */
+static int recreate(H *h, double blink) {
     Rng *rng = &h->rng;
     order_removed(h);
     for (int q = 0; q < h->nremoved; q++) {
@@ -390,7 +392,7 @@ static int recreate(H *h) {
             if (!el[w]) continue;
             int len = h->rlen[w];
             for (int g = 0; g <= len; g++) {
-                if (h->blink > 0 && rng_random(rng) < h->blink) continue;
+                if (blink > 0 && rng_random(rng) < blink) continue;
                 i64 d = insertion_delta(h, v, w, g, best);
                 if (d < best) { best = d; bw = w; bg = g; }
             }
@@ -463,6 +465,11 @@ static PyObject *linked_run(PyObject *self, PyObject *args, PyObject *kwargs) {
         goto done;
     }
     if (!PyArg_ParseTuple(weights, "LLL", &h.w_travel, &h.w_late, &h.w_max)) goto done;
+    if (!(avg_removed >= 1.0 && avg_removed <= 1000.0) || !(max_string >= 1.0 && max_string <= 64.0)
+        || !(blink >= 0.0 && blink < 1.0)) {
+        PyErr_SetString(PyExc_ValueError, "avg_removed must be in 1..1000, max_string in 1..64, blink in [0, 1)");
+        goto done;
+    }
     if (max_obj != Py_None) {
         max_it = PyLong_AsLongLong(max_obj);
         if (max_it == -1 && PyErr_Occurred()) goto done;
@@ -495,7 +502,7 @@ static PyObject *linked_run(PyObject *self, PyObject *args, PyObject *kwargs) {
     ALLOC(h.b_rlen, nw, int); ALLOC(h.b_route, cells, int); ALLOC(h.b_wof, nv, int); ALLOC(h.b_pos, nv, int);
     ALLOC(h.b_st, nv, i64); ALLOC(h.b_lb, nv, i64); ALLOC(h.b_rend, nw, i64);
     ALLOC(h.x_st, nv, i64); ALLOC(h.x_lb, nv, i64); ALLOC(h.x_rend, nw, i64); ALLOC(h.x_route, nv + 1, int);
-    ALLOC(h.removed, nv, int); ALLOC(h.keys, nv, i64); ALLOC(h.stamp, nw, int);
+    ALLOC(h.removed, nv, int); ALLOC(h.keys, nv, i64); ALLOC(h.stamp, nw, uint32_t);
     ALLOC(best_rlen, nw, int); ALLOC(best_route, cells, int); ALLOC(best_st, nv, i64);
     for (int d = 0; d < nd; d++) { h.adj_off[h.dx[d] + 1]++; h.adj_off[h.dy[d] + 1]++; }
     for (int i = 0; i < nv; i++) h.adj_off[i + 1] += h.adj_off[i];
@@ -559,7 +566,7 @@ static PyObject *linked_run(PyObject *self, PyObject *args, PyObject *kwargs) {
     }
     h.nremoved = 0;
     for (int v = 0; v < nv; v++) if (h.wof[v] < 0) h.removed[h.nremoved++] = v;
-    if (h.nremoved && !recreate(&h)) {
+    if (h.nremoved && !recreate(&h, 0.0)) { /* (no skips: a visit that fits must be placed) */
         result = Py_BuildValue("(OOLLLL)", Py_None, Py_None, 0LL, 0LL, 0LL, 0LL);
         goto done;
     }
@@ -590,7 +597,7 @@ static PyObject *linked_run(PyObject *self, PyObject *args, PyObject *kwargs) {
         i64 before = h.cost;
         save(&h);
         ruin(&h);
-        if (!h.nremoved || !retime(&h) || !recreate(&h)) { restore(&h); continue; }
+        if (!h.nremoved || !retime(&h) || !recreate(&h, h.blink)) { restore(&h); continue; }
         double u = rng_random(&h.rng);
         if (u <= 0.0) u = 1e-300;
         if ((double)h.cost < (double)before - temp * log(u)) {
@@ -613,13 +620,15 @@ static PyObject *linked_run(PyObject *self, PyObject *args, PyObject *kwargs) {
         for (int w = 0; w < nw; w++) {
             PyObject *r = PyList_New(best_rlen[w]), *s = PyList_New(best_rlen[w]);
             if (!r || !s) { Py_XDECREF(r); Py_XDECREF(s); Py_DECREF(plan); Py_DECREF(starts); goto done; }
-            for (int i = 0; i < best_rlen[w]; i++) {
-                int v = best_route[(size_t)w * nv + i];
-                PyList_SET_ITEM(r, i, PyLong_FromLong(v));
-                PyList_SET_ITEM(s, i, PyLong_FromLongLong(best_st[v]));
-            }
             PyList_SET_ITEM(plan, w, r);
             PyList_SET_ITEM(starts, w, s);
+            for (int i = 0; i < best_rlen[w]; i++) {
+                int v = best_route[(size_t)w * nv + i];
+                PyObject *a = PyLong_FromLong(v), *b = PyLong_FromLongLong(best_st[v]);
+                if (!a || !b) { Py_XDECREF(a); Py_XDECREF(b); Py_DECREF(plan); Py_DECREF(starts); goto done; }
+                PyList_SET_ITEM(r, i, a);
+                PyList_SET_ITEM(s, i, b);
+            }
         }
         result = Py_BuildValue("(NNLLLL)", plan, starts, it, accepted, improvements, (long long)best_cost);
         (void)start_cost;

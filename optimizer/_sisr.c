@@ -86,7 +86,8 @@ typedef struct {
     i64 *b_dep, *b_lat, *b_arc, *b_load, *b_rcost;
     /* scratch */
     int *removed, nremoved;
-    int *buf, *cand, *stamp, stamp_now;
+    int *buf, *cand;
+    uint32_t *stamp, stamp_now;
     i64 *keys;
     Rng rng;
 } S;
@@ -225,6 +226,12 @@ static void insert_at(S *s, int ri, int g, int c, i64 delta) {
     s->route_of[c] = ri;
 }
 
+/* A fresh mark for "seen this round" (cleared when the counter wraps: after about 20 minutes
+ * of rounds at full speed). */
+static void bump_stamp(S *s) {
+    if (++s->stamp_now == 0) { memset(s->stamp, 0, sizeof(uint32_t) * (size_t)s->R); s->stamp_now = 1; }
+}
+
 /* ------------------------------------------------------------------ ruin */
 
 static int ruin(S *s) {
@@ -238,7 +245,7 @@ static int ruin(S *s) {
     int seed = (int)rng_randint(rng, 1, s->n);
     int nruined = 0;
     const int *adj = s->adjacent + (size_t)(seed - 1) * s->n;
-    s->stamp_now++;
+    bump_stamp(s);
     for (int j = 0; j < s->n; j++) {
         if (nruined >= ks) break;
         int c = adj[j];
@@ -352,7 +359,7 @@ static int recreate(S *s, i64 *total) {
         i64 best = BIG;
         int bri = -1, bg = -1;
         int ncand = 0;
-        s->stamp_now++;
+        bump_stamp(s);
         if (s->route_filter) {
             const int *near = s->nearest + (size_t)c * s->nf;
             for (int j = 0; j < s->nf; j++) {
@@ -457,6 +464,12 @@ static int load_routes(S *s, PyObject *routes) {
                 PyErr_Format(PyExc_ValueError, "customer %ld out of range 1..%d", c, s->n);
                 return 0;
             }
+            if (s->route_of[c] >= 0) { /* (each customer once: a repeat would overfill a route's arrays) */
+                Py_DECREF(r); Py_DECREF(seq);
+                PyErr_Format(PyExc_ValueError, "customer %ld is in the routes twice", c);
+                return 0;
+            }
+            s->route_of[c] = s->nslots; /* marked now; set_route marks it again */
             s->buf[j] = (int)c;
         }
         set_route(s, s->nslots++, s->buf, (int)k);
@@ -545,13 +558,18 @@ static PyObject *sisr_run(PyObject *self, PyObject *args, PyObject *kwargs) {
         PyErr_SetString(PyExc_ValueError, "give a stopping criterion or max_iterations");
         goto done;
     }
+    if (!(avg_removed >= 1.0 && avg_removed <= 1000.0) || !(max_string >= 1.0) || !(blink >= 0.0 && blink < 1.0)
+        || !(split_rate >= 0.0 && split_rate <= 1.0) || !(split_depth >= 0.0 && split_depth < 1.0)) {
+        PyErr_SetString(PyExc_ValueError, "avg_removed must be in 1..1000, max_string at least 1, blink and "
+                                          "split_depth in [0, 1), split_rate in [0, 1]");
+        goto done;
+    }
     s.n = n; s.N = n + 1; s.stride = n + 2;
     s.tr = btr.buf; s.co = bco.buf; s.sv = bsv.buf; s.rd = brd.buf; s.du = bdu.buf; s.dm = bdm.buf;
     s.cap = capacity; s.vehicles = vehicles;
     s.avg_removed = avg_removed; s.max_string = max_string; s.split_rate = split_rate;
     s.split_depth = split_depth; s.blink = blink; s.route_filter = route_filter > 0 ? route_filter : 0;
-    s.R = vehicles > n ? vehicles : n; /* room for every slot a plan can open */
-    if (s.R < 1) s.R = 1;
+    s.R = n; /* a plan never has more non-empty routes than customers, nor reuses fewer slots */
     size_t cells = (size_t)s.R * s.stride;
     ALLOC(s.adjacent, (size_t)n * n, int);
     s.nf = s.route_filter < n - 1 ? s.route_filter : n - 1;
@@ -564,7 +582,7 @@ static PyObject *sisr_run(PyObject *self, PyObject *args, PyObject *kwargs) {
     ALLOC(s.b_dep, cells, i64); ALLOC(s.b_lat, cells, i64); ALLOC(s.b_arc, cells, i64);
     ALLOC(s.b_load, s.R, i64); ALLOC(s.b_rcost, s.R, i64);
     ALLOC(s.removed, n + 1, int); ALLOC(s.buf, n + 2, int);
-    ALLOC(s.cand, s.R, int); ALLOC(s.stamp, s.R, int); ALLOC(s.keys, n + 1, i64);
+    ALLOC(s.cand, s.R, int); ALLOC(s.stamp, s.R, uint32_t); ALLOC(s.keys, n + 1, i64);
     ALLOC(best_len, s.R, int); ALLOC(best_path, cells, int);
     {
         /* Customers by symmetric arc cost from each customer (itself first, ties by number). */

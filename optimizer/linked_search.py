@@ -157,13 +157,18 @@ def search_linked(day: LinkedDay, routes: list[list[int]], *, seed: int = 0, sto
     when a visit fits nowhere.  Raises RuntimeError when ``optimizer._linked`` was not built."""
     if _compiled is None:
         raise RuntimeError("optimizer._linked was not built (no C compiler at install?)")
+    def i64(a: np.ndarray) -> np.ndarray:  # (the C reads raw buffers: the dtype must be right)
+        return np.ascontiguousarray(a, dtype=np.int64)
+
     out = _compiled.run(
-        travel=day.travel, visit_location=day.visit_location, duration=day.duration, open=day.open, due=day.due,
-        latest=day.latest, worker_start=day.worker_start, worker_end=day.worker_end, shift_start=day.shift_start,
-        shift_end=day.shift_end, eligible=day.eligible, dep_before=day.dep_before, dep_after=day.dep_after,
-        dep_min=day.dep_min, dep_max=day.dep_max, dep_different=day.dep_different, weights=day.weights,
-        routes=routes, seed=seed, avg_removed=avg_removed, max_string=max_string, blink=blink, t0=t0, tf=tf,
-        stop=stop, max_iterations=max_iterations)
+        travel=i64(day.travel), visit_location=i64(day.visit_location), duration=i64(day.duration),
+        open=i64(day.open), due=i64(day.due), latest=i64(day.latest), worker_start=i64(day.worker_start),
+        worker_end=i64(day.worker_end), shift_start=i64(day.shift_start), shift_end=i64(day.shift_end),
+        eligible=np.ascontiguousarray(day.eligible, dtype=np.uint8), dep_before=i64(day.dep_before),
+        dep_after=i64(day.dep_after), dep_min=i64(day.dep_min), dep_max=i64(day.dep_max),
+        dep_different=i64(day.dep_different), weights=day.weights, routes=routes, seed=seed % (1 << 63),
+        avg_removed=avg_removed, max_string=max_string, blink=blink, t0=t0, tf=tf, stop=stop,
+        max_iterations=max_iterations)
     plan, starts, iterations, accepted, improvements, cost = out
     if plan is None:
         return None

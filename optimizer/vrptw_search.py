@@ -578,7 +578,7 @@ def _run_compiled(inst: Vrptw, routes: Routes, seed: int, stop: StoppingCriterio
     plan, iterations, accepted, improvements, start_cost, best_cost = _compiled.run(  # type: ignore[union-attr]
         travel=int64(inst.travel), cost=int64(inst.cost), service=int64(inst.service), ready=int64(inst.ready),
         due=int64(inst.due), demand=int64(inst.demand), capacity=min(int(inst.capacity), (1 << 62)),
-        vehicles=inst.vehicles, routes=[list(map(int, r)) for r in routes], seed=seed, avg_removed=avg_removed,
+        vehicles=inst.vehicles, routes=[list(map(int, r)) for r in routes], seed=seed % (1 << 63), avg_removed=avg_removed,
         max_string=float(options.get("max_string", 10)), split_rate=float(options.get("split_rate", 0.5)),
         split_depth=float(options.get("split_depth", 0.5)), blink=float(options.get("blink", 0.01)),
         route_filter=int(options.get("route_filter", 15)), t0=t0, tf=tf, stop=stop,

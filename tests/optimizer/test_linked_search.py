@@ -204,3 +204,47 @@ def test_malformed_input_is_a_clear_error() -> None:
         search_linked(bad, [[], []], max_iterations=5)
     with pytest.raises(ValueError, match="stopping criterion"):
         search_linked(day, [[], []])
+
+
+def _open_route_day() -> Problem:
+    """W0 (office to office) already visits U; W1 starts at A and ends at B, 100 minutes apart,
+    with V half-way between them and 5 minutes from U.  Linked: U and Y (at U's place)."""
+    xy = [(0, 0), (15, -50), (15, 50), (15, 0), (10, 0)]  # office, A, B, V, U
+    times = tuple(tuple(math.ceil(math.dist(a, b)) for b in xy) for a in xy)
+    w0 = Worker(id="W0", kind=WorkerKind.CARER, shifts=(Shift(0, 1000),), start_location=0, end_location=0)
+    w1 = Worker(id="W1", kind=WorkerKind.CARER, shifts=(Shift(0, 1000),), start_location=1, end_location=2)
+    visits = tuple(Visit(id=vid, location=loc, duration=1, windows=(TimeWindow(0, 900),), mandatory=True)
+                   for vid, loc in (("U", 4), ("Y", 4), ("V", 3)))
+    return Problem(locations=tuple(Location(f"L{i}") for i in range(5)), travel_times={TravelMode.CAR: times},
+                   workers=(w0, w1), visits=visits, dependencies=(Dependency("U", "Y", 0, None),), weights=WEIGHTS)
+
+
+def test_opening_an_empty_route_is_priced_as_the_whole_way_out_and_back() -> None:
+    """V on W1's empty route would cost A->V->B = 100 minutes of travel (an empty route travels
+    nothing), after U on W0 10 minutes.  Priced as a detour from A to B (a bug found in review:
+    0 minutes), the search opened W1's route."""
+    day = plain_linked_day(_open_route_day())
+    assert day is not None
+    found = search_linked(day, [[0, 1], []], max_iterations=0)
+    assert found is not None
+    routes, _, stats = found
+    assert routes[1] == [] and sorted(routes[0]) == [0, 1, 2]
+    assert stats.cost == 30  # office->U 10, U->Y 0, Y->V 5, V->office 15 (or U, V, Y: 10 + 5 + 5 + 10)
+
+
+def test_the_first_placement_of_left_out_visits_skips_no_position() -> None:
+    """Visits the start plan leaves out are placed without random skips: with a blink of 0.99
+    (each position skipped with that probability) V still finds its only good place."""
+    day = plain_linked_day(_open_route_day())
+    assert day is not None
+    for seed in range(20):
+        found = search_linked(day, [[0, 1], []], seed=seed, blink=0.99, max_iterations=0)
+        assert found is not None, seed
+
+
+def test_search_settings_out_of_range_are_refused() -> None:
+    day = plain_linked_day(_open_route_day())
+    assert day is not None
+    for bad in ({"max_string": 0.0}, {"max_string": 65.0}, {"avg_removed": 0.0}, {"blink": 1.0}):
+        with pytest.raises(ValueError, match="max_string|avg_removed|blink"):
+            search_linked(day, [[0, 1, 2], []], max_iterations=1, **bad)

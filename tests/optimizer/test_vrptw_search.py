@@ -237,6 +237,12 @@ def test_the_compiled_rounds_refuse_malformed_input() -> None:
     args["routes"] = [[0, 1]]
     with pytest.raises(ValueError, match="out of range"):
         compiled.run(**args)
+    args["routes"] = [[1], [1]]
+    with pytest.raises(ValueError, match="twice"):
+        compiled.run(**args)
+    args["routes"], args["max_string"] = [[1]], 0.0
+    with pytest.raises(ValueError, match="max_string"):
+        compiled.run(**args)
     with pytest.raises(ValueError, match="core"):
         improve_plan(inst, _one_per_route(inst), max_iterations=5, core="fortran")
 
