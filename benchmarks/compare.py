@@ -5,7 +5,8 @@ One command runs three instance sets and writes ``benchmarks/results/compare.csv
 
 * Solomon VRPTW (gap to the best-known distance; all four solvers),
 * Kielce home-care days at 1x/10x/30x the demo (placed visits, travel minutes, and the
-  independent checker's verdict on every plan; all four solvers),
+  independent checker's verdict on every plan; all four solvers, and carepath again on only
+  the visits the peers can be given, for like-for-like travel per placed visit),
 * scaling of carepath from ~100 to ~10,000 visits (time to first feasible and final plan,
   peak memory per run),
 * areas of a split day (10x and 30x) solved in parallel: one planning job queued on
@@ -82,11 +83,12 @@ def run(bs: BenchSet, seed: int, only: set[str], jobs: int = 1) -> list[dict]:
     if "kielce" in only:
         for scale, limit in bs.kielce:
             per_run = limit * 3 + 240
-            timeout = per_run * len(bs.solvers) + 600
-            outcome, value = run_isolated(kielce_instance, (scale, limit, bs.solvers, seed, per_run), timeout)
+            solvers = bs.solvers + (bs.kielce_extra if "carepath" in bs.solvers else ())
+            timeout = per_run * len(solvers) + 600
+            outcome, value = run_isolated(kielce_instance, (scale, limit, solvers, seed, per_run), timeout)
             got = value if outcome == "ok" else [_failed({"set": "kielce", "instance": f"{scale:g}x", "solver": s,
                                                           "time_limit_s": limit}, outcome, value)
-                                                 for s in bs.solvers]
+                                                 for s in solvers]
             for row in got:
                 rows.append(row)
                 _say(row)
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                                            "process (home-care days and scaling one at a time)."])
     args.out.mkdir(parents=True, exist_ok=True)
     settings = {}
-    for s in bs.solvers:
+    for s in bs.solvers + (bs.kielce_extra if "carepath" in bs.solvers and "kielce" in args.only else ()):
         peer = get_peer(s)
         why = peer.missing()
         limit = bs.solomon_limit

@@ -17,7 +17,8 @@ from typing import Any, Iterable
 from benchmarks.solomon import SHARED, load_bks
 
 Row = dict[str, Any]
-SOLVER_LABEL = {"carepath": "carepath", "ortools": "plain OR-Tools", "vroom": "VROOM", "pyvrp": "PyVRP"}
+SOLVER_LABEL = {"carepath": "carepath", "carepath_given": "carepath, peers' visits", "ortools": "plain OR-Tools",
+                "vroom": "VROOM", "pyvrp": "PyVRP"}
 
 
 def machine() -> str:
@@ -116,7 +117,7 @@ def _kielce_md(rows: list[Row], solvers: list[str]) -> list[str]:
     if not kie:
         return []
     head = ["day", "visits", "solver", "limit s", "solve s", "given", "placed", "mandatory", "travel min",
-            "checker", "status / note"]
+            "travel min / placed", "checker", "status / note"]
     body = []
     for r in kie:
         checker = _fmt(r.get("feasible")) if "feasible" in r else "–"
@@ -127,7 +128,9 @@ def _kielce_md(rows: list[Row], solvers: list[str]) -> list[str]:
                      _fmt(r.get("time_limit_s"), 0), _fmt(r.get("solve_s"), 1), _fmt(r.get("given")),
                      _fmt(r.get("placed")),
                      f"{r['mandatory_placed']}/{r['mandatory_total']}" if r.get("mandatory_total") else "–",
-                     _fmt(r.get("travel_min")), checker, str(note)[:80]])
+                     _fmt(r.get("travel_min")),
+                     _fmt(r["travel_min"] / r["placed"]) if r.get("placed") and r.get("travel_min") is not None else "–",
+                     checker, str(note)[:80]])
     out = ["### Kielce home-care days (demo day, seed 2026)", ""] + _table(head, body) + [""]
     left = {r["solver"]: r for r in kie if r.get("left_out")}
     if left:

@@ -106,7 +106,7 @@ def kielce_instance(scale: float, limit: float, solvers: tuple[str, ...], seed: 
                  "build_s": round(time.monotonic() - began, 1), "rss_after_build_mb": rss_mb("VmRSS")}
     rows = []
     for solver in solvers:
-        timeout = per_run_timeout if solver == "carepath" else min(per_run_timeout, peer_timeout(limit))
+        timeout = per_run_timeout if solver.startswith("carepath") else min(per_run_timeout, peer_timeout(limit))
         outcome, value = run_isolated(_kielce_solver, (problem, base, solver, limit, seed), timeout)
         rows.append(value if outcome == "ok" else _skip_row(solver, base, f"{outcome}: {value}"[:300]))
     return rows

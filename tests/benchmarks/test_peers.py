@@ -82,6 +82,16 @@ def test_retimed_route_fits_the_break() -> None:
     assert 600 <= route.breaks[0].start <= 780
 
 
+def test_carepath_on_the_peers_visits_passes_the_checker_and_leaves_out_what_they_cannot_express() -> None:
+    """The like-for-like row: carepath given only what VROOM and PyVRP can express; the plan is
+    checked against the whole day, and the two-person and linked visits are reported left out."""
+    _assert_valid(tiny_problem(), "carepath_given")
+    run = get_peer("carepath_given").solve(tiny_problem(), 1.0, "travel")
+    assert run.left_out == {TWO_PERSON: 1, DEPENDENCY: 2}
+    placed = {s.visit_id for r in run.solution.routes for s in r.stops}
+    assert not placed & {"v5", "v6", "v7"}
+
+
 def test_plain_ortools_plan_passes_the_checker() -> None:
     _assert_valid(tiny_problem(), "ortools")
 
@@ -97,7 +107,7 @@ def test_pyvrp_plan_passes_the_checker() -> None:
 
 
 def test_every_peer_is_registered_and_reports_missing_packages_as_text() -> None:
-    assert peer_names() == ["carepath", "ortools", "vroom", "pyvrp"]
+    assert peer_names() == ["carepath", "carepath_given", "ortools", "vroom", "pyvrp"]
     for name in peer_names():
         why = get_peer(name).missing()
         assert why is None or why.startswith("not installed")

@@ -1,0 +1,48 @@
+"""carepath on the visits the peers are given: the same day with only what VROOM and PyVRP can express.
+
+Why: the peers are given fewer, easier visits (no two-person visits, no visits linked by a
+dependency, no ride legs, one window each: ``plans.split_expressible``), so their travel per
+placed visit is not comparable with carepath's on the whole day (rides and linked visits
+travel further).  This row solves exactly the peers' visits with carepath's defaults, so
+"placed" and "travel per placed visit" compare like with like (issue #19 item 5: "keep the
+Kielce days ahead of every peer on visits placed and on travel per placed visit").  The
+left-out visits are reported unplaced, as for the peers, and the plan is checked against the
+whole day.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from benchmarks.peers.base import Objective, PeerRun
+from benchmarks.peers.carepath_peer import params_for
+from benchmarks.peers.plans import assemble, split_expressible
+from optimizer import Problem, SolveParams, solve
+
+
+class CarepathGivenPeer:
+    name = "carepath_given"
+
+    def missing(self) -> str | None:
+        return None
+
+    def settings(self, time_limit: float) -> str:
+        return (f"carepath (optimizer.solve, SolveParams defaults, {time_limit:g} s limit) on the visits VROOM and "
+                "PyVRP are given (one window, no two-person visits, dependencies or ride legs); home-care days only")
+
+    def solve(self, problem: Problem, time_limit: float, objective: Objective, seed: int = 0) -> PeerRun:
+        began = time.monotonic()
+        keep, left_out = split_expressible(problem, two_person=False, dependencies=False, rides=False,
+                                           several_windows=False)
+        given = replace(problem, visits=tuple(problem.visits[vi] for vi in keep), dependencies=(), rides=())
+        params: SolveParams = params_for(objective, time_limit, seed)
+        solution = solve(given, params)
+        wall = time.monotonic() - began
+        status = solution.stats.status if solution.stats else "ok"
+        full = assemble(problem, list(solution.routes), left_out, "carepath (peers' visits)", status, wall,
+                        time_limit, seed)
+        return PeerRun(full, wall, wall, status=status, left_out={k: len(v) for k, v in left_out.items()})
+
+
+PEER = CarepathGivenPeer()
