@@ -211,11 +211,11 @@ def plot(rows: list[Row], out_dir: Path, decompose_at: int) -> list[str]:
                             xytext=(4, -12), fontsize=7)
             axm.plot(xs, [r["peak_rss_mb"] for r in sc], "o-", label="carepath: peak RSS (build + solve)")
             axm.plot(xs, [r["rss_after_build_mb"] for r in sc], "^:", color="grey", label="RSS after problem build")
-        markers = {"carepath": "o", "ortools": "x", "vroom": "D", "pyvrp": "v"}
+        markers = {"carepath": "o", "carepath_given": "P", "ortools": "x", "vroom": "D", "pyvrp": "v"}
         for s in SOLVER_LABEL:
             pts = [r for r in kie if r["solver"] == s]
             if pts:
-                ax.scatter([r["visits"] for r in pts], [r["solve_s"] for r in pts], marker=markers[s], s=40,
+                ax.scatter([r["visits"] for r in pts], [r["solve_s"] for r in pts], marker=markers.get(s, "*"), s=40,
                            label=f"{SOLVER_LABEL[s]}: Kielce day, solve wall", zorder=3)
         for a in (ax, axm):
             a.axvline(decompose_at, ls="--", color="red", lw=1)

@@ -140,3 +140,17 @@ def test_report_writes_csv_and_markdown(tmp_path) -> None:
                    settings={"vroom": "x"}, wall_s=60, plots=[], notes=[])
     text = (tmp_path / "c.md").read_text()
     assert "| R101 |" in text and "not installed" in text and "Machine:" in text
+
+
+def test_plots_take_every_registered_solver(tmp_path) -> None:
+    """The scaling plot marks each solver's Kielce rows; ``carepath_given`` (added later than the
+    plot's markers) once crashed the whole compare run after 35 minutes of solving."""
+    pytest.importorskip("matplotlib")
+    from benchmarks.peers.report import plot
+
+    rows = [{"set": "scaling", "instance": "~100", "visits": 100, "solver": "carepath", "solve_s": 1.8,
+             "construct_s": 0.2, "build_s": 0.1, "peak_rss_mb": 160.0, "rss_after_build_mb": 120.0, "areas": 1}]
+    rows += [{"set": "kielce", "instance": "1x", "visits": 324, "solver": s, "solve_s": 4.5, "placed": 220,
+              "travel_min": 1500, "feasible": True} for s in peer_names()]
+    made = plot(rows, tmp_path, 600)
+    assert "compare_scaling.png" in made and (tmp_path / "compare_scaling.png").stat().st_size > 0
