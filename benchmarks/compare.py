@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--solvers", nargs="+", choices=peer_names(), default=None)
     ap.add_argument("--only", nargs="+", choices=("solomon", "kielce", "scaling", "areas"),
                     default=("solomon", "kielce", "scaling", "areas"))
+    ap.add_argument("--kielce-scales", type=float, nargs="+", default=None,
+                    help="only these of the set's Kielce days (e.g. 1 10: the 30x day takes VROOM's whole timeout)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=1,
                     help="Solomon solves run at once (each single-threaded; at most the number of cores)")
@@ -153,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     bs = bench_set("quick" if args.quick else "full" if args.full else "default")
     if args.solvers:
         bs = replace(bs, solvers=tuple(args.solvers))
+    if args.kielce_scales:
+        unknown = sorted(set(args.kielce_scales) - {scale for scale, _ in bs.kielce})
+        if unknown:
+            ap.error(f"--kielce-scales: the {bs.name} set has no Kielce day at {', '.join(f'{u:g}x' for u in unknown)} "
+                     f"(it has {', '.join(f'{scale:g}x' for scale, _ in bs.kielce)})")
+        bs = replace(bs, kielce=tuple((scale, limit) for scale, limit in bs.kielce if scale in args.kielce_scales))
     if args.jobs > 1 and "solomon" in args.only:
         bs = replace(bs, notes=[*bs.notes, f"Solomon solves ran {args.jobs} at a time, each single-threaded in its own "
                                            "process (home-care days and scaling one at a time)."])

@@ -54,6 +54,7 @@ class Peer(Protocol):
 _MODULES = {
     "carepath": "benchmarks.peers.carepath_peer",
     "carepath_given": "benchmarks.peers.carepath_given_peer",
+    "carepath_travel": "benchmarks.peers.carepath_travel_peer",
     "ortools": "benchmarks.peers.ortools_peer",
     "vroom": "benchmarks.peers.vroom_peer",
     "pyvrp": "benchmarks.peers.pyvrp_peer",

@@ -34,8 +34,9 @@ class BenchSet:
     scaling: tuple[int, ...]
     solvers: tuple[str, ...] = ("carepath", "ortools", "vroom", "pyvrp")
     notes: list[str] = field(default_factory=list)
-    kielce_extra: tuple[str, ...] = ("carepath_given",)
-    """Solvers run on the home-care days only (carepath on the peers' visits: like-for-like travel)."""
+    kielce_extra: tuple[str, ...] = ("carepath_given", "carepath_travel")
+    """Solvers run on the home-care days only (carepath on the peers' visits, with its own objective and with
+    theirs: like-for-like placed and travel)."""
     areas: tuple[tuple[float, float], ...] = ()
     """(scale, time limit s) per split day planned by a queued job with 1 and 2 ``carepath worker``
     processes on PostgreSQL (``benchmarks.areas``; issue #19 item 3)."""

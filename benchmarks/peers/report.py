@@ -17,7 +17,8 @@ from typing import Any, Iterable
 from benchmarks.solomon import SHARED, load_bks
 
 Row = dict[str, Any]
-SOLVER_LABEL = {"carepath": "carepath", "carepath_given": "carepath, peers' visits", "ortools": "plain OR-Tools",
+SOLVER_LABEL = {"carepath": "carepath", "carepath_given": "carepath, peers' visits",
+                "carepath_travel": "carepath, peers' visits and objective", "ortools": "plain OR-Tools",
                 "vroom": "VROOM", "pyvrp": "PyVRP"}
 
 
@@ -86,6 +87,7 @@ def _solomon_md(rows: list[Row], solvers: list[str]) -> list[str]:
     sol = [r for r in rows if r.get("set") == "solomon"]
     if not sol:
         return []
+    solvers = [s for s in solvers if any(r["solver"] == s for r in sol)]  # the home-care-only rows have no column here
     names = sorted({r["instance"] for r in sol})
     by = {(r["instance"], r["solver"]): r for r in sol}
 
@@ -211,7 +213,7 @@ def plot(rows: list[Row], out_dir: Path, decompose_at: int) -> list[str]:
                             xytext=(4, -12), fontsize=7)
             axm.plot(xs, [r["peak_rss_mb"] for r in sc], "o-", label="carepath: peak RSS (build + solve)")
             axm.plot(xs, [r["rss_after_build_mb"] for r in sc], "^:", color="grey", label="RSS after problem build")
-        markers = {"carepath": "o", "carepath_given": "P", "ortools": "x", "vroom": "D", "pyvrp": "v"}
+        markers = {"carepath": "o", "carepath_given": "P", "carepath_travel": "X", "ortools": "x", "vroom": "D", "pyvrp": "v"}
         for s in SOLVER_LABEL:
             pts = [r for r in kie if r["solver"] == s]
             if pts:

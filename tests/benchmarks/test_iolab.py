@@ -19,6 +19,7 @@ import pytest
 
 from benchmarks.hhcrsp.evaluate import PlannedStop, evaluate
 from benchmarks.hhcrsp.instance import from_json, read_instance
+from tests.benchmarks.test_hhcrsp import TINY as HHCRSP_TINY
 from benchmarks.hhcrsp.iolab import (
     ConversionError,
     from_solution,
@@ -31,21 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 INSTANCES = ROOT / "benchmarks" / "instances" / "hhcrsp"
 RESULTS = ROOT / "benchmarks" / "results" / "hhcrsp_60s.json"  # run on the committed instances
 
-TINY = {
-    "patients": [
-        {"id": "p1", "location": [3, 4], "time_window": [0, 120],
-         "required_caregivers": [{"service": "s1", "duration": 10.0}, {"service": "s2", "duration": 10.0}],
-         "synchronization": {"type": "simultaneous"}},
-        {"id": "p2", "location": [6, 8], "time_window": [0, 30],
-         "required_caregivers": [{"service": "s1", "duration": 10.0}, {"service": "s2", "duration": 5.0}],
-         "synchronization": {"type": "sequential", "distance": [5, 10]}},
-    ],
-    "services": [{"id": "s1", "default_duration": 10.0}, {"id": "s2", "default_duration": 10.0}],
-    "caregivers": [{"id": "c1", "abilities": ["s1"]}, {"id": "c2", "abilities": ["s2"]},
-                   {"id": "c3", "abilities": ["s1", "s2"]}],
-    "central_offices": [{"id": "d", "location": [0, 0]}],
-    "distances": [[0, 5, 10], [5, 0, 5], [10, 5, 0]],
-}
+TINY = {**HHCRSP_TINY, "caregivers": [*HHCRSP_TINY["caregivers"], {"id": "c3", "abilities": ["s1", "s2"]}]}
+"""test_hhcrsp's tiny instance with a third caregiver, who stays idle (an idle route is written too)."""
 # c1: p1/s1 at 5, p2/s1 at 32 (2 late); c2: p1/s2 at 5, p2/s2 at 40 (10 late, 8 after s1); c3 idle
 PLAN = {
     "c1": [PlannedStop("p1", "s1", 5.0), PlannedStop("p2", "s1", 32.0)],

@@ -92,6 +92,27 @@ def test_carepath_on_the_peers_visits_passes_the_checker_and_leaves_out_what_the
     assert not placed & {"v5", "v6", "v7"}
 
 
+def test_carepath_on_the_peers_objective_weights_balance_and_preferences_zero() -> None:
+    """Two carers at the office, four hour-long visits at C (15 min away): carepath's own
+    objective splits them between the two (one carer doing all four is far above the fair
+    share, and balance is priced by its square), for a second trip; on the peers' objective one
+    carer does all four in one trip.  Both plans pass the checker on the whole day."""
+    from optimizer import evaluate
+    from optimizer.model import Weights
+    from tests.optimizer.builders import C, problem, visit, worker
+
+    day = problem([worker("W1"), worker("W2")], [visit(f"c{i}", C, 60, mandatory=True) for i in range(4)],
+                  weights=Weights())
+    runs = {name: get_peer(name).solve(day, 1.0, "travel") for name in ("carepath_given", "carepath_travel")}
+    for run in runs.values():
+        assert run.solution is not None and is_feasible(check(day, run.solution))
+        assert not run.solution.unassigned
+    used = {name: sum(1 for r in run.solution.routes if r.stops) for name, run in runs.items()}
+    travel = {name: evaluate(day, run.solution).kpis.travel_minutes for name, run in runs.items()}
+    assert used == {"carepath_given": 2, "carepath_travel": 1}
+    assert travel == {"carepath_given": 60, "carepath_travel": 30}
+
+
 def test_plain_ortools_plan_passes_the_checker() -> None:
     _assert_valid(tiny_problem(), "ortools")
 
@@ -107,7 +128,7 @@ def test_pyvrp_plan_passes_the_checker() -> None:
 
 
 def test_every_peer_is_registered_and_reports_missing_packages_as_text() -> None:
-    assert peer_names() == ["carepath", "carepath_given", "ortools", "vroom", "pyvrp"]
+    assert peer_names() == ["carepath", "carepath_given", "carepath_travel", "ortools", "vroom", "pyvrp"]
     for name in peer_names():
         why = get_peer(name).missing()
         assert why is None or why.startswith("not installed")
@@ -140,6 +161,8 @@ def test_report_writes_csv_and_markdown(tmp_path) -> None:
                    settings={"vroom": "x"}, wall_s=60, plots=[], notes=[])
     text = (tmp_path / "c.md").read_text()
     assert "| R101 |" in text and "not installed" in text and "Machine:" in text
+    solomon_header = next(line for line in text.splitlines() if line.startswith("| instance |"))
+    assert solomon_header == "| instance | VROOM |"  # PyVRP ran on the home-care day only: no Solomon column
 
 
 def test_plots_take_every_registered_solver(tmp_path) -> None:
