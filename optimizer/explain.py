@@ -48,7 +48,7 @@ from optimizer.explain_rides import PlanProbe, explain_ride
 from optimizer.objective import drop_penalty, drop_rank, outranks
 from optimizer.rules import eligible_workers, rides_by_visit, shift_end_limit
 from optimizer.stop import StoppingCriterion
-from optimizer.timing import fixed_blocks, free_gaps, start_windows
+from optimizer.timing import allowed_span, fixed_blocks, free_gaps, gap_may_hold, start_windows
 
 
 @dataclass(frozen=True)
@@ -315,18 +315,17 @@ def _explain_one(
 
 
 def _removal_may_free(problem: Problem, worker: Worker, shift_index: int, route: Route, k: int, duration: int,
-                      first_allowed: int, last_allowed: int) -> bool:
+                      span: tuple[int, int]) -> bool:
     """Whether taking stop ``k`` out of ``route`` can give a visit of ``duration`` starting in
-    ``[first_allowed, last_allowed]`` a slot, for a visit that has none in the plan as it stands.
+    ``span`` (``timing.allowed_span``) a slot, for a visit that has none in the plan as it stands.
 
     Why: on a region's day an unplaced visit has thousands of candidate stops (every stop of
     every eligible worker), and testing each is a slot search of the worker's routes; most lie
     hours away from the visit's window.  Exact, not a heuristic: the removal changes only the
     gaps from the block before the stop to the worker's next stop (the breaks in between are
-    counted where the worker last was, ``timing.fixed_blocks``), so unless one of those gaps
-    passes ``timing.free_gaps``'s own first test (a gap ending before the window opens, or
-    starting after it closes, is skipped whatever the travel), every gap the slot search sees
-    is one it saw without the removal, where it found none.  Kept always: the route's first and
+    counted where the worker last was, ``timing.fixed_blocks``), so unless the span they cover
+    passes ``timing.gap_may_hold`` (the first test ``timing.free_gaps`` puts every gap to), every
+    gap the slot search sees is one it saw without the removal, where it found none.  Kept always: the route's first and
     last blocks (they set the span the working-time cap counts) and a route's only stop (its
     removal frees the day's working time for the other shifts)."""
     stops = route.stops
@@ -340,7 +339,7 @@ def _removal_may_free(problem: Problem, worker: Worker, shift_index: int, route:
         return True
     before_end = blocks[j - 1][3]
     next_start = stops[k + 1].start if k + 1 < len(stops) else shift_end_limit(worker, shift_index)
-    return before_end <= last_allowed and next_start - duration >= first_allowed
+    return gap_may_hold(before_end, next_start, duration, span)
 
 
 def _slot_detail(s: Slot) -> dict[str, object]:
@@ -376,8 +375,7 @@ def _displaced(
         # slot search on the worker's routes; on a region's day there are thousands).  The
         # answer is the one the plan-order search gives: ties keep the first in plan order.
         candidates = []
-        first_allowed = min(a for a, _ in allowed)
-        last_allowed = max(b for _, b in allowed)
+        span = allowed_span(allowed)
         for w in eligible:
             own = by_worker.get(w.id, {})
             duration = visit.duration_for(w.kind)
@@ -386,7 +384,7 @@ def _displaced(
                     other = visits[stop.visit_id]
                     if other.pinned_worker or other.pinned_start is not None:
                         continue
-                    if not _removal_may_free(problem, w, si, route, k, duration, first_allowed, last_allowed):
+                    if not _removal_may_free(problem, w, si, route, k, duration, span):
                         continue
                     candidates.append((_rank(problem, other), len(candidates), w, own, other))
         candidates.sort(key=lambda c: (c[0], c[1]))

@@ -250,6 +250,23 @@ class Gap(NamedTuple):
     detour: int
 
 
+def allowed_span(allowed: list[tuple[int, int]]) -> tuple[int, int]:
+    """The first and the last minute of the start ranges ``allowed`` (not empty)."""
+    return min(a for a, _ in allowed), max(b for _, b in allowed)
+
+
+def gap_may_hold(prev_end: int, next_start: int, duration: int, span: tuple[int, int]) -> bool:
+    """Whether a gap between a block ending at ``prev_end`` and one starting at ``next_start``
+    can hold a visit of ``duration`` starting in ``span`` (:func:`allowed_span`), travel aside.
+
+    Travel is never negative, so a visit in the gap starts no earlier than ``prev_end`` and ends
+    no later than ``next_start``: a gap that fails this fails :func:`free_gaps` whatever the
+    travel, and is skipped before any travel is looked up (on a region's day most are).  The
+    explanations' "who could give way" search relies on exactly this test to skip removals
+    (``explain._removal_may_free``), so it lives here once."""
+    return prev_end <= span[1] and next_start - duration >= span[0]
+
+
 def free_gaps(problem: Problem, visit: Visit, worker: Worker, shift_index: int, blocks: list[Block],
               allowed: list[tuple[int, int]], other_work: int) -> list[Gap]:
     """Where ``visit`` fits into a route of fixed ``blocks`` without moving anything: the
@@ -268,18 +285,14 @@ def free_gaps(problem: Problem, visit: Visit, worker: Worker, shift_index: int, 
     out: list[Gap] = []
     if not allowed:
         return out
-    # Travel is never negative, so a gap starts no earlier than the block before it ends and
-    # ends no later than the block after it starts: gaps wholly outside ``allowed`` are skipped
-    # before any travel is looked up (on a region's day most are; the answer is the same).
-    first_allowed = min(a for a, _ in allowed)
-    last_allowed = max(b for _, b in allowed)
+    span = allowed_span(allowed)
     seq = [(worker.start_location, worker.start_location, shift.start, shift.start)] + blocks
     tail = (worker.end_location, worker.end_location, shift_end_limit(worker, shift_index), 0)
     for pos in range(len(seq)):
         _, prev_exit, _, prev_end = seq[pos]
         nxt = seq[pos + 1] if pos + 1 < len(seq) else tail
         next_loc, _, next_start, _ = nxt
-        if prev_end > last_allowed or next_start - duration < first_allowed:
+        if not gap_may_hold(prev_end, next_start, duration, span):
             continue
         t_in = matrix[prev_exit][visit.location]
         t_out = matrix[visit.exit_location][next_loc]

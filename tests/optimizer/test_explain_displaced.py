@@ -80,7 +80,7 @@ def test_pruning_skips_stops_far_from_the_window_and_keeps_the_answer() -> None:
     [route] = sol.routes
     w = p.workers[0]
     kept = [route.stops[k].visit_id for k in range(len(route.stops))
-            if explain._removal_may_free(p, w, route.shift_index, route, k, 30, 400, 400)]
+            if explain._removal_may_free(p, w, route.shift_index, route, k, 30, (400, 400))]
     assert kept == ["M60", "M400"]  # the first and last blocks always; the middle two pruned
     assert _reasons(p, sol, pruned=True) == _reasons(p, sol, pruned=False)
 
