@@ -177,3 +177,15 @@ def test_plots_take_every_registered_solver(tmp_path) -> None:
               "travel_min": 1500, "feasible": True} for s in peer_names()]
     made = plot(rows, tmp_path, 600)
     assert "compare_scaling.png" in made and (tmp_path / "compare_scaling.png").stat().st_size > 0
+
+
+def test_compare_refuses_a_kielce_scale_the_set_does_not_have(capsys) -> None:
+    """``--kielce-scales`` only narrows the set's days; a scale it lacks is an error (exit 2,
+    naming the scale and the ones there are), before anything is solved or written."""
+    from benchmarks.compare import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--only", "kielce", "--kielce-scales", "1", "5", "--out", "/nonexistent/never-written"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "no Kielce day at 5x" in err and "1x, 10x, 30x" in err
