@@ -546,6 +546,8 @@ class Builder(Plan):
                 if self.only is not None and v not in self.only:
                     continue
                 route = self.routes[v]
+                if not self.ride_may_fit(route, pickup, dropoff, fixed):
+                    continue
                 fixed_costs = fixed_part + self.imbalance_delta(route, added)
                 penalty = self.route_penalty(route, self.route_summary(route, fixed) if incremental else None)
                 # (The time terms may fall, by at most the route's own: see ``_lower_bounds``.)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from optimizer.construct import Builder
 from optimizer.timing import RouteState
-from optimizer.model import Problem, ReasonCase, ReasonCode, Ride, Route, Unassigned, Visit
+from optimizer.model import Problem, ReasonCase, ReasonCode, Ride, Route, Unassigned, Visit, Worker
 from optimizer.objective import drop_penalty, drop_rank, outranks
 from optimizer.rules import car_fits, eligible_workers
 
@@ -57,6 +57,14 @@ class PlanProbe:
         self.fixed = dict(b.fixed)
         self.placed = set(b.placed)
         self._kept = [dict(vars(r)) for r in self.routes]
+        self.routes_with: dict[int, list[RouteState]] = {}
+        """The loaded routes each placed visit is on (a two-person visit is on two)."""
+        for route in self.routes:
+            for vi, _ in route.stops:
+                self.routes_with.setdefault(vi, []).append(route)
+        self.skilled_memo: dict[tuple, list[Worker]] = {}
+        """``explain_ride``'s skilled drivers per kind of ride (its legs' skills and worker
+        kinds): a region's day has 1,200 workers and hundreds of rides of a few kinds."""
         """Each route's state as loaded: a test works on the routes themselves and puts back
         what it changed (``_put_back``), instead of copying every route of the day first (on a
         region's day 1,200 routes a test, most of an explanation's time)."""
@@ -75,38 +83,59 @@ class PlanProbe:
         """(worker id, pickup start) where the ride fits, or None; ``without``: with that
         stop (and its ride partner) out of the plan; ``empty``: into empty shifts; ``first``:
         after that ride was put in (None if it does not fit)."""
+        b = self.builder
         if empty:
             self.builder.routes = [RouteState(r.vehicle, r.worker_index, r.shift_index) for r in self.routes]
+            b.fixed, b.placed = {}, set()
             return self._try(ride, without, empty, first)
         self.builder.routes = list(self.routes)
+        # The test works on the loaded fixed starts and placed set themselves and puts back the
+        # entries it touches (the ride's legs, the first ride's, the stop taken out and its
+        # partner), instead of copying 10,000 of each per test on a region's day.
+        touched = {b.index[v] for r in (ride, first) if r is not None for v in (r.pickup, r.dropoff)}
+        if without is not None:
+            touched.add(b.index[without])
+            partner = b.ride_at.get(b.index[without])
+            if partner is not None:
+                touched |= {partner[0], partner[1]}
+        starts = {vi: self.fixed[vi] for vi in touched if vi in self.fixed}
+        placed = touched & self.placed
+        b.fixed, b.placed = self.fixed, self.placed
         try:
             return self._try(ride, without, empty, first)
         finally:
             self._put_back()
+            for vi in touched:
+                if vi in starts:
+                    self.fixed[vi] = starts[vi]
+                else:
+                    self.fixed.pop(vi, None)
+            self.placed -= touched
+            self.placed |= placed
 
     def _try(self, ride: Ride, without: str | None, empty: bool, first: Ride | None) -> tuple[str, int] | None:
         b = self.builder
-        b.fixed = {} if empty else dict(self.fixed)
-        b.placed = set() if empty else set(self.placed)
         if without is not None and not empty:
             gone = {b.index[without]}
             partner = b.ride_at.get(b.index[without])
             if partner is not None:
                 gone |= {partner[0], partner[1]}
-            for state in b.routes:
-                if any(vi in gone for vi, _ in state.stops):
-                    state.stops = [s for s in state.stops if s[0] not in gone]
-                    for vi in gone:
-                        b.fixed.pop(vi, None)
-                    if not b.retime(state):  # not for a checked plan
-                        return None
+            for vi in gone:
+                b.fixed.pop(vi, None)
+            changed = {id(r): r for vi in gone for r in self.routes_with.get(vi, [])}
+            for state in changed.values():
+                state.stops = [s for s in state.stops if s[0] not in gone]
+                if not b.retime(state):  # not for a checked plan
+                    return None
             b.placed -= gone
         if first is not None and not b._insert_ride(b.ride_at[b.index[first.pickup]]):
             return None
         p = b.index[ride.pickup]
         if not b._insert_ride(b.ride_at[p]):
             return None
-        for route in b.routes:
+        for route, kept in zip(b.routes, self._kept):
+            if route.stops is kept["stops"]:
+                continue  # as loaded, so not where the ride went (the loaded plan does not have it)
             for (vi, _), start in zip(route.stops, route.starts):
                 if vi == p:
                     return b.p.workers[route.worker_index].id, start
@@ -122,11 +151,16 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
     ``visits``: the problem's visits by id, if the caller has them (a region's day has 10,000)."""
     visits = visits if visits is not None else problem.visit_by_id()
     pickup, dropoff = visits[ride.pickup], visits[ride.dropoff]
-    skilled = [
-        w for w in problem.workers
-        if all(v.required_skills <= w.skills and (not v.worker_kinds or w.kind in v.worker_kinds)
-               for v in (pickup, dropoff))
-    ]
+    kind = tuple((frozenset(v.required_skills), frozenset(v.worker_kinds)) for v in (pickup, dropoff))
+    skilled = probe.skilled_memo.get(kind) if probe is not None else None
+    if skilled is None:
+        skilled = [
+            w for w in problem.workers
+            if all(v.required_skills <= w.skills and (not v.worker_kinds or w.kind in v.worker_kinds)
+                   for v in (pickup, dropoff))
+        ]
+        if probe is not None:
+            probe.skilled_memo[kind] = skilled
     kinds = sorted(k.value for k in pickup.worker_kinds)
     if not skilled:
         return _why(visit, ride, ReasonCode.NO_SKILLED_WORKER, ReasonCase.NOBODY_HAS_SKILLS,

@@ -383,6 +383,8 @@ class Plan:
         self._deferred = False
         """Whether the last ``_simulate`` put a break after the first visit by preference."""
         self.windows = [start_windows(v) for v in problem.visits]
+        self.spans = [allowed_span(ws) if ws else None for ws in self.windows]
+        """Each visit's first and last allowed start (:func:`allowed_span`; None: no window)."""
         self.durations = {
             kind: [v.duration_for(kind) for v in problem.visits] for kind in {w.kind for w in problem.workers}
         }
@@ -685,6 +687,61 @@ class Plan:
         if s is None:
             return False
         return s + summary.durations[vi] + matrix[self.loc_out[vi]][summary.nexts[pos]] <= summary.latest[pos]
+
+    def ride_may_fit(self, route: RouteState, pickup: int, dropoff: int, fixed: dict[int, int]) -> bool:
+        """Whether a ride (``pickup``, then ``dropoff``) could go into ``route`` at all, judged
+        from the fixed starts of its stops: False only when no gap between fixed stops (the
+        first opening at the shift's start, the last closing at its end limit) holds the pickup
+        with a later gap for the drop-off, and none holds both with the trip between them.
+        Breaks aside (they only delay), so ``simulate`` fails on such a route too.  Each leg's
+        gap is first tested without travel (:func:`gap_may_hold`), then with the travel in and
+        out.  The scan answers True (not judged) at the first stop without a fixed start: the
+        gaps before it were judged on stops that cannot move, the rest cannot be.
+
+        Why: the explanations test each unplaced ride against every car of the day with the
+        plan as published (every start fixed, ``load_plan``); on a region's day most cars have
+        no gap at the ride's time, and this pass over a route's starts spares their full
+        timing (the rides were most of the explanations' time, benchmarks/README)."""
+        stops = route.stops
+        n = len(stops)
+        if n and stops[0][0] not in fixed:
+            return True  # the search's routes: nothing fixed, nothing judged, at once
+        span_p, span_d = self.spans[pickup], self.spans[dropoff]
+        if span_p is None or span_d is None:
+            return False
+        worker = self.p.workers[route.worker_index]
+        durations = self.durations[worker.kind]
+        matrix = self.p.travel_times[worker.travel_mode]
+        loc_in, loc_out = self.loc_in, self.loc_out
+        dur_p, dur_d = durations[pickup], durations[dropoff]
+        p_in, p_out, d_in, d_out = loc_in[pickup], loc_out[pickup], loc_in[dropoff], loc_out[dropoff]
+        trip = matrix[p_out][d_in]
+        prev_end, prev_at = worker.shifts[route.shift_index].start, worker.start_location
+        picked = False  # the pickup fits in an earlier gap
+        for k in range(n + 1):
+            if prev_end > span_d[1] or (not picked and prev_end > span_p[1]):
+                return False  # every later gap opens too late
+            if k < n:
+                next_start = fixed.get(stops[k][0])
+                if next_start is None:
+                    return True  # a stop that may move: judged by ``simulate``
+                next_at = loc_in[stops[k][0]]
+            else:
+                next_start, next_at = self.end_limit[(route.worker_index, route.shift_index)], worker.end_location
+            if picked and gap_may_hold(prev_end, next_start, dur_d, span_d):
+                drop_start = self.window_at(dropoff, prev_end + matrix[prev_at][d_in])
+                if drop_start is not None and drop_start + dur_d + matrix[d_out][next_at] <= next_start:
+                    return True
+            if gap_may_hold(prev_end, next_start, dur_p, span_p):
+                pick_start = self.window_at(pickup, prev_end + matrix[prev_at][p_in])
+                if pick_start is not None:
+                    drop_start = self.window_at(dropoff, pick_start + dur_p + trip)
+                    if drop_start is not None and drop_start + dur_d + matrix[d_out][next_at] <= next_start:
+                        return True
+                    picked = picked or pick_start + dur_p + matrix[p_out][next_at] <= next_start
+            if k < n:
+                prev_end, prev_at = next_start + durations[stops[k][0]], loc_out[stops[k][0]]
+        return False
 
     def insertion_simulate(self, route: RouteState, stops: Stops, k0: int, conv_from: int, offset: int,
                            fixed: dict[int, int], summary: RouteSummary | None = None,
