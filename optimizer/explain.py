@@ -146,7 +146,10 @@ def _route_stops(problem: Problem, route: Route, skip: str | None = None) -> lis
 def _slots_for_worker(
     problem: Problem, visit: Visit, worker: Worker, routes: dict[tuple[str, int], Route],
     allowed: list[tuple[int, int]], skip: str | None = None, empty: bool = False,
+    only: tuple[int, range] | None = None,
 ) -> list[Slot]:
+    """``only``: (shift, gap positions): look at those gaps of that shift alone (``_displaced``
+    knows that a removal changed nothing else; ``_removal_effect``)."""
     # Working time per shift; a route left empty by ``skip`` counts nothing (a route that
     # keeps other stops keeps its span: conservative, so a slot found is really free).
     work = {
@@ -155,6 +158,8 @@ def _slots_for_worker(
     }
     out: list[Slot] = []
     for si, _ in enumerate(worker.shifts):
+        if only is not None and si != only[0]:
+            continue
         route = routes.get((worker.id, si))
         stops = [] if (route is None or empty) else _route_stops(problem, route, skip)
         other = 0 if empty else sum(m for (w, s), m in work.items() if s != si)
@@ -164,7 +169,8 @@ def _slots_for_worker(
             if any(load[k] + visit.demand[k] > worker.capacity.get(k, 0) for k in visit.demand):
                 continue
         out.extend(Slot(worker.id, si, g.position, g.earliest, g.latest, g.detour)
-                   for g in free_gaps(problem, visit, worker, si, stops, allowed, other))
+                   for g in free_gaps(problem, visit, worker, si, stops, allowed, other,
+                                      None if only is None else only[1]))
     return out
 
 
@@ -211,6 +217,7 @@ def explain_unassigned(problem: Problem, routes: list[Route], unplaced: list[str
         by_worker.setdefault(r.worker_id, {})[(r.worker_id, r.shift_index)] = r
     _STOPS_MEMO.clear()
     _RANK_MEMO.clear()
+    _REMOVALS_MEMO.clear()
     rides = rides_by_visit(problem)
     probe: PlanProbe | None = None  # made for the first ride explained (seconds on a region's day)
     by_ride: dict[str, Unassigned] = {}
@@ -314,6 +321,55 @@ def _explain_one(
     return _displaced(problem, visit, eligible, by_worker, allowed, needed)
 
 
+_REMOVALS_MEMO: dict[int, tuple[Route, Problem, list[tuple[int, int, range] | None]]] = {}
+"""``_removal_effect`` of every stop of a route, per route object, for one ``explain_unassigned``
+call (every unplaced visit's "who could give way" looks at the same stops)."""
+
+
+def _removal_effect(problem: Problem, worker: Worker, shift_index: int, route: Route, k: int,
+                    ) -> tuple[int, int, range] | None:
+    """What taking stop ``k`` out of ``route`` changes, for the slot search of a visit that has
+    no slot in the plan as it stands: the end of the block before the stop, the start of the
+    worker's next stop (or the shift's end limit), and the positions (``Gap.position`` in the
+    blocks without the stop) of the gaps between them, the only gaps that differ.  None when
+    the removal may change more: the route's first or last block (they set the span the
+    working-time cap counts) or its only stop (its removal frees the day's working time for
+    the other shifts); then every gap of the worker's shifts is searched.
+
+    Why exact: the blocks are the stops and breaks (``timing.fixed_blocks``, a break counted
+    where the worker last was); without stop ``k`` the blocks before it stay, the breaks up to
+    the next stop may move to the stop before, and the rest stay, as do the route's span (its
+    first and last blocks) and the worker's other shifts.  So every other gap is one the
+    search saw without the removal, where it found no slot."""
+    memo = _REMOVALS_MEMO.get(id(route))
+    if memo is None or memo[0] is not route or memo[1] is not problem:
+        memo = (route, problem, _removal_effects(problem, worker, shift_index, route))
+        _REMOVALS_MEMO[id(route)] = memo
+    return memo[2][k]
+
+
+def _removal_effects(problem: Problem, worker: Worker, shift_index: int, route: Route,
+                     ) -> list[tuple[int, int, range] | None]:
+    """``_removal_effect`` of each stop of ``route``, in order."""
+    stops = route.stops
+    if len(stops) == 1:
+        return [None]
+    blocks = _route_stops(problem, route)
+    visits = _lookups(problem)[0]
+    at = [blocks.index((s.location, visits[s.visit_id].exit_location, s.start, s.end)) for s in stops]
+    out: list[tuple[int, int, range] | None] = []
+    for k, j in enumerate(at):
+        if j == 0 or j == len(blocks) - 1:
+            out.append(None)
+            continue
+        if k + 1 < len(stops):
+            next_start, m = stops[k + 1].start, at[k + 1]
+        else:
+            next_start, m = shift_end_limit(worker, shift_index), len(blocks)
+        out.append((blocks[j - 1][3], next_start, range(j, m)))
+    return out
+
+
 def _removal_may_free(problem: Problem, worker: Worker, shift_index: int, route: Route, k: int, duration: int,
                       span: tuple[int, int]) -> bool:
     """Whether taking stop ``k`` out of ``route`` can give a visit of ``duration`` starting in
@@ -321,25 +377,13 @@ def _removal_may_free(problem: Problem, worker: Worker, shift_index: int, route:
 
     Why: on a region's day an unplaced visit has thousands of candidate stops (every stop of
     every eligible worker), and testing each is a slot search of the worker's routes; most lie
-    hours away from the visit's window.  Exact, not a heuristic: the removal changes only the
-    gaps from the block before the stop to the worker's next stop (the breaks in between are
-    counted where the worker last was, ``timing.fixed_blocks``), so unless the span they cover
-    passes ``timing.gap_may_hold`` (the first test ``timing.free_gaps`` puts every gap to), every
-    gap the slot search sees is one it saw without the removal, where it found none.  Kept always: the route's first and
-    last blocks (they set the span the working-time cap counts) and a route's only stop (its
-    removal frees the day's working time for the other shifts)."""
-    stops = route.stops
-    if len(stops) == 1:
-        return True
-    blocks = _route_stops(problem, route)
-    stop = stops[k]
-    visits = _lookups(problem)[0]
-    j = blocks.index((stop.location, visits[stop.visit_id].exit_location, stop.start, stop.end))
-    if j == 0 or j == len(blocks) - 1:
-        return True
-    before_end = blocks[j - 1][3]
-    next_start = stops[k + 1].start if k + 1 < len(stops) else shift_end_limit(worker, shift_index)
-    return gap_may_hold(before_end, next_start, duration, span)
+    hours away from the visit's window.  Exact, not a heuristic: unless the span from the block
+    before the stop to the worker's next stop passes ``timing.gap_may_hold`` (the first test
+    ``timing.free_gaps`` puts every gap to), every gap the slot search sees is one it saw
+    without the removal (``_removal_effect``), where it found none.  Kept always: the stops
+    whose removal may change more (``_removal_effect`` None)."""
+    effect = _removal_effect(problem, worker, shift_index, route, k)
+    return effect is None or gap_may_hold(effect[0], effect[1], duration, span)
 
 
 def _slot_detail(s: Slot) -> dict[str, object]:
@@ -386,14 +430,17 @@ def _displaced(
                         continue
                     if not _removal_may_free(problem, w, si, route, k, duration, span):
                         continue
-                    candidates.append((_rank(problem, other), len(candidates), w, own, other))
+                    effect = _removal_effect(problem, w, si, route, k)
+                    only = None if effect is None else (si, effect[2])
+                    candidates.append((_rank(problem, other), len(candidates), w, own, other, only))
         candidates.sort(key=lambda c: (c[0], c[1]))
-        for rank, _, w, own, other in candidates:
+        for rank, _, w, own, other, only in candidates:
             if best is not None and rank > best[0][0]:
                 break
-            # Any of the worker's shifts may gain: a visit in the afternoon shift can
-            # hold the day's working time a morning visit needs.
-            slots = _slots_for_worker(problem, visit, w, own, allowed, skip=other.id)
+            # Only the gaps the removal changed can hold the visit (``_removal_effect``); when
+            # it may change more, any of the worker's shifts may gain: a visit in the afternoon
+            # shift can hold the day's working time a morning visit needs.
+            slots = _slots_for_worker(problem, visit, w, own, allowed, skip=other.id, only=only)
             if not slots:
                 continue
             key = (rank, min(s.extra_travel for s in slots))

@@ -268,7 +268,7 @@ def gap_may_hold(prev_end: int, next_start: int, duration: int, span: tuple[int,
 
 
 def free_gaps(problem: Problem, visit: Visit, worker: Worker, shift_index: int, blocks: list[Block],
-              allowed: list[tuple[int, int]], other_work: int) -> list[Gap]:
+              allowed: list[tuple[int, int]], other_work: int, positions: Iterable[int] | None = None) -> list[Gap]:
     """Where ``visit`` fits into a route of fixed ``blocks`` without moving anything: the
     insertion test of the explanations, exact for a plan as published.
 
@@ -276,7 +276,8 @@ def free_gaps(problem: Problem, visit: Visit, worker: Worker, shift_index: int, 
     rules as ``Plan.simulate``: travel in and out, the route back by the shift's end limit
     (``rules.shift_end_limit``: overtime, never into the next shift), the working-time cap
     (``other_work``: the worker's other shifts; this route counted from its shift start
-    unless the visit goes first, conservatively), the car's capacity.
+    unless the visit goes first, conservatively), the car's capacity.  ``positions``: only the
+    gaps before these blocks (``Gap.position``; the others are not looked at), all if None.
     """
     shift = worker.shifts[shift_index]
     matrix = problem.travel_times[worker.travel_mode]
@@ -288,7 +289,7 @@ def free_gaps(problem: Problem, visit: Visit, worker: Worker, shift_index: int, 
     span = allowed_span(allowed)
     seq = [(worker.start_location, worker.start_location, shift.start, shift.start)] + blocks
     tail = (worker.end_location, worker.end_location, shift_end_limit(worker, shift_index), 0)
-    for pos in range(len(seq)):
+    for pos in range(len(seq)) if positions is None else positions:
         _, prev_exit, _, prev_end = seq[pos]
         nxt = seq[pos + 1] if pos + 1 < len(seq) else tail
         next_loc, _, next_start, _ = nxt
