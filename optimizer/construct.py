@@ -144,6 +144,7 @@ class Builder(Plan):
         blink, blink_rng = self.blink, self.blink_rng
         incremental = self.incremental
         latest_start = self.latest_start
+        loc_in, loc_out = self.loc_in, self.loc_out
         out = []
         todo = []
         for wi in self.eligible[vi]:
@@ -152,6 +153,7 @@ class Builder(Plan):
                 continue
             duration = visit.duration_for(worker.kind)
             durations = self.durations[worker.kind]
+            travel = self.p.travel_times[worker.travel_mode]
             assigned = self.cost.assignment(visit, worker)
             for v in self.by_worker.get(wi, []):
                 if (vehicles is not None and v not in vehicles) or (self.only is not None and v not in self.only):
@@ -170,6 +172,14 @@ class Builder(Plan):
                         continue
                     if blink and blink_rng.random() < blink:
                         continue
+                    if pos < n:
+                        # A stop with a fixed start starts then or not at all (``start_at``):
+                        # it cannot wait for the visit and the drive from it (a repair's plan
+                        # has every start fixed, and most positions end here).  After the
+                        # blink's draw, so the search's random stream is the same with it.
+                        held = fixed.get(stops[pos][0])
+                        if held is not None and held < lo + duration + travel[loc_out[vi]][loc_in[stops[pos][0]]]:
+                            continue
                     positions.append(pos)
                 if not positions:
                     continue

@@ -1,8 +1,14 @@
-"""``Plan.ride_may_fit``: the quick test that spares a ride's full insertion test on a car whose
-fixed stops leave no gap at the ride's time (issue 19: the ride legs were most of the
-explanations' time on a region's day).  It claims to be exact (False only where no pair of
-positions can be timed), so these tests time every pair on the routes it rules out, and check
-that the explanations with it equal those without it.
+"""The quick tests on routes whose stops have fixed starts (a published plan loaded for the
+explanations and for the repair across areas; issue 19: they were most of a region's day's
+tail after the search):
+
+* ``Plan.ride_may_fit`` spares a ride's full insertion test on a car whose fixed stops leave no
+  gap at the ride's time;
+* ``Builder._candidates`` skips a position before a stop whose fixed start cannot wait for the
+  visit and the drive from it.
+
+Both claim to be exact (they rule out only what cannot be timed), so these tests time what they
+rule out, and check that the explanations with the ride test equal those without it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from optimizer.explain_rides import PlanProbe
 from optimizer.model import BreakRule, Problem, Ride, Shift
 from optimizer.timing import Plan
 from tests.optimizer.builders import OFFICE, A, B, C, problem, solve_ok, visit, worker
+from tests.optimizer.test_explain_displaced import busy_days
 
 PLACES = (OFFICE, A, B, C)
 
@@ -134,3 +141,27 @@ def test_the_quick_test_at_the_edges_of_fixed_gaps(up: tuple[int, int], down: tu
     pickup, dropoff = b.index["up"], b.index["down"]
     assert _fits_somewhere(b, route, pickup, dropoff) is fits
     assert b.ride_may_fit(route, pickup, dropoff, b.fixed) is fits
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(busy_days())
+def test_a_position_skipped_before_a_fixed_stop_cannot_be_timed(p: Problem) -> None:
+    """Every position of an unplaced visit that the fixed-start test in ``_candidates`` skips
+    (on the plan loaded with every start fixed, as the repair loads it) fails ``simulate``."""
+    sol = solve_ok(p)
+    probe = PlanProbe(p, list(sol.routes))
+    b = probe.builder
+    b.routes, b.fixed = list(probe.routes), dict(probe.fixed)
+    for u in sol.unassigned:
+        vi = b.index[u.visit_id]
+        visit = p.visits[vi]
+        lo = min(w.start for w in visit.windows)
+        for route in b.routes:
+            worker = p.workers[route.worker_index]
+            travel = p.travel_times[worker.travel_mode]
+            for pos, (after, _) in enumerate(route.stops):
+                held = b.fixed[after]
+                if held < lo + visit.duration_for(worker.kind) + travel[b.loc_out[vi]][b.loc_in[after]]:
+                    event("a position skipped")
+                    trial = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
+                    assert b.simulate(route, trial, b.fixed) is None, (u.visit_id, pos, route.starts)
