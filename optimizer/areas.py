@@ -69,9 +69,9 @@ def area_weights(areas: Sequence[Area]) -> list[int]:
     Why not equal shares: a split day's areas differ in size (the 10x Kielce day: 192 to 701
     visits), and an area's search needs time in proportion to its visits.  With equal shares
     the areas also took equal times, so 7 areas on 2 queue workers took 4 rounds of the 7 (a
-    speed-up of 1.75 at most); in proportion to size, the workers (taking areas from the start)
-    and the job (from the end) finish close to together (benchmarks/README, "Areas of a split
-    day solved in parallel")."""
+    speed-up of 1.75 at most); in proportion to size, with everyone claiming the largest area
+    left first, the workers and the job finish close together (benchmarks/README, "Areas of a
+    split day solved in parallel")."""
     return [max(1, len(a.problem.visits)) for a in areas]
 
 

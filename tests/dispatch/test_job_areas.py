@@ -202,3 +202,49 @@ def test_area_tasks_of_a_dead_worker_are_finished(pg) -> None:
         left = conn.execute(text(f'SELECT count(*) FROM "{jobs.queue_schema(url)}".procrastinate_jobs '
                                  'WHERE id = :id'), {"id": queue_id}).scalar()
     assert left == 0
+
+
+def test_the_job_and_the_workers_claim_the_largest_area_first(pg) -> None:
+    """Five areas of search times 2, 9, 5, 9 and 1 s: a worker and the job, claiming in turn, take
+    them largest first (ties by index): 1, 3, 2, 0, 4; so the last claimed is the smallest and
+    whoever finishes first waits little for the other (``_largest_first``)."""
+    job_id = _job(pg)
+    p = day()
+    with Session(pg) as s:
+        for idx, budget in enumerate((2.0, 9.0, 5.0, 9.0, 1.0)):
+            s.add(m.PlanJobArea(job_id=job_id, idx=idx, problem=problem_to_dict(p), params={}, budget_s=budget,
+                                deadline_at=s.scalar(select(func.now()))))
+        s.commit()
+    order = []
+    for turn in range(5):
+        if turn % 2 == 0:
+            claimed = area_jobs._claim_for_worker(pg, job_id, "worker:1:1")
+            order.append(claimed[0] if claimed else None)
+        else:
+            claimed_by_job = area_jobs._claim_for_job(pg, job_id, "job:1:1")
+            order.append(claimed_by_job[0] if claimed_by_job else None)
+    assert order == [1, 3, 2, 0, 4]
+    assert area_jobs._claim_for_worker(pg, job_id, "worker:1:1") is None
+
+
+def test_a_dead_area_child_fails_every_area_it_held_not_only_its_tasks(pg) -> None:
+    """A child started by area 0's task went on to area 2 and died there: area 2 is failed (the job
+    takes it over at once) though the task was area 0's; areas of other solvers stay as they are."""
+    import socket
+
+    job_id = _job(pg)
+    p = day()
+    with Session(pg) as s:
+        for idx in range(3):
+            s.add(m.PlanJobArea(job_id=job_id, idx=idx, problem=problem_to_dict(p), params={}, budget_s=1.0,
+                                deadline_at=s.scalar(select(func.now()))))
+        s.commit()
+    child = f"{socket.gethostname()[:60]}:4242:1"
+    _elsewhere(pg, job_id, 0, status=m.JobStatus.SUCCEEDED, claimed_by=child)
+    _elsewhere(pg, job_id, 1)  # another machine's solver, still at it
+    _elsewhere(pg, job_id, 2, claimed_by=child)
+    area_jobs._fail_dead_child(pg, job_id, 0, 4242, -9)
+    with Session(pg) as s:
+        status = dict(s.execute(select(m.PlanJobArea.idx, m.PlanJobArea.status)
+                                .where(m.PlanJobArea.job_id == job_id)).all())
+    assert status == {0: m.JobStatus.SUCCEEDED, 1: m.JobStatus.RUNNING, 2: m.JobStatus.FAILED}
