@@ -53,7 +53,7 @@ def _load(database_url: str, scale: float) -> dt.date:
 
 
 def _run(database_url: str, day: dt.date, time_limit: float, workers: int, logs: Path) -> dict:
-    from sqlmodel import Session
+    from sqlmodel import Session, select
 
     from dispatch import jobs
     from dispatch.settings import get_settings
@@ -104,7 +104,13 @@ def _run(database_url: str, day: dt.date, time_limit: float, workers: int, logs:
                 "areas": params.get("areas"), "areas_not_solved": params.get("areas_not_solved", 0),
                 "before_solve_s": round(time_limit - (roster.solver_stats.get("time_limit_s") or time_limit), 1),
                 "areas_wall_s": params.get("areas_wall_s"), "areas_written_s": params.get("areas_written_s"), "areas_solved_by_job": params.get("areas_solved_by_job"),
+                "finish_s": params.get("finish_s"),
             }
+            # Visits left out whose reasons the deadline cut (the explanations run after the repair,
+            # in the job alone, until the limit): with fewer of them the tail did more.
+            reasons = session.exec(select(m.RosterUnassigned.details).where(m.RosterUnassigned.roster_id == roster.id)).all()
+            out["unplaced"] = len(reasons)
+            out["not_explained"] = sum(1 for d in reasons if (d or {}).get("case") == "not_explained")
     finally:
         runner.shutdown()
         for p in procs:  # only the workers this run started, by their own process groups

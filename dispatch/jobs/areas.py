@@ -123,10 +123,11 @@ def solve_on_queue(engine: Engine, job_id: str, problem: Any, params: Any, stop:
     log.info("job %s: %d of %d areas solved (%d here) in %.1f s", job_id, done, len(areas), here, areas_s)
     # The repair and the explanations get the reserve a solve in one process gives them, counted
     # from now: with areas back early the plan comes back early, not later with more explained.
+    finishing = stop.clock()
     solution = optimizer.finish(problem, areas, results, params, stop.within(reserve), limit)
     assert solution.stats is not None
     recorded = {**solution.stats.parameters, "areas_wall_s": round(areas_s, 2), "areas_written_s": round(written_s, 2),
-                "areas_solved_by_job": here}
+                "areas_solved_by_job": here, "finish_s": round(stop.clock() - finishing, 2)}
     return replace(solution, stats=replace(solution.stats, parameters=recorded))
 
 
