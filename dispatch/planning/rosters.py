@@ -9,11 +9,11 @@ immutable once written: re-planning makes a new version, numbered per (day, area
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -206,7 +206,7 @@ def save_roster(session: Session, day: dt.date, area: str | None, built: BuiltPr
     serialize_on(session, f"carepath.roster_version:{day.isoformat()}:{area or ''}")
     area_match = col(m.Roster.area).is_(None) if area is None else col(m.Roster.area) == area
     latest = session.scalar(select(func.max(m.Roster.version)).where(col(m.Roster.date) == day, area_match))
-    doc = solution_to_dict(solution)
+    doc = solution_to_dict(replace(solution, routes=(), unassigned=()))  # its KPIs and stats: the stops are rows
     roster = m.Roster(
         date=day,
         area=area,
@@ -218,32 +218,35 @@ def save_roster(session: Session, day: dt.date, area: str | None, built: BuiltPr
     )
     session.add(roster)
     session.flush()
+    # One multi-row INSERT per table for the whole day, not an ORM object per row: a region's day
+    # has 10,000 stops, and the store is in the planning job's tail, which more workers do not
+    # shorten (benchmarks/README, "Areas of a split day solved in parallel").  Every column is given.
+    assignments: list[dict[str, Any]] = []
+    breaks: list[dict[str, Any]] = []
     for route in solution.routes:
         for seq, stop in enumerate(route.stops):
             src = built.sources[stop.visit_id]
-            session.add(
-                m.RosterAssignment(
-                    roster_id=roster.id, worker_id=route.worker_id, shift_index=route.shift_index,
-                    visit_request_id=src.request_id, occurrence_date=src.date, sequence=seq,
-                    arrival=from_minutes(stop.arrival, day, built.tz),
-                    start=from_minutes(stop.start, day, built.tz),
-                    end=from_minutes(stop.end, day, built.tz),
-                    travel_minutes=stop.travel, waiting_minutes=stop.waiting,
-                    leg=src.leg,
-                )
-            )
+            assignments.append(dict(
+                roster_id=roster.id, worker_id=route.worker_id, shift_index=route.shift_index,
+                visit_request_id=src.request_id, occurrence_date=src.date, sequence=seq,
+                arrival=from_minutes(stop.arrival, day, built.tz),
+                start=from_minutes(stop.start, day, built.tz),
+                end=from_minutes(stop.end, day, built.tz),
+                travel_minutes=stop.travel, waiting_minutes=stop.waiting,
+                leg=src.leg,
+            ))
         for b in route.breaks if route.stops else ():  # no visits, no working day, no break
             if b.end > b.start:
-                session.add(m.RosterBreak(roster_id=roster.id, worker_id=route.worker_id,
-                                          shift_index=route.shift_index, start=from_minutes(b.start, day, built.tz),
-                                          end=from_minutes(b.end, day, built.tz)))
+                breaks.append(dict(roster_id=roster.id, worker_id=route.worker_id, shift_index=route.shift_index,
+                                   start=from_minutes(b.start, day, built.tz), end=from_minutes(b.end, day, built.tz)))
+    unplaced = [
+        dict(roster_id=roster.id, visit_request_id=u.request_id, reason=u.reason, message_en=u.message_en,
+             message_pl=u.message_pl, details=u.details, mandatory=u.mandatory)
+        for u in unplaced_visits(day, built, solution)
+    ]
+    for model, rows in ((m.RosterAssignment, assignments), (m.RosterBreak, breaks), (m.RosterUnassigned, unplaced)):
+        if rows:
+            session.execute(insert(model), rows)
     work_spans.record(session, roster, day, built.tz, solution, built.labour_limits)
-    for u in unplaced_visits(day, built, solution):
-        session.add(
-            m.RosterUnassigned(
-                roster_id=roster.id, visit_request_id=u.request_id, reason=u.reason, message_en=u.message_en,
-                message_pl=u.message_pl, details=u.details, mandatory=u.mandatory,
-            )
-        )
     session.flush()
     return roster
