@@ -15,7 +15,7 @@ import argparse
 import json
 from dataclasses import replace
 
-from benchmarks.peers.base import get_peer
+from benchmarks.peers.base import get_peer, peer_names
 from benchmarks.peers.carepath_given_peer import PEERS_OBJECTIVE
 from benchmarks.peers.carepath_peer import params_for
 from benchmarks.peers.instances import kielce_problem
@@ -25,11 +25,15 @@ from optimizer import Solution, check, evaluate, is_feasible, solve
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.equal_visits", description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--peer", default="vroom")
+    ap.add_argument("--peer", default="vroom", choices=[n for n in peer_names() if not n.startswith("carepath")])
     ap.add_argument("--peer-limit", type=float, default=10.0)
     ap.add_argument("--limits", type=float, nargs="+", default=[10.0, 30.0, 60.0])
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    missing = get_peer(args.peer).missing()
+    if missing:
+        print(f"{args.peer} cannot run here: {missing}")
+        return 2
     problem = kielce_problem(args.scale)
     run = get_peer(args.peer).solve(problem, args.peer_limit, "travel", args.seed)
     if run.solution is None:

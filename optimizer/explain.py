@@ -46,7 +46,7 @@ from optimizer.model import (
 )
 from optimizer.explain_rides import PlanProbe, explain_ride
 from optimizer.objective import drop_penalty, drop_rank, outranks
-from optimizer.rules import eligible_workers, rides_by_visit, shift_end_limit
+from optimizer.rules import eligible_workers, qualified, rides_by_visit, shift_end_limit
 from optimizer.stop import StoppingCriterion
 from optimizer.timing import allowed_span, fixed_blocks, free_gaps, gap_may_hold, start_windows
 
@@ -246,10 +246,7 @@ def _static_reason(problem: Problem, visit: Visit) -> Unassigned | None:
     """The reason that follows from the workers alone (skills, kinds, exclusions, how many are
     needed), or None when the visit could be done by enough of them and the routes decide."""
     needed = max(1, visit.workers_needed)
-    skilled = [
-        w for w in problem.workers
-        if visit.required_skills <= w.skills and (not visit.worker_kinds or w.kind in visit.worker_kinds)
-    ]
+    skilled = [w for w in problem.workers if qualified(w.skills, w.kind, visit)]
     kinds = sorted(k.value for k in visit.worker_kinds)
     if not skilled:
         missing = sorted(visit.required_skills - set().union(*[w.skills for w in problem.workers] or [set()]))

@@ -29,7 +29,7 @@ from optimizer.construct import Builder
 from optimizer.timing import RouteState
 from optimizer.model import Problem, ReasonCase, ReasonCode, Ride, Route, Unassigned, Visit, Worker
 from optimizer.objective import drop_penalty, drop_rank, outranks
-from optimizer.rules import car_fits, eligible_workers
+from optimizer.rules import car_fits, eligible_workers, qualified
 
 
 DISPLACE_TRIES = 6
@@ -57,6 +57,9 @@ class PlanProbe:
         self.fixed = dict(b.fixed)
         self.placed = set(b.placed)
         self._kept = [dict(vars(r)) for r in self.routes]
+        """Each route's state as loaded: a test works on the routes themselves and puts back
+        what it changed (``_put_back``), instead of copying every route of the day first (on a
+        region's day 1,200 routes a test, most of an explanation's time)."""
         self.routes_with: dict[int, list[RouteState]] = {}
         """The loaded routes each placed visit is on (a two-person visit is on two)."""
         for route in self.routes:
@@ -65,9 +68,6 @@ class PlanProbe:
         self.skilled_memo: dict[tuple, list[Worker]] = {}
         """``explain_ride``'s skilled drivers per kind of ride (its legs' skills and worker
         kinds): a region's day has 1,200 workers and hundreds of rides of a few kinds."""
-        """Each route's state as loaded: a test works on the routes themselves and puts back
-        what it changed (``_put_back``), instead of copying every route of the day first (on a
-        region's day 1,200 routes a test, most of an explanation's time)."""
 
     def _put_back(self) -> None:
         """The routes as loaded again: the fields of those a test changed set back.  A route is
@@ -154,11 +154,8 @@ def explain_ride(problem: Problem, visit: Visit, ride: Ride, routes: list[Route]
     kind = tuple((frozenset(v.required_skills), frozenset(v.worker_kinds)) for v in (pickup, dropoff))
     skilled = probe.skilled_memo.get(kind) if probe is not None else None
     if skilled is None:
-        skilled = [
-            w for w in problem.workers
-            if all(v.required_skills <= w.skills and (not v.worker_kinds or w.kind in v.worker_kinds)
-                   for v in (pickup, dropoff))
-        ]
+        skilled = [w for w in problem.workers
+                   if qualified(w.skills, w.kind, pickup) and qualified(w.skills, w.kind, dropoff)]
         if probe is not None:
             probe.skilled_memo[kind] = skilled
     kinds = sorted(k.value for k in pickup.worker_kinds)

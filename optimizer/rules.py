@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from optimizer.model import Problem, Ride, Visit, Worker
+from optimizer.model import Problem, Ride, Visit, Worker, WorkerKind
 
 
 def rides_by_visit(problem: Problem) -> dict[str, Ride]:
@@ -66,6 +66,13 @@ def effective_pins(problem: Problem) -> dict[str, tuple[frozenset[str], int | No
     return pins
 
 
+def qualified(skills: frozenset[str], kind: WorkerKind, visit: Visit) -> bool:
+    """Whether a worker with ``skills`` of ``kind`` may do ``visit`` by what the worker is: every
+    skill it requires, and one of its worker kinds if it names any (who the worker is, gender
+    and car come on top: :func:`eligible_workers`)."""
+    return visit.required_skills <= skills and (not visit.worker_kinds or kind in visit.worker_kinds)
+
+
 def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
     """Workers who may do the visit by the hard rules: skills, required/forbidden, gender, pin,
     and for a ride, a car with room for its passengers (worker indices, ascending).
@@ -78,11 +85,9 @@ def eligible_workers(problem: Problem, visit: Visit) -> list[int]:
     named = visit.required_workers or visit.forbidden_workers or visit.pinned_worker is not None
     out: list[int] = []
     for (skills, kind, gender, capacity), members in _worker_groups(problem):
-        if not visit.required_skills <= skills:
+        if not qualified(skills, kind, visit):
             continue
         if ride is not None and not all(capacity.get(k, 0) >= q for k, q in ride.load.items() if q > 0):
-            continue
-        if visit.worker_kinds and kind not in visit.worker_kinds:
             continue
         if visit.gender_strict and visit.gender_preference and gender != visit.gender_preference:
             continue

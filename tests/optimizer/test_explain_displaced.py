@@ -61,13 +61,19 @@ def test_displaced_search_keeps_stops_whose_removal_moves_a_break() -> None:
 
 
 
-def _reasons(p: Problem, sol, pruned: bool) -> list:
+def reasons(p: Problem, sol, without: tuple[object, str, object] | None = None) -> list:
+    """The reasons for ``sol``'s unplaced visits; ``without``: with (object, attribute) patched to
+    the value given, to turn a cut off and get the reference the cut must agree with."""
     ids = [u.visit_id for u in sol.unassigned]
-    if pruned:
+    if without is None:
         return explain.explain_unassigned(p, list(sol.routes), ids)
-    # No removal judged (``_removal_effect`` None): every stop tested, every gap of the worker searched.
-    with patch.object(explain, "_removal_effect", lambda *args: None):
+    with patch.object(*without):
         return explain.explain_unassigned(p, list(sol.routes), ids)
+
+
+def _reasons(p: Problem, sol, pruned: bool) -> list:
+    # Unpruned: no removal judged (``_removal_effect`` None), every stop tested, every gap searched.
+    return reasons(p, sol, None if pruned else (explain, "_removal_effect", lambda *args: None))
 
 
 def test_pruning_skips_stops_far_from_the_window_and_keeps_the_answer() -> None:

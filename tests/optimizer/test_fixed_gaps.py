@@ -13,19 +13,15 @@ rule out, and check that the explanations with the ride test equal those without
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 import pytest
-
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from optimizer import explain
 from optimizer.explain_rides import PlanProbe
 from optimizer.model import BreakRule, Problem, Ride, Shift
 from optimizer.timing import Plan
 from tests.optimizer.builders import OFFICE, A, B, C, problem, solve_ok, visit, worker
-from tests.optimizer.test_explain_displaced import busy_days
+from tests.optimizer.test_explain_displaced import busy_days, reasons
 
 PLACES = (OFFICE, A, B, C)
 
@@ -91,11 +87,7 @@ def test_a_route_ruled_out_has_no_pair_of_positions_that_can_be_timed(p: Problem
 
 
 def _reasons(p: Problem, sol, quick_test: bool) -> list:
-    ids = [u.visit_id for u in sol.unassigned]
-    if quick_test:
-        return explain.explain_unassigned(p, list(sol.routes), ids)
-    with patch.object(Plan, "ride_may_fit", lambda *args: True):
-        return explain.explain_unassigned(p, list(sol.routes), ids)
+    return reasons(p, sol, None if quick_test else (Plan, "ride_may_fit", lambda *args: True))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
