@@ -96,7 +96,7 @@ def unit_of(b: Builder, vi: int, order: list[int] | None = None) -> list[int]:
             stack.extend(ride[:2])
         stack.extend(a for a, _, _ in b.before.get(x, []))
         stack.extend(c for c, _, _ in b.after.get(x, []))
-    return [x for x in (order if order is not None else insertion_order(b.p, b.pins)) if x in seen]
+    return [x for x in (order if order is not None else insertion_order(b.p, b.pins, b.eligible)) if x in seen]
 
 
 def left_out_units(b: Builder, order: list[int]) -> list[list[int]]:

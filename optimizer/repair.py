@@ -31,7 +31,7 @@ def fill_gaps(problem: Problem, routes: list[Route], unplaced: list[str],
         return routes, unplaced
     todo = {builder.index[vid] for vid in unplaced}
     added = 0
-    for vi in insertion_order(problem, effective_pins(problem)):
+    for vi in insertion_order(problem, effective_pins(problem), builder.eligible):
         if stop is not None and vi in todo and stop():
             break
         if vi in todo and vi not in builder.placed and builder.insert(vi):

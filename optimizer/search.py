@@ -218,7 +218,7 @@ def take_over(ctx: Ctx, builder: Builder, raw: RawResult, own_start: bool) -> No
     if not _adopt(ctx, builder, raw):
         log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
         return
-    for vi in insertion_order(ctx.problem, builder.pins):
+    for vi in insertion_order(ctx.problem, builder.pins, builder.eligible):
         if vi not in builder.placed:
             builder.insert(vi)
     builder.drop_orphans()

@@ -1,0 +1,74 @@
+"""The search's start: what the LNS's annealing is scaled to, and the order the construction
+places visits in (issue 19 item 5: on the 1x Kielce day given VROOM's 220 visits the first plan
+left 15 mandatory visits out, their penalties set the temperature, and the search wandered on
+travel to the end).
+
+* ``lns.annealing_scale`` is the plan's cost without the drop penalties of what is left out:
+  checked against the objective's own terms on random small days;
+* ``construct.insertion_order`` places, among equally important visits, the one fewer workers
+  may do first, so a general visit does not take the only qualified worker's time.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from optimizer.construct import construct, insertion_order
+from optimizer.lns import annealing_scale, plan_cost
+from optimizer.model import Problem
+from optimizer.rules import eligible_workers
+from tests.optimizer.builders import OFFICE, A, problem, solve_ok, visit, worker
+from tests.optimizer.test_explain_displaced import busy_days
+
+
+def _first_plan(p: Problem):
+    vehicles = [(wi, si) for wi, w in enumerate(p.workers) for si in range(len(w.shifts))]
+    return construct(p, vehicles, [eligible_workers(p, v) for v in p.visits]).builder
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(busy_days())
+def test_annealing_scale_is_the_cost_without_the_drops(p: Problem) -> None:
+    b = _first_plan(p)
+    terms = b.cost.terms(b.timed_routes(waiting=p.weights.wait_minute > 0))
+    cost = plan_cost(b)
+    assert cost == sum(terms.values())
+    assert annealing_scale(b, cost) == cost - terms["drop_mandatory"] - terms["drop_optional"]
+
+
+def test_a_day_leaving_a_mandatory_visit_out_anneals_on_its_routing_cost() -> None:
+    # Two 60-minute visits that must start in the same five minutes, one worker: one stays out.
+    p = problem([worker("W")], [visit("V1", A, 60, [(30, 35)], mandatory=True),
+                                visit("V2", A, 60, [(30, 35)], mandatory=True)])
+    b = _first_plan(p)
+    assert len(b.placed) == 1
+    cost = plan_cost(b)
+    assert cost >= 10_000_000  # the drop penalty of a mandatory visit
+    assert annealing_scale(b, cost) == 2 * 10 * p.weights.travel_minute  # office -> A -> office
+
+
+def _skill_day() -> Problem:
+    # S is qualified for dementia care, C is not; both live at the office.  G (anyone) and X
+    # (dementia care) must both start at 30-35 and last 60 minutes: each worker can do one.
+    # G comes first in the visits and is as important, as wide and as early as X.
+    return problem([worker("S", skills={"dementia"}), worker("C")],
+                   [visit("G", A, 60, [(30, 35)], mandatory=True),
+                    visit("X", A, 60, [(30, 35)], mandatory=True, required_skills={"dementia"})])
+
+
+def test_the_visit_fewer_workers_may_do_goes_in_first() -> None:
+    p = _skill_day()
+    eligible = [eligible_workers(p, v) for v in p.visits]
+    assert [len(e) for e in eligible] == [2, 1]
+    assert insertion_order(p, {}) == [0, 1]  # without eligibility: the order of the visits
+    assert insertion_order(p, {}, eligible) == [1, 0]
+    b = _first_plan(p)
+    assert b.placed == {0, 1}  # G first would have taken S (the first of two equal choices)
+    done = {p.workers[r.worker_index].id: [p.visits[vi].id for vi, _ in r.stops] for r in b.routes if r.stops}
+    assert done == {"S": ["X"], "C": ["G"]}
+
+
+def test_the_solved_skill_day_places_both_and_passes_the_checker() -> None:
+    sol = solve_ok(_skill_day())  # the independent checker passes the plan
+    assert {u.visit_id for u in sol.unassigned} == set()
+    assert {s.visit_id: r.worker_id for r in sol.routes for s in r.stops} == {"X": "S", "G": "C"}
