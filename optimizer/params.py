@@ -69,12 +69,15 @@ class SolveParams:
     """SISR: mean number of visits removed per round."""
     sisr_polish_s: float = 1.0
     """SISR: seconds kept at the end for a guided local search from the SISR plan."""
-    lns_share: float = 0.8
-    """Share of the time limit for our own large-neighbourhood search (the rest: OR-Tools).
-    0.5 until 2026-12-07; 0.8 since the LNS's annealing is scaled to the plan's routing cost
-    (``lns.annealing_scale``): on the 1x Kielce day at 10 s, five seeds, mandatory visits left
-    out 5.0 -> 4.0 on average and the objective 65.2 -> 54.7 M against 0.5 (1.0: 4.2 / 56.7 M);
-    benchmarks/README, "The annealing's temperature"."""
+    lns_share: float = 1.0
+    """Share of the time limit for our own large-neighbourhood search (the rest: OR-Tools) on
+    general days; linked days take ``lns_share_linked`` unless this is 0 (OR-Tools alone).
+    0.5 until 2026-12-07; 1.0 since the LNS's annealing is scaled to the plan's routing cost
+    (``lns.annealing_scale``).  On the 1x Kielce day at 10 s, eight seeds each (benchmarks/README,
+    "The annealing's temperature"): mandatory visits left out 4.25 -> 3.9 on average and the
+    objective 57.2 -> 53.3 M against 0.8; on the peers' visits and objective 7.37 -> 6.97 travel
+    minutes a placed visit.  OR-Tools' share went to its guided local search and ruin-and-recreate
+    rounds, whose plan the LNS then had to take over or could not re-time at all."""
     lns_share_linked: float = 0.5
     """The LNS share on linked days: at least ``linked_threshold`` of the visits linked (pairs,
     dependencies, two-person).  Such days also get one long OR-Tools guided local search

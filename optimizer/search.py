@@ -176,9 +176,9 @@ def _linked_profile(problem: Problem, params: SolveParams) -> SolveParams:
     rejected late; measured on HHCRSP days (LOG_HHCRSP.md) the best split was half the
     time for our LNS, OR-Tools in one guided local search rather than short rounds, and
     starting OR-Tools from its own PATH_CHEAPEST_ARC plan, which our LNS then takes over.
-    An explicit all-or-nothing ``lns_share`` (0 or 1) is kept as given.
+    An ``lns_share`` of 0 (OR-Tools alone) is kept as given; the default 1 is for general days.
     """
-    if not problem.visits or params.lns_share in (0.0, 1.0):
+    if not problem.visits or params.lns_share == 0.0:
         return params
     linked = {d.before for d in problem.dependencies} | {d.after for d in problem.dependencies}
     linked |= {v.id for v in problem.visits if v.workers_needed > 1}
