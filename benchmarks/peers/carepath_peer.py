@@ -36,8 +36,8 @@ class CarepathPeer:
 
     def settings(self, time_limit: float) -> str:
         return (f"optimizer.solve, {time_limit:g} s limit, 1 thread; home care: SolveParams defaults "
-                "(construction, OR-Tools GLS + ruin-and-recreate, own LNS, areas above 600 visits, "
-                "reasons for unplaced visits); Solomon: benchmarks/solomon.py settings (GLS, SISR, polish)")
+                "(construction and own LNS; on linked days OR-Tools GLS for half the time; areas above 600 "
+                "visits, reasons for unplaced visits); Solomon: benchmarks/solomon.py settings (GLS, SISR, polish)")
 
     def solve(self, problem: Problem, time_limit: float, objective: Objective, seed: int = 0) -> PeerRun:
         began = time.monotonic()

@@ -6,17 +6,23 @@ travel to the end).
 * ``lns.annealing_scale`` is the plan's cost without the drop penalties of what is left out:
   checked against the objective's own terms on random small days;
 * ``construct.insertion_order`` places, among equally important visits, the one fewer workers
-  may do first, so a general visit does not take the only qualified worker's time.
+  may do first, so a general visit does not take the only qualified worker's time;
+* the LNS has the whole time on general days (``lns_share`` 1), linked days keep their split
+  (``lns_share_linked``), and ``lns_share`` 0 still means OR-Tools alone everywhere.
 """
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
+from dataclasses import replace
+
 from optimizer.construct import construct, insertion_order
 from optimizer.lns import annealing_scale, plan_cost
-from optimizer.model import Problem
+from optimizer.model import Dependency, Problem
+from optimizer.params import SolveParams
 from optimizer.rules import eligible_workers
+from optimizer.search import _linked_profile
 from tests.optimizer.builders import OFFICE, A, problem, solve_ok, visit, worker
 from tests.optimizer.test_explain_displaced import busy_days
 
@@ -72,3 +78,16 @@ def test_the_solved_skill_day_places_both_and_passes_the_checker() -> None:
     sol = solve_ok(_skill_day())  # the independent checker passes the plan
     assert {u.visit_id for u in sol.unassigned} == set()
     assert {s.visit_id: r.worker_id for r in sol.routes for s in r.stops} == {"X": "S", "G": "C"}
+
+
+def test_general_days_give_the_lns_the_whole_time_and_linked_days_keep_their_split() -> None:
+    general = _skill_day()
+    linked = problem([worker("W")], [visit("V1", A, 30, mandatory=True), visit("V2", A, 30, mandatory=True)],
+                     dependencies=(Dependency("V1", "V2", 60, None),))
+    defaults = SolveParams()
+    assert defaults.lns_share == 1.0
+    assert _linked_profile(general, defaults).lns_share == 1.0
+    assert _linked_profile(linked, defaults).lns_share == defaults.lns_share_linked == 0.5
+    ortools_alone = replace(defaults, lns_share=0.0)
+    assert _linked_profile(general, ortools_alone).lns_share == 0.0
+    assert _linked_profile(linked, ortools_alone).lns_share == 0.0
