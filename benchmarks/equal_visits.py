@@ -7,6 +7,11 @@ takes the choice away: the peer solves the day (its own limit, ``--peer-limit``)
 is given exactly the visits the peer placed, all made mandatory, with the objective the peers
 are given (``carepath_given_peer.PEERS_OBJECTIVE``), at each of ``--limits``.  Both plans are
 priced by ``optimizer.evaluate`` on that set and checked by the independent checker.
+
+It found the gap was carepath's search (13 % more travel than VROOM on VROOM's visits), and then
+that the search's temperature was set by the drop penalties of the first plan; since that was
+fixed carepath travels 6-16 % less than either peer on their own visit sets (benchmarks/README,
+"The annealing's temperature").
 """
 
 from __future__ import annotations
