@@ -83,8 +83,10 @@ def plan_cost(builder: Builder) -> int:
 
 
 def annealing_scale(builder: Builder, cost: int) -> int:
-    """The part of a plan's ``cost`` the annealing's temperature is a share of: all but the
-    drop penalties of the visits left out.
+    """The part of a plan's ``cost`` the annealing's temperature is a share of: all but what
+    leaving each unplaced visit out costs (``Objective.drop``: its drop penalty and, on a
+    re-plan, its previous-plan entries counted as changes).  Published stops that moved stay
+    in it (each a ``changed_from_previous``): on a re-plan they are what the search trades.
 
     Why not the whole cost: a first plan that leaves mandatory visits out costs 10,000,000 a
     visit, so on the 1x Kielce day given VROOM's 220 visits (15 out after the construction)

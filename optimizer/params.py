@@ -74,10 +74,12 @@ class SolveParams:
     general days; linked days take ``lns_share_linked`` unless this is 0 (OR-Tools alone).
     0.5 until 2026-12-07; 1.0 since the LNS's annealing is scaled to the plan's routing cost
     (``lns.annealing_scale``).  On the 1x Kielce day at 10 s, eight seeds each (benchmarks/README,
-    "The annealing's temperature"): mandatory visits left out 4.25 -> 3.9 on average and the
-    objective 57.2 -> 53.3 M against 0.8; on the peers' visits and objective 7.37 -> 6.97 travel
-    minutes a placed visit.  OR-Tools' share went to its guided local search and ruin-and-recreate
-    rounds, whose plan the LNS then had to take over or could not re-time at all."""
+    "The annealing's temperature"): with 1.0 instead of 0.8, mandatory visits left out 4.25 -> 3.9
+    on average and the objective 57.2 -> 53.3 M; on the peers' visits and objective 7.37 -> 6.97
+    travel minutes a placed visit.  OR-Tools' share went to its guided local search and
+    ruin-and-recreate rounds (the ``rr_*`` settings), whose plan the LNS then had to take over
+    or could not re-time at all; by default those now run on no day (linked days get one
+    long guided local search, Solomon its own settings)."""
     lns_share_linked: float = 0.5
     """The LNS share on linked days: at least ``linked_threshold`` of the visits linked (pairs,
     dependencies, two-person).  Such days also get one long OR-Tools guided local search

@@ -19,8 +19,9 @@ from dataclasses import replace
 
 from optimizer.construct import construct, insertion_order
 from optimizer.lns import annealing_scale, plan_cost
-from optimizer.model import Dependency, Problem
-from optimizer.params import SolveParams
+from optimizer import check, evaluate, is_feasible, solve
+from optimizer.model import Dependency, PlannedVisit, Problem
+from optimizer.params import Progress, SolveParams
 from optimizer.rules import eligible_workers
 from optimizer.search import _linked_profile
 from tests.optimizer.builders import OFFICE, A, problem, solve_ok, visit, worker
@@ -75,6 +76,8 @@ def test_the_visit_fewer_workers_may_do_goes_in_first() -> None:
 
 
 def test_the_solved_skill_day_places_both_and_passes_the_checker() -> None:
+    # The whole solve would likely find this without the rule too (its search runs after the
+    # construction); what it shows is that the plan the rule leads to is valid and kept.
     sol = solve_ok(_skill_day())  # the independent checker passes the plan
     assert {u.visit_id for u in sol.unassigned} == set()
     assert {s.visit_id: r.worker_id for r in sol.routes for s in r.stops} == {"X": "S", "G": "C"}
@@ -91,3 +94,30 @@ def test_general_days_give_the_lns_the_whole_time_and_linked_days_keep_their_spl
     ortools_alone = replace(defaults, lns_share=0.0)
     assert _linked_profile(general, ortools_alone).lns_share == 0.0
     assert _linked_profile(linked, ortools_alone).lns_share == 0.0
+
+
+def test_on_a_replan_a_visit_left_out_takes_its_lost_previous_entry_out_of_the_scale() -> None:
+    # The previous plan had both visits on W at 30 (a day that changed: they cannot both be there
+    # now); whichever stays out costs its drop penalty and its previous entry as a change, and
+    # neither is what the annealing trades.
+    p = problem([worker("W")], [visit("V1", A, 60, [(30, 35)], priority=2), visit("V2", A, 60, [(30, 35)], priority=2)],
+                previous_plan=(PlannedVisit("V1", "W", 30), PlannedVisit("V2", "W", 30)))
+    b = _first_plan(p)
+    assert len(b.placed) == 1
+    terms = b.cost.terms(b.timed_routes(waiting=p.weights.wait_minute > 0))
+    cost = plan_cost(b)
+    assert terms["changed_from_previous"] == p.weights.changed_from_previous  # the left-out visit's entry
+    assert annealing_scale(b, cost) == cost - terms["drop_optional"] - terms["changed_from_previous"]
+    assert annealing_scale(b, cost) == 2 * 10 * p.weights.travel_minute
+
+
+def test_with_the_lns_alone_the_first_plan_is_reported_before_any_improvement() -> None:
+    # One visit, one worker: the first plan is the best there is, so the LNS never improves on it;
+    # a planning job's progress must still show the plan (it stayed empty when OR-Tools, which
+    # reported the first plan, stopped running on general days).
+    p = problem([worker("W")], [visit("V1", A, 30, mandatory=True)])
+    seen: list[Progress] = []
+    sol = solve(p, SolveParams(time_limit_s=0.5, seed=0, on_progress=seen.append))
+    assert is_feasible(check(p, sol))
+    assert seen and seen[0].visits_placed == 1 and seen[0].visits_total == 1
+    assert seen[0].best_cost == evaluate(p, sol).total
