@@ -20,24 +20,24 @@ import statistics
 
 from benchmarks.peers.base import get_peer, peer_names
 from benchmarks.peers.instances import kielce_problem
-from optimizer import check, evaluate, is_feasible
+from benchmarks.peers.runs import judge
+from optimizer import evaluate
 
 
 def run_one(problem, solver: str, limit: float, seed: int) -> dict:
-    """One solver, one seed: what it placed and what its plan costs, priced on the whole day."""
+    """One solver, one seed: what it placed (``peers.runs.judge``, the compare's columns and the
+    checker's verdict) and what its plan costs, priced on the whole day."""
     run = get_peer(solver).solve(problem, limit, "travel", seed)
     if run.solution is None:
         return {"solver": solver, "seed": seed, "status": run.status, "placed": None}
-    sol = run.solution
-    ev = evaluate(problem, sol)
-    placed = {s.visit_id for r in sol.routes for s in r.stops}
-    mandatory = sum(1 for v in problem.visits if v.mandatory)
+    row = judge(problem, run)
+    ev = evaluate(problem, run.solution)
     return {
-        "solver": solver, "seed": seed, "solve_s": round(run.solve_s, 1), "placed": len(placed),
-        "mandatory_placed": f"{sum(1 for v in problem.visits if v.mandatory and v.id in placed)}/{mandatory}",
-        "travel_min": ev.kpis.travel_minutes, "travel_per_placed": round(ev.kpis.travel_minutes / max(1, len(placed)), 2),
+        "solver": solver, "seed": seed, "solve_s": row["solve_s"], "placed": row["placed"],
+        "mandatory_placed": f"{row['mandatory_placed']}/{row['mandatory_total']}",
+        "travel_min": row["travel_min"], "travel_per_placed": round(row["travel_min"] / max(1, row["placed"]), 2),
         "drop_penalties": ev.terms["drop_mandatory"] + ev.terms["drop_optional"], "objective": ev.total,
-        "feasible": is_feasible(check(problem, sol)),
+        "feasible": row["feasible"],
     }
 
 

@@ -842,10 +842,11 @@ def insertion_order(problem: Problem, pins: dict[str, tuple[frozenset[str], int 
     per visit; every caller with a builder passes its own), tight windows.  Fewest workers
     before tight windows: on the 1x Kielce day given VROOM's 220 visits, 12 of the 15 the first
     plan left out were visits only 1 to 5 workers may do, placed after general visits had
-    taken those workers' time (205 -> 208 placed by the construction with the rule).  Frozen work (started before ``freeze_until``
-    in the previous plan) has happened: it goes in before anything that could take its time,
-    however important.  The previous plan's other visits (a re-plan's published stops) go in
-    next, each where keeping it costs least (its worker, near its time: the stability term),
+    taken those workers' time (205 -> 208 placed by the construction with the rule).
+
+    Frozen work (started before ``freeze_until`` in the previous plan) has happened: it goes
+    in before anything that could take its time, however important.  The previous plan's
+    other visits (a re-plan's published stops) go in next, each where keeping it costs least (its worker, near its time: the stability term),
     so they are rebuilt before new work can take their places; new work then goes where it
     fits, and the search weighs moving published stops for it (``changed_from_previous``)."""
     index = {v.id: i for i, v in enumerate(problem.visits)}

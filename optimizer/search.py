@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from optimizer.construct import Builder, construct, insertion_order
+from optimizer.construct import Builder, Construction, construct, insertion_order
 from optimizer.linked_search import LinkedDay, improve_linked, plain_linked_day
 from optimizer.linked_search import available as linked_available
 from optimizer.lns import improve, plan_cost
@@ -56,30 +56,26 @@ def solve_area(problem: Problem, params: SolveParams, stop: StoppingCriterion) -
             if found is not None:
                 return found
     or_share = 1.0 - params.lns_share
-    ortools_runs = budget is None or or_share > 0
     ctx: Ctx | None = None
-    if ortools_runs:
+    if budget is None or or_share > 0:
         ctx = build_model(problem, params)
         search = search_parameters(params, stop)
         ctx.routing.CloseModelWithParameters(search)
-        vehicles, eligible = ctx.vehicles, ctx.eligible
+        seed = construct(problem, [(v.worker_index, v.shift_index) for v in ctx.vehicles], ctx.eligible, stop)
     else:
-        # The LNS alone (general days by default): OR-Tools' model is not built at all (1.2 s
-        # an area at 30x, measured for ``_first_plan_only``), only what the construction needs.
-        vehicles, *_ = build_nodes(problem)
-        eligible = allowed_workers(problem)
-    seed = construct(problem, [(v.worker_index, v.shift_index) for v in vehicles], eligible, stop)
+        # The LNS alone (general days by default): OR-Tools' model is not built at all.
+        seed = _construct_without_model(problem, stop)
     first_plan_s = stop.clock() - began
     builder = seed.builder
     assert builder is not None
     search_ctx = ctx
-    if ortools_runs and strict_model_applies(problem, params, len(builder.placed)):
+    if ctx is not None and strict_model_applies(problem, params, len(builder.placed)):
         search_ctx = build_model(problem, params, strict=True)
         search_ctx.routing.CloseModelWithParameters(search)
         params = replace(params, ortools_start="construction", rr_first_share=1.0)
         log.info("OR-Tools searches the strict model (every visit served)")
     or_result: RawResult | None = None
-    if ortools_runs and ctx is not None and search_ctx is not None and not stop():
+    if ctx is not None and search_ctx is not None and not stop():
         or_stop = stop if budget is None else stop.within(budget * or_share - (stop.clock() - began))
         if budget is not None:
             first = (or_stop.remaining() or 0.0) * params.rr_first_share
@@ -156,12 +152,18 @@ def _linked_day_search(problem: Problem, day: LinkedDay, params: SolveParams, st
     return out
 
 
+def _construct_without_model(problem: Problem, stop: StoppingCriterion) -> Construction:
+    """Our construction on the vehicles and eligibility OR-Tools' model would have, without
+    building the model (measured at 30x: 1.2 s an area, a fifth of a day's first plan): for
+    when OR-Tools does not search."""
+    vehicles, *_ = build_nodes(problem)
+    return construct(problem, [(v.worker_index, v.shift_index) for v in vehicles], allowed_workers(problem), stop)
+
+
 def _first_plan_only(problem: Problem, stop: StoppingCriterion, began: float) -> RawResult:
     """Our construction alone, when the area's time is already out: the plan ``solve_area``
-    would return then (no search runs), without building OR-Tools' model first (measured at
-    30x: 1.2 s an area, a fifth of a day's first plan)."""
-    vehicles, *_ = build_nodes(problem)
-    seed = construct(problem, [(v.worker_index, v.shift_index) for v in vehicles], allowed_workers(problem), stop)
+    would return then (no search runs)."""
+    seed = _construct_without_model(problem, stop)
     builder = seed.builder
     assert builder is not None
     builder.delay_pickups()
