@@ -53,7 +53,23 @@ class Builder(Plan):
         self.only: set[int] | None = None
         """Routes (vehicles) insertions may use; None: all.  Set by ``optimizer.displace`` to
         place work on the one route it cleared for it."""
+        self._offers: list[list[tuple] | None] = [None] * len(problem.visits)
+        """Per visit, once asked for (``offers``): what its insertions need of each eligible worker."""
 
+    def offers(self, vi: int) -> list[tuple]:
+        """Per eligible worker of visit ``vi``: (worker index, worker, the visit's duration for
+        them, their durations per visit, their travel matrix, ``Objective.assignment``).
+
+        Why kept: none of it changes during a solve, and the search asks for every visit's
+        workers thousands of times (``_candidates``)."""
+        kept = self._offers[vi]
+        if kept is None:
+            visit = self.p.visits[vi]
+            kept = self._offers[vi] = [
+                (wi, w, visit.duration_for(w.kind), self.durations[w.kind], self.p.travel_times[w.travel_mode],
+                 self.cost.assignment(visit, w))
+                for wi in self.eligible[vi] for w in (self.p.workers[wi],)]
+        return kept
 
     # ------------------------------------------------------------------ costs
 
@@ -143,22 +159,18 @@ class Builder(Plan):
         fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
         blink, blink_rng = self.blink, self.blink_rng
         incremental = self.incremental
+        routes = self.routes
         latest_start = self.latest_start
         loc_in, loc_out = self.loc_in, self.loc_out
         out = []
         todo = []
-        for wi in self.eligible[vi]:
-            worker = self.p.workers[wi]
+        for wi, worker, duration, durations, travel, assigned in self.offers(vi):
             if (pin and pin[0] and worker.id not in pin[0]) or wi in apart:
                 continue
-            duration = visit.duration_for(worker.kind)
-            durations = self.durations[worker.kind]
-            travel = self.p.travel_times[worker.travel_mode]
-            assigned = self.cost.assignment(visit, worker)
             for v in self.by_worker.get(wi, []):
                 if (vehicles is not None and v not in vehicles) or (self.only is not None and v not in self.only):
                     continue
-                route = self.routes[v]
+                route = routes[v]
                 shift = worker.shifts[route.shift_index]
                 if hi < shift.start or lo + duration > shift.end + shift.max_overtime:
                     continue
@@ -201,7 +213,7 @@ class Builder(Plan):
         for bounds, v, extra, kept in todo:
             if best_only and bound is not None and bounds[0][0] > bound:
                 break
-            best = self._route_best(vi, self.routes[v], bounds, extra, fixed, kept)
+            best = self._route_best(vi, routes[v], bounds, extra, fixed, kept)
             if best is not None:
                 out.append(best)
                 if bound is None or best[0] < bound:
@@ -223,6 +235,10 @@ class Builder(Plan):
         v_in, v_out = loc_in[vi], loc_out[vi]
         row_out = matrix[v_out]
         kept = self.route_summary(route, fixed) if self.plain is False or worker.shifts[route.shift_index].breaks else None
+        if kept is not None:
+            positions = self.insertable(kept, vi, positions, fixed)  # what cannot be timed even without breaks
+            if not positions:
+                return [], route.vehicle, extra, kept
         # The time terms can fall too (a break finding room earlier, a route now timed from
         # scratch), but never below zero: the route's own time terms are the most it saves.
         least = extra - self.route_penalty(route, kept)
@@ -235,11 +251,8 @@ class Builder(Plan):
                 out.append((delta * weight + least, pos))
             out.sort()
             return out, route.vehicle, extra, kept
-        may_insert = self.may_insert
         ends, nexts = kept.ends, kept.nexts
         for pos in positions:
-            if not may_insert(route, kept, vi, pos, fixed):
-                continue  # cannot be timed even without breaks
             a, b = ends[pos], nexts[pos]
             out.append(((matrix[a][v_in] + row_out[b] - (matrix[a][b] if n else 0)) * weight + least, pos))
         out.sort()
@@ -542,8 +555,8 @@ class Builder(Plan):
                 return None
             fixed = {**self.fixed, pickup: forced}
         apart = self._apart_workers(pickup) | self._apart_workers(dropoff)
-        allowed = set(self.eligible[pickup]) & set(self.eligible[dropoff])
         incremental = self.incremental
+        allowed = set(self.eligible[pickup]) & set(self.eligible[dropoff])
         prune = incremental
         jobs = []
         for wi in sorted(allowed - apart):

@@ -31,6 +31,7 @@ from optimizer.model import Problem
 from optimizer.objective import due_minute
 from optimizer.rules import allowed_workers, effective_pins, shift_end_limit
 from optimizer.stop import StoppingCriterion
+from optimizer.timing import FixedStarts
 
 try:
     from optimizer import _linked as _compiled
@@ -196,12 +197,12 @@ def improve_linked(builder: Builder, day: LinkedDay, *, seed: int, stop: Stoppin
     linked = {int(x) for x in day.dep_before} | {int(x) for x in day.dep_after}
     fixed = {vi: s for r, ss in zip(routes, starts) for vi, s in zip(r, ss) if vi in linked}
     changes = [(builder.routes[vehicle_of[wi]], [(vi, 0) for vi in r]) for wi, r in enumerate(routes)]
-    before = ([r.clone() for r in builder.routes], dict(builder.fixed), set(builder.placed))
+    before = ([r.clone() for r in builder.routes], FixedStarts(builder.fixed), set(builder.placed))
     if not builder.time_routes(changes, fixed):  # type: ignore[arg-type]
         log.warning("the linked search's plan could not be re-timed; keeping the plan before it")
         builder.routes, builder.fixed, builder.placed = before
         return None
-    builder.fixed = fixed
+    builder.fixed = FixedStarts(fixed)
     builder.placed = {vi for r in routes for vi in r}
     return stats
 

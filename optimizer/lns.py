@@ -30,6 +30,7 @@ from optimizer.construct import Builder, insertion_order
 from optimizer.displace import displace_round, sweep
 from optimizer.model import Problem
 from optimizer.stop import StoppingCriterion
+from optimizer.timing import FixedStarts
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class Search:
     def restore(self, snap: tuple) -> None:
         routes, fixed, placed = snap
         self.b.routes = [r.clone() for r in routes]
-        self.b.fixed = dict(fixed)
+        self.b.fixed = FixedStarts(fixed)
         self.b.placed = set(placed)
 
     def cost(self) -> int:

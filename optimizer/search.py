@@ -24,6 +24,7 @@ from optimizer.recreate import ruin_and_recreate
 from optimizer.rules import allowed_workers
 from optimizer.routing import Ctx, build_model, search_ortools, search_parameters
 from optimizer.stop import FirstOf, MaxIterations, StoppingCriterion
+from optimizer.timing import FixedStarts
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +230,7 @@ def take_over(ctx: Ctx, builder: Builder, raw: RawResult, own_start: bool) -> No
         elif not _adopt(ctx, builder, raw):
             log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
         return
-    before = ([r.clone() for r in builder.routes], dict(builder.fixed), set(builder.placed))
+    before = ([r.clone() for r in builder.routes], FixedStarts(builder.fixed), set(builder.placed))
     kept = plan_cost(builder)
     if not _adopt(ctx, builder, raw):
         log.info("the OR-Tools plan could not be re-timed for the LNS; keeping it aside")
@@ -259,6 +260,6 @@ def _adopt(ctx: Ctx, builder: Builder, raw: RawResult) -> bool:
                for rr in raw.routes]
     if not builder.time_routes(changes, fixed, work_caps=True):  # type: ignore[arg-type]
         return False
-    builder.fixed = fixed
+    builder.fixed = FixedStarts(fixed)
     builder.placed = {ctx.nodes[n].visit_index for rr in raw.routes for n in rr.nodes}  # type: ignore[misc]
     return True

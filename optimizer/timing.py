@@ -145,8 +145,12 @@ class RouteSummary:
     """The pass kept: ``simulate`` tries breaks after the first visit first (True), and only
     if that fails, before it (False)."""
     timing: Timing | None = None
-    """The route's timing by this pass; None if the pass fails (then ``states``, ``starts``
-    and ``breaks`` go as far as it got)."""
+    """The route's timing by this pass; None if the pass fails or stops at a ride too long
+    (then ``states``, ``starts`` and ``breaks`` go as far as it got)."""
+    later: PickupLater | None = None
+    """Set when the pass stopped at a drop-off whose ride was too long (``simulate`` then
+    moves the pickup and times again): a resumed pass that reaches one of this pass's states
+    goes on exactly as this one did, so it stops there with the same answer."""
     states: list[PassState] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
     breaks: list[tuple[int, int]] = field(default_factory=list)
@@ -170,6 +174,59 @@ class RouteSummary:
     """Per stop, the latest arrival after which the rest of the route cannot be timed even
     without breaks (with the end place's limit last): an arrival later than that fails
     whichever way the breaks go."""
+    fixed_ref: object = None
+    fixed_version: int = -1
+    """The fixed starts (a :class:`FixedStarts`) and their version when this pass was last
+    found valid: while both hold, ``route_summary`` need not compare the stops' fixed
+    starts again."""
+
+
+class FixedStarts(dict):
+    """Visit index -> fixed start (``Plan.fixed``), counting its changes in ``version``.
+
+    Why: the search asks for a route's kept pass (``Plan.route_summary``) hundreds of
+    thousands of times a second, and the pass holds only while the fixed starts of the
+    route's stops are the ones it was timed with; comparing them costs a pass over the
+    route each time.  With a version that every change moves, an unchanged dict answers at
+    once.  Reading is plain ``dict`` (``get`` is not overridden)."""
+
+    __slots__ = ("version",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.version = 0
+
+    def __setitem__(self, key, value) -> None:
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key) -> None:
+        self.version += 1
+        super().__delitem__(key)
+
+    def __ior__(self, other):
+        self.version += 1
+        return super().__ior__(other)
+
+    def pop(self, *args):
+        self.version += 1
+        return super().pop(*args)
+
+    def popitem(self):
+        self.version += 1
+        return super().popitem()
+
+    def clear(self) -> None:
+        self.version += 1
+        super().clear()
+
+    def update(self, *args, **kwargs) -> None:
+        self.version += 1
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key, default=None):
+        self.version += 1
+        return super().setdefault(key, default)
 
 
 @dataclass
@@ -356,7 +413,7 @@ class Plan:
         self.p = problem
         self.vehicles = vehicles
         self.routes = [RouteState(v, wi, si) for v, (wi, si) in enumerate(vehicles)]
-        self.fixed: dict[int, int] = {}
+        self.fixed: dict[int, int] = FixedStarts()
         self.placed: set[int] = set()
         self.index = {v.id: i for i, v in enumerate(problem.visits)}
         self.pins = effective_pins(problem)
@@ -584,7 +641,10 @@ class Plan:
                         and st.boarded == (boarded or None)):
                     timing = old.timing
                     if timing is None:
-                        return None  # the old pass failed further on, and so does this one
+                        # The old pass failed further on, or stopped at a ride too long, and
+                        # so does this one (a pickup it holds back is before this stop:
+                        # ``_resumed_rides`` converges only after the last one).
+                        return old.later
                     if any(q > worker.capacity.get(key, 0) for key, q in _added(old.load, load, st.load).items()):
                         return None
                     resume.converged = k + 1
@@ -621,21 +681,30 @@ class Plan:
         moved (callers then time whole routes).  A pass that fails is kept too, as far as it
         got: an insertion that reaches the same state fails the same way."""
         stops = route.stops
-        fixed_vals = [fixed.get(vi) for vi, _ in stops]
         key = (route.vehicle, defer_first)
         kept = self._summaries.get(key)
+        version = getattr(fixed, "version", None)
+        if (kept is not None and version is not None and kept.fixed_ref is fixed and kept.fixed_version == version
+                and kept.stops == stops):
+            return kept if kept.states else None  # nothing changed since it was last checked
+        fixed_vals = [fixed.get(vi) for vi, _ in stops]
         if kept is None or kept.stops != stops or kept.fixed_vals != fixed_vals:
             kept = RouteSummary(list(stops), fixed_vals, defer_first)
             self._deferred = False
             res = self._forward(route, stops, fixed, {} if self.ride_at else None, defer_first, kept)
+            kept.deferred = self._deferred
             if isinstance(res, PickupLater):
-                kept.states = []  # not kept: ``simulate`` would move the pickup and time again
+                # Kept as far as the drop-off: a driver's route usually needs a pickup moved
+                # (the appointment's window is not open yet), and its insertions are timed
+                # from here like any other (``_resumed_rides`` moves the pickup).
+                kept.later = res
             else:
                 kept.timing = res
-                kept.deferred = self._deferred
                 kept.load = (kept.states[-1].load or {}) if res is not None else {}
-                self._bounds(route, kept, fixed)
+            self._bounds(route, kept, fixed)
             self._summaries[key] = kept
+        if version is not None:
+            kept.fixed_ref, kept.fixed_version = fixed, version
         return kept if kept.states else None
 
     def _bounds(self, route: RouteState, summary: RouteSummary, fixed: dict[int, int]) -> None:
@@ -683,11 +752,37 @@ class Plan:
         few steps from ``summary``'s bounds (``_bounds``): False only when even without
         breaks the visit or the stop after it could not start in time, so ``simulate`` would
         fail too.  Lets the search skip most infeasible positions without timing them."""
-        matrix = summary.matrix
-        s = self.start_at(vi, summary.free_lb[pos] + matrix[summary.ends[pos]][self.loc_in[vi]], fixed)
-        if s is None:
-            return False
-        return s + summary.durations[vi] + matrix[self.loc_out[vi]][summary.nexts[pos]] <= summary.latest[pos]
+        return bool(self.insertable(summary, vi, [pos], fixed))
+
+    def insertable(self, summary: RouteSummary, vi: int, positions: Iterable[int], fixed: dict[int, int]) -> list[int]:
+        """Those of ``positions`` where ``may_insert`` holds, in their order: the same test
+        as one loop (most positions of most routes fail it, and the search asks for every
+        route a visit may go to)."""
+        matrix, free_lb, ends, nexts, latest = summary.matrix, summary.free_lb, summary.ends, summary.nexts, summary.latest
+        v_in = self.loc_in[vi]
+        row_out = matrix[self.loc_out[vi]]
+        duration = summary.durations[vi]
+        f = fixed.get(vi)
+        if f is not None and self.window_at(vi, f) != f:
+            return []
+        windows = self.windows[vi]
+        out = []
+        for pos in positions:
+            arrival = free_lb[pos] + matrix[ends[pos]][v_in]
+            if f is not None:
+                if f < arrival:
+                    continue
+                s = f
+            else:  # ``window_at``, inline
+                for a, b in windows:
+                    if arrival <= b:
+                        s = arrival if arrival > a else a
+                        break
+                else:
+                    continue
+            if s + duration + row_out[nexts[pos]] <= latest[pos]:
+                out.append(pos)
+        return out
 
     def ride_may_fit(self, route: RouteState, pickup: int, dropoff: int, fixed: dict[int, int]) -> bool:
         """Whether a ride (``pickup``, then ``dropoff``) could go into ``route`` at all, judged
@@ -897,7 +992,7 @@ class Plan:
             staged.append((state, stops))
         if not self.time_routes(staged, fixed):
             return False
-        self.fixed = fixed
+        self.fixed = FixedStarts(fixed)
         self.placed = set(copies)
         return True
 
@@ -927,7 +1022,7 @@ class Plan:
                    for route in self.routes if any(x in group for x, _ in route.stops)]
         if not self.time_routes(changes, fixed):
             return []
-        self.fixed = fixed
+        self.fixed = FixedStarts(fixed)
         self.placed -= group
         return sorted(group)
 
@@ -945,9 +1040,9 @@ class Plan:
         (a window or a shift end is exceeded) the plan is left as it was.  True if applied.
         """
         p = self.p
-        linked = {vi for vi in self.placed
-                  if (vi in self.before or vi in self.after or p.visits[vi].workers_needed > 1)
-                  and p.visits[vi].id not in self.pins}
+        tied = {vi for vi in self.placed
+                if vi in self.before or vi in self.after or p.visits[vi].workers_needed > 1}
+        linked = {vi for vi in tied if p.visits[vi].id not in self.pins}
         if not linked:
             return False
         fixed = {vi: s for vi, s in self.fixed.items() if vi not in linked}
@@ -955,6 +1050,10 @@ class Plan:
         memo: dict[int, tuple[list, Timing | PickupLater | None]] = {}
         """Per vehicle, its last pass and the floors it saw on its stops: a route none of whose
         floors moved since is not timed again."""
+        # Only tied visits (and ride pickups, held back by ``PickupLater``) ever get a floor,
+        # and only tied visits' starts are compared: per route, where those stops are.
+        watched = [[k for k, (vi, _) in enumerate(route.stops) if vi in tied or vi in self.ride_at]
+                   for route in self.routes]
         for _ in range(RETIME_PASSES):
             timed: dict[int, Timing] = {}
             starts_of: dict[int, list[int]] = {}
@@ -962,7 +1061,8 @@ class Plan:
             for route in self.routes:
                 if not route.stops:
                     continue
-                seen = [floors.get(vi) for vi, _ in route.stops]
+                stops, watch = route.stops, watched[route.vehicle]
+                seen = [floors.get(stops[k][0]) for k in watch]
                 hit = memo.get(route.vehicle)
                 if hit is not None and hit[0] == seen and self.incremental:
                     res = hit[1]
@@ -979,8 +1079,11 @@ class Plan:
                     changed = True
                     continue
                 timed[route.vehicle] = res
-                for (vi, _), s in zip(route.stops, res.starts):
-                    starts_of.setdefault(vi, []).append(s)
+                starts = res.starts
+                for k in watch:
+                    vi = stops[k][0]
+                    if vi in tied:
+                        starts_of.setdefault(vi, []).append(starts[k])
             if changed:
                 continue
             for vi, ss in starts_of.items():
@@ -1026,12 +1129,18 @@ class Plan:
         or held back by a floor: up to there both passes see the same stops, fixed starts
         and floors, so they are in the same state."""
         stops = route.stops
+        k0 = next((k for k, (vi, _) in enumerate(stops) if vi in linked or vi in floors), len(stops))
+        if k0 == len(stops) and self.incremental:
+            # Nothing on the route is linked or held back: its pass is the kept one (``fixed``
+            # is the plan's own on these stops, so the summary's quick check applies).
+            kept = self.route_summary(route, self.fixed)
+            if kept is not None:
+                return kept.timing if kept.later is None else kept.later
         kept = self._summaries.get((route.vehicle, True)) if self.incremental else None
         if kept is None or not kept.states or kept.stops != stops:
             return self.simulate_pass(route, stops, fixed, floors)
-        k0 = next((k for k, (vi, _) in enumerate(stops) if vi in linked or vi in floors), len(stops))
         if k0 == len(stops) and kept.fixed_vals == [fixed.get(vi) for vi, _ in stops]:
-            return kept.timing
+            return kept.timing if kept.later is None else kept.later
         if k0 == 0 or len(kept.states) <= k0 or kept.fixed_vals[:k0] != [fixed.get(vi) for vi, _ in stops[:k0]]:
             return self.simulate_pass(route, stops, fixed, floors)
         return self._forward(route, stops, fixed, floors, True, None, Resume(kept, k0, len(stops) + 1, 0))

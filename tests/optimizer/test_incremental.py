@@ -13,13 +13,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from optimizer.construct import Builder
 from optimizer.evaluate import evaluate
 from optimizer.lns import improve
 from optimizer.model import Problem
 from optimizer.stop import MaxIterations
+from tests.optimizer.builders import OFFICE, A, B, C, problem, visit, worker
+from tests.optimizer.test_constraints import DRIVER, driver, ride, rides_problem
 from tests.optimizer.test_objective import built, published
 from tests.optimizer.test_solver_properties import _examples, problems
 
@@ -132,3 +135,82 @@ def test_the_search_takes_the_same_steps_either_way(p: Problem) -> None:
             Builder.incremental = True
         plans.append(([(r.stops, r.starts) for r in b.routes], b.placed, b.fixed))
     assert plans[0] == plans[1]
+
+
+@st.composite
+def waiting_rides(draw) -> Problem:
+    """A driver's day of rides whose drop-off windows open late, some with a ride-time limit:
+    timed from the earliest starts, a senior would sit in the car too long, so the route's own
+    pass stops at that drop-off and ``simulate`` moves the pickup later (``PickupLater``)."""
+    places = (A, B, C, OFFICE)
+    trips = []
+    for k in range(draw(st.integers(2, 4))):
+        frm, to = draw(st.sampled_from(places)), draw(st.sampled_from(places))
+        opens = draw(st.integers(60, 300))
+        trips.append(ride(f"R{k}", frm, to, (opens, opens + draw(st.integers(0, 40))),
+                          max_ride=draw(st.sampled_from([None, 15, 30, 45])),
+                          pick_window=(draw(st.integers(0, 60)), 600)))
+    extra = [visit(f"V{k}", draw(st.sampled_from(places)), 10, [(w0, w0 + draw(st.integers(10, 120)))],
+                   worker_kinds={DRIVER})
+             for k in range(draw(st.integers(0, 3))) for w0 in [draw(st.integers(0, 400))]]
+    drivers = [driver(f"D{k}") for k in range(draw(st.integers(1, 2)))]
+    p = rides_problem(drivers, *trips)
+    return replace(p, visits=tuple(p.visits) + tuple(extra))
+
+
+@SETTINGS
+@given(waiting_rides())
+def test_a_route_whose_pickup_waits_is_timed_from_its_summary(p: Problem) -> None:
+    """A driver's route whose own pass needs a pickup moved keeps its summary as far as the
+    drop-off (it used to keep none, and every insertion timed the whole route again): every
+    insertion of a visit or a ride, and every removal, timed from it is ``simulate``'s."""
+    b = built(p)
+    fixed = b.fixed
+    waiting = 0
+    for route in b.routes:
+        if not route.stops:
+            continue
+        kept = b.route_summary(route, fixed)
+        assert kept is not None  # a summary, however far its pass got
+        waiting += kept.later is not None
+        on_route = {vi for vi, _ in route.stops}
+        n = len(route.stops)
+        for vi in range(len(p.visits)):
+            if vi in on_route or vi in b.ride_at:
+                continue
+            for pos in range(n + 1):
+                stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
+                assert b.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)[0] == b.simulate(route, stops, fixed)
+        for pickup, dropoff in sorted({ride_[:2] for ride_ in b.ride_at.values()}):
+            if pickup in on_route:
+                continue
+            for i in range(n + 1):
+                for j in range(i, n + 1):
+                    stops = route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)] + route.stops[j:]
+                    assert (b.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0]
+                            == b.simulate(route, stops, fixed))
+        for k in range(n):
+            stops = route.stops[:k] + route.stops[k + 1:]
+            assert b.insertion_simulate(route, stops, k, k, -1, fixed)[0] == b.simulate(route, stops, fixed)
+    event(f"routes whose pickup waits: {min(waiting, 2)}")
+
+
+def test_a_changed_fixed_start_is_seen_by_the_kept_pass() -> None:
+    """The kept pass is checked against the fixed starts by their version
+    (``timing.FixedStarts``): fixing a stop's start, unfixing it or replacing the dict is seen
+    at once, and the pass is the one ``simulate`` gives with the new fixed starts."""
+    p = problem([worker("W1")], [visit("V1", A, 30, [(0, 600)]), visit("V2", B, 30, [(0, 600)])])
+    b = built(p)
+    [route] = [r for r in b.routes if r.stops]
+    first = route.stops[0][0]
+    kept = b.route_summary(route, b.fixed)
+    assert b.route_summary(route, b.fixed) is kept  # nothing changed: the same pass
+    b.fixed[first] = 200
+    moved = b.route_summary(route, b.fixed)
+    assert moved is not kept and moved.timing == b.simulate(route, route.stops, b.fixed)
+    assert moved.timing.starts[0] == 200
+    b.fixed.pop(first)
+    assert b.route_summary(route, b.fixed).timing == b.simulate(route, route.stops, b.fixed)
+    assert b.route_summary(route, b.fixed).timing.starts[0] < 200
+    b.fixed = {first: 300}  # a plain dict: compared stop by stop
+    assert b.route_summary(route, b.fixed).timing.starts[0] == 300
