@@ -228,6 +228,10 @@ class FixedStarts(dict):
         self.version += 1
         return super().setdefault(key, default)
 
+    def __reduce__(self):
+        # Pickle would restore the items before ``version`` exists (``__setitem__`` needs it).
+        return (FixedStarts, (dict(self),))
+
 
 @dataclass
 class Resume:
@@ -677,9 +681,10 @@ class Plan:
     def route_summary(self, route: RouteState, fixed: dict[int, int], defer_first: bool = True) -> RouteSummary | None:
         """``route``'s forward pass (``simulate``'s first, or with ``defer_first`` False its
         second) with its state before every stop, kept per vehicle and rebuilt when the
-        route's stops or their fixed starts changed; None when that pass needs a ride's pickup
-        moved (callers then time whole routes).  A pass that fails is kept too, as far as it
-        got: an insertion that reaches the same state fails the same way."""
+        route's stops or their fixed starts changed.  A pass that fails is kept too, as far as
+        it got (an insertion that reaches the same state fails the same way), and so is one
+        that stops at a ride too long (``RouteSummary.later``).  None only for a pass with no
+        state at all."""
         stops = route.stops
         key = (route.vehicle, defer_first)
         kept = self._summaries.get(key)
@@ -850,8 +855,8 @@ class Plan:
 
         Returns (the timing or None, the index from which starts are the summary's, the
         summary used, or None).  ``simulate``'s second pass (breaks before the first visit)
-        resumes from a summary of its own; what a pass cannot settle alone (a ride's pickup
-        to move) goes to ``simulate``.  The result is always what ``simulate`` gives
+        resumes from a summary of its own; a ride too long moves its pickup and the pass
+        resumes from it (``_resumed_rides``).  The result is always what ``simulate`` gives
         (tests/optimizer/test_incremental.py).  ``summary``: the route's (``route_summary``),
         if the caller has it at hand.
         """
@@ -1052,8 +1057,8 @@ class Plan:
         floors moved since is not timed again."""
         # Only tied visits (and ride pickups, held back by ``PickupLater``) ever get a floor,
         # and only tied visits' starts are compared: per route, where those stops are.
-        watched = [[k for k, (vi, _) in enumerate(route.stops) if vi in tied or vi in self.ride_at]
-                   for route in self.routes]
+        watched = {route.vehicle: [k for k, (vi, _) in enumerate(route.stops) if vi in tied or vi in self.ride_at]
+                   for route in self.routes}
         for _ in range(RETIME_PASSES):
             timed: dict[int, Timing] = {}
             starts_of: dict[int, list[int]] = {}
@@ -1139,8 +1144,6 @@ class Plan:
         kept = self._summaries.get((route.vehicle, True)) if self.incremental else None
         if kept is None or not kept.states or kept.stops != stops:
             return self.simulate_pass(route, stops, fixed, floors)
-        if k0 == len(stops) and kept.fixed_vals == [fixed.get(vi) for vi, _ in stops]:
-            return kept.timing if kept.later is None else kept.later
         if k0 == 0 or len(kept.states) <= k0 or kept.fixed_vals[:k0] != [fixed.get(vi) for vi, _ in stops[:k0]]:
             return self.simulate_pass(route, stops, fixed, floors)
         return self._forward(route, stops, fixed, floors, True, None, Resume(kept, k0, len(stops) + 1, 0))

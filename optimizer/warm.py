@@ -15,6 +15,7 @@ anything, and the search moves published stops only where the objective says it 
 from __future__ import annotations
 
 from optimizer.construct import Builder
+from optimizer.timing import FixedStarts
 
 
 def seed_previous(builder: Builder) -> set[int]:
@@ -63,7 +64,7 @@ def seed_previous(builder: Builder) -> set[int]:
                 break
         if failed is None:
             if builder.time_routes(changes, fixed, work_caps=True):
-                builder.fixed = fixed
+                builder.fixed = FixedStarts(fixed)
                 builder.placed |= keep
                 return keep
             return set()  # a working-time cap the previous plan breaks now: build it afresh

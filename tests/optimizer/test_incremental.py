@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pickle
+
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +24,7 @@ from optimizer.evaluate import evaluate
 from optimizer.lns import improve
 from optimizer.model import Problem
 from optimizer.stop import MaxIterations
+from optimizer.timing import RETIME_PASSES, FixedStarts, PickupLater
 from tests.optimizer.builders import OFFICE, A, B, C, problem, visit, worker
 from tests.optimizer.test_constraints import DRIVER, driver, ride, rides_problem
 from tests.optimizer.test_objective import built, published
@@ -180,37 +184,186 @@ def test_a_route_whose_pickup_waits_is_timed_from_its_summary(p: Problem) -> Non
                 continue
             for pos in range(n + 1):
                 stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
-                assert b.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)[0] == b.simulate(route, stops, fixed)
+                whole = b.simulate(route, stops, fixed)
+                assert b.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)[0] == whole
+                if not b.may_insert(route, kept, vi, pos, fixed):
+                    assert whole is None  # the bounds of such a summary prune only what cannot be timed
+        worker = p.workers[route.worker_index]
         for pickup, dropoff in sorted({ride_[:2] for ride_ in b.ride_at.values()}):
             if pickup in on_route:
                 continue
+            kept_pairs = {(i, j) for _, i, j in b._ride_pairs(pickup, dropoff, None, route, worker, 0, fixed)}
             for i in range(n + 1):
                 for j in range(i, n + 1):
                     stops = route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)] + route.stops[j:]
-                    assert (b.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0]
-                            == b.simulate(route, stops, fixed))
+                    whole = b.simulate(route, stops, fixed)
+                    assert b.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0] == whole
+                    if (i, j) not in kept_pairs:
+                        assert whole is None or not _plausible(b, pickup, dropoff, route, i, j)
         for k in range(n):
             stops = route.stops[:k] + route.stops[k + 1:]
             assert b.insertion_simulate(route, stops, k, k, -1, fixed)[0] == b.simulate(route, stops, fixed)
     event(f"routes whose pickup waits: {min(waiting, 2)}")
 
 
-def test_a_changed_fixed_start_is_seen_by_the_kept_pass() -> None:
+def test_an_insertion_that_meets_the_old_pass_stops_where_it_stopped() -> None:
+    """The route V1, R0's pickup, R0's drop-off: the drop-off's window opens at 300 and the
+    senior may ride 30 minutes, so the route's own pass stops at the drop-off (the pickup must
+    wait).  V2 inserted first reaches V1 as the old pass did (V1 waits for its window), so the
+    resumed pass takes the old pass's answer from there (``RouteSummary.later``) and moves the
+    pickup: the same timing as ``simulate``."""
+    trip = ride("R0", A, C, (300, 310), max_ride=30)
+    p = rides_problem([driver("D0")], trip)
+    p = replace(p, visits=tuple(p.visits) + (visit("V1", B, 10, [(100, 600)], worker_kinds={DRIVER}),
+                                              visit("V2", OFFICE, 10, [(0, 600)], worker_kinds={DRIVER})))
+    b = built(p)
+    up, down, v1, v2 = (b.index[i] for i in ("R0-up", "R0-down", "V1", "V2"))
+    route = next(r for r in b.routes if p.workers[r.worker_index].id == "D0")
+    assert b.time_routes([(route, [(v1, 0), (up, 0), (down, 0)])], b.fixed)
+    kept = b.route_summary(route, b.fixed)
+    assert kept is not None and kept.later is not None and kept.later.pickup == up
+    stops = [(v2, 0)] + route.stops
+    timing = b.insertion_simulate(route, stops, 0, 1, 1, b.fixed)[0]
+    assert timing is not None and timing == b.simulate(route, stops, b.fixed)
+    assert timing.starts[2] == 300 - 30 - 5  # the pickup waits: 30 minutes in the car, 5 at the door
+
+
+@pytest.mark.parametrize("change", ["set", "del", "pop", "popitem", "update", "ior", "setdefault", "clear"])
+def test_a_changed_fixed_start_is_seen_by_the_kept_pass(change: str) -> None:
     """The kept pass is checked against the fixed starts by their version
-    (``timing.FixedStarts``): fixing a stop's start, unfixing it or replacing the dict is seen
-    at once, and the pass is the one ``simulate`` gives with the new fixed starts."""
+    (``timing.FixedStarts``): every way of changing the dict is seen at once, and the pass is
+    the one ``simulate`` gives with the new fixed starts."""
     p = problem([worker("W1")], [visit("V1", A, 30, [(0, 600)]), visit("V2", B, 30, [(0, 600)])])
     b = built(p)
     [route] = [r for r in b.routes if r.stops]
     first = route.stops[0][0]
+    b.fixed = FixedStarts({first: 200})
     kept = b.route_summary(route, b.fixed)
+    assert kept.timing.starts[0] == 200
     assert b.route_summary(route, b.fixed) is kept  # nothing changed: the same pass
-    b.fixed[first] = 200
+    if change == "set":
+        b.fixed[first] = 250
+    elif change == "del":
+        del b.fixed[first]
+    elif change == "pop":
+        b.fixed.pop(first)
+    elif change == "popitem":
+        b.fixed.popitem()
+    elif change == "update":
+        b.fixed.update({first: 250})
+    elif change == "ior":
+        b.fixed |= {first: 250}
+    elif change == "setdefault":
+        del b.fixed[first]
+        b.fixed.setdefault(first, 250)
+    else:
+        b.fixed.clear()
     moved = b.route_summary(route, b.fixed)
     assert moved is not kept and moved.timing == b.simulate(route, route.stops, b.fixed)
-    assert moved.timing.starts[0] == 200
-    b.fixed.pop(first)
-    assert b.route_summary(route, b.fixed).timing == b.simulate(route, route.stops, b.fixed)
-    assert b.route_summary(route, b.fixed).timing.starts[0] < 200
-    b.fixed = {first: 300}  # a plain dict: compared stop by stop
+    if first in b.fixed:
+        assert moved.timing.starts[0] == 250
+    else:  # as early as the drive from the start place allows
+        assert moved.timing.starts[0] == p.travel_times["car"][0][p.visits[first].location]
+
+
+def test_another_fixed_starts_dict_is_seen_by_the_kept_pass() -> None:
+    """A new dict of fixed starts whose change count happens to equal the old one's is still
+    another dict: the pass is checked stop by stop (and a plain dict always is)."""
+    p = problem([worker("W1")], [visit("V1", A, 30, [(0, 600)]), visit("V2", B, 30, [(0, 600)])])
+    b = built(p)
+    [route] = [r for r in b.routes if r.stops]
+    first = route.stops[0][0]
+    b.fixed = FixedStarts({first: 200})
+    b.fixed[first] = 210
+    assert b.route_summary(route, b.fixed).timing.starts[0] == 210
+    other = FixedStarts({first: 250})
+    other[first] = 260
+    assert other.version == b.fixed.version
+    b.fixed = other
+    assert b.route_summary(route, b.fixed).timing.starts[0] == 260
+    b.fixed = {first: 300}
     assert b.route_summary(route, b.fixed).timing.starts[0] == 300
+    assert pickle.loads(pickle.dumps(other)) == other  # (and it pickles)
+
+
+def _reference_retime_linked(b) -> bool:
+    """``Plan.retime_linked`` as it was before it watched only the tied stops and resumed
+    from kept passes: every stop's floor and start looked at, every route timed whole."""
+    p = b.p
+    linked = {vi for vi in b.placed if (vi in b.before or vi in b.after or p.visits[vi].workers_needed > 1)
+              and p.visits[vi].id not in b.pins}
+    if not linked:
+        return False
+    fixed = {vi: s for vi, s in b.fixed.items() if vi not in linked}
+    floors: dict[int, int] = {}
+    for _ in range(RETIME_PASSES):
+        timed, starts_of, changed = {}, {}, False
+        for route in b.routes:
+            if not route.stops:
+                continue
+            res = b.simulate_pass(route, route.stops, fixed, floors)
+            if res is None:
+                return False
+            if isinstance(res, PickupLater):
+                pickup, not_before = res
+                if pickup in fixed or floors.get(pickup, -1) >= not_before:
+                    return False
+                floors[pickup] = not_before
+                changed = True
+                continue
+            timed[route.vehicle] = res
+            for (vi, _), s in zip(route.stops, res.starts):
+                starts_of.setdefault(vi, []).append(s)
+        if changed:
+            continue
+        for vi, ss in starts_of.items():
+            if len(ss) > 1 and min(ss) != max(ss):
+                floors[vi] = max(ss)
+                changed = True
+        for later_vi, links in b.before.items():
+            if later_vi not in starts_of:
+                continue
+            sb = max(starts_of[later_vi])
+            for a, dmin, dmax in links:
+                if a not in starts_of:
+                    continue
+                sa = max(starts_of[a])
+                if sb < sa + dmin:
+                    floors[later_vi] = max(floors.get(later_vi, 0), sa + dmin)
+                    changed = True
+                if dmax is not None and sb > sa + dmax:
+                    floors[a] = max(floors.get(a, 0), sb - dmax)
+                    changed = True
+        if changed:
+            continue
+        worked: dict[int, int] = {}
+        for v, timing in timed.items():
+            wi = b.routes[v].worker_index
+            worked[wi] = worked.get(wi, 0) + timing.end - timing.departure
+        if any(p.workers[wi].max_work_minutes is not None and m > p.workers[wi].max_work_minutes
+               for wi, m in worked.items()):
+            return False
+        for v, timing in timed.items():
+            b.routes[v].apply(b.routes[v].stops, timing)
+        for vi in linked:
+            b.fixed[vi] = max(starts_of[vi])
+        return True
+    return False
+
+
+@SETTINGS
+@given(problems())
+def test_retime_linked_is_the_whole_route_reference(p: Problem) -> None:
+    """``retime_linked`` (only tied stops watched, routes resumed from their kept passes) does
+    what the reference re-timing of every stop of every route does, on random days with links,
+    rides and pins, after a few LNS rounds (so visits have left and starts are not the earliest)."""
+    outcomes = []
+    for retime in (lambda b: b.retime_linked(), _reference_retime_linked):
+        b = built(p)
+        improve(b, seed=0, stop=MaxIterations(3))
+        for vi in sorted(b.placed)[::3]:  # some visits leave: the linked ones may start earlier
+            if b.p.visits[vi].id not in b.pins:
+                b.take_out(vi)
+        applied = retime(b)
+        outcomes.append((applied, [(r.stops, r.starts, r.end) for r in b.routes], dict(b.fixed)))
+    assert outcomes[0] == outcomes[1]
