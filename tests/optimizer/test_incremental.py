@@ -42,37 +42,44 @@ def test_insertion_timing_is_the_whole_route_timing(p: Problem) -> None:
     ``simulate``'s, and a position ``may_insert`` rules out (or a ride's pair of positions
     its bounds rule out) is one ``simulate`` cannot time."""
     b = built(p)
-    fixed = b.fixed
     for route in b.routes:
-        on_route = {vi for vi, _ in route.stops}
-        kept = b.route_summary(route, fixed)
-        n = len(route.stops)
-        for vi in range(len(p.visits)):
-            if vi in on_route:
-                continue
-            for pos in range(n + 1):
-                stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
+        _check_route(b, route, b.route_summary(route, b.fixed))
+
+
+def _check_route(b, route, kept) -> None:
+    """Every insertion into ``route`` (a visit at every position, a ride at every pair of
+    positions) and every removal of one or two stops, timed from ``kept`` (its summary, or
+    None), is ``simulate``'s; what its bounds rule out (``may_insert``, ``_ride_pairs``) is
+    what ``simulate`` cannot time (or the full evaluation would not try either)."""
+    p, fixed = b.p, b.fixed
+    on_route = {vi for vi, _ in route.stops}
+    n = len(route.stops)
+    for vi in range(len(p.visits)):
+        if vi in on_route:
+            continue
+        for pos in range(n + 1):
+            stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
+            whole = b.simulate(route, stops, fixed)
+            assert b.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)[0] == whole
+            if kept is not None and not b.may_insert(route, kept, vi, pos, fixed):
+                assert whole is None
+    for k in range(n):
+        for gone in (1, 2):
+            stops = route.stops[:k] + route.stops[k + gone:]
+            assert (b.insertion_simulate(route, stops, k, k, -gone, fixed)[0]
+                    == b.simulate(route, stops, fixed))
+    worker = p.workers[route.worker_index]
+    for pickup, dropoff in sorted({ride_[:2] for ride_ in b.ride_at.values()}):
+        if pickup in on_route or dropoff in on_route:
+            continue
+        kept_pairs = {(i, j) for _, i, j in b._ride_pairs(pickup, dropoff, None, route, worker, 0, fixed)}
+        for i in range(n + 1):
+            for j in range(i, n + 1):
+                stops = route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)] + route.stops[j:]
                 whole = b.simulate(route, stops, fixed)
-                assert b.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)[0] == whole
-                if kept is not None and not b.may_insert(route, kept, vi, pos, fixed):
-                    assert whole is None
-        for k in range(n):
-            for gone in (1, 2):
-                stops = route.stops[:k] + route.stops[k + gone:]
-                assert (b.insertion_simulate(route, stops, k, k, -gone, fixed)[0]
-                        == b.simulate(route, stops, fixed))
-        for pickup, dropoff in sorted({ride[:2] for ride in b.ride_at.values()}):
-            if pickup in on_route or dropoff in on_route:
-                continue
-            worker = p.workers[route.worker_index]
-            kept_pairs = {(i, j) for _, i, j in b._ride_pairs(pickup, dropoff, None, route, worker, 0, fixed)}
-            for i in range(n + 1):
-                for j in range(i, n + 1):
-                    stops = route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)] + route.stops[j:]
-                    whole = b.simulate(route, stops, fixed)
-                    assert b.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0] == whole
-                    if (i, j) not in kept_pairs:
-                        assert whole is None or not _plausible(b, pickup, dropoff, route, i, j)
+                assert b.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0] == whole
+                if (i, j) not in kept_pairs:
+                    assert whole is None or not _plausible(b, pickup, dropoff, route, i, j)
 
 
 def _plausible(b, pickup: int, dropoff: int, route, i: int, j: int) -> bool:
@@ -169,40 +176,14 @@ def test_a_route_whose_pickup_waits_is_timed_from_its_summary(p: Problem) -> Non
     drop-off (it used to keep none, and every insertion timed the whole route again): every
     insertion of a visit or a ride, and every removal, timed from it is ``simulate``'s."""
     b = built(p)
-    fixed = b.fixed
     waiting = 0
     for route in b.routes:
         if not route.stops:
             continue
-        kept = b.route_summary(route, fixed)
+        kept = b.route_summary(route, b.fixed)
         assert kept is not None  # a summary, however far its pass got
         waiting += kept.later is not None
-        on_route = {vi for vi, _ in route.stops}
-        n = len(route.stops)
-        for vi in range(len(p.visits)):
-            if vi in on_route or vi in b.ride_at:
-                continue
-            for pos in range(n + 1):
-                stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
-                whole = b.simulate(route, stops, fixed)
-                assert b.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)[0] == whole
-                if not b.may_insert(route, kept, vi, pos, fixed):
-                    assert whole is None  # the bounds of such a summary prune only what cannot be timed
-        worker = p.workers[route.worker_index]
-        for pickup, dropoff in sorted({ride_[:2] for ride_ in b.ride_at.values()}):
-            if pickup in on_route:
-                continue
-            kept_pairs = {(i, j) for _, i, j in b._ride_pairs(pickup, dropoff, None, route, worker, 0, fixed)}
-            for i in range(n + 1):
-                for j in range(i, n + 1):
-                    stops = route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)] + route.stops[j:]
-                    whole = b.simulate(route, stops, fixed)
-                    assert b.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0] == whole
-                    if (i, j) not in kept_pairs:
-                        assert whole is None or not _plausible(b, pickup, dropoff, route, i, j)
-        for k in range(n):
-            stops = route.stops[:k] + route.stops[k + 1:]
-            assert b.insertion_simulate(route, stops, k, k, -1, fixed)[0] == b.simulate(route, stops, fixed)
+        _check_route(b, route, kept)
     event(f"routes whose pickup waits: {min(waiting, 2)}")
 
 
@@ -288,7 +269,11 @@ def test_another_fixed_starts_dict_is_seen_by_the_kept_pass() -> None:
 
 def _reference_retime_linked(b) -> bool:
     """``Plan.retime_linked`` as it was before it watched only the tied stops and resumed
-    from kept passes: every stop's floor and start looked at, every route timed whole."""
+    from kept passes: every stop's floor and start looked at, every route timed whole.
+
+    A second copy of the algorithm on purpose (``duplicates`` reports it): the oracle for the
+    restrictions the production one makes for speed, which the incremental/full comparison
+    cannot see (they apply in both modes)."""
     p = b.p
     linked = {vi for vi in b.placed if (vi in b.before or vi in b.after or p.visits[vi].workers_needed > 1)
               and p.visits[vi].id not in b.pins}
