@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+from operator import itemgetter
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ from optimizer.stop import StoppingCriterion
 from optimizer.timing import FixedStarts
 
 log = logging.getLogger(__name__)
+
+first_item = itemgetter(0)
+"""A stop's visit index (a C call: ``remove`` looks through every route's stops each time)."""
 
 SA_START = 0.002
 """Start temperature of the annealing, as a share of the first plan's cost less its drop
@@ -196,7 +200,7 @@ class Search:
                 b.fixed.pop(y, None)
                 out.append(y)
             for route in b.routes:
-                if any(s[0] in group for s in route.stops) and not b.retime_without(route, group):
+                if not group.isdisjoint(map(first_item, route.stops)) and not b.retime_without(route, group):
                     # A removal can break a route (triangle inequality, breaks): undo the round.
                     w = b.p.workers[route.worker_index]
                     raise RemovalBreaksRoute(f"removing a visit breaks {w.id}'s route in shift {route.shift_index}")
