@@ -555,8 +555,8 @@ class Builder(Plan):
                 return None
             fixed = {**self.fixed, pickup: forced}
         apart = self._apart_workers(pickup) | self._apart_workers(dropoff)
-        incremental = self.incremental
         allowed = set(self.eligible[pickup]) & set(self.eligible[dropoff])
+        incremental = self.incremental
         prune = incremental
         jobs = []
         for wi in sorted(allowed - apart):

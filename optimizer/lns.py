@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import logging
 import math
-from operator import itemgetter
 import random
+from operator import itemgetter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -35,7 +35,7 @@ from optimizer.timing import FixedStarts
 
 log = logging.getLogger(__name__)
 
-first_item = itemgetter(0)
+_visit_of = itemgetter(0)
 """A stop's visit index (a C call: ``remove`` looks through every route's stops each time)."""
 
 SA_START = 0.002
@@ -200,7 +200,7 @@ class Search:
                 b.fixed.pop(y, None)
                 out.append(y)
             for route in b.routes:
-                if not group.isdisjoint(map(first_item, route.stops)) and not b.retime_without(route, group):
+                if not group.isdisjoint(map(_visit_of, route.stops)) and not b.retime_without(route, group):
                     # A removal can break a route (triangle inequality, breaks): undo the round.
                     w = b.p.workers[route.worker_index]
                     raise RemovalBreaksRoute(f"removing a visit breaks {w.id}'s route in shift {route.shift_index}")

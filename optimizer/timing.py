@@ -767,25 +767,11 @@ class Plan:
         v_in = self.loc_in[vi]
         row_out = matrix[self.loc_out[vi]]
         duration = summary.durations[vi]
-        f = fixed.get(vi)
-        if f is not None and self.window_at(vi, f) != f:
-            return []
-        windows = self.windows[vi]
+        start_at = self.start_at
         out = []
         for pos in positions:
-            arrival = free_lb[pos] + matrix[ends[pos]][v_in]
-            if f is not None:
-                if f < arrival:
-                    continue
-                s = f
-            else:  # ``window_at``, inline
-                for a, b in windows:
-                    if arrival <= b:
-                        s = arrival if arrival > a else a
-                        break
-                else:
-                    continue
-            if s + duration + row_out[nexts[pos]] <= latest[pos]:
+            s = start_at(vi, free_lb[pos] + matrix[ends[pos]][v_in], fixed)
+            if s is not None and s + duration + row_out[nexts[pos]] <= latest[pos]:
                 out.append(pos)
         return out
 
