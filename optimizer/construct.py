@@ -234,7 +234,7 @@ class Builder(Plan):
         loc_in, loc_out = self.loc_in, self.loc_out
         v_in, v_out = loc_in[vi], loc_out[vi]
         row_out = matrix[v_out]
-        kept = self.route_summary(route, fixed) if self.plain is False or worker.shifts[route.shift_index].breaks else None
+        kept = self.summary_with(route, fixed, vi) if self.plain is False or worker.shifts[route.shift_index].breaks else None
         if kept is not None:
             positions = self.insertable(kept, vi, positions, fixed)  # what cannot be timed even without breaks
             if not positions:
@@ -448,7 +448,8 @@ class Builder(Plan):
         route = self.routes[v]
         stops = route.stops[:pos] + [(vi, copy)] + route.stops[pos:]
         fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
-        sim = self.insertion_simulate(route, stops, pos, pos + 1, 1, fixed)[0]
+        summary = self.summary_with(route, fixed, vi) if self.incremental else None
+        sim = self.insertion_simulate(route, stops, pos, pos + 1, 1, fixed, summary)[0]
         assert sim is not None
         route.apply(stops, sim)
         self.placed.add(vi)
@@ -572,16 +573,17 @@ class Builder(Plan):
                 if not self.ride_may_fit(route, pickup, dropoff, fixed):
                     continue
                 fixed_costs = fixed_part + self.imbalance_delta(route, added)
-                penalty = self.route_penalty(route, self.route_summary(route, fixed) if incremental else None)
+                kept = self.summary_with(route, fixed, pickup) if incremental else None
+                penalty = self.route_penalty(route, kept)
                 # (The time terms may fall, by at most the route's own: see ``_lower_bounds``.)
                 detours = self._ride_detours(pickup, dropoff, route, worker) if incremental else None
                 bound = (self._ride_route_bound(detours) + fixed_costs - penalty if detours is not None else 0)
-                jobs.append((bound, len(jobs), route, worker, fixed_costs, penalty, detours))
+                jobs.append((bound, len(jobs), route, worker, fixed_costs, penalty, detours, kept))
         if incremental:
             jobs.sort(key=lambda job: (job[0], job[1]))
         best = None
         best_order = (0, 0, 0)
-        for bound, rank, route, worker, fixed_costs, base_penalty, detours in jobs:
+        for bound, rank, route, worker, fixed_costs, base_penalty, detours, kept in jobs:
             if prune and best is not None and bound > best[0]:
                 break
             pairs = self._ride_pairs(pickup, dropoff, forced, route, worker, fixed_costs - base_penalty, fixed,
@@ -594,7 +596,7 @@ class Builder(Plan):
                 stops = (route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)]
                          + route.stops[j:])
                 if incremental:
-                    sim = self.insertion_simulate(route, stops, i, j + 2, 2, fixed)[0]
+                    sim = self.insertion_simulate(route, stops, i, j + 2, 2, fixed, kept)[0]
                 else:
                     sim = self.simulate(route, stops, fixed)
                 if sim is None:

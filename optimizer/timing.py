@@ -43,6 +43,9 @@ from optimizer.rules import effective_pins, shift_end_limit
 INF = 10**9
 RETIME_PASSES = 12
 """Passes of ``retime_linked`` before it gives up (each fixes the links violated so far)."""
+_RETIMED_KEPT = 16
+"""Passes of one route ``retime_linked`` keeps (by the floors seen); more and they start over."""
+_MISSING = object()
 RIDE_RETIMES = 4
 """Forward passes tried per route when waiting before a drop-off makes a ride too long."""
 
@@ -475,6 +478,10 @@ class Plan:
         and breaks only, which ``insertion_timing`` evaluates incrementally."""
         self._summaries: dict[tuple[int, bool], RouteSummary] = {}
         """Per vehicle, its route's last forward pass (``route_summary``), checked before use."""
+        self._retimed: dict[int, tuple[Stops, list, list[int], dict[tuple, object]]] = {}
+        """Per vehicle, ``retime_linked``'s passes of its route: (the stops, their fixed starts
+        other than the linked ones, the stops it watches, the pass per floors seen on those),
+        kept across calls while the stops and fixed starts are the same (``_linked_passes``)."""
 
     # ------------------------------------------------------------------ whole routes
 
@@ -711,6 +718,13 @@ class Plan:
         if version is not None:
             kept.fixed_ref, kept.fixed_version = fixed, version
         return kept if kept.states else None
+
+    def summary_with(self, route: RouteState, fixed: dict[int, int], vi: int) -> RouteSummary | None:
+        """``route_summary(route, fixed)`` for ``fixed`` = the plan's fixed starts plus one for
+        ``vi``, the visit being inserted (a forced or pinned start): while ``vi`` is on no route
+        the two agree on every route's stops, so the plan's own dict is asked and its quick
+        check holds (a copy has no version, and every route would be compared stop by stop)."""
+        return self.route_summary(route, self.fixed if vi not in self.placed else fixed)
 
     def _bounds(self, route: RouteState, summary: RouteSummary, fixed: dict[int, int]) -> None:
         """``summary.free_lb`` and ``summary.latest``: the route timed without breaks, forward
@@ -1038,13 +1052,7 @@ class Plan:
             return False
         fixed = {vi: s for vi, s in self.fixed.items() if vi not in linked}
         floors: dict[int, int] = {}
-        memo: dict[int, tuple[list, Timing | PickupLater | None]] = {}
-        """Per vehicle, its last pass and the floors it saw on its stops: a route none of whose
-        floors moved since is not timed again."""
-        # Only tied visits (and ride pickups, held back by ``PickupLater``) ever get a floor,
-        # and only tied visits' starts are compared: per route, where those stops are.
-        watched = {route.vehicle: [k for k, (vi, _) in enumerate(route.stops) if vi in tied or vi in self.ride_at]
-                   for route in self.routes}
+        passes = self._linked_passes(fixed, tied)
         for _ in range(RETIME_PASSES):
             timed: dict[int, Timing] = {}
             starts_of: dict[int, list[int]] = {}
@@ -1052,14 +1060,15 @@ class Plan:
             for route in self.routes:
                 if not route.stops:
                     continue
-                stops, watch = route.stops, watched[route.vehicle]
-                seen = [floors.get(stops[k][0]) for k in watch]
-                hit = memo.get(route.vehicle)
-                if hit is not None and hit[0] == seen and self.incremental:
-                    res = hit[1]
-                else:
+                stops = route.stops
+                watch, memo = passes[route.vehicle]
+                seen = tuple([floors.get(stops[k][0]) for k in watch])
+                res = memo.get(seen, _MISSING) if self.incremental else _MISSING
+                if res is _MISSING:
                     res = self._retime_pass(route, fixed, floors, linked)
-                    memo[route.vehicle] = (seen, res)
+                    if len(memo) >= _RETIMED_KEPT:
+                        memo.clear()
+                    memo[seen] = res
                 if res is None:
                     return False
                 if isinstance(res, PickupLater):  # a ride too long: its pickup waits, as in ``simulate``
@@ -1108,10 +1117,42 @@ class Plan:
             for v, timing in timed.items():
                 route = self.routes[v]
                 route.apply(route.stops, timing)
+            fixed_now = self.fixed
             for vi in linked:
-                self.fixed[vi] = max(starts_of[vi])
+                start = max(starts_of[vi])
+                if fixed_now.get(vi) != start:  # unchanged, the kept passes' quick check holds
+                    fixed_now[vi] = start
             return True
         return False
+
+    def _linked_passes(self, fixed: dict[int, int], tied: set[int]) -> dict[int, tuple[list[int], dict]]:
+        """Per vehicle with stops, for ``retime_linked``: the positions of the stops it watches
+        (tied visits, and ride stops, the only ones that get a floor) and its memo of passes
+        by the floors seen on them.
+
+        A pass (``_retime_pass``) depends on the route's stops, their fixed starts (``fixed``:
+        the plan's, less the linked visits') and the floors on its watched stops, nothing else;
+        so the memo is kept across calls (``_retimed``) while the stops and their fixed starts
+        are the same.  Why: every LNS round calls ``retime_linked``, and a round changes a few
+        routes; the rest were timed again with the same floors (14 % of a round on the demo
+        day).  Off when ``incremental`` is (the code path it is measured against)."""
+        out: dict[int, tuple[list[int], dict]] = {}
+        kept = self._retimed
+        ride_at = self.ride_at
+        for route in self.routes:
+            stops = route.stops
+            if not stops:
+                continue
+            v = route.vehicle
+            fixed_vals = [fixed.get(vi) for vi, _ in stops]
+            entry = kept.get(v) if self.incremental else None
+            if entry is None or entry[0] != stops or entry[1] != fixed_vals:
+                watch = [k for k, (vi, _) in enumerate(stops) if vi in tied or vi in ride_at]
+                entry = (stops, fixed_vals, watch, {})
+                if self.incremental:
+                    kept[v] = entry
+            out[v] = (entry[2], entry[3])
+        return out
 
     def _retime_pass(self, route: RouteState, fixed: dict[int, int], floors: dict[int, int],
                      linked: set[int]) -> Timing | PickupLater | None:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from optimizer.construct import Builder
 from optimizer.evaluate import evaluate
 from optimizer.lns import improve
-from optimizer.model import Problem
+from optimizer.model import BreakRule, Dependency, Problem, Shift
 from optimizer.stop import MaxIterations
 from optimizer.timing import RETIME_PASSES, FixedStarts, PickupLater
 from tests.optimizer.builders import OFFICE, A, B, C, problem, visit, worker
@@ -352,3 +352,76 @@ def test_retime_linked_is_the_whole_route_reference(p: Problem) -> None:
         applied = retime(b)
         outcomes.append((applied, [(r.stops, r.starts, r.end) for r in b.routes], dict(b.fixed)))
     assert outcomes[0] == outcomes[1]
+
+
+@st.composite
+def linked_days(draw) -> Problem:
+    """Two or three carers and 4-9 visits with wide windows, several of them linked (a
+    dependency with a delay, two-person visits) and some with breaks in the shift: days on
+    which ``retime_linked`` has work every call (the general generator links few visits)."""
+    workers = [worker(f"W{i}", Shift(0, 600, 30, (BreakRule(20, 200, 320),) if draw(st.booleans()) else ()))
+               for i in range(draw(st.integers(2, 3)))]
+    visits = []
+    for j in range(draw(st.integers(4, 9))):
+        a = draw(st.integers(0, 300))
+        visits.append(visit(f"V{j}", draw(st.integers(0, 3)), draw(st.integers(10, 45)),
+                            [(a, a + draw(st.integers(60, 300)))],
+                            workers_needed=2 if draw(st.integers(0, 3)) == 0 else 1))
+    deps = []
+    for j in range(1, len(visits)):
+        if draw(st.integers(0, 2)) == 0:
+            lo = draw(st.integers(0, 60))
+            deps.append(Dependency(visits[j - 1].id, visits[j].id, lo, lo + draw(st.integers(0, 120))))
+    return problem(workers, visits, dependencies=tuple(deps))
+
+
+@SETTINGS
+@given(linked_days(), st.sampled_from(["leave", "swap", "hold", "hold later"]))
+def test_retime_linked_passes_kept_across_calls_follow_the_plan(p: Problem, change: str) -> None:
+    """``retime_linked`` keeps its passes from one call to the next (``Plan._retimed``): a
+    route whose stops or fixed starts changed in between is timed again, the rest are not.
+    Between two calls some visits leave, or some routes take their first two stops the other
+    way round (as many stops as before), or some stops are held at (or after) the start they
+    have (the same stops, other fixed starts); the second call does what the reference does."""
+    outcomes = []
+    for retime in (lambda b: b.retime_linked(), _reference_retime_linked):
+        b = built(p)
+        improve(b, seed=0, stop=MaxIterations(3))
+        b.retime_linked()  # its passes are kept now
+        if change == "leave":
+            for vi in sorted(b.placed)[::4]:
+                if b.p.visits[vi].id not in b.pins:
+                    b.take_out(vi)
+        elif change == "swap":
+            # Linked starts are retime_linked's to set: the swapped route is timed without them.
+            free = {vi: s for vi, s in b.fixed.items() if vi not in b.before and vi not in b.after
+                    and b.p.visits[vi].workers_needed == 1}
+            for route in b.routes:
+                if len(route.stops) >= 2:
+                    swapped = [route.stops[1], route.stops[0]] + route.stops[2:]
+                    timing = b.simulate(route, swapped, free)
+                    if timing is not None:
+                        route.apply(swapped, timing)
+        else:
+            later = 5 if change == "hold later" else 0
+            for route in b.routes:
+                for (vi, _), start in list(zip(route.stops, route.starts))[::2]:
+                    b.fixed[vi] = start + later
+        applied = retime(b)
+        outcomes.append((applied, [(r.stops, r.starts, r.end) for r in b.routes], dict(b.fixed)))
+    event(f"applied: {outcomes[0][0]}")
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_summary_for_a_placed_visit_held_elsewhere_is_timed_with_it() -> None:
+    """``summary_with`` asks the plan's own fixed starts only while the visit being inserted is
+    on no route; a visit already placed (a two-person visit's first copy, say) held at another
+    start than the plan's gives the pass with that start, as ``route_summary`` does."""
+    p = problem([worker("W1")], [visit("V1", A, 30, [(0, 600)]), visit("V2", B, 30, [(0, 600)])])
+    b = built(p)
+    [route] = [r for r in b.routes if r.stops]
+    first = route.stops[0][0]
+    assert first in b.placed
+    held = {**b.fixed, first: 200}
+    kept = b.summary_with(route, held, first)
+    assert kept.timing.starts[0] == 200 and kept.timing == b.simulate(route, route.stops, held)
