@@ -140,7 +140,8 @@ class Search:
     def restore(self, snap: tuple) -> None:
         routes, fixed, placed = snap
         self.b.routes = [r.clone() for r in routes]
-        self.b.fixed = FixedStarts(fixed)
+        if self.b.fixed != fixed:  # unchanged, it stays: the kept passes' quick check holds
+            self.b.fixed = FixedStarts(fixed)
         self.b.placed = set(placed)
 
     def cost(self) -> int:

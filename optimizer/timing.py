@@ -478,6 +478,8 @@ class Plan:
         and breaks only, which ``insertion_timing`` evaluates incrementally."""
         self._summaries: dict[tuple[int, bool], RouteSummary] = {}
         """Per vehicle, its route's last forward pass (``route_summary``), checked before use."""
+        self._older: dict[tuple[int, bool], RouteSummary] = {}
+        """Per vehicle, the pass ``_summaries`` held before its last one (checked the same way)."""
         self._retimed: dict[int, tuple[Stops, list, list[int], dict[tuple, object]]] = {}
         """Per vehicle, ``retime_linked``'s passes of its route: (the stops, their fixed starts
         other than the linked ones, the stops it watches, the pass per floors seen on those),
@@ -700,7 +702,17 @@ class Plan:
                 and kept.stops == stops):
             return kept if kept.states else None  # nothing changed since it was last checked
         fixed_vals = [fixed.get(vi) for vi, _ in stops]
-        if kept is None or kept.stops != stops or kept.fixed_vals != fixed_vals:
+        if kept is not None and (kept.stops != stops or kept.fixed_vals != fixed_vals):
+            # The pass before this one: an LNS round that is not taken puts the routes back
+            # as they were, and their passes are the ones kept before the round.
+            older = self._older.get(key)
+            self._older[key] = kept
+            kept = older
+            if kept is not None and kept.stops == stops and kept.fixed_vals == fixed_vals:
+                self._summaries[key] = kept
+            else:
+                kept = None
+        if kept is None:
             kept = RouteSummary(list(stops), fixed_vals, defer_first)
             self._deferred = False
             res = self._forward(route, stops, fixed, {} if self.ride_at else None, defer_first, kept)
