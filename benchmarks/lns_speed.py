@@ -6,7 +6,8 @@ evaluation, in one run on one machine.  For each scale this builds the demo day 
 builds our construction, and runs the LNS (``optimizer.lns.improve``) for ``--rounds``
 rounds (or ``--seconds`` of wall time) once per mode: ``full`` (``Plan.incremental`` off: every candidate timed and
 priced by re-timing and re-pricing whole routes, the code path before the incremental
-summaries) and ``incremental`` (the default).  Both start from the same construction and seed.  Reported
+summaries), ``python`` (incremental, the route scan in Python: ``Builder.compiled_scan`` off) and
+``incremental`` (the default: the route scan in C, ``optimizer._scan``, when it was built).  Both start from the same construction and seed.  Reported
 per mode: rounds, rounds per second (wall and CPU), the cost reached and a hash of the final
 plan: with a round limit both modes must end on the same plan (the incremental evaluation
 changes the speed, not the search).
@@ -42,7 +43,8 @@ def area_problem(scale: float):
 
 def run_mode(problem, mode: str, seconds: float, rounds: int, seed: int) -> dict:
     vehicles = [(wi, si) for wi, w in enumerate(problem.workers) for si, _ in enumerate(w.shifts)]
-    Builder.incremental = mode == "incremental"
+    Builder.incremental = mode != "full"
+    Builder.compiled_scan = mode == "incremental"
     try:
         seed_plan = construct(problem, vehicles, [eligible_workers(problem, v) for v in problem.visits])
         builder = seed_plan.builder
@@ -54,6 +56,7 @@ def run_mode(problem, mode: str, seconds: float, rounds: int, seed: int) -> dict
         wall = time.monotonic() - w0
     finally:
         Builder.incremental = True
+        Builder.compiled_scan = True
     return {"mode": mode, "rounds": stats.iterations, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
             "rounds_per_s": round(stats.iterations / wall, 1), "rounds_per_cpu_s": round(stats.iterations / cpu, 1),
             "start_cost": start_cost, "best_cost": stats.best_cost, "placed": len(builder.placed),
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="rounds per mode (the same rounds: a round limit makes the search deterministic); 0: --seconds")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--modes", nargs="+", default=["full", "incremental"])
+    ap.add_argument("--modes", nargs="+", default=["full", "incremental"], choices=["full", "python", "incremental"])
     args = ap.parse_args(argv)
     for scale in args.scales:
         problem, day_visits = area_problem(scale)

@@ -22,6 +22,11 @@ from optimizer.objective import Objective
 from optimizer.stop import StoppingCriterion
 from optimizer.timing import INF, Plan, RouteState
 
+try:  # the position scan in C (optimizer/_scan.c), built at install when a compiler is there
+    from optimizer import _scan as _compiled
+except ImportError:  # pragma: no cover - an install without a C compiler
+    _compiled = None
+
 LINK_BREADTH = 6
 """Routes tried per visit when a linked pair is inserted together."""
 LINK_TRIES = 8
@@ -39,6 +44,10 @@ class Construction:
 class Builder(Plan):
     """Sequential cheapest insertion, every insertion timed exactly by the route-timing
     engine (``timing.Plan``)."""
+
+    compiled_scan = True
+    """Whether ``_candidates`` scans the routes in C (``optimizer._scan``) when it was built; the
+    tests run both, and ``benchmarks/lns_speed.py --modes python`` the Python one."""
 
     def __init__(self, problem: Problem, vehicles: list[tuple[int, int]], eligible: list[list[int]]):
         super().__init__(problem, vehicles)
@@ -157,6 +166,25 @@ class Builder(Plan):
         hi = (max(w.end for w in visit.windows) + (visit.max_lateness if visit.soft_windows else 0)
               if fixed_start is None else fixed_start)
         fixed = self.fixed if fixed_start is None else {**self.fixed, vi: fixed_start}
+        if self.incremental and _compiled is not None and self.compiled_scan:
+            blink = self.blink
+            todo = _compiled.scan(self, vi, self.offers(vi), lo, hi, fixed,
+                                  pin[0] if pin and pin[0] else None, apart, vehicles, self.only,
+                                  blink, self.blink_rng.random if blink else None)
+            return self._cheapest(vi, todo, fixed, best_only)
+        out, todo = self._scan(vi, lo, hi, fixed, pin, apart, vehicles)
+        if not self.incremental:
+            return out
+        return self._cheapest(vi, todo, fixed, best_only)
+
+    def _scan(self, vi: int, lo: int, hi: int, fixed: dict[int, int], pin, apart: set[int],
+              vehicles: set[int] | None) -> tuple[list, list]:
+        """The positions of ``vi`` worth timing, per eligible route (``_candidates``; ``lo``,
+        ``hi``: its earliest and latest start): (the cheapest position of each route, timed
+        whole, when not ``incremental``; the routes' ``_lower_bounds`` when it is).
+
+        ``optimizer._scan`` does the same in C (the incremental half): most of a round's time
+        went to looking at routes that cannot take the visit."""
         blink, blink_rng = self.blink, self.blink_rng
         incremental = self.incremental
         routes = self.routes
@@ -205,8 +233,14 @@ class Builder(Plan):
                 item = self._lower_bounds(vi, route, worker, positions, assigned, fixed)
                 if item[0]:
                     todo.append(item)
-        if not incremental:
-            return out
+        return out, todo
+
+    def _cheapest(self, vi: int, todo: list, fixed: dict[int, int], best_only: bool) -> list[tuple[int, int, int, int]]:
+        """Per route of ``todo`` (``_lower_bounds``' items), its cheapest position timed
+        (``_route_best``); with ``best_only`` routes cheapest bound first, and those whose
+        bound exceeds the best found are skipped (see ``_candidates``)."""
+        routes = self.routes
+        out = []
         if best_only:
             todo.sort(key=lambda item: (item[0][0], item[1]))
         bound = None
@@ -227,6 +261,16 @@ class Builder(Plan):
         the route's time terms (see ``_candidates``); with the vehicle, ``extra`` and the
         route's summary.  Positions the summary's break-free
         bounds rule out (``Plan.may_insert``) are left out."""
+        kept = self.summary_with(route, fixed, vi) if self.plain is False or worker.shifts[route.shift_index].breaks else None
+        if kept is not None:
+            positions = self.insertable(kept, vi, positions, fixed)  # what cannot be timed even without breaks
+            if not positions:
+                return [], route.vehicle, extra, kept
+        return self._priced_bounds(vi, route, worker, positions, extra, kept)
+
+    def _priced_bounds(self, vi: int, route: RouteState, worker, positions: list[int], extra: int,
+                       kept) -> tuple[list[tuple[int, int]], int, int, object]:
+        """``_lower_bounds`` for the positions ``kept`` (the route's summary, or None) leaves."""
         matrix = self.p.travel_times[worker.travel_mode]
         weight = max(1, self.p.weights.travel_minute)
         stops = route.stops
@@ -234,11 +278,6 @@ class Builder(Plan):
         loc_in, loc_out = self.loc_in, self.loc_out
         v_in, v_out = loc_in[vi], loc_out[vi]
         row_out = matrix[v_out]
-        kept = self.summary_with(route, fixed, vi) if self.plain is False or worker.shifts[route.shift_index].breaks else None
-        if kept is not None:
-            positions = self.insertable(kept, vi, positions, fixed)  # what cannot be timed even without breaks
-            if not positions:
-                return [], route.vehicle, extra, kept
         # The time terms can fall too (a break finding room earlier, a route now timed from
         # scratch), but never below zero: the route's own time terms are the most it saves.
         least = extra - self.route_penalty(route, kept)

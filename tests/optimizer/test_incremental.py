@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from optimizer import construct as construct_module
 from optimizer.construct import Builder
 from optimizer.evaluate import evaluate
 from optimizer.lns import improve
@@ -425,3 +426,91 @@ def test_a_summary_for_a_placed_visit_held_elsewhere_is_timed_with_it() -> None:
     held = {**b.fixed, first: 200}
     kept = b.summary_with(route, held, first)
     assert kept.timing.starts[0] == 200 and kept.timing == b.simulate(route, route.stops, held)
+
+
+# ---------------------------------------------------------------- the route scan in C (optimizer/_scan.c)
+
+
+def test_the_compiled_scan_was_built() -> None:
+    """The install built ``optimizer._scan`` (optional, so a broken build would otherwise only
+    make the search slower, silently)."""
+    assert construct_module._compiled is not None
+
+
+def _both_scans(b, vi: int, forced: int | None = None, best_only: bool = False) -> tuple[list, list]:
+    """``_candidates`` with the route scan in C and in Python, from the same random state."""
+    out = []
+    state = b.blink_rng.getstate() if b.blink_rng is not None else None
+    for compiled in (True, False):
+        if state is not None:
+            b.blink_rng.setstate(state)
+        b.compiled_scan = compiled
+        try:
+            out.append(b._candidates(vi, forced, best_only=best_only))
+        finally:
+            b.compiled_scan = True
+    return out[0], out[1]
+
+
+@SETTINGS
+@given(problems() | linked_days() | waiting_rides(), st.sampled_from([0.0, 0.3]))
+def test_the_compiled_scan_gives_the_python_candidates(p: Problem, blink: float) -> None:
+    """Every visit's candidates (each route's cheapest position) are the same with the scan in
+    C and in Python, with and without random blinks (drawn from the same stream in the same
+    order), for the plan after a few LNS rounds and with a visit held at a start."""
+    import random
+
+    b = built(p)
+    improve(b, seed=0, stop=MaxIterations(3))
+    b.blink, b.blink_rng = blink, random.Random(7)
+    for vi in range(len(p.visits)):
+        if vi in b.placed:
+            continue
+        compiled, python = _both_scans(b, vi)
+        assert compiled == python
+        compiled, python = _both_scans(b, vi, best_only=True)
+        assert compiled == python
+        lo = min(w.start for w in p.visits[vi].windows)
+        compiled, python = _both_scans(b, vi, forced=lo + 5)
+        assert compiled == python
+        event(f"candidates found: {bool(compiled)}")
+
+
+@SETTINGS
+@given(problems() | linked_days())
+def test_the_search_takes_the_same_steps_with_either_scan(p: Problem) -> None:
+    """Construction and LNS rounds end on the same plan with the route scan in C and in Python."""
+    plans = []
+    for compiled in (True, False):
+        Builder.compiled_scan = compiled
+        try:
+            b = built(p)
+            improve(b, seed=0, stop=MaxIterations(8))
+        finally:
+            Builder.compiled_scan = True
+        plans.append(([(r.stops, r.starts) for r in b.routes], b.placed, b.fixed))
+    assert plans[0] == plans[1]
+
+
+def test_the_compiled_scan_refuses_what_is_not_a_plan() -> None:
+    """Malformed input is an error, not a crash: an offer that is not the builder's tuple."""
+    b = built(problem([worker("W1")], [visit("V1", A, 30), visit("V2", B, 30)]))
+    with pytest.raises(TypeError, match="offer"):
+        construct_module._compiled.scan(b, 0, [(0,)], 0, 600, b.fixed, None, set(), None, None, 0.0, None)
+    with pytest.raises(TypeError, match="fixed starts"):
+        construct_module._compiled.scan(b, 0, b.offers(0), 0, 600, [], None, set(), None, None, 0.0, None)
+
+
+def test_the_compiled_scan_keeps_a_visit_that_fits_to_the_minute() -> None:
+    """V2 (30 minutes, from 60) fits before V1, fixed at 100, exactly: it starts at 60, ends at 90,
+    and the drive to V1 is 10 minutes.  Both scans keep that position (the bounds' test is
+    "no later than", not "earlier than")."""
+    p = problem([worker("W1")], [visit("V1", B, 30, pinned_start=100), visit("V2", A, 30, [(60, 600)])])
+    b = built(p)
+    v1, v2 = b.index["V1"], b.index["V2"]
+    b.take_out(v2)
+    [route] = [r for r in b.routes if r.stops]
+    assert route.stops == [(v1, 0)] and route.starts == [100]
+    compiled, python = _both_scans(b, v2)
+    assert compiled == python
+    assert (route.vehicle, 0, 60) in [(v, pos, start) for _, v, pos, start in compiled]

@@ -1,0 +1,550 @@
+/*
+ * The route scan of an insertion, compiled (optimizer.construct.Builder._scan, incremental half).
+ *
+ * Why it exists: in an LNS round most of the time went to looking at routes that cannot take
+ * the visit being inserted.  On the Kielce demo day a visit is asked of about 20 routes, and
+ * the break-free bounds of a route's kept pass (timing.Plan.insertable) rule out five in six of
+ * those that survive the first tests; each look was a dozen Python calls for about one
+ * position.  This file runs that loop as C: for each eligible worker's routes, the positions
+ * the route's starts and fixed starts allow (with the same random "blinks", drawn from the
+ * caller's random stream in the same order), then the route's kept pass (taken from the plan
+ * at once when its quick check holds, else asked of Plan.summary_with) and its bounds.  What
+ * survives is priced in Python (Builder._priced_bounds), which does the rest of
+ * Builder._lower_bounds.  The answer is the Python scan's, item for item
+ * (tests/optimizer/test_incremental.py runs both; benchmarks/lns_speed.py prints the plans).
+ *
+ * scan(builder, vi, offers, lo, hi, fixed, pin_workers, apart, vehicles, only, blink, rnd)
+ *   -> list of Builder._lower_bounds items with at least one bound
+ *
+ * The rules it applies are the ones of Builder._scan and Plan.insertable / Plan.start_at; it
+ * reads the builder's own lists (routes, stops, starts, the kept passes) and changes nothing.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+typedef long long i64;
+
+/* Strings looked up once. */
+static PyObject *s_by_worker, *s_routes, *s_latest_start, *s_loc_in, *s_loc_out, *s_plain, *s_summaries,
+    *s_fixed, *s_placed, *s_version, *s_fixed_ref, *s_fixed_version, *s_stops, *s_starts, *s_states,
+    *s_shift_index, *s_shifts, *s_start, *s_end, *s_max_overtime, *s_breaks, *s_id, *s_windows,
+    *s_summary_with, *s_priced_bounds, *s_matrix, *s_free_lb, *s_ends, *s_nexts, *s_latest, *s_durations;
+
+/* A new reference to seq[i]: lists and tuples directly, anything else (a lazy matrix, an array
+ * row) by its own __getitem__. */
+static PyObject *item_at(PyObject *seq, Py_ssize_t i) {
+    if (PyList_CheckExact(seq)) {
+        if (i < 0 || i >= PyList_GET_SIZE(seq)) {
+            PyErr_SetString(PyExc_IndexError, "_scan: list index out of range");
+            return NULL;
+        }
+        PyObject *o = PyList_GET_ITEM(seq, i);
+        Py_INCREF(o);
+        return o;
+    }
+    if (PyTuple_CheckExact(seq)) {
+        if (i < 0 || i >= PyTuple_GET_SIZE(seq)) {
+            PyErr_SetString(PyExc_IndexError, "_scan: tuple index out of range");
+            return NULL;
+        }
+        PyObject *o = PyTuple_GET_ITEM(seq, i);
+        Py_INCREF(o);
+        return o;
+    }
+    PyObject *key = PyLong_FromSsize_t(i);
+    if (key == NULL) return NULL;
+    PyObject *o = PyObject_GetItem(seq, key);
+    Py_DECREF(key);
+    return o;
+}
+
+static int to_i64(PyObject *o, i64 *out) {
+    *out = PyLong_AsLongLong(o);
+    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* seq[i] as an integer. */
+static int int_at(PyObject *seq, Py_ssize_t i, i64 *out) {
+    PyObject *o = item_at(seq, i);
+    if (o == NULL) return -1;
+    int rc = to_i64(o, out);
+    Py_DECREF(o);
+    return rc;
+}
+
+/* m[a][b] as an integer. */
+static int cell(PyObject *m, Py_ssize_t a, Py_ssize_t b, i64 *out) {
+    PyObject *row = item_at(m, a);
+    if (row == NULL) return -1;
+    int rc = int_at(row, b, out);
+    Py_DECREF(row);
+    return rc;
+}
+
+static int int_attr(PyObject *o, PyObject *name, i64 *out) {
+    PyObject *v = PyObject_GetAttr(o, name);
+    if (v == NULL) return -1;
+    int rc = to_i64(v, out);
+    Py_DECREF(v);
+    return rc;
+}
+
+/* The visit index of stops[k] (a (visit, copy) tuple). */
+static int stop_visit(PyObject *stops, Py_ssize_t k, PyObject **vi_obj, i64 *vi) {
+    PyObject *st = PyList_Check(stops) ? PyList_GET_ITEM(stops, k) : PyTuple_GET_ITEM(stops, k);
+    if (!PyTuple_Check(st) || PyTuple_GET_SIZE(st) < 1) {
+        PyErr_SetString(PyExc_TypeError, "_scan: a stop is not a (visit, copy) tuple");
+        return -1;
+    }
+    *vi_obj = PyTuple_GET_ITEM(st, 0);
+    return to_i64(*vi_obj, vi);
+}
+
+/* The visit's windows, and its start by Plan.start_at. */
+typedef struct {
+    Py_ssize_t count;
+    i64 *a, *b;
+    int has_fixed;
+    i64 fixed;
+} Windows;
+
+static int window_at(const Windows *w, i64 t, i64 *out) {
+    for (Py_ssize_t k = 0; k < w->count; k++) {
+        if (t <= w->b[k]) {
+            *out = t > w->a[k] ? t : w->a[k];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int start_at(const Windows *w, i64 arrival, i64 *out) {
+    if (w->has_fixed) {
+        i64 s;
+        if (w->fixed >= arrival && window_at(w, w->fixed, &s) && s == w->fixed) {
+            *out = w->fixed;
+            return 1;
+        }
+        return 0;
+    }
+    return window_at(w, arrival, out);
+}
+
+/* Plan.insertable: the positions (of n) where the visit could be timed even without breaks. */
+static int insertable(PyObject *kept, Py_ssize_t v_in, Py_ssize_t v_out, i64 vi, const Windows *w,
+                      const Py_ssize_t *positions, Py_ssize_t n, Py_ssize_t *out, Py_ssize_t *n_out) {
+    int rc = -1;
+    PyObject *matrix = PyObject_GetAttr(kept, s_matrix), *free_lb = NULL, *ends = NULL, *nexts = NULL,
+             *latest = NULL, *durations = NULL, *row_out = NULL;
+    if (matrix == NULL) goto done;
+    if ((free_lb = PyObject_GetAttr(kept, s_free_lb)) == NULL) goto done;
+    if ((ends = PyObject_GetAttr(kept, s_ends)) == NULL) goto done;
+    if ((nexts = PyObject_GetAttr(kept, s_nexts)) == NULL) goto done;
+    if ((latest = PyObject_GetAttr(kept, s_latest)) == NULL) goto done;
+    if ((durations = PyObject_GetAttr(kept, s_durations)) == NULL) goto done;
+    if ((row_out = item_at(matrix, v_out)) == NULL) goto done;
+    i64 duration;
+    if (int_at(durations, (Py_ssize_t)vi, &duration) < 0) goto done;
+    *n_out = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_ssize_t pos = positions[k];
+        i64 free, end, next, travel_in, travel_out, last, s;
+        if (int_at(free_lb, pos, &free) < 0 || int_at(ends, pos, &end) < 0) goto done;
+        if (cell(matrix, (Py_ssize_t)end, v_in, &travel_in) < 0) goto done;
+        if (!start_at(w, free + travel_in, &s)) continue;
+        if (int_at(nexts, pos, &next) < 0 || int_at(row_out, (Py_ssize_t)next, &travel_out) < 0) goto done;
+        if (int_at(latest, pos, &last) < 0) goto done;
+        if (s + duration + travel_out <= last) out[(*n_out)++] = pos;
+    }
+    rc = 0;
+done:
+    Py_XDECREF(matrix);
+    Py_XDECREF(free_lb);
+    Py_XDECREF(ends);
+    Py_XDECREF(nexts);
+    Py_XDECREF(latest);
+    Py_XDECREF(durations);
+    Py_XDECREF(row_out);
+    return rc;
+}
+
+/* The route's kept pass as Plan.summary_with gives it: the plan's own at once when its quick
+ * check (Plan.route_summary) holds, else asked of the builder.  New reference; Py_None for none. */
+static PyObject *kept_pass(PyObject *builder, PyObject *summaries, PyObject *sfixed, PyObject *version,
+                           PyObject *v_obj, PyObject *route, PyObject *stops, PyObject *fixed, PyObject *vi_obj) {
+    if (version != NULL) {
+        PyObject *key = PyTuple_Pack(2, v_obj, Py_True);
+        if (key == NULL) return NULL;
+        PyObject *kept = PyDict_GetItemWithError(summaries, key); /* borrowed */
+        Py_DECREF(key);
+        if (kept == NULL && PyErr_Occurred()) return NULL;
+        if (kept != NULL) {
+            PyObject *ref = PyObject_GetAttr(kept, s_fixed_ref);
+            if (ref == NULL) return NULL;
+            int same = ref == sfixed;
+            Py_DECREF(ref);
+            if (same) {
+                PyObject *kv = PyObject_GetAttr(kept, s_fixed_version);
+                if (kv == NULL) return NULL;
+                int eq = PyObject_RichCompareBool(kv, version, Py_EQ);
+                Py_DECREF(kv);
+                if (eq < 0) return NULL;
+                if (eq) {
+                    PyObject *kstops = PyObject_GetAttr(kept, s_stops);
+                    if (kstops == NULL) return NULL;
+                    eq = PyObject_RichCompareBool(kstops, stops, Py_EQ);
+                    Py_DECREF(kstops);
+                    if (eq < 0) return NULL;
+                }
+                if (eq) {
+                    PyObject *states = PyObject_GetAttr(kept, s_states);
+                    if (states == NULL) return NULL;
+                    int full = PyObject_IsTrue(states);
+                    Py_DECREF(states);
+                    if (full < 0) return NULL;
+                    if (full) {
+                        Py_INCREF(kept);
+                        return kept;
+                    }
+                    Py_RETURN_NONE;
+                }
+            }
+        }
+    }
+    return PyObject_CallMethodObjArgs(builder, s_summary_with, route, fixed, vi_obj, NULL);
+}
+
+static PyObject *scan(PyObject *self, PyObject *args) {
+    PyObject *builder, *offers, *fixed, *pin_workers, *apart, *vehicles, *only, *rnd;
+    Py_ssize_t vi_s;
+    long long lo, hi;
+    double blink;
+    if (!PyArg_ParseTuple(args, "OnOLLOOOOOdO", &builder, &vi_s, &offers, &lo, &hi, &fixed, &pin_workers, &apart,
+                          &vehicles, &only, &blink, &rnd))
+        return NULL;
+    i64 vi = vi_s;
+    PyObject *todo = NULL, *by_worker = NULL, *routes = NULL, *latest_start = NULL, *loc_in = NULL, *loc_out = NULL,
+             *plain = NULL, *summaries = NULL, *plan_fixed = NULL, *placed = NULL, *sfixed = NULL, *version = NULL,
+             *vi_obj = NULL, *visit_windows = NULL, *windows_list = NULL, *offers_seq = NULL;
+    Py_ssize_t *positions = NULL, *kept_pos = NULL;
+    Py_ssize_t cap = 0;
+    Windows w = {0, NULL, NULL, 0, 0};
+
+    if ((offers_seq = PySequence_Fast(offers, "_scan: offers is not a sequence")) == NULL) goto fail;
+    if ((by_worker = PyObject_GetAttr(builder, s_by_worker)) == NULL) goto fail;
+    if ((routes = PyObject_GetAttr(builder, s_routes)) == NULL) goto fail;
+    if ((latest_start = PyObject_GetAttr(builder, s_latest_start)) == NULL) goto fail;
+    if ((loc_in = PyObject_GetAttr(builder, s_loc_in)) == NULL) goto fail;
+    if ((loc_out = PyObject_GetAttr(builder, s_loc_out)) == NULL) goto fail;
+    if ((plain = PyObject_GetAttr(builder, s_plain)) == NULL) goto fail;
+    if ((summaries = PyObject_GetAttr(builder, s_summaries)) == NULL) goto fail;
+    if (!PyDict_Check(summaries)) {
+        PyErr_SetString(PyExc_TypeError, "_scan: the kept passes are not a dict");
+        goto fail;
+    }
+    if ((plan_fixed = PyObject_GetAttr(builder, s_fixed)) == NULL) goto fail;
+    if ((placed = PyObject_GetAttr(builder, s_placed)) == NULL) goto fail;
+    if ((vi_obj = PyLong_FromSsize_t(vi_s)) == NULL) goto fail;
+    /* Plan.summary_with: the plan's own fixed starts while the visit is on no route. */
+    int is_placed = PySequence_Contains(placed, vi_obj);
+    if (is_placed < 0) goto fail;
+    sfixed = is_placed ? fixed : plan_fixed;
+    Py_INCREF(sfixed);
+    version = PyObject_GetAttr(sfixed, s_version);
+    if (version == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) goto fail;
+        PyErr_Clear(); /* a plain dict: every pass is asked of the builder */
+    }
+    /* The visit's windows (Plan.windows) and its fixed start in ``fixed``. */
+    if ((windows_list = PyObject_GetAttr(builder, s_windows)) == NULL) goto fail;
+    if ((visit_windows = item_at(windows_list, vi_s)) == NULL) goto fail;
+    {
+        PyObject *seq = PySequence_Fast(visit_windows, "_scan: windows are not a sequence");
+        if (seq == NULL) goto fail;
+        w.count = PySequence_Fast_GET_SIZE(seq);
+        w.a = PyMem_Malloc(sizeof(i64) * (w.count + 1));
+        w.b = PyMem_Malloc(sizeof(i64) * (w.count + 1));
+        if (w.a == NULL || w.b == NULL) {
+            Py_DECREF(seq);
+            PyErr_NoMemory();
+            goto fail;
+        }
+        for (Py_ssize_t k = 0; k < w.count; k++) {
+            PyObject *pair = PySequence_Fast_GET_ITEM(seq, k);
+            if (int_at(pair, 0, &w.a[k]) < 0 || int_at(pair, 1, &w.b[k]) < 0) {
+                Py_DECREF(seq);
+                goto fail;
+            }
+        }
+        Py_DECREF(seq);
+        PyObject *f = PyDict_Check(fixed) ? PyDict_GetItemWithError(fixed, vi_obj) : NULL;
+        if (f == NULL && PyErr_Occurred()) goto fail;
+        if (f != NULL && f != Py_None) {
+            w.has_fixed = 1;
+            if (to_i64(f, &w.fixed) < 0) goto fail;
+        }
+    }
+    if (!PyDict_Check(fixed)) {
+        PyErr_SetString(PyExc_TypeError, "_scan: fixed starts are not a dict");
+        goto fail;
+    }
+    i64 v_in_i, v_out_i;
+    if (int_at(loc_in, vi_s, &v_in_i) < 0 || int_at(loc_out, vi_s, &v_out_i) < 0) goto fail;
+    int plain_is_false = plain == Py_False; /* Builder._lower_bounds: ``self.plain is False`` */
+
+    if ((todo = PyList_New(0)) == NULL) goto fail;
+    Py_ssize_t n_offers = PySequence_Fast_GET_SIZE(offers_seq);
+    for (Py_ssize_t oi = 0; oi < n_offers; oi++) {
+        PyObject *offer = PySequence_Fast_GET_ITEM(offers_seq, oi);
+        if (!PyTuple_Check(offer) || PyTuple_GET_SIZE(offer) != 6) {
+            PyErr_SetString(PyExc_TypeError, "_scan: an offer is not a 6-tuple");
+            goto fail;
+        }
+        PyObject *wi_obj = PyTuple_GET_ITEM(offer, 0), *worker = PyTuple_GET_ITEM(offer, 1),
+                 *durations = PyTuple_GET_ITEM(offer, 3), *travel = PyTuple_GET_ITEM(offer, 4),
+                 *assigned = PyTuple_GET_ITEM(offer, 5);
+        i64 duration;
+        if (to_i64(PyTuple_GET_ITEM(offer, 2), &duration) < 0) goto fail;
+        if (pin_workers != Py_None) {
+            PyObject *wid = PyObject_GetAttr(worker, s_id);
+            if (wid == NULL) goto fail;
+            int in = PySequence_Contains(pin_workers, wid);
+            Py_DECREF(wid);
+            if (in < 0) goto fail;
+            if (!in) continue;
+        }
+        int away = PySequence_Contains(apart, wi_obj);
+        if (away < 0) goto fail;
+        if (away) continue;
+        PyObject *vs = PyDict_Check(by_worker) ? PyDict_GetItemWithError(by_worker, wi_obj) : NULL;
+        if (vs == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            continue;
+        }
+        PyObject *shifts = PyObject_GetAttr(worker, s_shifts);
+        if (shifts == NULL) goto fail;
+        Py_ssize_t n_vs = PyList_Check(vs) ? PyList_GET_SIZE(vs) : 0;
+        for (Py_ssize_t k = 0; k < n_vs; k++) {
+            PyObject *v_obj = PyList_GET_ITEM(vs, k);
+            if (vehicles != Py_None) {
+                int in = PySequence_Contains(vehicles, v_obj);
+                if (in < 0) goto fail_shifts;
+                if (!in) continue;
+            }
+            if (only != Py_None) {
+                int in = PySequence_Contains(only, v_obj);
+                if (in < 0) goto fail_shifts;
+                if (!in) continue;
+            }
+            Py_ssize_t v = PyLong_AsSsize_t(v_obj);
+            if (v == -1 && PyErr_Occurred()) goto fail_shifts;
+            PyObject *route = item_at(routes, v);
+            if (route == NULL) goto fail_shifts;
+            PyObject *shift = NULL, *stops = NULL, *starts = NULL, *kept = NULL, *pos_list = NULL, *res = NULL;
+            i64 si, sh_start, sh_end, sh_over;
+            if (int_attr(route, s_shift_index, &si) < 0) goto fail_route;
+            if ((shift = item_at(shifts, (Py_ssize_t)si)) == NULL) goto fail_route;
+            if (int_attr(shift, s_start, &sh_start) < 0 || int_attr(shift, s_end, &sh_end) < 0
+                || int_attr(shift, s_max_overtime, &sh_over) < 0)
+                goto fail_route;
+            if (hi < sh_start || lo + duration > sh_end + sh_over) goto next_route;
+            if ((stops = PyObject_GetAttr(route, s_stops)) == NULL) goto fail_route;
+            if ((starts = PyObject_GetAttr(route, s_starts)) == NULL) goto fail_route;
+            if (!PyList_Check(stops)) {
+                PyErr_SetString(PyExc_TypeError, "_scan: a route's stops are not a list");
+                goto fail_route;
+            }
+            Py_ssize_t n = PyList_GET_SIZE(stops);
+            if (n + 1 > cap) {
+                cap = 2 * (n + 1);
+                PyMem_Free(positions);
+                PyMem_Free(kept_pos);
+                positions = PyMem_Malloc(sizeof(Py_ssize_t) * cap);
+                kept_pos = PyMem_Malloc(sizeof(Py_ssize_t) * cap);
+                if (positions == NULL || kept_pos == NULL) {
+                    PyErr_NoMemory();
+                    goto fail_route;
+                }
+            }
+            Py_ssize_t count = 0;
+            for (Py_ssize_t pos = 0; pos <= n; pos++) {
+                if (pos > 0) {
+                    PyObject *pv;
+                    i64 prev, prev_start, dur;
+                    if (stop_visit(stops, pos - 1, &pv, &prev) < 0) goto fail_route;
+                    if (int_at(starts, pos - 1, &prev_start) < 0) goto fail_route;
+                    if (int_at(durations, (Py_ssize_t)prev, &dur) < 0) goto fail_route;
+                    if (prev_start + dur > hi) break;
+                }
+                PyObject *next_obj = NULL;
+                i64 next = 0;
+                if (pos < n) {
+                    i64 last;
+                    if (stop_visit(stops, pos, &next_obj, &next) < 0) goto fail_route;
+                    if (int_at(latest_start, (Py_ssize_t)next, &last) < 0) goto fail_route;
+                    if (last < lo + duration) continue;
+                }
+                if (blink != 0.0) {
+                    PyObject *r = PyObject_CallNoArgs(rnd);
+                    if (r == NULL) goto fail_route;
+                    double x = PyFloat_AsDouble(r);
+                    Py_DECREF(r);
+                    if (x == -1.0 && PyErr_Occurred()) goto fail_route;
+                    if (x < blink) continue;
+                }
+                if (pos < n) {
+                    /* A stop with a fixed start cannot wait for the visit and the drive from it. */
+                    PyObject *held = PyDict_GetItemWithError(fixed, next_obj);
+                    if (held == NULL && PyErr_Occurred()) goto fail_route;
+                    if (held != NULL && held != Py_None) {
+                        i64 h, drive, next_in;
+                        if (to_i64(held, &h) < 0) goto fail_route;
+                        if (int_at(loc_in, (Py_ssize_t)next, &next_in) < 0) goto fail_route;
+                        if (cell(travel, (Py_ssize_t)v_out_i, (Py_ssize_t)next_in, &drive) < 0) goto fail_route;
+                        if (h < lo + duration + drive) continue;
+                    }
+                }
+                positions[count++] = pos;
+            }
+            if (count == 0) goto next_route;
+            /* Builder._lower_bounds */
+            int needs_pass = plain_is_false;
+            if (!needs_pass) { /* a plain day: only a shift with breaks has a kept pass to ask */
+                PyObject *br = PyObject_GetAttr(shift, s_breaks);
+                if (br == NULL) goto fail_route;
+                needs_pass = PyObject_IsTrue(br);
+                Py_DECREF(br);
+                if (needs_pass < 0) goto fail_route;
+            }
+            if (needs_pass) {
+                kept = kept_pass(builder, summaries, sfixed, version, v_obj, route, stops, fixed, vi_obj);
+                if (kept == NULL) goto fail_route;
+            } else {
+                kept = Py_None;
+                Py_INCREF(kept);
+            }
+            Py_ssize_t survivors = count;
+            Py_ssize_t *use = positions;
+            if (kept != Py_None) {
+                if (insertable(kept, (Py_ssize_t)v_in_i, (Py_ssize_t)v_out_i, vi, &w, positions, count, kept_pos,
+                               &survivors) < 0)
+                    goto fail_route;
+                use = kept_pos;
+                if (survivors == 0) goto next_route;
+            }
+            if ((pos_list = PyList_New(survivors)) == NULL) goto fail_route;
+            for (Py_ssize_t j = 0; j < survivors; j++) {
+                PyObject *p = PyLong_FromSsize_t(use[j]);
+                if (p == NULL) goto fail_route;
+                PyList_SET_ITEM(pos_list, j, p);
+            }
+            res = PyObject_CallMethodObjArgs(builder, s_priced_bounds, vi_obj, route, worker, pos_list, assigned, kept,
+                                             NULL);
+            if (res == NULL) goto fail_route;
+            if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) < 1) {
+                PyErr_SetString(PyExc_TypeError, "_scan: _priced_bounds gave no tuple");
+                goto fail_route;
+            }
+            {
+                int any = PyObject_IsTrue(PyTuple_GET_ITEM(res, 0));
+                if (any < 0) goto fail_route;
+                if (any && PyList_Append(todo, res) < 0) goto fail_route;
+            }
+        next_route:
+            Py_XDECREF(shift);
+            Py_XDECREF(stops);
+            Py_XDECREF(starts);
+            Py_XDECREF(kept);
+            Py_XDECREF(pos_list);
+            Py_XDECREF(res);
+            Py_DECREF(route);
+            continue;
+        fail_route:
+            Py_XDECREF(shift);
+            Py_XDECREF(stops);
+            Py_XDECREF(starts);
+            Py_XDECREF(kept);
+            Py_XDECREF(pos_list);
+            Py_XDECREF(res);
+            Py_DECREF(route);
+            goto fail_shifts;
+        }
+        Py_DECREF(shifts);
+        continue;
+    fail_shifts:
+        Py_DECREF(shifts);
+        goto fail;
+    }
+    goto done;
+fail:
+    Py_CLEAR(todo);
+done:
+    PyMem_Free(positions);
+    PyMem_Free(kept_pos);
+    PyMem_Free(w.a);
+    PyMem_Free(w.b);
+    Py_XDECREF(offers_seq);
+    Py_XDECREF(by_worker);
+    Py_XDECREF(routes);
+    Py_XDECREF(latest_start);
+    Py_XDECREF(loc_in);
+    Py_XDECREF(loc_out);
+    Py_XDECREF(plain);
+    Py_XDECREF(summaries);
+    Py_XDECREF(plan_fixed);
+    Py_XDECREF(placed);
+    Py_XDECREF(sfixed);
+    Py_XDECREF(version);
+    Py_XDECREF(vi_obj);
+    Py_XDECREF(visit_windows);
+    Py_XDECREF(windows_list);
+    return todo;
+}
+
+static PyMethodDef methods[] = {
+    {"scan", scan, METH_VARARGS,
+     "scan(builder, vi, offers, lo, hi, fixed, pin_workers, apart, vehicles, only, blink, rnd): "
+     "Builder._scan's incremental half (its _lower_bounds items with a bound), in C."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_scan", "The route scan of an insertion, in C.", -1,
+                                    methods};
+
+PyMODINIT_FUNC PyInit__scan(void) {
+#define INTERN(var, text) \
+    if ((var = PyUnicode_InternFromString(text)) == NULL) return NULL;
+    INTERN(s_by_worker, "by_worker");
+    INTERN(s_routes, "routes");
+    INTERN(s_latest_start, "latest_start");
+    INTERN(s_loc_in, "loc_in");
+    INTERN(s_loc_out, "loc_out");
+    INTERN(s_plain, "plain");
+    INTERN(s_summaries, "_summaries");
+    INTERN(s_fixed, "fixed");
+    INTERN(s_placed, "placed");
+    INTERN(s_version, "version");
+    INTERN(s_fixed_ref, "fixed_ref");
+    INTERN(s_fixed_version, "fixed_version");
+    INTERN(s_stops, "stops");
+    INTERN(s_starts, "starts");
+    INTERN(s_states, "states");
+    INTERN(s_shift_index, "shift_index");
+    INTERN(s_shifts, "shifts");
+    INTERN(s_start, "start");
+    INTERN(s_end, "end");
+    INTERN(s_max_overtime, "max_overtime");
+    INTERN(s_breaks, "breaks");
+    INTERN(s_id, "id");
+    INTERN(s_windows, "windows");
+    INTERN(s_summary_with, "summary_with");
+    INTERN(s_priced_bounds, "_priced_bounds");
+    INTERN(s_matrix, "matrix");
+    INTERN(s_free_lb, "free_lb");
+    INTERN(s_ends, "ends");
+    INTERN(s_nexts, "nexts");
+    INTERN(s_latest, "latest");
+    INTERN(s_durations, "durations");
+#undef INTERN
+    return PyModule_Create(&module);
+}
