@@ -65,6 +65,9 @@ from dataclasses import dataclass
 from optimizer.model import Problem, Visit, Worker
 from optimizer.rules import effective_pins, frozen_visits
 
+ROUTE_MEMO_SIZE = 4096
+"""Routes whose part of the objective ``Objective`` keeps (``_route_terms``); more and it starts over."""
+
 TERM_NAMES: tuple[str, ...] = (
     "drop_mandatory",
     "drop_optional",
@@ -188,6 +191,16 @@ class Objective:
         """Per visit, the minute after which a start is late."""
         self.fair = fair_shares(problem)
         self.drops = [self._drop(vi) for vi in range(len(problem.visits))]
+        self.left_out = [
+            (True, drop_penalty(problem, v, True, self.frozen[vi]))
+            if self.pinned[vi] or v.mandatory or v.pinned_worker is not None or v.pinned_start is not None
+            else (False, drop_penalty(problem, v))
+            for vi, v in enumerate(problem.visits)
+        ]
+        """Per visit, what leaving it out adds to ``terms``: (to ``drop_mandatory``, else to
+        ``drop_optional``; the penalty)."""
+        self._route_memo: dict[tuple, tuple] = {}
+        """``_route_terms`` per route, by what it depends on."""
 
     # ------------------------------------------------------------------ one visit
 
@@ -271,9 +284,50 @@ class Objective:
 
     # ------------------------------------------------------------------ a plan
 
+    def _route_terms(self, r: TimedRoute) -> tuple[int, int, int, int, int, int, int, str, tuple[int, ...]]:
+        """One route's part of ``terms``: (travel, overtime, waiting, non-preferred stops,
+        gender mismatches, imbalance, starts moved from the previous plan, the worker's id, the
+        visits on it the previous plan had).  Memoised by everything it depends on (the route's
+        worker, shift, visits, starts, end and waiting): a search prices the whole plan after
+        every move, and a move changes a few routes (a tenth of an LNS round on the demo day
+        went to pricing the rest again)."""
+        key = (r.worker_index, r.shift_index, tuple(r.visits), tuple(r.starts), r.end, r.waiting)
+        hit = self._route_memo.get(key)
+        if hit is not None:
+            return hit
+        p, w = self.p, self.w
+        previous_at = self.previous_at
+        worker = p.workers[r.worker_index]
+        shift = worker.shifts[r.shift_index]
+        matrix = p.travel_times[worker.travel_mode]
+        place = worker.start_location
+        travel = service = non_preferred = gender = 0
+        previous: list[int] = []
+        for vi in r.visits:
+            visit = p.visits[vi]
+            travel += matrix[place][visit.location]
+            place = visit.exit_location
+            service += visit.duration_for(worker.kind)
+            if visit.preferred_workers and worker.id not in visit.preferred_workers:
+                non_preferred += 1
+            if (visit.gender_preference is not None and not visit.gender_strict
+                    and worker.gender != visit.gender_preference):
+                gender += 1
+            if vi in previous_at:
+                previous.append(vi)
+        travel += matrix[place][worker.end_location]
+        moved = (moved_count(self.previous_start, w.previous_start_tolerance, r.worker_index, r.visits, r.starts)
+                 if self.previous_start else 0)
+        part = (travel, max(0, r.end - shift.end), r.waiting, non_preferred, gender,
+                self.imbalance(r.worker_index, r.shift_index, service), moved, worker.id, tuple(previous))
+        if len(self._route_memo) >= ROUTE_MEMO_SIZE:
+            self._route_memo.clear()
+        self._route_memo[key] = part
+        return part
+
     def terms(self, routes: Iterable[TimedRoute]) -> dict[str, int]:
         """Every term of the plan made of ``routes`` (keys: ``TERM_NAMES``); a visit is placed
-        when some route has it."""
+        when some route has it.  Each route's own part is ``_route_terms``."""
         p, w = self.p, self.w
         previous_at = self.previous_at
         travel = waiting = overtime = non_preferred = gender = imbalance = 0
@@ -283,40 +337,28 @@ class Objective:
         for r in routes:
             if not r.visits:
                 continue
-            worker = p.workers[r.worker_index]
-            shift = worker.shifts[r.shift_index]
-            matrix = p.travel_times[worker.travel_mode]
-            place = worker.start_location
-            service = 0
+            r_travel, r_overtime, r_waiting, r_non_preferred, r_gender, r_imbalance, r_moved, wid, previous = (
+                self._route_terms(r))
+            travel += r_travel
+            overtime += r_overtime
+            waiting += r_waiting
+            non_preferred += r_non_preferred
+            gender += r_gender
+            imbalance += r_imbalance
+            moved += r_moved
             for vi, start in zip(r.visits, r.starts):
-                visit = p.visits[vi]
-                travel += matrix[place][visit.location]
-                place = visit.exit_location
-                service += visit.duration_for(worker.kind)
-                if vi not in first or start < first[vi]:
+                if start < first.get(vi, start + 1):
                     first[vi] = start
-                if visit.preferred_workers and worker.id not in visit.preferred_workers:
-                    non_preferred += 1
-                if (visit.gender_preference is not None and not visit.gender_strict
-                        and worker.gender != visit.gender_preference):
-                    gender += 1
-                if vi in previous_at:
-                    doers.setdefault(vi, set()).add(worker.id)
-            travel += matrix[place][worker.end_location]
-            if self.previous_start:
-                moved += moved_count(self.previous_start, w.previous_start_tolerance, r.worker_index, r.visits,
-                                     r.starts)
-            overtime += max(0, r.end - shift.end)
-            waiting += r.waiting
-            imbalance += self.imbalance(r.worker_index, r.shift_index, service)
+            for vi in previous:
+                doers.setdefault(vi, set()).add(wid)
         dropped_mandatory = dropped_optional = 0
-        for vi, visit in enumerate(p.visits):
+        for vi, (mandatory, penalty) in enumerate(self.left_out):
             if vi in first:
                 continue
-            if self.pinned[vi] or visit.mandatory or visit.pinned_worker is not None or visit.pinned_start is not None:
-                dropped_mandatory += drop_penalty(p, visit, True, self.frozen[vi])
+            if mandatory:
+                dropped_mandatory += penalty
             else:
-                dropped_optional += drop_penalty(p, visit)
+                dropped_optional += penalty
         late = [self.late(vi, s) for vi, s in first.items()]
         changes = moved + sum(len(before - doers.get(vi, set())) for vi, before in previous_at.items())
         return {

@@ -133,6 +133,14 @@ class PassState(NamedTuple):
     boarded: dict | None
 
 
+try:  # the forward pass in C (optimizer/_timing.c), built at install when a compiler is there
+    from optimizer import _timing as _compiled
+
+    _compiled.configure(Timing, PassState)
+except ImportError:  # pragma: no cover - an install without a C compiler
+    _compiled = None
+
+
 @dataclass
 class RouteSummary:
     """One route's forward pass kept for incremental evaluation (``Plan.route_summary``).
@@ -411,6 +419,9 @@ class Plan:
     visits (dependencies, both-or-neither pairs, different workers) are kept as indices.
     """
 
+    compiled_forward = True
+    """Whether ``_forward`` runs in C (``optimizer._timing``) where it can, when it was built."""
+
     incremental = True
     """Whether insertions are timed from the kept summaries (``route_summary``) and priced by
     what changed (issue #19 item 4); False re-times and re-prices whole routes, the code path
@@ -478,6 +489,10 @@ class Plan:
         and breaks only, which ``insertion_timing`` evaluates incrementally."""
         self._summaries: dict[tuple[int, bool], RouteSummary] = {}
         """Per vehicle, its route's last forward pass (``route_summary``), checked before use."""
+        self._ctxs: dict[int, tuple] = {}
+        """Per vehicle, ``_timing_ctx``."""
+        self._timed_in_c = bytes(0 if vi in self.ride_at or v.demand else 1 for vi, v in enumerate(problem.visits))
+        """Per visit, 1 if ``optimizer._timing`` may time a route with it (no ride, no load)."""
         self._older: dict[tuple[int, bool], RouteSummary] = {}
         """Per vehicle, the pass ``_summaries`` held before its last one (checked the same way)."""
         self._retimed: dict[int, tuple[Stops, list, list[int], dict[tuple, object]]] = {}
@@ -533,6 +548,36 @@ class Plan:
     def _forward(self, route: RouteState, stops: Stops, fixed: dict[int, int], later: dict[int, int] | None,
                  defer_first: bool = True, record: "RouteSummary | None" = None, resume: "Resume | None" = None,
                  ) -> Timing | PickupLater | None:
+        """The forward pass (``_forward_pass``), in C (``optimizer._timing``) for a route without
+        rides or loads when it was built: the same answer and side effects, most of an LNS
+        round's timing (``compiled_forward``; tests/optimizer/test_incremental.py runs both)."""
+        if (_compiled is not None and self.compiled_forward and stops and type(stops) is list
+                and isinstance(fixed, dict)):
+            res = _compiled.forward(self, self._timing_ctx(route), stops, fixed, later, defer_first,
+                                    record, resume)
+            if res is not NotImplemented:
+                return res
+        return self._forward_pass(route, stops, fixed, later, defer_first, record, resume)
+
+    def _timing_ctx(self, route: RouteState) -> tuple:
+        """What ``optimizer._timing.forward`` needs of ``route``'s worker and shift (see the top
+        of ``optimizer/_timing.c``), made once per vehicle: a vehicle's worker and shift never
+        change."""
+        ctx = self._ctxs.get(route.vehicle)
+        if ctx is None:
+            worker = self.p.workers[route.worker_index]
+            shift = worker.shifts[route.shift_index]
+            ctx = (self.p.travel_times[worker.travel_mode], self.durations[worker.kind], shift.start,
+                   worker.start_location, worker.end_location,
+                   tuple((r.earliest, r.latest, r.duration) for r in shift.breaks),
+                   self.end_limit[(route.worker_index, route.shift_index)], self._timed_in_c, self.windows,
+                   self.loc_in, self.loc_out)
+            self._ctxs[route.vehicle] = ctx
+        return ctx
+
+    def _forward_pass(self, route: RouteState, stops: Stops, fixed: dict[int, int], later: dict[int, int] | None,
+                      defer_first: bool = True, record: "RouteSummary | None" = None, resume: "Resume | None" = None,
+                      ) -> Timing | PickupLater | None:
         """The forward pass itself (``simulate_pass``), written once for both of its uses.
 
         From scratch it times ``stops`` from the shift start; with ``record`` (a summary being

@@ -25,7 +25,8 @@ from optimizer.evaluate import evaluate
 from optimizer.lns import improve
 from optimizer.model import BreakRule, Dependency, Problem, Shift
 from optimizer.stop import MaxIterations
-from optimizer.timing import RETIME_PASSES, FixedStarts, PickupLater
+from optimizer import timing as timing_module
+from optimizer.timing import RETIME_PASSES, FixedStarts, PickupLater, Resume, RouteSummary
 from tests.optimizer.builders import OFFICE, A, B, C, problem, visit, worker
 from tests.optimizer.test_constraints import DRIVER, driver, ride, rides_problem
 from tests.optimizer.test_objective import built, published
@@ -514,3 +515,168 @@ def test_the_compiled_scan_keeps_a_visit_that_fits_to_the_minute() -> None:
     compiled, python = _both_scans(b, v2)
     assert compiled == python
     assert (route.vehicle, 0, 60) in [(v, pos, start) for _, v, pos, start in compiled]
+
+
+# ---------------------------------------------------------------- the forward pass in C (optimizer/_timing.c)
+
+
+def test_the_compiled_forward_pass_was_built() -> None:
+    """The install built ``optimizer._timing`` (optional, so a broken build would only make the
+    search slower, silently)."""
+    assert timing_module._compiled is not None
+
+
+def _pass(b, compiled: bool, *args, **kwargs):
+    """``Plan._forward`` in C or in Python, with what it leaves behind: (its answer, the plan's
+    ``_deferred``, the summary recorded (its fields), the resume's ``converged``)."""
+    b.compiled_forward = compiled
+    b._deferred = None
+    try:
+        res = b._forward(*args, **kwargs)
+    finally:
+        b.compiled_forward = True
+    record, resume = kwargs.get("record"), kwargs.get("resume")
+    kept = None if record is None else (record.states, record.starts, record.breaks)
+    return res, b._deferred, kept, None if resume is None else resume.converged
+
+
+@SETTINGS
+@given(problems() | linked_days() | waiting_rides())
+def test_the_compiled_forward_pass_is_the_python_one(p: Problem) -> None:
+    """On random days after a few LNS rounds, for every route: its pass recorded from scratch
+    (``route_summary``'s), every visit inserted at every position and every stop taken out
+    (resumed from the kept pass), and the pass with floors (``retime_linked``'s) give the same
+    answer and leave the same state, in C and in Python (routes with rides or loads go to
+    Python either way)."""
+    b = built(p)
+    improve(b, seed=0, stop=MaxIterations(3))
+    for route in b.routes:
+        for defer_first in (True, False):
+            records = [RouteSummary(list(route.stops), [b.fixed.get(vi) for vi, _ in route.stops], defer_first)
+                       for _ in range(2)]
+            later = {} if b.ride_at else None
+            c, py = (_pass(b, compiled, route, route.stops, b.fixed, later, defer_first, record=record)
+                     for compiled, record in zip((True, False), records))
+            assert c == py
+        kept = b.route_summary(route, b.fixed)
+        if kept is None:
+            continue
+        n = len(route.stops)
+        for vi in range(len(p.visits)):
+            if vi in b.placed:
+                continue
+            for pos in range(min(n + 1, len(kept.states))):  # (as far as the kept pass got)
+                stops = route.stops[:pos] + [(vi, 0)] + route.stops[pos:]
+                c, py = (_pass(b, compiled, route, stops, b.fixed, {} if b.ride_at else None, True,
+                               resume=Resume(kept, pos, pos + 1, 1)) for compiled in (True, False))
+                assert c == py
+        for k in range(min(n, len(kept.states))):
+            stops = route.stops[:k] + route.stops[k + 1:]
+            c, py = (_pass(b, compiled, route, stops, b.fixed, {} if b.ride_at else None, True,
+                           resume=Resume(kept, k, k, -1)) for compiled in (True, False))
+            assert c == py
+        floors = {vi: s + 7 for (vi, _), s in zip(route.stops, route.starts)}
+        c, py = (_pass(b, compiled, route, route.stops, b.fixed, floors) for compiled in (True, False))
+        assert c == py
+        event(f"route timed: {c[0] is not None}")
+
+
+@SETTINGS
+@given(problems() | linked_days() | waiting_rides())
+def test_the_search_takes_the_same_steps_with_either_forward_pass(p: Problem) -> None:
+    """Construction and LNS rounds end on the same plan with the forward pass in C and in Python."""
+    plans = []
+    for compiled in (True, False):
+        Builder.compiled_forward = compiled
+        try:
+            b = built(p)
+            improve(b, seed=0, stop=MaxIterations(8))
+        finally:
+            Builder.compiled_forward = True
+        plans.append(([(r.stops, r.starts) for r in b.routes], b.placed, b.fixed))
+    assert plans[0] == plans[1]
+
+
+def test_the_compiled_forward_pass_refuses_what_is_not_a_route() -> None:
+    """Malformed input is an error, not a crash: a context of the wrong shape, a stop that is not
+    a (visit, copy) tuple, a visit not in the problem."""
+    b = built(problem([worker("W1")], [visit("V1", A, 30), visit("V2", B, 30)]))
+    [route] = [r for r in b.routes if r.stops]
+    ctx = b._timing_ctx(route)
+    with pytest.raises(TypeError, match="ctx"):
+        timing_module._compiled.forward(b, ctx[:5], route.stops, b.fixed, None, True, None, None)
+    with pytest.raises(TypeError, match="stop"):
+        timing_module._compiled.forward(b, ctx, [0], b.fixed, None, True, None, None)
+    with pytest.raises(IndexError, match="visit"):
+        timing_module._compiled.forward(b, ctx, [(99, 0)], b.fixed, None, True, None, None)
+
+
+def _both_passes(p: Problem, stops_ids: list[str], fixed: dict[str, int] | None = None, defer_first: bool = True):
+    """One worker's route of ``stops_ids`` passed from scratch, recorded, in C and in Python."""
+    b = built(p)
+    route = b.routes[0]
+    stops = [(b.index[v], 0) for v in stops_ids]
+    held = {b.index[v]: s for v, s in (fixed or {}).items()}
+    out = []
+    for compiled in (True, False):
+        record = RouteSummary(list(stops), [held.get(vi) for vi, _ in stops], defer_first)
+        out.append(_pass(b, compiled, route, stops, held, None, defer_first, record=record))
+    assert out[0] == out[1]
+    return out[0]
+
+
+def test_a_break_before_the_first_visit_is_as_late_as_the_visit_allows() -> None:
+    """A 30-minute break due by 100 and a first visit from 200: the break cannot wait past the
+    visit, so it is taken before it, as late as its window allows (100-130), not at the start."""
+    p = problem([worker("W1", Shift(0, 600, 0, (BreakRule(30, 0, 100),)))], [visit("V1", A, 30, [(200, 300)])])
+    res, _, (_, starts, breaks), _ = _both_passes(p, ["V1"])
+    assert res is not None and starts == [200] and breaks == [(100, 130)]
+
+
+def test_a_route_that_ends_too_late_keeps_no_trailing_break() -> None:
+    """The break due at 90-95 is taken after the last visit; driving home after it ends the route
+    at 110, past the shift's end (100, no overtime): the pass fails, and what it recorded has no
+    break in it (the trailing ones are taken only with a route that can end)."""
+    p = problem([worker("W1", Shift(0, 100, 0, (BreakRule(20, 90, 95),)))], [visit("V1", A, 50, [(0, 100)])])
+    res, _, (_, starts, breaks), _ = _both_passes(p, ["V1"])
+    assert res is None and starts == [10] and breaks == []
+
+
+def test_a_fixed_start_outside_the_windows_is_not_timed() -> None:
+    """A visit held at 50 whose window opens at 100 cannot start then: the pass fails."""
+    p = problem([worker("W1")], [visit("V1", A, 30, [(100, 200)])])
+    res, _, (_, starts, _), _ = _both_passes(p, ["V1"], {"V1": 50})
+    assert res is None and starts == []
+
+
+def test_a_break_that_can_no_longer_start_fails_the_route() -> None:
+    """Two breaks due at once: the first (0-10) pushes the second, due by 9, to start at 10:
+    too late, so the route cannot be timed."""
+    p = problem([worker("W1", Shift(0, 600, 0, (BreakRule(10, 0, 0), BreakRule(5, 0, 9))))],
+                [visit("V1", A, 30, [(0, 600)])])
+    res, _, _, _ = _both_passes(p, ["V1"])
+    assert res is None
+
+
+@SETTINGS
+@given(problems() | linked_days() | waiting_rides())
+def test_the_objective_kept_per_route_is_the_objective_worked_out_afresh(p: Problem) -> None:
+    """``Objective.terms`` keeps each route's part (``_route_terms``) across the search's calls;
+    on a re-plan, after LNS rounds (routes changed, put back, changed again), after every
+    route's end moves (same visits and starts, more overtime) and after its starts move (same
+    visits and end), it prices the plan as a new ``Objective`` does."""
+    from optimizer.model import PlannedVisit
+    from optimizer.objective import Objective
+
+    # A re-plan of the first plan, each visit a little later than it was: moved starts count.
+    first = built(p)
+    p = replace(p, previous_plan=tuple(PlannedVisit(p.visits[vi].id, p.workers[r.worker_index].id, s + 20)
+                                       for r in first.routes for (vi, _), s in zip(r.stops, r.starts)))
+    b = built(p)
+    improve(b, seed=0, stop=MaxIterations(6))
+    routes = b.timed_routes()
+    assert b.cost.terms(routes) == Objective(p).terms(routes)
+    later = [replace(r, end=r.end + 45) for r in routes]
+    assert b.cost.terms(later) == Objective(p).terms(later)
+    moved = [replace(r, starts=[s + 20 for s in r.starts]) for r in routes]  # back where they were
+    assert b.cost.terms(moved) == Objective(p).terms(moved)

@@ -1,0 +1,615 @@
+/*
+ * The forward pass of a route, compiled (optimizer.timing.Plan._forward, for routes without rides
+ * or loads).
+ *
+ * Why it exists: after the route scan went to C (optimizer/_scan.c), the forward pass was the
+ * largest part of an LNS round on the Kielce demo day: every insertion timed from a route's
+ * kept pass, every kept pass rebuilt after a change, every re-timing of linked visits.  Most
+ * routes carry no ride and no load (carers, assistants, handymen), and for them the pass is a
+ * few integer rules per stop: travel, the shift's breaks (taken on the way or on arrival, the
+ * first deferred past the first visit when it can wait), windows and fixed starts, floors.
+ *
+ * forward(plan, ctx, stops, fixed, later, defer_first, record, resume)
+ *   -> what Plan._forward returns (a Timing, None, or a kept pass's PickupLater), or
+ *      NotImplemented (before any side effect) when a stop is a ride's or carries a load, or
+ *      the kept pass it resumes from had any: then the Python pass runs.
+ * ctx: (matrix, durations, shift start, start place, end place, breaks as (earliest, latest,
+ *       duration) triples, the shift's end limit, one byte per visit: 1 if it may be timed here,
+ *       the visits' windows as (start, end) lists, entry places, exit places)
+ *
+ * The rules are Plan._forward's, line for line, with the same side effects on the plan
+ * (``_deferred``), the summary being recorded (``states``, ``starts``, ``breaks``) and the
+ * resume (``converged``).  tests/optimizer/test_incremental.py holds both to each other.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+typedef long long i64;
+
+static PyObject *Timing = NULL, *PassState = NULL;
+static PyObject *s_summary, *s_k0, *s_conv_from, *s_offset, *s_converged, *s_states, *s_starts, *s_breaks,
+    *s_deferred, *s_load, *s_timing, *s_later, *s_t, *s_loc, *s_travel, *s_bi, *s_departure, *s_on_board,
+    *s_boarded, *s_end, *s__deferred;
+
+static int to_i64(PyObject *o, i64 *out) {
+    *out = PyLong_AsLongLong(o);
+    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static PyObject *item_at(PyObject *seq, Py_ssize_t i) { /* new reference */
+    if (PyList_CheckExact(seq) && i >= 0 && i < PyList_GET_SIZE(seq)) {
+        PyObject *o = PyList_GET_ITEM(seq, i);
+        Py_INCREF(o);
+        return o;
+    }
+    if (PyTuple_CheckExact(seq) && i >= 0 && i < PyTuple_GET_SIZE(seq)) {
+        PyObject *o = PyTuple_GET_ITEM(seq, i);
+        Py_INCREF(o);
+        return o;
+    }
+    PyObject *key = PyLong_FromSsize_t(i);
+    if (key == NULL) return NULL;
+    PyObject *o = PyObject_GetItem(seq, key);
+    Py_DECREF(key);
+    return o;
+}
+
+static int int_at(PyObject *seq, Py_ssize_t i, i64 *out) {
+    PyObject *o = item_at(seq, i);
+    if (o == NULL) return -1;
+    int rc = to_i64(o, out);
+    Py_DECREF(o);
+    return rc;
+}
+
+static int cell(PyObject *m, i64 a, i64 b, i64 *out) {
+    PyObject *row = item_at(m, (Py_ssize_t)a);
+    if (row == NULL) return -1;
+    int rc = int_at(row, (Py_ssize_t)b, out);
+    Py_DECREF(row);
+    return rc;
+}
+
+static int int_attr(PyObject *o, PyObject *name, i64 *out) {
+    PyObject *v = PyObject_GetAttr(o, name);
+    if (v == NULL) return -1;
+    int rc = to_i64(v, out);
+    Py_DECREF(v);
+    return rc;
+}
+
+/* 1 if o.name is None, 0 if not, -1 on error. */
+static int attr_is_none(PyObject *o, PyObject *name) {
+    PyObject *v = PyObject_GetAttr(o, name);
+    if (v == NULL) return -1;
+    int none = v == Py_None;
+    Py_DECREF(v);
+    return none;
+}
+
+static inline i64 max2(i64 a, i64 b) { return a > b ? a : b; }
+static inline i64 min2(i64 a, i64 b) { return a < b ? a : b; }
+
+/* Plan.window_at / Plan.start_at.  Returns 1 with *out set, 0 for None, -1 on error. */
+static int window_at(PyObject *windows, i64 t, i64 *out) {
+    Py_ssize_t n = PyList_Check(windows) ? PyList_GET_SIZE(windows) : PySequence_Size(windows);
+    if (n < 0) return -1;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *w = item_at(windows, k);
+        if (w == NULL) return -1;
+        i64 a, b;
+        int rc = (int_at(w, 0, &a) < 0 || int_at(w, 1, &b) < 0) ? -1 : 0;
+        Py_DECREF(w);
+        if (rc < 0) return -1;
+        if (t <= b) {
+            *out = t > a ? t : a;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int start_at(PyObject *windows, PyObject *fixed, PyObject *vi_obj, i64 arrival, i64 *out) {
+    PyObject *f = PyDict_GetItemWithError(fixed, vi_obj);
+    if (f == NULL && PyErr_Occurred()) return -1;
+    if (f != NULL && f != Py_None) {
+        i64 fv, s;
+        if (to_i64(f, &fv) < 0) return -1;
+        if (fv < arrival) return 0;
+        int rc = window_at(windows, fv, &s);
+        if (rc <= 0) return rc;
+        if (s != fv) return 0;
+        *out = fv;
+        return 1;
+    }
+    return window_at(windows, arrival, out);
+}
+
+/* Growable arrays of the pass. */
+typedef struct {
+    i64 *v;
+    Py_ssize_t n, cap;
+} Vec;
+
+static int vec_push(Vec *x, i64 v) {
+    if (x->n == x->cap) {
+        Py_ssize_t cap = x->cap ? 2 * x->cap : 16;
+        i64 *p = PyMem_Realloc(x->v, sizeof(i64) * cap);
+        if (p == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        x->v = p;
+        x->cap = cap;
+    }
+    x->v[x->n++] = v;
+    return 0;
+}
+
+static PyObject *int_list(const Vec *x) {
+    PyObject *out = PyList_New(x->n);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t k = 0; k < x->n; k++) {
+        PyObject *o = PyLong_FromLongLong(x->v[k]);
+        if (o == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, o);
+    }
+    return out;
+}
+
+/* Breaks: starts in b, ends in e. */
+static PyObject *break_list(const Vec *b, const Vec *e) {
+    PyObject *out = PyList_New(b->n);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t k = 0; k < b->n; k++) {
+        PyObject *o = Py_BuildValue("(LL)", b->v[k], e->v[k]);
+        if (o == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, o);
+    }
+    return out;
+}
+
+/* record.starts / record.breaks as the pass has them now (Plan._forward shares its lists). */
+static int record_lists(PyObject *record, const Vec *starts, const Vec *bs, const Vec *be, PyObject **starts_out,
+                        PyObject **breaks_out) {
+    PyObject *sl = int_list(starts), *bl = NULL;
+    if (sl == NULL) return -1;
+    if ((bl = break_list(bs, be)) == NULL) {
+        Py_DECREF(sl);
+        return -1;
+    }
+    if (record != Py_None) {
+        if (PyObject_SetAttr(record, s_starts, sl) < 0 || PyObject_SetAttr(record, s_breaks, bl) < 0) {
+            Py_DECREF(sl);
+            Py_DECREF(bl);
+            return -1;
+        }
+    }
+    if (starts_out) *starts_out = sl; else Py_DECREF(sl);
+    if (breaks_out) *breaks_out = bl; else Py_DECREF(bl);
+    return 0;
+}
+
+/* record.states.append(PassState(t, loc, travel, bi, departure, None, None, None)): a pass timed
+ * here has no load and nobody on board. */
+static int append_state(PyObject *states, i64 t, i64 loc, i64 travel, i64 bi, int has_departure, i64 departure) {
+    PyObject *dep = has_departure ? PyLong_FromLongLong(departure) : (Py_INCREF(Py_None), Py_None);
+    if (dep == NULL) return -1;
+    PyObject *ps = PyObject_CallFunction(PassState, "LLLLOOOO", t, loc, travel, bi, dep, Py_None, Py_None, Py_None);
+    Py_DECREF(dep);
+    if (ps == NULL) return -1;
+    int rc = PyList_Append(states, ps);
+    Py_DECREF(ps);
+    return rc;
+}
+
+static PyObject *forward(PyObject *self, PyObject *args) {
+    PyObject *plan, *ctx, *stops, *fixed, *later, *record, *resume;
+    int defer_first;
+    if (!PyArg_ParseTuple(args, "OO!O!O!OpOO", &plan, &PyTuple_Type, &ctx, &PyList_Type, &stops, &PyDict_Type,
+                          &fixed, &later, &defer_first, &record, &resume))
+        return NULL;
+    (void)self;
+    if (Timing == NULL || PassState == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_timing.configure was not called");
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(ctx) != 11) {
+        PyErr_SetString(PyExc_TypeError, "_timing: ctx is not the 11-tuple Plan._timing_ctx makes");
+        return NULL;
+    }
+    PyObject *matrix = PyTuple_GET_ITEM(ctx, 0), *durations = PyTuple_GET_ITEM(ctx, 1),
+             *rules = PyTuple_GET_ITEM(ctx, 5), *timed_here = PyTuple_GET_ITEM(ctx, 7),
+             *windows = PyTuple_GET_ITEM(ctx, 8), *loc_in = PyTuple_GET_ITEM(ctx, 9), *loc_out = PyTuple_GET_ITEM(ctx, 10);
+    i64 shift_start, start_loc, end_loc, end_limit;
+    if (to_i64(PyTuple_GET_ITEM(ctx, 2), &shift_start) < 0 || to_i64(PyTuple_GET_ITEM(ctx, 3), &start_loc) < 0
+        || to_i64(PyTuple_GET_ITEM(ctx, 4), &end_loc) < 0 || to_i64(PyTuple_GET_ITEM(ctx, 6), &end_limit) < 0)
+        return NULL;
+    if (!PyBytes_Check(timed_here) || !PyTuple_Check(rules)) {
+        PyErr_SetString(PyExc_TypeError, "_timing: ctx has the wrong types");
+        return NULL;
+    }
+    const char *here = PyBytes_AS_STRING(timed_here);
+    Py_ssize_t n_visits = PyBytes_GET_SIZE(timed_here);
+    Py_ssize_t n = PyList_GET_SIZE(stops);
+    if (n == 0) Py_RETURN_NOTIMPLEMENTED;
+    /* What this pass covers, checked before anything changes. */
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *st = PyList_GET_ITEM(stops, k);
+        if (!PyTuple_Check(st) || PyTuple_GET_SIZE(st) < 1) {
+            PyErr_SetString(PyExc_TypeError, "_timing: a stop is not a (visit, copy) tuple");
+            return NULL;
+        }
+        i64 vi;
+        if (to_i64(PyTuple_GET_ITEM(st, 0), &vi) < 0) return NULL;
+        if (vi < 0 || vi >= n_visits) {
+            PyErr_SetString(PyExc_IndexError, "_timing: a stop's visit is not in the problem");
+            return NULL;
+        }
+        if (!here[vi]) Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_ssize_t nb = PyTuple_GET_SIZE(rules);
+    i64 *r_earliest = NULL, *r_latest = NULL, *r_duration = NULL;
+    Vec starts = {0}, bs = {0}, be = {0};
+    PyObject *old = NULL, *old_states = NULL, *old_starts = NULL, *old_breaks = NULL, *states = NULL, *result = NULL;
+    i64 t, loc, travel_total, bi, departure = 0, k0 = 0, conv_from = 0, offset = 0, last_state = 0;
+    int has_departure = 0, resuming = resume != Py_None;
+    int later_any = later != Py_None && PyObject_IsTrue(later);
+    if (later_any < 0) return NULL;
+    if (later_any && !PyDict_Check(later)) {
+        PyErr_SetString(PyExc_TypeError, "_timing: later is not a dict");
+        return NULL;
+    }
+    r_earliest = PyMem_Malloc(sizeof(i64) * (nb + 1));
+    r_latest = PyMem_Malloc(sizeof(i64) * (nb + 1));
+    r_duration = PyMem_Malloc(sizeof(i64) * (nb + 1));
+    if (!r_earliest || !r_latest || !r_duration) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t k = 0; k < nb; k++) {
+        PyObject *r = PyTuple_GET_ITEM(rules, k);
+        if (int_at(r, 0, &r_earliest[k]) < 0 || int_at(r, 1, &r_latest[k]) < 0 || int_at(r, 2, &r_duration[k]) < 0)
+            goto fail;
+    }
+    if (resuming) {
+        if ((old = PyObject_GetAttr(resume, s_summary)) == NULL) goto fail;
+        if (int_attr(resume, s_k0, &k0) < 0 || int_attr(resume, s_conv_from, &conv_from) < 0
+            || int_attr(resume, s_offset, &offset) < 0)
+            goto fail;
+        if ((old_states = PyObject_GetAttr(old, s_states)) == NULL) goto fail;
+        if ((old_starts = PyObject_GetAttr(old, s_starts)) == NULL) goto fail;
+        if ((old_breaks = PyObject_GetAttr(old, s_breaks)) == NULL) goto fail;
+        if (!PyList_Check(old_states) || !PyList_Check(old_starts) || !PyList_Check(old_breaks)) {
+            PyErr_SetString(PyExc_TypeError, "_timing: a kept pass without lists");
+            goto fail;
+        }
+        {
+            PyObject *ld = PyObject_GetAttr(old, s_load);
+            if (ld == NULL) goto fail;
+            int loaded = PyObject_IsTrue(ld);
+            Py_DECREF(ld);
+            if (loaded < 0) goto fail;
+            if (loaded) goto not_here;
+        }
+        /* The kept pass's states carry no load and nobody on board on a route timed here, but
+         * one it resumes from (a removal's old route) may have had them. */
+        Py_ssize_t n_states = PyList_GET_SIZE(old_states);
+        for (Py_ssize_t k = 0; k < n_states; k++) {
+            PyObject *st = PyList_GET_ITEM(old_states, k);
+            int a = attr_is_none(st, s_load), b = attr_is_none(st, s_on_board), c = attr_is_none(st, s_boarded);
+            if (a < 0 || b < 0 || c < 0) goto fail;
+            if (!(a && b && c)) goto not_here;
+        }
+        if (k0 < 0 || k0 >= n_states) {
+            PyErr_SetString(PyExc_IndexError, "_timing: resumed past the kept pass");
+            goto fail;
+        }
+        PyObject *st = PyList_GET_ITEM(old_states, k0);
+        PyObject *dep;
+        if (int_attr(st, s_t, &t) < 0 || int_attr(st, s_loc, &loc) < 0 || int_attr(st, s_travel, &travel_total) < 0
+            || int_attr(st, s_bi, &bi) < 0)
+            goto fail;
+        if ((dep = PyObject_GetAttr(st, s_departure)) == NULL) goto fail;
+        if (dep != Py_None) {
+            has_departure = 1;
+            if (to_i64(dep, &departure) < 0) {
+                Py_DECREF(dep);
+                goto fail;
+            }
+        }
+        Py_DECREF(dep);
+        for (i64 k = 0; k < k0; k++) {
+            i64 s;
+            if (int_at(old_starts, (Py_ssize_t)k, &s) < 0 || vec_push(&starts, s) < 0) goto fail;
+        }
+        for (i64 k = 0; k < bi; k++) {
+            PyObject *b = item_at(old_breaks, (Py_ssize_t)k);
+            if (b == NULL) goto fail;
+            i64 x, y;
+            int rc = (int_at(b, 0, &x) < 0 || int_at(b, 1, &y) < 0) ? -1 : 0;
+            Py_DECREF(b);
+            if (rc < 0 || vec_push(&bs, x) < 0 || vec_push(&be, y) < 0) goto fail;
+        }
+        /* self._deferred = old.deferred if k0 else False */
+        PyObject *deferred = Py_False;
+        if (k0) {
+            if ((deferred = PyObject_GetAttr(old, s_deferred)) == NULL) goto fail;
+        } else {
+            Py_INCREF(deferred);
+        }
+        int rc = PyObject_SetAttr(plan, s__deferred, deferred);
+        Py_DECREF(deferred);
+        if (rc < 0) goto fail;
+        last_state = n_states - 1;
+    } else {
+        t = shift_start;
+        loc = start_loc;
+        travel_total = 0;
+        bi = 0;
+        if (record != Py_None) {
+            if ((states = PyObject_GetAttr(record, s_states)) == NULL) goto fail;
+            if (!PyList_Check(states)) {
+                PyErr_SetString(PyExc_TypeError, "_timing: record.states is not a list");
+                goto fail;
+            }
+        }
+    }
+
+    for (Py_ssize_t k = (Py_ssize_t)k0; k < n; k++) {
+        if (states != NULL && append_state(states, t, loc, travel_total, bi, has_departure, departure) < 0) goto fail;
+        PyObject *vi_obj = PyTuple_GET_ITEM(PyList_GET_ITEM(stops, k), 0);
+        i64 vi = PyLong_AsLongLong(vi_obj);
+        i64 duration, v_in, v_out, tr, floor = 0;
+        if (int_at(durations, (Py_ssize_t)vi, &duration) < 0 || int_at(loc_in, (Py_ssize_t)vi, &v_in) < 0
+            || int_at(loc_out, (Py_ssize_t)vi, &v_out) < 0 || cell(matrix, loc, v_in, &tr) < 0)
+            goto fail;
+        PyObject *vw = item_at(windows, (Py_ssize_t)vi);
+        if (vw == NULL) goto fail;
+        if (later_any) {
+            PyObject *f = PyDict_GetItemWithError(later, vi_obj);
+            if (f == NULL && PyErr_Occurred()) goto fail_vw;
+            if (f != NULL && to_i64(f, &floor) < 0) goto fail_vw;
+        }
+        i64 start;
+        int got;
+        while (bi < nb) {
+            i64 earliest = r_earliest[bi], latest = r_latest[bi], dur = r_duration[bi];
+            i64 b_start = max2(max2(t, earliest), bs.n ? be.v[bs.n - 1] : t);
+            if (b_start > latest) goto none_vw;
+            i64 ready = max2(t + tr, b_start) + dur;
+            got = start_at(vw, fixed, vi_obj, max2(t + tr, floor), &start);
+            if (got < 0) goto fail_vw;
+            int after_ok = got && start + duration <= latest;
+            if (starts.n == 0 && defer_first && after_ok) {
+                if (PyObject_SetAttr(plan, s__deferred, Py_True) < 0) goto fail_vw;
+                break; /* never start the day with a break that can wait */
+            }
+            if (got && ready <= start) {
+                if (starts.n == 0 && bi == nb - 1) {
+                    /* Before the day's first visit: as late as its window and the visit allow. */
+                    b_start = max2(b_start, min2(latest, start - dur));
+                    ready = max2(t + tr, b_start) + dur;
+                }
+            } else if (after_ok) {
+                break; /* can still be taken after this visit */
+            }
+            if (vec_push(&bs, b_start) < 0 || vec_push(&be, b_start + dur) < 0) goto fail_vw;
+            t = ready - tr;
+            bi++;
+        }
+        got = start_at(vw, fixed, vi_obj, max2(t + tr, floor), &start);
+        Py_DECREF(vw);
+        if (got < 0) goto fail;
+        if (!got) goto none;
+        if (starts.n == 0) {
+            /* Leave as late as the first visit allows, but no later than the first break. */
+            if (bs.n) {
+                i64 paused = 0;
+                for (Py_ssize_t j = 0; j < bs.n; j++) paused += be.v[j] - bs.v[j];
+                departure = max2(shift_start, min2(bs.v[0], start - tr - paused));
+            } else {
+                departure = start - tr;
+            }
+            has_departure = 1;
+        }
+        if (vec_push(&starts, start) < 0) goto fail;
+        travel_total += tr;
+        t = start + duration;
+        loc = v_out;
+        if (resuming && k >= conv_from && k - offset < last_state) {
+            i64 old_start;
+            if (int_at(old_starts, (Py_ssize_t)(k - offset), &old_start) < 0) goto fail;
+            if (start == old_start) {
+                PyObject *st = PyList_GET_ITEM(old_states, (Py_ssize_t)(k - offset + 1));
+                i64 st_bi;
+                if (int_attr(st, s_bi, &st_bi) < 0) goto fail;
+                int same = st_bi == bi;
+                if (same && bi > 0) {
+                    i64 old_end;
+                    PyObject *b = item_at(old_breaks, (Py_ssize_t)(bi - 1));
+                    if (b == NULL) goto fail;
+                    int rc = int_at(b, 1, &old_end);
+                    Py_DECREF(b);
+                    if (rc < 0) goto fail;
+                    same = be.v[bs.n - 1] == old_end;
+                }
+                if (same) {
+                    int none = attr_is_none(st, s_boarded);
+                    if (none < 0) goto fail;
+                    same = none;
+                }
+                if (same) {
+                    PyObject *timing = PyObject_GetAttr(old, s_timing);
+                    if (timing == NULL) goto fail;
+                    if (timing == Py_None) {
+                        /* The old pass failed further on, or stopped at a ride too long. */
+                        Py_DECREF(timing);
+                        result = PyObject_GetAttr(old, s_later);
+                        goto done;
+                    }
+                    i64 t_end, t_travel, st_travel;
+                    if (int_attr(timing, s_end, &t_end) < 0 || int_attr(timing, s_travel, &t_travel) < 0
+                        || int_attr(st, s_travel, &st_travel) < 0) {
+                        Py_DECREF(timing);
+                        goto fail;
+                    }
+                    Py_DECREF(timing);
+                    PyObject *conv = PyLong_FromLongLong(k + 1);
+                    if (conv == NULL) goto fail;
+                    int rc = PyObject_SetAttr(resume, s_converged, conv);
+                    Py_DECREF(conv);
+                    if (rc < 0) goto fail;
+                    PyObject *head = int_list(&starts), *tail = NULL, *all_starts = NULL, *brk = NULL,
+                             *brk_tail = NULL, *all_breaks = NULL;
+                    if (head == NULL) goto fail;
+                    tail = PyList_GetSlice(old_starts, (Py_ssize_t)(k - offset + 1), PyList_GET_SIZE(old_starts));
+                    if (tail != NULL) all_starts = PySequence_Concat(head, tail);
+                    brk = break_list(&bs, &be);
+                    if (brk != NULL)
+                        brk_tail = PyList_GetSlice(old_breaks, (Py_ssize_t)bi, PyList_GET_SIZE(old_breaks));
+                    if (brk_tail != NULL) all_breaks = PySequence_Concat(brk, brk_tail);
+                    if (all_starts != NULL && all_breaks != NULL)
+                        result = PyObject_CallFunction(Timing, "OLLLO", all_starts, departure, t_end,
+                                                       travel_total + t_travel - st_travel, all_breaks);
+                    Py_XDECREF(head);
+                    Py_XDECREF(tail);
+                    Py_XDECREF(all_starts);
+                    Py_XDECREF(brk);
+                    Py_XDECREF(brk_tail);
+                    Py_XDECREF(all_breaks);
+                    if (result == NULL) goto fail;
+                    goto done;
+                }
+            }
+        }
+        continue;
+    none_vw:
+        Py_DECREF(vw);
+        goto none;
+    fail_vw:
+        Py_DECREF(vw);
+        goto fail;
+    }
+    if (states != NULL && append_state(states, t, loc, travel_total, bi, has_departure, departure) < 0) goto fail;
+    if (resuming) {
+        PyObject *conv = PyLong_FromSsize_t(n);
+        if (conv == NULL) goto fail;
+        int rc = PyObject_SetAttr(resume, s_converged, conv);
+        Py_DECREF(conv);
+        if (rc < 0) goto fail;
+    }
+    {
+        i64 back;
+        if (cell(matrix, loc, end_loc, &back) < 0) goto fail;
+        travel_total += back;
+        /* timing.trailing_breaks: breaks still due, driving back while waiting for each. */
+        i64 clock = t, left = back, free_from = bs.n ? be.v[bs.n - 1] : t;
+        Py_ssize_t taken_before = bs.n; /* the tail is taken only if the route can end with it */
+        for (i64 r = bi; r < nb; r++) {
+            i64 b_start = max2(max2(clock, r_earliest[r]), free_from);
+            if (b_start > r_latest[r]) {
+                bs.n = be.n = taken_before;
+                goto none;
+            }
+            left -= min2(left, b_start - clock);
+            if (vec_push(&bs, b_start) < 0 || vec_push(&be, b_start + r_duration[r]) < 0) goto fail;
+            clock = free_from = b_start + r_duration[r];
+        }
+        i64 end = clock + left;
+        if (end > end_limit) {
+            bs.n = be.n = taken_before;
+            goto none;
+        }
+        PyObject *sl, *bl;
+        if (record_lists(record, &starts, &bs, &be, &sl, &bl) < 0) goto fail;
+        result = PyObject_CallFunction(Timing, "OLLLO", sl, has_departure ? departure : shift_start, end, travel_total,
+                                       bl);
+        Py_DECREF(sl);
+        Py_DECREF(bl);
+        if (result == NULL) goto fail;
+        goto done;
+    }
+none:
+    if (record != Py_None && record_lists(record, &starts, &bs, &be, NULL, NULL) < 0) goto fail;
+    Py_INCREF(Py_None);
+    result = Py_None;
+    goto done;
+not_here:
+    Py_INCREF(Py_NotImplemented);
+    result = Py_NotImplemented;
+    goto done;
+fail:
+    Py_CLEAR(result);
+done:
+    PyMem_Free(r_earliest);
+    PyMem_Free(r_latest);
+    PyMem_Free(r_duration);
+    PyMem_Free(starts.v);
+    PyMem_Free(bs.v);
+    PyMem_Free(be.v);
+    Py_XDECREF(old);
+    Py_XDECREF(old_states);
+    Py_XDECREF(old_starts);
+    Py_XDECREF(old_breaks);
+    Py_XDECREF(states);
+    return result;
+}
+
+static PyObject *configure(PyObject *self, PyObject *args) {
+    PyObject *timing, *pass_state;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OO", &timing, &pass_state)) return NULL;
+    Py_XDECREF(Timing);
+    Py_XDECREF(PassState);
+    Py_INCREF(timing);
+    Py_INCREF(pass_state);
+    Timing = timing;
+    PassState = pass_state;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"forward", forward, METH_VARARGS,
+     "forward(plan, ctx, stops, fixed, later, defer_first, record, resume): Plan._forward for a route "
+     "without rides or loads, or NotImplemented."},
+    {"configure", configure, METH_VARARGS, "configure(Timing, PassState): the classes the pass returns."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_timing", "A route's forward pass, in C.", -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__timing(void) {
+#define INTERN(var, text) \
+    if ((var = PyUnicode_InternFromString(text)) == NULL) return NULL;
+    INTERN(s_summary, "summary");
+    INTERN(s_k0, "k0");
+    INTERN(s_conv_from, "conv_from");
+    INTERN(s_offset, "offset");
+    INTERN(s_converged, "converged");
+    INTERN(s_states, "states");
+    INTERN(s_starts, "starts");
+    INTERN(s_breaks, "breaks");
+    INTERN(s_deferred, "deferred");
+    INTERN(s_load, "load");
+    INTERN(s_timing, "timing");
+    INTERN(s_later, "later");
+    INTERN(s_t, "t");
+    INTERN(s_loc, "loc");
+    INTERN(s_travel, "travel");
+    INTERN(s_bi, "bi");
+    INTERN(s_departure, "departure");
+    INTERN(s_on_board, "on_board");
+    INTERN(s_boarded, "boarded");
+    INTERN(s_end, "end");
+    INTERN(s__deferred, "_deferred");
+#undef INTERN
+    return PyModule_Create(&module);
+}
