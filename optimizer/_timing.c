@@ -26,7 +26,7 @@
 
 typedef long long i64;
 
-static PyObject *Timing = NULL, *PassState = NULL;
+static PyObject *Timing = NULL, *PassState = NULL, *PickupLater = NULL;
 static PyObject *s_summary, *s_k0, *s_conv_from, *s_offset, *s_converged, *s_states, *s_starts, *s_breaks,
     *s_deferred, *s_load, *s_timing, *s_later, *s_t, *s_loc, *s_travel, *s_bi, *s_departure, *s_on_board,
     *s_boarded, *s_end, *s__deferred;
@@ -198,15 +198,112 @@ static int record_lists(PyObject *record, const Vec *starts, const Vec *bs, cons
 
 /* record.states.append(PassState(t, loc, travel, bi, departure, None, None, None)): a pass timed
  * here has no load and nobody on board. */
-static int append_state(PyObject *states, i64 t, i64 loc, i64 travel, i64 bi, int has_departure, i64 departure) {
+static PyObject *copy_or_none(PyObject *d) { /* dict(d) if d else None */
+    if (PyDict_GET_SIZE(d) == 0) {
+        Py_INCREF(Py_None);
+        return Py_None;
+    }
+    return PyDict_Copy(d);
+}
+
+/* dict(o.name) if o.name else {} */
+static PyObject *copied_dict(PyObject *o, PyObject *name) {
+    PyObject *v = PyObject_GetAttr(o, name);
+    if (v == NULL) return NULL;
+    PyObject *out = (v != Py_None && PyDict_Check(v)) ? PyDict_Copy(v) : PyDict_New();
+    Py_DECREF(v);
+    return out;
+}
+
+static int append_state(PyObject *states, i64 t, i64 loc, i64 travel, i64 bi, int has_departure, i64 departure,
+                        PyObject *on_board, PyObject *boarded) {
     PyObject *dep = has_departure ? PyLong_FromLongLong(departure) : (Py_INCREF(Py_None), Py_None);
     if (dep == NULL) return -1;
-    PyObject *ps = PyObject_CallFunction(PassState, "LLLLOOOO", t, loc, travel, bi, dep, Py_None, Py_None, Py_None);
+    PyObject *ob = copy_or_none(on_board), *bd = ob == NULL ? NULL : copy_or_none(boarded);
+    if (bd == NULL) {
+        Py_DECREF(dep);
+        Py_XDECREF(ob);
+        return -1;
+    }
+    PyObject *ps = PyObject_CallFunction(PassState, "LLLLOOOO", t, loc, travel, bi, dep, Py_None, ob, bd);
     Py_DECREF(dep);
+    Py_DECREF(ob);
+    Py_DECREF(bd);
     if (ps == NULL) return -1;
     int rc = PyList_Append(states, ps);
     Py_DECREF(ps);
     return rc;
+}
+
+/* A ride's stop (ride: Plan.ride_at's (pickup, drop-off, load, max ride)): a pickup boards its
+ * passengers (None past the car's capacity), a drop-off lets them off (None without its pickup,
+ * a PickupLater in *result when the ride took too long).  1: go on; 0: None; 2: *result. */
+static int board(PyObject *ride, PyObject *vi_obj, i64 vi, i64 start, i64 end, PyObject *on_board, PyObject *boarded,
+                 PyObject *capacity, PyObject **result) {
+    if (!PyTuple_Check(ride) || PyTuple_GET_SIZE(ride) != 4 || !PyDict_Check(PyTuple_GET_ITEM(ride, 2))) {
+        PyErr_SetString(PyExc_TypeError, "_timing: a ride is not (pickup, drop-off, load, max ride)");
+        return -1;
+    }
+    PyObject *pickup_obj = PyTuple_GET_ITEM(ride, 0), *load = PyTuple_GET_ITEM(ride, 2),
+             *max_ride_obj = PyTuple_GET_ITEM(ride, 3);
+    i64 pickup;
+    if (to_i64(pickup_obj, &pickup) < 0) return -1;
+    PyObject *key, *q;
+    Py_ssize_t pos = 0;
+    if (vi == pickup) {
+        PyObject *span = Py_BuildValue("(LL)", start, end);
+        if (span == NULL) return -1;
+        int rc = PyDict_SetItem(boarded, vi_obj, span);
+        Py_DECREF(span);
+        if (rc < 0) return -1;
+        while (PyDict_Next(load, &pos, &key, &q)) {
+            i64 now = 0, add, cap = 0;
+            PyObject *cur = PyDict_GetItemWithError(on_board, key);
+            if (cur == NULL && PyErr_Occurred()) return -1;
+            if (cur != NULL && to_i64(cur, &now) < 0) return -1;
+            if (to_i64(q, &add) < 0) return -1;
+            PyObject *n = PyLong_FromLongLong(now + add);
+            if (n == NULL) return -1;
+            rc = PyDict_SetItem(on_board, key, n);
+            Py_DECREF(n);
+            if (rc < 0) return -1;
+            PyObject *c = PyDict_GetItemWithError(capacity, key);
+            if (c == NULL && PyErr_Occurred()) return -1;
+            if (c != NULL && to_i64(c, &cap) < 0) return -1;
+            if (now + add > cap) return 0;
+        }
+        return 1;
+    }
+    PyObject *span = PyDict_GetItemWithError(boarded, pickup_obj);
+    if (span == NULL) return PyErr_Occurred() ? -1 : 0; /* a drop-off before (or without) its pickup */
+    i64 p_start, p_end;
+    Py_INCREF(span);
+    int rc = (int_at(span, 0, &p_start) < 0 || int_at(span, 1, &p_end) < 0) ? -1 : 0;
+    Py_DECREF(span);
+    if (rc < 0 || PyDict_DelItem(boarded, pickup_obj) < 0) return -1;
+    while (PyDict_Next(load, &pos, &key, &q)) {
+        i64 now, sub;
+        PyObject *cur = PyDict_GetItemWithError(on_board, key);
+        if (cur == NULL) {
+            if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, key);
+            return -1;
+        }
+        if (to_i64(cur, &now) < 0 || to_i64(q, &sub) < 0) return -1;
+        PyObject *n = PyLong_FromLongLong(now - sub);
+        if (n == NULL) return -1;
+        rc = PyDict_SetItem(on_board, key, n);
+        Py_DECREF(n);
+        if (rc < 0) return -1;
+    }
+    if (max_ride_obj != Py_None) {
+        i64 max_ride;
+        if (to_i64(max_ride_obj, &max_ride) < 0) return -1;
+        if (start - p_end > max_ride) {
+            *result = PyObject_CallFunction(PickupLater, "OL", pickup_obj, p_start + (start - p_end - max_ride));
+            return *result == NULL ? -1 : 2;
+        }
+    }
+    return 1;
 }
 
 static PyObject *forward(PyObject *self, PyObject *args) {
@@ -216,14 +313,15 @@ static PyObject *forward(PyObject *self, PyObject *args) {
                           &fixed, &later, &defer_first, &record, &resume))
         return NULL;
     (void)self;
-    if (Timing == NULL || PassState == NULL) {
+    if (Timing == NULL || PassState == NULL || PickupLater == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "_timing.configure was not called");
         return NULL;
     }
-    if (PyTuple_GET_SIZE(ctx) != 11) {
-        PyErr_SetString(PyExc_TypeError, "_timing: ctx is not the 11-tuple Plan._timing_ctx makes");
+    if (PyTuple_GET_SIZE(ctx) != 13) {
+        PyErr_SetString(PyExc_TypeError, "_timing: ctx is not the 13-tuple Plan._timing_ctx makes");
         return NULL;
     }
+    PyObject *capacity = PyTuple_GET_ITEM(ctx, 11), *ride_at = PyTuple_GET_ITEM(ctx, 12);
     PyObject *matrix = PyTuple_GET_ITEM(ctx, 0), *durations = PyTuple_GET_ITEM(ctx, 1),
              *rules = PyTuple_GET_ITEM(ctx, 5), *timed_here = PyTuple_GET_ITEM(ctx, 7),
              *windows = PyTuple_GET_ITEM(ctx, 8), *loc_in = PyTuple_GET_ITEM(ctx, 9), *loc_out = PyTuple_GET_ITEM(ctx, 10);
@@ -231,7 +329,7 @@ static PyObject *forward(PyObject *self, PyObject *args) {
     if (to_i64(PyTuple_GET_ITEM(ctx, 2), &shift_start) < 0 || to_i64(PyTuple_GET_ITEM(ctx, 3), &start_loc) < 0
         || to_i64(PyTuple_GET_ITEM(ctx, 4), &end_loc) < 0 || to_i64(PyTuple_GET_ITEM(ctx, 6), &end_limit) < 0)
         return NULL;
-    if (!PyBytes_Check(timed_here) || !PyTuple_Check(rules)) {
+    if (!PyBytes_Check(timed_here) || !PyTuple_Check(rules) || !PyDict_Check(capacity) || !PyDict_Check(ride_at)) {
         PyErr_SetString(PyExc_TypeError, "_timing: ctx has the wrong types");
         return NULL;
     }
@@ -258,6 +356,7 @@ static PyObject *forward(PyObject *self, PyObject *args) {
     i64 *r_earliest = NULL, *r_latest = NULL, *r_duration = NULL;
     Vec starts = {0}, bs = {0}, be = {0};
     PyObject *old = NULL, *old_states = NULL, *old_starts = NULL, *old_breaks = NULL, *states = NULL, *result = NULL;
+    PyObject *on_board = NULL, *boarded = NULL; /* who is in the car: load kind -> seats taken; pickup -> (start, end) */
     i64 t, loc, travel_total, bi, departure = 0, k0 = 0, conv_from = 0, offset = 0, last_state = 0;
     int has_departure = 0, resuming = resume != Py_None;
     int later_any = later != Py_None && PyObject_IsTrue(later);
@@ -298,14 +397,13 @@ static PyObject *forward(PyObject *self, PyObject *args) {
             if (loaded < 0) goto fail;
             if (loaded) goto not_here;
         }
-        /* The kept pass's states carry no load and nobody on board on a route timed here, but
-         * one it resumes from (a removal's old route) may have had them. */
+        /* The kept pass's states carry no load on a route timed here, but one it resumes from
+         * (a removal's old route) may have had some. */
         Py_ssize_t n_states = PyList_GET_SIZE(old_states);
         for (Py_ssize_t k = 0; k < n_states; k++) {
-            PyObject *st = PyList_GET_ITEM(old_states, k);
-            int a = attr_is_none(st, s_load), b = attr_is_none(st, s_on_board), c = attr_is_none(st, s_boarded);
-            if (a < 0 || b < 0 || c < 0) goto fail;
-            if (!(a && b && c)) goto not_here;
+            int a = attr_is_none(PyList_GET_ITEM(old_states, k), s_load);
+            if (a < 0) goto fail;
+            if (!a) goto not_here;
         }
         if (k0 < 0 || k0 >= n_states) {
             PyErr_SetString(PyExc_IndexError, "_timing: resumed past the kept pass");
@@ -313,6 +411,7 @@ static PyObject *forward(PyObject *self, PyObject *args) {
         }
         PyObject *st = PyList_GET_ITEM(old_states, k0);
         PyObject *dep;
+        if ((on_board = copied_dict(st, s_on_board)) == NULL || (boarded = copied_dict(st, s_boarded)) == NULL) goto fail;
         if (int_attr(st, s_t, &t) < 0 || int_attr(st, s_loc, &loc) < 0 || int_attr(st, s_travel, &travel_total) < 0
             || int_attr(st, s_bi, &bi) < 0)
             goto fail;
@@ -353,6 +452,7 @@ static PyObject *forward(PyObject *self, PyObject *args) {
         loc = start_loc;
         travel_total = 0;
         bi = 0;
+        if ((on_board = PyDict_New()) == NULL || (boarded = PyDict_New()) == NULL) goto fail;
         if (record != Py_None) {
             if ((states = PyObject_GetAttr(record, s_states)) == NULL) goto fail;
             if (!PyList_Check(states)) {
@@ -363,7 +463,9 @@ static PyObject *forward(PyObject *self, PyObject *args) {
     }
 
     for (Py_ssize_t k = (Py_ssize_t)k0; k < n; k++) {
-        if (states != NULL && append_state(states, t, loc, travel_total, bi, has_departure, departure) < 0) goto fail;
+        if (states != NULL
+            && append_state(states, t, loc, travel_total, bi, has_departure, departure, on_board, boarded) < 0)
+            goto fail;
         PyObject *vi_obj = PyTuple_GET_ITEM(PyList_GET_ITEM(stops, k), 0);
         i64 vi = PyLong_AsLongLong(vi_obj);
         i64 duration, v_in, v_out, tr, floor = 0;
@@ -423,6 +525,19 @@ static PyObject *forward(PyObject *self, PyObject *args) {
         travel_total += tr;
         t = start + duration;
         loc = v_out;
+        {
+            PyObject *ride = PyDict_GetItemWithError(ride_at, vi_obj);
+            if (ride == NULL && PyErr_Occurred()) goto fail;
+            if (ride != NULL) {
+                int rc = board(ride, vi_obj, vi, start, t, on_board, boarded, capacity, &result);
+                if (rc < 0) goto fail;
+                if (rc == 0) goto none;
+                if (rc == 2) { /* a ride too long: PickupLater, with the pass recorded as far as here */
+                    if (record != Py_None && record_lists(record, &starts, &bs, &be, NULL, NULL) < 0) goto fail;
+                    goto done;
+                }
+            }
+        }
         if (resuming && k >= conv_from && k - offset < last_state) {
             i64 old_start;
             if (int_at(old_starts, (Py_ssize_t)(k - offset), &old_start) < 0) goto fail;
@@ -440,10 +555,16 @@ static PyObject *forward(PyObject *self, PyObject *args) {
                     if (rc < 0) goto fail;
                     same = be.v[bs.n - 1] == old_end;
                 }
-                if (same) {
-                    int none = attr_is_none(st, s_boarded);
-                    if (none < 0) goto fail;
-                    same = none;
+                if (same) { /* st.boarded == (boarded or None) */
+                    PyObject *sb = PyObject_GetAttr(st, s_boarded);
+                    if (sb == NULL) goto fail;
+                    if (PyDict_GET_SIZE(boarded) == 0) {
+                        same = sb == Py_None;
+                    } else {
+                        same = sb == Py_None ? 0 : PyObject_RichCompareBool(sb, boarded, Py_EQ);
+                    }
+                    Py_DECREF(sb);
+                    if (same < 0) goto fail;
                 }
                 if (same) {
                     PyObject *timing = PyObject_GetAttr(old, s_timing);
@@ -497,7 +618,9 @@ static PyObject *forward(PyObject *self, PyObject *args) {
         Py_DECREF(vw);
         goto fail;
     }
-    if (states != NULL && append_state(states, t, loc, travel_total, bi, has_departure, departure) < 0) goto fail;
+    if (states != NULL
+        && append_state(states, t, loc, travel_total, bi, has_departure, departure, on_board, boarded) < 0)
+        goto fail;
     if (resuming) {
         PyObject *conv = PyLong_FromSsize_t(n);
         if (conv == NULL) goto fail;
@@ -505,6 +628,7 @@ static PyObject *forward(PyObject *self, PyObject *args) {
         Py_DECREF(conv);
         if (rc < 0) goto fail;
     }
+    if (PyDict_GET_SIZE(boarded)) goto none; /* a passenger never dropped off */
     {
         i64 back;
         if (cell(matrix, loc, end_loc, &back) < 0) goto fail;
@@ -559,19 +683,24 @@ done:
     Py_XDECREF(old_starts);
     Py_XDECREF(old_breaks);
     Py_XDECREF(states);
+    Py_XDECREF(on_board);
+    Py_XDECREF(boarded);
     return result;
 }
 
 static PyObject *configure(PyObject *self, PyObject *args) {
-    PyObject *timing, *pass_state;
+    PyObject *timing, *pass_state, *pickup_later;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OO", &timing, &pass_state)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOO", &timing, &pass_state, &pickup_later)) return NULL;
     Py_XDECREF(Timing);
     Py_XDECREF(PassState);
+    Py_XDECREF(PickupLater);
     Py_INCREF(timing);
     Py_INCREF(pass_state);
+    Py_INCREF(pickup_later);
     Timing = timing;
     PassState = pass_state;
+    PickupLater = pickup_later;
     Py_RETURN_NONE;
 }
 
@@ -579,7 +708,7 @@ static PyMethodDef methods[] = {
     {"forward", forward, METH_VARARGS,
      "forward(plan, ctx, stops, fixed, later, defer_first, record, resume): Plan._forward for a route "
      "without rides or loads, or NotImplemented."},
-    {"configure", configure, METH_VARARGS, "configure(Timing, PassState): the classes the pass returns."},
+    {"configure", configure, METH_VARARGS, "configure(Timing, PassState, PickupLater): the classes the pass returns."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -136,7 +136,7 @@ class PassState(NamedTuple):
 try:  # the forward pass in C (optimizer/_timing.c), built at install when a compiler is there
     from optimizer import _timing as _compiled
 
-    _compiled.configure(Timing, PassState)
+    _compiled.configure(Timing, PassState, PickupLater)
 except ImportError:  # pragma: no cover - an install without a C compiler
     _compiled = None
 
@@ -491,8 +491,8 @@ class Plan:
         """Per vehicle, its route's last forward pass (``route_summary``), checked before use."""
         self._ctxs: dict[int, tuple] = {}
         """Per vehicle, ``_timing_ctx``."""
-        self._timed_in_c = bytes(0 if vi in self.ride_at or v.demand else 1 for vi, v in enumerate(problem.visits))
-        """Per visit, 1 if ``optimizer._timing`` may time a route with it (no ride, no load)."""
+        self._timed_in_c = bytes(0 if v.demand else 1 for v in problem.visits)
+        """Per visit, 1 if ``optimizer._timing`` may time a route with it (no load of its own)."""
         self._older: dict[tuple[int, bool], RouteSummary] = {}
         """Per vehicle, the pass ``_summaries`` held before its last one (checked the same way)."""
         self._retimed: dict[int, tuple[Stops, list, list[int], dict[tuple, object]]] = {}
@@ -571,7 +571,7 @@ class Plan:
                    worker.start_location, worker.end_location,
                    tuple((r.earliest, r.latest, r.duration) for r in shift.breaks),
                    self.end_limit[(route.worker_index, route.shift_index)], self._timed_in_c, self.windows,
-                   self.loc_in, self.loc_out)
+                   self.loc_in, self.loc_out, worker.capacity, self.ride_at)
             self._ctxs[route.vehicle] = ctx
         return ctx
 

@@ -680,3 +680,30 @@ def test_the_objective_kept_per_route_is_the_objective_worked_out_afresh(p: Prob
     assert b.cost.terms(later) == Objective(p).terms(later)
     moved = [replace(r, starts=[s + 20 for s in r.starts]) for r in routes]  # back where they were
     assert b.cost.terms(moved) == Objective(p).terms(moved)
+
+
+def test_a_car_full_before_a_pickup_cannot_take_it() -> None:
+    """One seat: the second senior cannot board before the first is dropped off (both passes
+    fail at the second pickup), but can after."""
+    p = rides_problem([driver("D0", seats=1)], ride("R1", A, C, (100, 300)), ride("R2", B, C, (100, 300)))
+    res, _, (_, starts, _), _ = _both_passes(p, ["R1-up", "R2-up", "R1-down", "R2-down"])
+    assert res is None and len(starts) == 2
+    res, *_ = _both_passes(p, ["R1-up", "R1-down", "R2-up", "R2-down"])
+    assert res is not None
+
+
+@pytest.mark.parametrize("max_ride, waits", [(35, False), (34, True)])
+def test_a_ride_as_long_as_allowed_is_not_held_back(max_ride: int, waits: bool) -> None:
+    """Picked up at A (10-15), driven to C (25 minutes), dropped off at 40: a 25-minute ride,
+    plus the drop-off's window opening at 50, 35 minutes in the car.  Allowed 35, it stands; allowed
+    34, the pickup is asked to start a minute later (``PickupLater``)."""
+    p = rides_problem([driver("D0")], ride("R1", A, C, (50, 300), max_ride=max_ride))
+    res, _, (_, starts, _), _ = _both_passes(p, ["R1-up", "R1-down"])
+    if waits:
+        assert res == PickupLater(_index(p, "R1-up"), 11)
+    else:
+        assert res is not None and res.starts == [10, 50]
+
+
+def _index(p: Problem, vid: str) -> int:
+    return next(i for i, v in enumerate(p.visits) if v.id == vid)
