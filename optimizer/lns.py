@@ -31,7 +31,7 @@ from optimizer.construct import Builder, insertion_order
 from optimizer.displace import displace_round, sweep
 from optimizer.model import Problem
 from optimizer.stop import StoppingCriterion
-from optimizer.timing import FixedStarts
+from optimizer.timing import FixedStarts, RouteState
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +134,17 @@ class Search:
     # ------------------------------------------------------------------ state
 
     def snapshot(self) -> tuple:
+        """The plan as it stands, to go back to (``restore``).  A route's lists are kept, not
+        copied: they are never changed in place (``RouteState.apply`` replaces them), and
+        copying every route's lists was a twentieth of a round on the demo day."""
         b = self.b
-        return ([r.clone() for r in b.routes], dict(b.fixed), set(b.placed))
+        return ([(r.stops, r.starts, r.span, r.travel, r.departure, r.end, r.breaks) for r in b.routes],
+                dict(b.fixed), set(b.placed))
 
     def restore(self, snap: tuple) -> None:
         routes, fixed, placed = snap
-        self.b.routes = [r.clone() for r in routes]
+        self.b.routes = [RouteState(v, wi, si, *parts)
+                         for (v, (wi, si)), parts in zip(enumerate(self.b.vehicles), routes)]
         if self.b.fixed != fixed:  # unchanged, it stays: the kept passes' quick check holds
             self.b.fixed = FixedStarts(fixed)
         self.b.placed = set(placed)

@@ -74,7 +74,10 @@ class PickupLater(NamedTuple):
 
 @dataclass
 class RouteState:
-    """One vehicle's (worker's shift's) route as it stands, with its timing."""
+    """One vehicle's (worker's shift's) route as it stands, with its timing.
+
+    Its lists are replaced (``apply``), never changed in place: a snapshot of the plan keeps
+    them as they are (``lns.Search.snapshot``), and so does a route's timing kept in a pass."""
 
     vehicle: int
     worker_index: int
@@ -489,6 +492,10 @@ class Plan:
         and breaks only, which ``insertion_timing`` evaluates incrementally."""
         self._summaries: dict[tuple[int, bool], RouteSummary] = {}
         """Per vehicle, its route's last forward pass (``route_summary``), checked before use."""
+        self._linkable = {vi for vi, v in enumerate(problem.visits)
+                          if vi in self.before or vi in self.after or v.workers_needed > 1}
+        """Visits tied to another (a dependency either way, or two workers at once)."""
+        self._pinned = {self.index[vid] for vid in self.pins}
         self._ctxs: dict[int, tuple] = {}
         """Per vehicle, ``_timing_ctx``."""
         self._timed_in_c = bytes(0 if v.demand else 1 for v in problem.visits)
@@ -1102,9 +1109,8 @@ class Plan:
         (a window or a shift end is exceeded) the plan is left as it was.  True if applied.
         """
         p = self.p
-        tied = {vi for vi in self.placed
-                if vi in self.before or vi in self.after or p.visits[vi].workers_needed > 1}
-        linked = {vi for vi in tied if p.visits[vi].id not in self.pins}
+        tied = self.placed & self._linkable
+        linked = tied - self._pinned
         if not linked:
             return False
         fixed = {vi: s for vi, s in self.fixed.items() if vi not in linked}

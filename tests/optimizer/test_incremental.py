@@ -707,3 +707,25 @@ def test_a_ride_as_long_as_allowed_is_not_held_back(max_ride: int, waits: bool) 
 
 def _index(p: Problem, vid: str) -> int:
     return next(i for i, v in enumerate(p.visits) if v.id == vid)
+
+
+@SETTINGS
+@given(problems() | linked_days() | waiting_rides())
+def test_a_snapshot_is_the_plan_as_it_was_after_rounds_that_change_it(p: Problem) -> None:
+    """The search's snapshot keeps the routes' lists without copying them (they are replaced,
+    never changed in place); after rounds and a removal, restoring it gives the plan exactly as
+    a deep copy taken at the same moment has it."""
+    import copy
+
+    from optimizer.lns import Search
+
+    b = built(p)
+    search = Search(b, seed=0)
+    snap = search.snapshot()
+    frozen = copy.deepcopy([(r.stops, r.starts, r.span, r.travel, r.departure, r.end, r.breaks) for r in b.routes])
+    improve(b, seed=1, stop=MaxIterations(5))
+    for vi in sorted(b.placed)[::2]:
+        if b.p.visits[vi].id not in b.pins:
+            b.take_out(vi)
+    search.restore(snap)
+    assert [(r.stops, r.starts, r.span, r.travel, r.departure, r.end, r.breaks) for r in b.routes] == frozen
