@@ -688,6 +688,109 @@ done:
     return result;
 }
 
+/* bounds(ctx, stops, fixed) -> (free, latest): Plan._bounds' two passes without breaks, the
+ * earliest each stop can end (forward) and the latest arrival at each that still lets the rest
+ * be timed (backward; the end place's limit last). */
+static PyObject *bounds(PyObject *self, PyObject *args) {
+    PyObject *ctx, *stops, *fixed;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyTuple_Type, &ctx, &PyList_Type, &stops, &PyDict_Type, &fixed)) return NULL;
+    if (PyTuple_GET_SIZE(ctx) != 13) {
+        PyErr_SetString(PyExc_TypeError, "_timing: ctx is not the 13-tuple Plan._timing_ctx makes");
+        return NULL;
+    }
+    const i64 INF = 1000000000LL; /* timing.INF */
+    PyObject *matrix = PyTuple_GET_ITEM(ctx, 0), *durations = PyTuple_GET_ITEM(ctx, 1),
+             *windows = PyTuple_GET_ITEM(ctx, 8), *loc_in = PyTuple_GET_ITEM(ctx, 9), *loc_out = PyTuple_GET_ITEM(ctx, 10);
+    i64 shift_start, start_loc, end_loc, end_limit;
+    if (to_i64(PyTuple_GET_ITEM(ctx, 2), &shift_start) < 0 || to_i64(PyTuple_GET_ITEM(ctx, 3), &start_loc) < 0
+        || to_i64(PyTuple_GET_ITEM(ctx, 4), &end_loc) < 0 || to_i64(PyTuple_GET_ITEM(ctx, 6), &end_limit) < 0)
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(stops);
+    PyObject *free = PyList_New(n + 1), *latest = PyList_New(n + 1);
+    if (free == NULL || latest == NULL) goto fail;
+    i64 t = shift_start, loc = start_loc;
+    PyObject *o = PyLong_FromLongLong(t);
+    if (o == NULL) goto fail;
+    PyList_SET_ITEM(free, 0, o);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *st = PyList_GET_ITEM(stops, k);
+        if (!PyTuple_Check(st) || PyTuple_GET_SIZE(st) < 1) {
+            PyErr_SetString(PyExc_TypeError, "_timing: a stop is not a (visit, copy) tuple");
+            goto fail;
+        }
+        PyObject *vi_obj = PyTuple_GET_ITEM(st, 0);
+        i64 vi, v_in, v_out, tr, dur, s;
+        if (to_i64(vi_obj, &vi) < 0 || int_at(loc_in, (Py_ssize_t)vi, &v_in) < 0
+            || int_at(loc_out, (Py_ssize_t)vi, &v_out) < 0 || cell(matrix, loc, v_in, &tr) < 0
+            || int_at(durations, (Py_ssize_t)vi, &dur) < 0)
+            goto fail;
+        PyObject *vw = item_at(windows, (Py_ssize_t)vi);
+        if (vw == NULL) goto fail;
+        int got = start_at(vw, fixed, vi_obj, t + tr, &s);
+        Py_DECREF(vw);
+        if (got < 0) goto fail;
+        t = (got ? s : INF) + dur;
+        loc = v_out;
+        if ((o = PyLong_FromLongLong(t)) == NULL) goto fail;
+        PyList_SET_ITEM(free, k + 1, o);
+    }
+    i64 bound = end_limit, nxt = end_loc;
+    if ((o = PyLong_FromLongLong(bound)) == NULL) goto fail;
+    PyList_SET_ITEM(latest, n, o);
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        PyObject *vi_obj = PyTuple_GET_ITEM(PyList_GET_ITEM(stops, k), 0);
+        i64 vk, v_in, v_out, tr, dur;
+        if (to_i64(vi_obj, &vk) < 0 || int_at(loc_in, (Py_ssize_t)vk, &v_in) < 0
+            || int_at(loc_out, (Py_ssize_t)vk, &v_out) < 0 || cell(matrix, v_out, nxt, &tr) < 0
+            || int_at(durations, (Py_ssize_t)vk, &dur) < 0)
+            goto fail;
+        bound = bound - tr - dur;
+        PyObject *f = PyDict_GetItemWithError(fixed, vi_obj);
+        if (f == NULL && PyErr_Occurred()) goto fail;
+        if (f != NULL && f != Py_None) {
+            i64 fv;
+            if (to_i64(f, &fv) < 0) goto fail;
+            bound = fv <= bound ? fv : -INF;
+        } else {
+            /* The latest window opening by the bound: start by its end, or by the bound. */
+            PyObject *vw = item_at(windows, (Py_ssize_t)vk);
+            if (vw == NULL) goto fail;
+            Py_ssize_t m = PySequence_Size(vw);
+            int found = 0;
+            for (Py_ssize_t j = m - 1; j >= 0 && !found; j--) {
+                PyObject *w = item_at(vw, j);
+                if (w == NULL) {
+                    Py_DECREF(vw);
+                    goto fail;
+                }
+                i64 a, b;
+                int rc = (int_at(w, 0, &a) < 0 || int_at(w, 1, &b) < 0) ? -1 : 0;
+                Py_DECREF(w);
+                if (rc < 0) {
+                    Py_DECREF(vw);
+                    goto fail;
+                }
+                if (a <= bound) {
+                    bound = b < bound ? b : bound;
+                    found = 1;
+                }
+            }
+            Py_DECREF(vw);
+            if (m < 0) goto fail;
+            if (!found) bound = -INF;
+        }
+        if ((o = PyLong_FromLongLong(bound)) == NULL) goto fail;
+        PyList_SET_ITEM(latest, k, o);
+        nxt = v_in;
+    }
+    return Py_BuildValue("(NN)", free, latest);
+fail:
+    Py_XDECREF(free);
+    Py_XDECREF(latest);
+    return NULL;
+}
+
 static PyObject *configure(PyObject *self, PyObject *args) {
     PyObject *timing, *pass_state, *pickup_later;
     (void)self;
@@ -708,6 +811,8 @@ static PyMethodDef methods[] = {
     {"forward", forward, METH_VARARGS,
      "forward(plan, ctx, stops, fixed, later, defer_first, record, resume): Plan._forward for a route "
      "without rides or loads, or NotImplemented."},
+    {"bounds", bounds, METH_VARARGS,
+     "bounds(ctx, stops, fixed) -> (free, latest): Plan._bounds' break-free passes, in C."},
     {"configure", configure, METH_VARARGS, "configure(Timing, PassState, PickupLater): the classes the pass returns."},
     {NULL, NULL, 0, NULL},
 };

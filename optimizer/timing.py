@@ -792,13 +792,20 @@ class Plan:
 
     def _bounds(self, route: RouteState, summary: RouteSummary, fixed: dict[int, int]) -> None:
         """``summary.free_lb`` and ``summary.latest``: the route timed without breaks, forward
-        (earliest ends) and backward (latest arrivals)."""
+        (earliest ends) and backward (latest arrivals); in C (``optimizer._timing.bounds``) with
+        the forward pass."""
         worker = self.p.workers[route.worker_index]
         shift = worker.shifts[route.shift_index]
         matrix = self.p.travel_times[worker.travel_mode]
         durations = self.durations[worker.kind]
         loc_in, loc_out, windows = self.loc_in, self.loc_out, self.windows
         stops = summary.stops
+        summary.matrix, summary.durations = matrix, durations
+        summary.ends = [worker.start_location] + [loc_out[vi] for vi, _ in stops]
+        summary.nexts = [loc_in[vi] for vi, _ in stops] + [worker.end_location]
+        if _compiled is not None and self.compiled_forward and type(stops) is list and isinstance(fixed, dict):
+            summary.free_lb, summary.latest = _compiled.bounds(self._timing_ctx(route), stops, fixed)
+            return
         t, loc = shift.start, worker.start_location
         free = [t]
         for vi, _ in stops:
@@ -826,9 +833,6 @@ class Plan:
             latest[k] = bound
             nxt = loc_in[vk]
         summary.free_lb, summary.latest = free, latest
-        summary.matrix, summary.durations = matrix, durations
-        summary.ends = [worker.start_location] + [loc_out[vi] for vi, _ in stops]
-        summary.nexts = [loc_in[vi] for vi, _ in stops] + [worker.end_location]
 
     def may_insert(self, route: RouteState, summary: RouteSummary, vi: int, pos: int, fixed: dict[int, int]) -> bool:
         """Whether ``vi`` inserted at ``pos`` of ``route`` could be timed at all, judged in a

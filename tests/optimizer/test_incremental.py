@@ -545,9 +545,9 @@ def _pass(b, compiled: bool, *args, **kwargs):
 def test_the_compiled_forward_pass_is_the_python_one(p: Problem) -> None:
     """On random days after a few LNS rounds, for every route: its pass recorded from scratch
     (``route_summary``'s), every visit inserted at every position and every stop taken out
-    (resumed from the kept pass), and the pass with floors (``retime_linked``'s) give the same
-    answer and leave the same state, in C and in Python (routes with rides or loads go to
-    Python either way)."""
+    (resumed from the kept pass), the pass with floors (``retime_linked``'s) and the break-free
+    bounds give the same answer and leave the same state, in C and in Python (a route with a
+    visit that carries a load goes to Python either way)."""
     b = built(p)
     improve(b, seed=0, stop=MaxIterations(3))
     for route in b.routes:
@@ -558,6 +558,17 @@ def test_the_compiled_forward_pass_is_the_python_one(p: Problem) -> None:
             c, py = (_pass(b, compiled, route, route.stops, b.fixed, later, defer_first, record=record)
                      for compiled, record in zip((True, False), records))
             assert c == py
+        for held in (b.fixed, {**b.fixed, **{vi: s + 3 for (vi, _), s in zip(route.stops, route.starts)}}):
+            passes = []
+            for compiled in (True, False):
+                b.compiled_forward = compiled
+                bounded = RouteSummary(list(route.stops), [], True)
+                try:
+                    b._bounds(route, bounded, held)
+                finally:
+                    b.compiled_forward = True
+                passes.append((bounded.free_lb, bounded.latest, bounded.ends, bounded.nexts))
+            assert passes[0] == passes[1]  # the break-free bounds (``_bounds``) too
         kept = b.route_summary(route, b.fixed)
         if kept is None:
             continue
