@@ -626,7 +626,7 @@ class Builder(Plan):
             if prune and best is not None and bound > best[0]:
                 break
             pairs = self._ride_pairs(pickup, dropoff, forced, route, worker, fixed_costs - base_penalty, fixed,
-                                     detours)
+                                     detours, kept)
             if incremental:
                 pairs.sort()
             for lb, i, j in pairs:
@@ -658,11 +658,12 @@ class Builder(Plan):
 
     def _ride_pairs(self, pickup: int, dropoff: int, forced: int | None, route: RouteState, worker,
                     offset: int, fixed: dict[int, int], detours: tuple[list, list, list] | None = None,
-                    ) -> list[tuple[int, int, int]]:
+                    kept=False) -> list[tuple[int, int, int]]:
         """The (lower bound, pickup position, drop-off position) pairs of a ride worth timing
         on ``route`` (see ``_ride_candidate``), in the full evaluation's order; the bound is
         the pair's travel part plus ``offset`` (0 unless ``Plan.incremental``); ``detours``:
-        the route's ``_ride_detours`` for the ride, if the caller has them.
+        the route's ``_ride_detours`` for the ride, if the caller has them; ``kept``: the
+        route's summary (``Plan.summary_with``), if the caller has it.
         Incrementally, pairs that cannot be timed even without breaks (the route's summary
         bounds, as ``Plan.may_insert``) are left out."""
         p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
@@ -678,17 +679,18 @@ class Builder(Plan):
         latest = self.latest_start
         n = len(route.stops)
         incremental = self.incremental
-        kept = None
-        if incremental:
+        if not incremental:
+            kept = None
+        else:
             pick, drop, both = detours if detours is not None else self._ride_detours(pickup, dropoff, route, worker)
             weight = max(1, self.p.weights.travel_minute)
-            kept = self.route_summary(route, fixed)
+            if kept is False:
+                kept = self.route_summary(route, fixed)
             if kept is not None:
                 stops = route.stops
                 durations = self.durations[worker.kind]
                 loc_in, loc_out = self.loc_in, self.loc_out
-                ends = [loc_out[stops[k - 1][0]] if k else worker.start_location for k in range(n + 1)]
-                nexts = [loc_in[stops[k][0]] if k < n else worker.end_location for k in range(n + 1)]
+                ends, nexts = kept.ends, kept.nexts  # (the summary's: where each position comes from, goes to)
                 p_in, p_out, d_in, d_out = loc_in[pickup], loc_out[pickup], loc_in[dropoff], loc_out[dropoff]
                 free_lb, latest_arrival = kept.free_lb, kept.latest
         out = []
