@@ -170,48 +170,58 @@ done:
 
 /* The route's kept pass as Plan.summary_with gives it: the plan's own at once when its quick
  * check (Plan.route_summary) holds, else asked of the builder.  New reference; Py_None for none. */
-static PyObject *kept_pass(PyObject *builder, PyObject *summaries, PyObject *sfixed, PyObject *version,
-                           PyObject *v_obj, PyObject *route, PyObject *stops, PyObject *fixed, PyObject *vi_obj) {
+static PyObject *kept_pass(PyObject *builder, PyObject *summaries, PyObject *sfixed, PyObject *v_obj,
+                           PyObject *route, PyObject *stops, PyObject *fixed, PyObject *vi_obj) {
+    /* The version as it is now, as Plan.route_summary reads it on every call. */
+    PyObject *version = PyObject_GetAttr(sfixed, s_version);
+    if (version == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return NULL;
+        PyErr_Clear(); /* a plain dict: the pass is asked of the builder */
+    }
+    PyObject *out = NULL, *kept = NULL;
     if (version != NULL) {
         PyObject *key = PyTuple_Pack(2, v_obj, Py_True);
-        if (key == NULL) return NULL;
-        PyObject *kept = PyDict_GetItemWithError(summaries, key); /* borrowed */
+        if (key == NULL) goto done;
+        kept = PyDict_GetItemWithError(summaries, key);
         Py_DECREF(key);
-        if (kept == NULL && PyErr_Occurred()) return NULL;
+        if (kept == NULL && PyErr_Occurred()) goto done;
+        Py_XINCREF(kept); /* held while it is looked at */
         if (kept != NULL) {
             PyObject *ref = PyObject_GetAttr(kept, s_fixed_ref);
-            if (ref == NULL) return NULL;
+            if (ref == NULL) goto done;
             int same = ref == sfixed;
             Py_DECREF(ref);
             if (same) {
                 PyObject *kv = PyObject_GetAttr(kept, s_fixed_version);
-                if (kv == NULL) return NULL;
+                if (kv == NULL) goto done;
                 int eq = PyObject_RichCompareBool(kv, version, Py_EQ);
                 Py_DECREF(kv);
-                if (eq < 0) return NULL;
+                if (eq < 0) goto done;
                 if (eq) {
                     PyObject *kstops = PyObject_GetAttr(kept, s_stops);
-                    if (kstops == NULL) return NULL;
+                    if (kstops == NULL) goto done;
                     eq = PyObject_RichCompareBool(kstops, stops, Py_EQ);
                     Py_DECREF(kstops);
-                    if (eq < 0) return NULL;
+                    if (eq < 0) goto done;
                 }
                 if (eq) {
                     PyObject *states = PyObject_GetAttr(kept, s_states);
-                    if (states == NULL) return NULL;
+                    if (states == NULL) goto done;
                     int full = PyObject_IsTrue(states);
                     Py_DECREF(states);
-                    if (full < 0) return NULL;
-                    if (full) {
-                        Py_INCREF(kept);
-                        return kept;
-                    }
-                    Py_RETURN_NONE;
+                    if (full < 0) goto done;
+                    out = full ? kept : Py_None;
+                    Py_INCREF(out);
+                    goto done;
                 }
             }
         }
     }
-    return PyObject_CallMethodObjArgs(builder, s_summary_with, route, fixed, vi_obj, NULL);
+    out = PyObject_CallMethodObjArgs(builder, s_summary_with, route, fixed, vi_obj, NULL);
+done:
+    Py_XDECREF(kept);
+    Py_XDECREF(version);
+    return out;
 }
 
 static PyObject *scan(PyObject *self, PyObject *args) {
@@ -224,7 +234,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         return NULL;
     i64 vi = vi_s;
     PyObject *todo = NULL, *by_worker = NULL, *routes = NULL, *latest_start = NULL, *loc_in = NULL, *loc_out = NULL,
-             *plain = NULL, *summaries = NULL, *plan_fixed = NULL, *placed = NULL, *sfixed = NULL, *version = NULL,
+             *plain = NULL, *summaries = NULL, *plan_fixed = NULL, *placed = NULL, *sfixed = NULL,
              *vi_obj = NULL, *visit_windows = NULL, *windows_list = NULL, *offers_seq = NULL;
     Py_ssize_t *positions = NULL, *kept_pos = NULL;
     Py_ssize_t cap = 0;
@@ -250,11 +260,6 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     if (is_placed < 0) goto fail;
     sfixed = is_placed ? fixed : plan_fixed;
     Py_INCREF(sfixed);
-    version = PyObject_GetAttr(sfixed, s_version);
-    if (version == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) goto fail;
-        PyErr_Clear(); /* a plain dict: every pass is asked of the builder */
-    }
     /* The visit's windows (Plan.windows) and its fixed start in ``fixed``. */
     if ((windows_list = PyObject_GetAttr(builder, s_windows)) == NULL) goto fail;
     if ((visit_windows = item_at(windows_list, vi_s)) == NULL) goto fail;
@@ -316,15 +321,25 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         int away = PySequence_Contains(apart, wi_obj);
         if (away < 0) goto fail;
         if (away) continue;
-        PyObject *vs = PyDict_Check(by_worker) ? PyDict_GetItemWithError(by_worker, wi_obj) : NULL;
+        if (!PyDict_Check(by_worker)) {
+            PyErr_SetString(PyExc_TypeError, "_scan: the builder's vehicles by worker are not a dict");
+            goto fail;
+        }
+        PyObject *vs = PyDict_GetItemWithError(by_worker, wi_obj);
         if (vs == NULL) {
             if (PyErr_Occurred()) goto fail;
             continue;
         }
+        if (!PyList_Check(vs)) {
+            PyErr_SetString(PyExc_TypeError, "_scan: a worker's vehicles are not a list");
+            goto fail;
+        }
         PyObject *shifts = PyObject_GetAttr(worker, s_shifts);
         if (shifts == NULL) goto fail;
-        Py_ssize_t n_vs = PyList_Check(vs) ? PyList_GET_SIZE(vs) : 0;
+        Py_INCREF(vs); /* held while the loop calls back into Python */
+        Py_ssize_t n_vs = PyList_GET_SIZE(vs);
         for (Py_ssize_t k = 0; k < n_vs; k++) {
+            if (k >= PyList_GET_SIZE(vs)) break; /* (changed by a call back: never, but not past its end) */
             PyObject *v_obj = PyList_GET_ITEM(vs, k);
             if (vehicles != Py_None) {
                 int in = PySequence_Contains(vehicles, v_obj);
@@ -417,7 +432,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                 if (needs_pass < 0) goto fail_route;
             }
             if (needs_pass) {
-                kept = kept_pass(builder, summaries, sfixed, version, v_obj, route, stops, fixed, vi_obj);
+                kept = kept_pass(builder, summaries, sfixed, v_obj, route, stops, fixed, vi_obj);
                 if (kept == NULL) goto fail_route;
             } else {
                 kept = Py_None;
@@ -470,9 +485,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             goto fail_shifts;
         }
         Py_DECREF(shifts);
+        Py_DECREF(vs);
         continue;
     fail_shifts:
         Py_DECREF(shifts);
+        Py_DECREF(vs);
         goto fail;
     }
     goto done;
@@ -494,7 +511,6 @@ done:
     Py_XDECREF(plan_fixed);
     Py_XDECREF(placed);
     Py_XDECREF(sfixed);
-    Py_XDECREF(version);
     Py_XDECREF(vi_obj);
     Py_XDECREF(visit_windows);
     Py_XDECREF(windows_list);

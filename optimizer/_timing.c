@@ -329,10 +329,12 @@ static PyObject *forward(PyObject *self, PyObject *args) {
     if (to_i64(PyTuple_GET_ITEM(ctx, 2), &shift_start) < 0 || to_i64(PyTuple_GET_ITEM(ctx, 3), &start_loc) < 0
         || to_i64(PyTuple_GET_ITEM(ctx, 4), &end_loc) < 0 || to_i64(PyTuple_GET_ITEM(ctx, 6), &end_limit) < 0)
         return NULL;
-    if (!PyBytes_Check(timed_here) || !PyTuple_Check(rules) || !PyDict_Check(capacity) || !PyDict_Check(ride_at)) {
+    if (!PyBytes_Check(timed_here) || !PyTuple_Check(rules) || !PyDict_Check(ride_at)) {
         PyErr_SetString(PyExc_TypeError, "_timing: ctx has the wrong types");
         return NULL;
     }
+    if (!PyDict_Check(capacity)) Py_RETURN_NOTIMPLEMENTED; /* a car's capacity as another mapping: Python's */
+    if (record != Py_None && resume != Py_None) Py_RETURN_NOTIMPLEMENTED; /* (no caller does both) */
     const char *here = PyBytes_AS_STRING(timed_here);
     Py_ssize_t n_visits = PyBytes_GET_SIZE(timed_here);
     Py_ssize_t n = PyList_GET_SIZE(stops);
@@ -351,6 +353,10 @@ static PyObject *forward(PyObject *self, PyObject *args) {
             return NULL;
         }
         if (!here[vi]) Py_RETURN_NOTIMPLEMENTED;
+        PyObject *ride = PyDict_GetItemWithError(ride_at, PyTuple_GET_ITEM(st, 0));
+        if (ride == NULL && PyErr_Occurred()) return NULL;
+        if (ride != NULL && (!PyTuple_Check(ride) || PyTuple_GET_SIZE(ride) != 4 || !PyDict_Check(PyTuple_GET_ITEM(ride, 2))))
+            Py_RETURN_NOTIMPLEMENTED; /* a ride's load as another mapping: Python's */
     }
     Py_ssize_t nb = PyTuple_GET_SIZE(rules);
     i64 *r_earliest = NULL, *r_latest = NULL, *r_duration = NULL;
@@ -382,6 +388,7 @@ static PyObject *forward(PyObject *self, PyObject *args) {
         if (int_attr(resume, s_k0, &k0) < 0 || int_attr(resume, s_conv_from, &conv_from) < 0
             || int_attr(resume, s_offset, &offset) < 0)
             goto fail;
+        if (conv_from < offset) goto not_here; /* the old stop matched would be before the first */
         if ((old_states = PyObject_GetAttr(old, s_states)) == NULL) goto fail;
         if ((old_starts = PyObject_GetAttr(old, s_starts)) == NULL) goto fail;
         if ((old_breaks = PyObject_GetAttr(old, s_breaks)) == NULL) goto fail;
