@@ -138,16 +138,7 @@ def test_insertion_price_is_the_difference_evaluate_reports(p: Problem) -> None:
 def test_the_search_takes_the_same_steps_either_way(p: Problem) -> None:
     """Construction and LNS rounds end on the same plan with whole-route evaluation and with
     the incremental one: the bounds only skip positions that could not be the cheapest."""
-    plans = []
-    for incremental in (False, True):
-        Builder.incremental = incremental
-        try:
-            b = built(p)
-            improve(b, seed=0, stop=MaxIterations(8))
-        finally:
-            Builder.incremental = True
-        plans.append(([(r.stops, r.starts) for r in b.routes], b.placed, b.fixed))
-    assert plans[0] == plans[1]
+    assert _searched(p, "incremental", False) == _searched(p, "incremental", True)
 
 
 @st.composite
@@ -477,20 +468,24 @@ def test_the_compiled_scan_gives_the_python_candidates(p: Problem, blink: float)
         event(f"candidates found: {bool(compiled)}")
 
 
+def _searched(p: Problem, switch: str, on: bool) -> tuple:
+    """The plan construction and 8 LNS rounds end on with ``Builder.<switch>`` on or off."""
+    setattr(Builder, switch, on)
+    try:
+        b = built(p)
+        improve(b, seed=0, stop=MaxIterations(8))
+    finally:
+        setattr(Builder, switch, True)
+    return [(r.stops, r.starts) for r in b.routes], b.placed, b.fixed
+
+
 @SETTINGS
-@given(problems() | linked_days())
-def test_the_search_takes_the_same_steps_with_either_scan(p: Problem) -> None:
-    """Construction and LNS rounds end on the same plan with the route scan in C and in Python."""
-    plans = []
-    for compiled in (True, False):
-        Builder.compiled_scan = compiled
-        try:
-            b = built(p)
-            improve(b, seed=0, stop=MaxIterations(8))
-        finally:
-            Builder.compiled_scan = True
-        plans.append(([(r.stops, r.starts) for r in b.routes], b.placed, b.fixed))
-    assert plans[0] == plans[1]
+@pytest.mark.parametrize("switch", ["compiled_scan", "compiled_forward"])
+@given(p=problems() | linked_days() | waiting_rides())
+def test_the_search_takes_the_same_steps_in_c_and_in_python(switch: str, p: Problem) -> None:
+    """Construction and LNS rounds end on the same plan with the route scan (``compiled_scan``)
+    and the forward pass (``compiled_forward``) in C and in Python."""
+    assert _searched(p, switch, True) == _searched(p, switch, False)
 
 
 def test_the_compiled_scan_refuses_what_is_not_a_plan() -> None:
@@ -590,22 +585,6 @@ def test_the_compiled_forward_pass_is_the_python_one(p: Problem) -> None:
         c, py = (_pass(b, compiled, route, route.stops, b.fixed, floors) for compiled in (True, False))
         assert c == py
         event(f"route timed: {c[0] is not None}")
-
-
-@SETTINGS
-@given(problems() | linked_days() | waiting_rides())
-def test_the_search_takes_the_same_steps_with_either_forward_pass(p: Problem) -> None:
-    """Construction and LNS rounds end on the same plan with the forward pass in C and in Python."""
-    plans = []
-    for compiled in (True, False):
-        Builder.compiled_forward = compiled
-        try:
-            b = built(p)
-            improve(b, seed=0, stop=MaxIterations(8))
-        finally:
-            Builder.compiled_forward = True
-        plans.append(([(r.stops, r.starts) for r in b.routes], b.placed, b.fixed))
-    assert plans[0] == plans[1]
 
 
 def test_the_compiled_forward_pass_refuses_what_is_not_a_route() -> None:
