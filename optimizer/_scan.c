@@ -19,75 +19,13 @@
  * The rules it applies are the ones of Builder._scan and Plan.insertable / Plan.start_at; it
  * reads the builder's own lists (routes, stops, starts, the kept passes) and changes nothing.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
-typedef long long i64;
+#include "_pyints.h"
 
 /* Strings looked up once. */
 static PyObject *s_by_worker, *s_routes, *s_latest_start, *s_loc_in, *s_loc_out, *s_plain, *s_summaries,
     *s_fixed, *s_placed, *s_version, *s_fixed_ref, *s_fixed_version, *s_stops, *s_starts, *s_states,
     *s_shift_index, *s_shifts, *s_start, *s_end, *s_max_overtime, *s_breaks, *s_id, *s_windows,
     *s_summary_with, *s_priced_bounds, *s_matrix, *s_free_lb, *s_ends, *s_nexts, *s_latest, *s_durations;
-
-/* A new reference to seq[i]: lists and tuples directly, anything else (a lazy matrix, an array
- * row) by its own __getitem__. */
-static PyObject *item_at(PyObject *seq, Py_ssize_t i) {
-    if (PyList_CheckExact(seq)) {
-        if (i < 0 || i >= PyList_GET_SIZE(seq)) {
-            PyErr_SetString(PyExc_IndexError, "_scan: list index out of range");
-            return NULL;
-        }
-        PyObject *o = PyList_GET_ITEM(seq, i);
-        Py_INCREF(o);
-        return o;
-    }
-    if (PyTuple_CheckExact(seq)) {
-        if (i < 0 || i >= PyTuple_GET_SIZE(seq)) {
-            PyErr_SetString(PyExc_IndexError, "_scan: tuple index out of range");
-            return NULL;
-        }
-        PyObject *o = PyTuple_GET_ITEM(seq, i);
-        Py_INCREF(o);
-        return o;
-    }
-    PyObject *key = PyLong_FromSsize_t(i);
-    if (key == NULL) return NULL;
-    PyObject *o = PyObject_GetItem(seq, key);
-    Py_DECREF(key);
-    return o;
-}
-
-static int to_i64(PyObject *o, i64 *out) {
-    *out = PyLong_AsLongLong(o);
-    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
-}
-
-/* seq[i] as an integer. */
-static int int_at(PyObject *seq, Py_ssize_t i, i64 *out) {
-    PyObject *o = item_at(seq, i);
-    if (o == NULL) return -1;
-    int rc = to_i64(o, out);
-    Py_DECREF(o);
-    return rc;
-}
-
-/* m[a][b] as an integer. */
-static int cell(PyObject *m, Py_ssize_t a, Py_ssize_t b, i64 *out) {
-    PyObject *row = item_at(m, a);
-    if (row == NULL) return -1;
-    int rc = int_at(row, b, out);
-    Py_DECREF(row);
-    return rc;
-}
-
-static int int_attr(PyObject *o, PyObject *name, i64 *out) {
-    PyObject *v = PyObject_GetAttr(o, name);
-    if (v == NULL) return -1;
-    int rc = to_i64(v, out);
-    Py_DECREF(v);
-    return rc;
-}
 
 /* The visit index of stops[k] (a (visit, copy) tuple). */
 static int stop_visit(PyObject *stops, Py_ssize_t k, PyObject **vi_obj, i64 *vi) {
@@ -100,39 +38,9 @@ static int stop_visit(PyObject *stops, Py_ssize_t k, PyObject **vi_obj, i64 *vi)
     return to_i64(*vi_obj, vi);
 }
 
-/* The visit's windows, and its start by Plan.start_at. */
-typedef struct {
-    Py_ssize_t count;
-    i64 *a, *b;
-    int has_fixed;
-    i64 fixed;
-} Windows;
-
-static int window_at(const Windows *w, i64 t, i64 *out) {
-    for (Py_ssize_t k = 0; k < w->count; k++) {
-        if (t <= w->b[k]) {
-            *out = t > w->a[k] ? t : w->a[k];
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int start_at(const Windows *w, i64 arrival, i64 *out) {
-    if (w->has_fixed) {
-        i64 s;
-        if (w->fixed >= arrival && window_at(w, w->fixed, &s) && s == w->fixed) {
-            *out = w->fixed;
-            return 1;
-        }
-        return 0;
-    }
-    return window_at(w, arrival, out);
-}
-
 /* Plan.insertable: the positions (of n) where the visit could be timed even without breaks. */
-static int insertable(PyObject *kept, Py_ssize_t v_in, Py_ssize_t v_out, i64 vi, const Windows *w,
-                      const Py_ssize_t *positions, Py_ssize_t n, Py_ssize_t *out, Py_ssize_t *n_out) {
+static int insertable(PyObject *kept, Py_ssize_t v_in, Py_ssize_t v_out, PyObject *vi_obj, PyObject *windows,
+                      PyObject *fixed, const Py_ssize_t *positions, Py_ssize_t n, Py_ssize_t *out, Py_ssize_t *n_out) {
     int rc = -1;
     PyObject *matrix = PyObject_GetAttr(kept, s_matrix), *free_lb = NULL, *ends = NULL, *nexts = NULL,
              *latest = NULL, *durations = NULL, *row_out = NULL;
@@ -144,14 +52,16 @@ static int insertable(PyObject *kept, Py_ssize_t v_in, Py_ssize_t v_out, i64 vi,
     if ((durations = PyObject_GetAttr(kept, s_durations)) == NULL) goto done;
     if ((row_out = item_at(matrix, v_out)) == NULL) goto done;
     i64 duration;
-    if (int_at(durations, (Py_ssize_t)vi, &duration) < 0) goto done;
+    if (int_at(durations, PyLong_AsSsize_t(vi_obj), &duration) < 0) goto done;
     *n_out = 0;
     for (Py_ssize_t k = 0; k < n; k++) {
         Py_ssize_t pos = positions[k];
         i64 free, end, next, travel_in, travel_out, last, s;
         if (int_at(free_lb, pos, &free) < 0 || int_at(ends, pos, &end) < 0) goto done;
         if (cell(matrix, (Py_ssize_t)end, v_in, &travel_in) < 0) goto done;
-        if (!start_at(w, free + travel_in, &s)) continue;
+        int got = start_at(windows, fixed, vi_obj, free + travel_in, &s);
+        if (got < 0) goto done;
+        if (!got) continue;
         if (int_at(nexts, pos, &next) < 0 || int_at(row_out, (Py_ssize_t)next, &travel_out) < 0) goto done;
         if (int_at(latest, pos, &last) < 0) goto done;
         if (s + duration + travel_out <= last) out[(*n_out)++] = pos;
@@ -232,13 +142,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OnOLLOOOOOdO", &builder, &vi_s, &offers, &lo, &hi, &fixed, &pin_workers, &apart,
                           &vehicles, &only, &blink, &rnd))
         return NULL;
-    i64 vi = vi_s;
     PyObject *todo = NULL, *by_worker = NULL, *routes = NULL, *latest_start = NULL, *loc_in = NULL, *loc_out = NULL,
              *plain = NULL, *summaries = NULL, *plan_fixed = NULL, *placed = NULL, *sfixed = NULL,
              *vi_obj = NULL, *visit_windows = NULL, *windows_list = NULL, *offers_seq = NULL;
     Py_ssize_t *positions = NULL, *kept_pos = NULL;
     Py_ssize_t cap = 0;
-    Windows w = {0, NULL, NULL, 0, 0};
 
     if ((offers_seq = PySequence_Fast(offers, "_scan: offers is not a sequence")) == NULL) goto fail;
     if ((by_worker = PyObject_GetAttr(builder, s_by_worker)) == NULL) goto fail;
@@ -260,35 +168,9 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     if (is_placed < 0) goto fail;
     sfixed = is_placed ? fixed : plan_fixed;
     Py_INCREF(sfixed);
-    /* The visit's windows (Plan.windows) and its fixed start in ``fixed``. */
+    /* The visit's windows (Plan.windows), for start_at with ``fixed``. */
     if ((windows_list = PyObject_GetAttr(builder, s_windows)) == NULL) goto fail;
     if ((visit_windows = item_at(windows_list, vi_s)) == NULL) goto fail;
-    {
-        PyObject *seq = PySequence_Fast(visit_windows, "_scan: windows are not a sequence");
-        if (seq == NULL) goto fail;
-        w.count = PySequence_Fast_GET_SIZE(seq);
-        w.a = PyMem_Malloc(sizeof(i64) * (w.count + 1));
-        w.b = PyMem_Malloc(sizeof(i64) * (w.count + 1));
-        if (w.a == NULL || w.b == NULL) {
-            Py_DECREF(seq);
-            PyErr_NoMemory();
-            goto fail;
-        }
-        for (Py_ssize_t k = 0; k < w.count; k++) {
-            PyObject *pair = PySequence_Fast_GET_ITEM(seq, k);
-            if (int_at(pair, 0, &w.a[k]) < 0 || int_at(pair, 1, &w.b[k]) < 0) {
-                Py_DECREF(seq);
-                goto fail;
-            }
-        }
-        Py_DECREF(seq);
-        PyObject *f = PyDict_Check(fixed) ? PyDict_GetItemWithError(fixed, vi_obj) : NULL;
-        if (f == NULL && PyErr_Occurred()) goto fail;
-        if (f != NULL && f != Py_None) {
-            w.has_fixed = 1;
-            if (to_i64(f, &w.fixed) < 0) goto fail;
-        }
-    }
     if (!PyDict_Check(fixed)) {
         PyErr_SetString(PyExc_TypeError, "_scan: fixed starts are not a dict");
         goto fail;
@@ -441,7 +323,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             Py_ssize_t survivors = count;
             Py_ssize_t *use = positions;
             if (kept != Py_None) {
-                if (insertable(kept, (Py_ssize_t)v_in_i, (Py_ssize_t)v_out_i, vi, &w, positions, count, kept_pos,
+                if (insertable(kept, (Py_ssize_t)v_in_i, (Py_ssize_t)v_out_i, vi_obj, visit_windows, fixed, positions, count, kept_pos,
                                &survivors) < 0)
                     goto fail_route;
                 use = kept_pos;
@@ -498,8 +380,6 @@ fail:
 done:
     PyMem_Free(positions);
     PyMem_Free(kept_pos);
-    PyMem_Free(w.a);
-    PyMem_Free(w.b);
     Py_XDECREF(offers_seq);
     Py_XDECREF(by_worker);
     Py_XDECREF(routes);
@@ -525,7 +405,7 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_scan", "The route scan of an insertion, in C.", -1,
-                                    methods};
+                                    methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__scan(void) {
 #define INTERN(var, text) \
