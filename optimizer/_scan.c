@@ -397,10 +397,158 @@ done:
     return todo;
 }
 
+
+/* Builder._ride_detours, _ride_route_bound and the incremental half of _ride_pairs in one pass
+ * (see Builder._ride_options).  Why: in an LNS round on the demo day a ride is asked of about
+ * 2.5 routes, and these three Python loops over a route's positions were the largest part of a
+ * ride's insertion; most routes end with no pair to time.
+ *
+ * ride_pairs(matrix, stops, starts, loc_in, loc_out, latest_start, durations, windows, fixed,
+ *            pickup, dropoff, start_loc, end_loc, early_p, early_d, last_d, dur_p, dur_d, weight,
+ *            free_lb, ends, nexts, latest)  (the last four: the route's kept pass, or all None)
+ *   -> (least travel part of any pair x weight, [(travel part x weight, i, j), ...])
+ */
+static PyObject *ride_pairs(PyObject *self, PyObject *args) {
+    PyObject *matrix, *stops, *starts, *loc_in, *loc_out, *latest_start, *durations, *windows, *fixed, *p_obj,
+        *d_obj, *free_lb, *ends, *nexts, *latest;
+    long long start_loc, end_loc, early_p, early_d, last_d, dur_p, dur_d, weight;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOO!OOLLLLLLLLOOOO", &matrix, &stops, &starts, &loc_in, &loc_out,
+                          &latest_start, &durations, &windows, &PyDict_Type, &fixed, &p_obj, &d_obj, &start_loc,
+                          &end_loc, &early_p, &early_d, &last_d, &dur_p, &dur_d, &weight, &free_lb, &ends, &nexts,
+                          &latest))
+        return NULL;
+    PyObject *out = NULL, *pairs = NULL, *win_p = NULL, *win_d = NULL, **vobj = NULL;
+    i64 *buf = NULL;
+    stops = PySequence_Fast(stops, "ride_pairs: stops must be a sequence");
+    if (stops == NULL) return NULL;
+    starts = PySequence_Fast(starts, "ride_pairs: starts must be a sequence");
+    if (starts == NULL) {
+        Py_DECREF(stops);
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(stops);
+    if (PySequence_Fast_GET_SIZE(starts) < n) {
+        PyErr_SetString(PyExc_IndexError, "ride_pairs: fewer starts than stops");
+        goto done;
+    }
+    int have_kept = free_lb != Py_None;
+    vobj = PyMem_Calloc((size_t)n + 1, sizeof(PyObject *));
+    buf = PyMem_Calloc(((size_t)n + 1) * 9, sizeof(i64));
+    if (vobj == NULL || buf == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    i64 *vis = buf, *lin = buf + (n + 1), *lout = buf + 2 * (n + 1), *st = buf + 3 * (n + 1),
+        *lat = buf + 4 * (n + 1), *pick = buf + 5 * (n + 1), *drop = buf + 6 * (n + 1),
+        *both = buf + 7 * (n + 1), *dur = buf + 8 * (n + 1);
+    i64 pickup, dropoff, p_in, p_out, d_in, d_out, latest_p;
+    if (to_i64(p_obj, &pickup) < 0 || to_i64(d_obj, &dropoff) < 0) goto done;
+    if (int_at(loc_in, (Py_ssize_t)pickup, &p_in) < 0 || int_at(loc_out, (Py_ssize_t)pickup, &p_out) < 0 ||
+        int_at(loc_in, (Py_ssize_t)dropoff, &d_in) < 0 || int_at(loc_out, (Py_ssize_t)dropoff, &d_out) < 0 ||
+        int_at(latest_start, (Py_ssize_t)pickup, &latest_p) < 0)
+        goto done;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *stop = PySequence_Fast_GET_ITEM(stops, k);
+        if (!PyTuple_Check(stop) || PyTuple_GET_SIZE(stop) < 1) {
+            PyErr_SetString(PyExc_TypeError, "ride_pairs: a stop is not a (visit, copy) tuple");
+            goto done;
+        }
+        vobj[k] = PyTuple_GET_ITEM(stop, 0);
+        if (to_i64(vobj[k], &vis[k]) < 0) goto done;
+        Py_ssize_t v = (Py_ssize_t)vis[k];
+        if (int_at(loc_in, v, &lin[k]) < 0 || int_at(loc_out, v, &lout[k]) < 0 ||
+            to_i64(PySequence_Fast_GET_ITEM(starts, k), &st[k]) < 0 || int_at(latest_start, v, &lat[k]) < 0)
+            goto done;
+        if (have_kept && int_at(durations, v, &dur[k]) < 0) goto done;
+    }
+    /* The detours (Builder._ride_detours). */
+    for (Py_ssize_t k = 0; k <= n; k++) {
+        i64 a = k ? lout[k - 1] : start_loc, b = k < n ? lin[k] : end_loc, gone = 0, a_p, p_b, a_d, d_b, p_d;
+        if (n && cell(matrix, a, b, &gone) < 0) goto done;
+        if (cell(matrix, a, p_in, &a_p) < 0 || cell(matrix, p_out, b, &p_b) < 0 || cell(matrix, a, d_in, &a_d) < 0 ||
+            cell(matrix, d_out, b, &d_b) < 0 || cell(matrix, p_out, d_in, &p_d) < 0)
+            goto done;
+        pick[k] = a_p + p_b - gone;
+        drop[k] = a_d + d_b - gone;
+        both[k] = a_p + p_d + d_b - gone;
+    }
+    /* The least of them (Builder._ride_route_bound). */
+    i64 least = both[0], later = drop[n];
+    for (Py_ssize_t k = 1; k <= n; k++) least = min2(least, both[k]);
+    for (Py_ssize_t k = n - 1; k >= 0; k--) {
+        least = min2(least, pick[k] + later);
+        later = min2(later, drop[k]);
+    }
+    /* The pairs (Builder._ride_pairs, incremental). */
+    if ((pairs = PyList_New(0)) == NULL) goto done;
+    if ((win_p = item_at(windows, (Py_ssize_t)pickup)) == NULL || (win_d = item_at(windows, (Py_ssize_t)dropoff)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        if (i > 0 && st[i - 1] > latest_p) break;
+        if (i < n && lat[i] < early_p + dur_p) continue;
+        i64 free = 0, at = 0;
+        if (have_kept) {
+            i64 f, e, travel, s_p;
+            if (int_at(free_lb, i, &f) < 0 || int_at(ends, i, &e) < 0 || cell(matrix, e, p_in, &travel) < 0) goto done;
+            int got = start_at(win_p, fixed, p_obj, f + travel, &s_p);
+            if (got < 0) goto done;
+            if (!got) continue;
+            free = s_p + dur_p;
+            at = p_out;
+        }
+        for (Py_ssize_t j = i; j <= n; j++) {
+            if (j > i && st[j - 1] > last_d) break;
+            if (have_kept && j > i) {
+                i64 travel, s;
+                if (cell(matrix, at, lin[j - 1], &travel) < 0) goto done;
+                PyObject *wk = item_at(windows, (Py_ssize_t)vis[j - 1]);
+                if (wk == NULL) goto done;
+                int got = start_at(wk, fixed, vobj[j - 1], free + travel, &s);
+                Py_DECREF(wk);
+                if (got < 0) goto done;
+                if (!got) break;
+                free = s + dur[j - 1];
+                at = lout[j - 1];
+            }
+            if (j < n && lat[j] < early_d + dur_d) continue;
+            if (have_kept) {
+                i64 travel, s_d, nx, away, last;
+                if (cell(matrix, at, d_in, &travel) < 0) goto done;
+                int got = start_at(win_d, fixed, d_obj, free + travel, &s_d);
+                if (got < 0) goto done;
+                if (!got) continue;
+                if (int_at(nexts, j, &nx) < 0 || cell(matrix, d_out, nx, &away) < 0 || int_at(latest, j, &last) < 0)
+                    goto done;
+                if (s_d + dur_d + away > last) continue;
+            }
+            i64 delta = j == i ? both[i] : pick[i] + drop[j];
+            PyObject *item = Py_BuildValue("(Lnn)", delta * weight, i, j);
+            if (item == NULL) goto done;
+            int rc = PyList_Append(pairs, item);
+            Py_DECREF(item);
+            if (rc < 0) goto done;
+        }
+    }
+    out = Py_BuildValue("(LO)", least * weight, pairs);
+done:
+    PyMem_Free(vobj);
+    PyMem_Free(buf);
+    Py_DECREF(stops);
+    Py_DECREF(starts);
+    Py_XDECREF(pairs);
+    Py_XDECREF(win_p);
+    Py_XDECREF(win_d);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS,
      "scan(builder, vi, offers, lo, hi, fixed, pin_workers, apart, vehicles, only, blink, rnd): "
      "Builder._scan's incremental half (its _lower_bounds items with a bound), in C."},
+    {"ride_pairs", ride_pairs, METH_VARARGS,
+     "ride_pairs(matrix, stops, starts, loc_in, loc_out, latest_start, durations, windows, fixed, pickup, "
+     "dropoff, start_loc, end_loc, early_p, early_d, last_d, dur_p, dur_d, weight, free_lb, ends, nexts, latest): "
+     "Builder._ride_options's (bound, pairs) in C."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -585,7 +585,9 @@ class Builder(Plan):
         first by that part, each timed from the route's summary
         (``Plan.insertion_simulate``); once that part, less the route's own time terms (see
         ``_candidates``), exceeds the best cost found, the rest are not timed.  Ties in cost
-        go to the pair the full evaluation meets first, so the result is the same.
+        go to the pair the full evaluation meets first, so the result is the same.  A route
+        with no pair worth timing is passed over before its price is worked out (on the demo
+        day, most routes a ride is asked of).
         """
         p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
         pin_p, pin_d = self.pins.get(p_visit.id), self.pins.get(d_visit.id)
@@ -611,24 +613,28 @@ class Builder(Plan):
                 route = self.routes[v]
                 if not self.ride_may_fit(route, pickup, dropoff, fixed):
                     continue
+                if incremental:
+                    kept = self.summary_with(route, fixed, pickup)
+                    least, pairs = self._ride_options(pickup, dropoff, forced, route, worker, fixed, kept)
+                else:
+                    kept, least, pairs = None, 0, self._ride_pairs(pickup, dropoff, forced, route, worker, fixed)
+                if not pairs:
+                    continue  # (most routes: nothing to time, so nothing to price)
                 fixed_costs = fixed_part + self.imbalance_delta(route, added)
-                kept = self.summary_with(route, fixed, pickup) if incremental else None
                 penalty = self.route_penalty(route, kept)
                 # (The time terms may fall, by at most the route's own: see ``_lower_bounds``.)
-                detours = self._ride_detours(pickup, dropoff, route, worker) if incremental else None
-                bound = (self._ride_route_bound(detours) + fixed_costs - penalty if detours is not None else 0)
-                jobs.append((bound, len(jobs), route, worker, fixed_costs, penalty, detours, kept))
+                bound = least + fixed_costs - penalty if incremental else 0
+                jobs.append((bound, len(jobs), route, fixed_costs, penalty, pairs, kept))
         if incremental:
             jobs.sort(key=lambda job: (job[0], job[1]))
         best = None
         best_order = (0, 0, 0)
-        for bound, rank, route, worker, fixed_costs, base_penalty, detours, kept in jobs:
+        for bound, rank, route, fixed_costs, base_penalty, pairs, kept in jobs:
             if prune and best is not None and bound > best[0]:
                 break
-            pairs = self._ride_pairs(pickup, dropoff, forced, route, worker, fixed_costs - base_penalty, fixed,
-                                     detours, kept)
             if incremental:
-                pairs.sort()
+                offset = fixed_costs - base_penalty
+                pairs = sorted([(lb + offset, i, j) for lb, i, j in pairs])
             for lb, i, j in pairs:
                 if prune and best is not None and lb > best[0]:
                     break
@@ -657,25 +663,18 @@ class Builder(Plan):
         return best
 
     def _ride_pairs(self, pickup: int, dropoff: int, forced: int | None, route: RouteState, worker,
-                    offset: int, fixed: dict[int, int], detours: tuple[list, list, list] | None = None,
+                    fixed: dict[int, int], detours: tuple[list, list, list] | None = None,
                     kept=False) -> list[tuple[int, int, int]]:
         """The (lower bound, pickup position, drop-off position) pairs of a ride worth timing
         on ``route`` (see ``_ride_candidate``), in the full evaluation's order; the bound is
-        the pair's travel part plus ``offset`` (0 unless ``Plan.incremental``); ``detours``:
+        the pair's travel part (x the travel weight; 0 unless ``Plan.incremental``), to which
+        the caller adds the route's other parts; ``detours``:
         the route's ``_ride_detours`` for the ride, if the caller has them; ``kept``: the
         route's summary (``Plan.summary_with``), if the caller has it.
         Incrementally, pairs that cannot be timed even without breaks (the route's summary
         bounds, as ``Plan.may_insert``) are left out."""
-        p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
-        max_ride = self.ride_at[pickup][3]
-        dur_p, dur_d = p_visit.duration_for(worker.kind), d_visit.duration_for(worker.kind)
+        dur_p, dur_d, early_p, early_d, last_d = self._ride_limits(pickup, dropoff, forced, worker)
         matrix = self.p.travel_times[worker.travel_mode]
-        early_p = forced if forced is not None else min(w_.start for w_ in p_visit.windows)
-        early_d = max(min(w_.start for w_ in d_visit.windows),
-                      early_p + dur_p + matrix[self.loc_out[pickup]][self.loc_in[dropoff]])
-        last_d = self.latest_start[dropoff]
-        if max_ride is not None:
-            last_d = min(last_d, self.latest_start[pickup] + dur_p + max_ride)
         latest = self.latest_start
         n = len(route.stops)
         incremental = self.incremental
@@ -726,8 +725,45 @@ class Builder(Plan):
                     if s_d is None or s_d + dur_d + matrix[d_out][nexts[j]] > latest_arrival[j]:
                         continue
                 delta = both[i] if j == i else pick[i] + drop[j]
-                out.append((delta * weight + offset, i, j))
+                out.append((delta * weight, i, j))
         return out
+
+    def _ride_limits(self, pickup: int, dropoff: int, forced: int | None, worker) -> tuple[int, int, int, int, int]:
+        """(pickup's duration, drop-off's duration, earliest pickup start, earliest drop-off
+        start, latest drop-off start) of a ride for ``worker``: the drop-off no earlier than
+        the pickup's end and the trip, and no later than its window or the latest pickup plus
+        the ride-time limit allow."""
+        p_visit, d_visit = self.p.visits[pickup], self.p.visits[dropoff]
+        max_ride = self.ride_at[pickup][3]
+        dur_p, dur_d = p_visit.duration_for(worker.kind), d_visit.duration_for(worker.kind)
+        matrix = self.p.travel_times[worker.travel_mode]
+        early_p = forced if forced is not None else min(w_.start for w_ in p_visit.windows)
+        early_d = max(min(w_.start for w_ in d_visit.windows),
+                      early_p + dur_p + matrix[self.loc_out[pickup]][self.loc_in[dropoff]])
+        last_d = self.latest_start[dropoff]
+        if max_ride is not None:
+            last_d = min(last_d, self.latest_start[pickup] + dur_p + max_ride)
+        return dur_p, dur_d, early_p, early_d, last_d
+
+    def _ride_options(self, pickup: int, dropoff: int, forced: int | None, route: RouteState, worker,
+                      fixed: dict[int, int], kept) -> tuple[int, list[tuple[int, int, int]]]:
+        """Incrementally, the least travel part (x the travel weight) of any pair of positions
+        of a ride on ``route`` (``_ride_route_bound``) and the pairs worth timing with their
+        own (``_ride_pairs``); ``kept``: the route's summary with ``fixed``.
+        In C (``optimizer._scan.ride_pairs``, one pass) when it was built and
+        ``compiled_scan`` is on: these loops over a route's positions were the largest part
+        of a ride's insertion, and most routes end with no pair at all."""
+        if _compiled is not None and self.compiled_scan:
+            dur_p, dur_d, early_p, early_d, last_d = self._ride_limits(pickup, dropoff, forced, worker)
+            parts = (kept.free_lb, kept.ends, kept.nexts, kept.latest) if kept is not None else (None,) * 4
+            return _compiled.ride_pairs(
+                self.p.travel_times[worker.travel_mode], route.stops, route.starts, self.loc_in, self.loc_out,
+                self.latest_start, self.durations[worker.kind], self.windows, fixed, pickup, dropoff,
+                worker.start_location, worker.end_location, early_p, early_d, last_d, dur_p, dur_d,
+                max(1, self.p.weights.travel_minute), *parts)
+        detours = self._ride_detours(pickup, dropoff, route, worker)
+        return (self._ride_route_bound(detours),
+                self._ride_pairs(pickup, dropoff, forced, route, worker, fixed, detours, kept))
 
     def _ride_detours(self, pickup: int, dropoff: int, route: RouteState, worker) -> tuple[list, list, list]:
         """Per position of ``route``, the travel added by the pickup alone there, by the

@@ -74,7 +74,7 @@ def _check_route(b, route, kept) -> None:
     for pickup, dropoff in sorted({ride_[:2] for ride_ in b.ride_at.values()}):
         if pickup in on_route or dropoff in on_route:
             continue
-        kept_pairs = {(i, j) for _, i, j in b._ride_pairs(pickup, dropoff, None, route, worker, 0, fixed)}
+        kept_pairs = {(i, j) for _, i, j in b._ride_pairs(pickup, dropoff, None, route, worker, fixed)}
         for i in range(n + 1):
             for j in range(i, n + 1):
                 stops = route.stops[:i] + [(pickup, 0)] + route.stops[i:j] + [(dropoff, 0)] + route.stops[j:]
@@ -90,7 +90,7 @@ def _plausible(b, pickup: int, dropoff: int, route, i: int, j: int) -> bool:
     b.incremental = False
     try:
         worker = b.p.workers[route.worker_index]
-        return (i, j) in {(x, y) for _, x, y in b._ride_pairs(pickup, dropoff, None, route, worker, 0, b.fixed)}
+        return (i, j) in {(x, y) for _, x, y in b._ride_pairs(pickup, dropoff, None, route, worker, b.fixed)}
     finally:
         b.incremental = True
 
@@ -466,6 +466,105 @@ def test_the_compiled_scan_gives_the_python_candidates(p: Problem, blink: float)
         compiled, python = _both_scans(b, vi, forced=lo + 5)
         assert compiled == python
         event(f"candidates found: {bool(compiled)}")
+
+
+@SETTINGS
+@given(waiting_rides() | problems())
+def test_the_compiled_ride_options_are_the_python_ones(p: Problem) -> None:
+    """A ride's least travel part on a route and its pairs worth timing (``_ride_options``) are
+    the same in C (``optimizer._scan.ride_pairs``) and in Python, on every route of the plan
+    after a few LNS rounds, with the route's kept pass and without, and with the pickup held at
+    a start."""
+    b = built(p)
+    improve(b, seed=0, stop=MaxIterations(3))
+    rides = sorted({ride_[:2] for ride_ in b.ride_at.values()})
+    for pickup, dropoff in rides:
+        lo = min(w.start for w in p.visits[pickup].windows)
+        for route in b.routes:
+            if {pickup, dropoff} & {vi for vi, _ in route.stops}:
+                continue
+            worker = p.workers[route.worker_index]
+            for forced in (None, lo + 5):
+                fixed = b.fixed if forced is None else {**b.fixed, pickup: forced}
+                for kept in (b.summary_with(route, fixed, pickup), None):
+                    answers = []
+                    for compiled in (True, False):
+                        b.compiled_scan = compiled
+                        try:
+                            answers.append(b._ride_options(pickup, dropoff, forced, route, worker, fixed, kept))
+                        finally:
+                            b.compiled_scan = True
+                    assert answers[0] == answers[1]
+                    event(f"pairs: {bool(answers[0][1])}")
+
+
+def _kielce_small() -> Problem:
+    """The golden harness's small Kielce day (150 seniors, 16 workers, rides of the senior taxi
+    among them), stored as problem JSON."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    from optimizer.jsonio import problem_from_dict
+
+    with gzip.open(Path(__file__).parent / "golden_days" / "days.json.gz", "rt", encoding="utf-8") as f:
+        return problem_from_dict(json.load(f)["kielce-small"])
+
+
+def test_the_compiled_ride_options_are_the_python_ones_on_a_kielce_day() -> None:
+    """The same on a generated Kielce day, after 0, 10 and 30 LNS rounds, every ride on every
+    route, the pickup free or held at a start between its window's opening and three hours
+    later: the random days are too small to reach every branch (a drop-off that ends just in
+    time, an old stop that can no longer start after the pickup, a pair far apart)."""
+    p = _kielce_small()
+    b = built(p)
+    rides = sorted({ride_[:2] for ride_ in b.ride_at.values()})
+    assert len(rides) >= 5
+    seen = {"pairs": 0, "routes": 0, "apart": 0}
+    for rounds in (0, 10, 20):
+        improve(b, seed=rounds, stop=MaxIterations(rounds))
+        for pickup, dropoff in rides:
+            lo = min(w.start for w in p.visits[pickup].windows)
+            for route in b.routes:
+                if {pickup, dropoff} & {vi for vi, _ in route.stops}:
+                    continue
+                worker = p.workers[route.worker_index]
+                for forced in (None, lo, lo + 60, lo + 180):
+                    fixed = b.fixed if forced is None else {**b.fixed, pickup: forced}
+                    for kept in (b.summary_with(route, fixed, pickup), None):
+                        answers = []
+                        for compiled in (True, False):
+                            b.compiled_scan = compiled
+                            try:
+                                answers.append(b._ride_options(pickup, dropoff, forced, route, worker, fixed, kept))
+                            finally:
+                                b.compiled_scan = True
+                        assert answers[0] == answers[1], (pickup, dropoff, route.vehicle, forced)
+                        seen["routes"] += 1
+                        seen["pairs"] += len(answers[0][1])
+                        seen["apart"] += sum(1 for _, i, j in answers[0][1] if j > i)
+    assert seen["pairs"] > 100 and seen["apart"] > 10, seen
+
+
+def test_the_compiled_ride_options_refuse_what_is_not_a_route() -> None:
+    """Malformed input is an error, not a crash: a stop that is not a (visit, copy) tuple, fewer
+    starts than stops, a visit past the lists."""
+    ride_pairs = construct_module._compiled.ride_pairs
+    matrix = [[0, 5], [5, 0]]
+    args = dict(loc_in=[0, 1], loc_out=[0, 1], latest_start=[600, 600], durations=[10, 10],
+                windows=[[(0, 600)], [(0, 600)]], fixed={})
+    tail = (0, 0, 0, 0, 600, 10, 10, 1, None, None, None, None)
+
+    def call(stops, starts, pickup=0, dropoff=1):
+        return ride_pairs(matrix, stops, starts, *args.values(), pickup, dropoff, *tail)
+
+    assert call([], []) == (10, [(10, 0, 0)])  # from place 0: the pickup there, 5 to the drop-off, 5 back
+    with pytest.raises(TypeError, match="stop"):
+        call([0], [0])
+    with pytest.raises(IndexError):
+        call([(0, 0)], [])
+    with pytest.raises(IndexError):
+        call([], [], pickup=7)
 
 
 def _searched(p: Problem, switch: str, on: bool) -> tuple:
