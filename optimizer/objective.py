@@ -199,6 +199,12 @@ class Objective:
         ]
         """Per visit, what leaving it out adds to ``terms``: (to ``drop_mandatory``, else to
         ``drop_optional``; the penalty)."""
+        self.left_out_total = (sum(pen for mandatory, pen in self.left_out if mandatory),
+                               sum(pen for mandatory, pen in self.left_out if not mandatory))
+        """(``drop_mandatory``, ``drop_optional``) of a plan with nothing placed."""
+        self.shared = [v.workers_needed > 1 for v in problem.visits]
+        """Per visit, whether it has copies on several routes (so its lateness and its place
+        in the plan are a matter of all of them, not of one route's)."""
         self._route_memo: dict[tuple, tuple] = {}
         """``_route_terms`` per route, by what it depends on."""
 
@@ -284,13 +290,16 @@ class Objective:
 
     # ------------------------------------------------------------------ a plan
 
-    def _route_terms(self, r: TimedRoute) -> tuple[int, int, int, int, int, int, int, str, tuple[int, ...]]:
+    def _route_terms(self, r: TimedRoute) -> tuple:
         """One route's part of ``terms``: (travel, overtime, waiting, non-preferred stops,
         gender mismatches, imbalance, starts moved from the previous plan, the worker's id, the
-        visits on it the previous plan had).  Memoised by everything it depends on (the route's
-        worker, shift, visits, starts, end and waiting): a search prices the whole plan after
-        every move, and a move changes a few routes (a tenth of an LNS round on the demo day
-        went to pricing the rest again)."""
+        visits on it the previous plan had, then for its visits done by one worker alone: the
+        minutes late summed and at most, and the drop penalties they spare (mandatory,
+        optional); last the (visit, start) of its visits shared with other routes).  Memoised
+        by everything it depends on (the route's worker, shift, visits, starts, end and
+        waiting): a search prices the whole plan after every move, and a move changes a few
+        routes (a tenth of an LNS round on the demo day went to pricing the rest again, and
+        then most of what was left to the walk over every visit for lateness and drops)."""
         key = (r.worker_index, r.shift_index, tuple(r.visits), tuple(r.starts), r.end, r.waiting)
         hit = self._route_memo.get(key)
         if hit is not None:
@@ -318,27 +327,76 @@ class Objective:
         travel += matrix[place][worker.end_location]
         moved = (moved_count(self.previous_start, w.previous_start_tolerance, r.worker_index, r.visits, r.starts)
                  if self.previous_start else 0)
+        late_sum = late_max = spared_mandatory = spared_optional = 0
+        shared: list[tuple[int, int]] = []
+        alone: list[int] = []
+        for vi, start in zip(r.visits, r.starts):
+            if self.shared[vi]:
+                shared.append((vi, start))
+                continue
+            alone.append(vi)
+            late = self.late(vi, start)
+            late_sum += late
+            late_max = max(late_max, late)
+            mandatory, penalty = self.left_out[vi]
+            if mandatory:
+                spared_mandatory += penalty
+            else:
+                spared_optional += penalty
         part = (travel, max(0, r.end - shift.end), r.waiting, non_preferred, gender,
-                self.imbalance(r.worker_index, r.shift_index, service), moved, worker.id, tuple(previous))
+                self.imbalance(r.worker_index, r.shift_index, service), moved, worker.id, tuple(previous),
+                late_sum, late_max, spared_mandatory, spared_optional, tuple(shared), frozenset(alone))
         if len(self._route_memo) >= ROUTE_MEMO_SIZE:
             self._route_memo.clear()
         self._route_memo[key] = part
         return part
 
+    def _per_visit(self, routes: list[TimedRoute]) -> tuple[int, int, int, int, dict[int, int]]:
+        """``terms``' lateness (sum, most) and drops (mandatory, optional) worked out visit by
+        visit, each placed visit once at its earliest start, less the visits in the returned
+        {visit: earliest start} (the shared ones, which the caller adds)."""
+        first: dict[int, int] = {}
+        for r in routes:
+            for vi, start in zip(r.visits, r.starts):
+                if start < first.get(vi, start + 1):
+                    first[vi] = start
+        late_sum = late_max = 0
+        dropped_mandatory, dropped_optional = self.left_out_total
+        for vi, start in first.items():
+            if self.shared[vi]:
+                continue
+            late = self.late(vi, start)
+            late_sum += late
+            late_max = max(late_max, late)
+            mandatory, penalty = self.left_out[vi]
+            if mandatory:
+                dropped_mandatory -= penalty
+            else:
+                dropped_optional -= penalty
+        return late_sum, late_max, dropped_mandatory, dropped_optional, {
+            vi: s for vi, s in first.items() if self.shared[vi]}
+
     def terms(self, routes: Iterable[TimedRoute]) -> dict[str, int]:
         """Every term of the plan made of ``routes`` (keys: ``TERM_NAMES``); a visit is placed
-        when some route has it.  Each route's own part is ``_route_terms``."""
-        p, w = self.p, self.w
+        when some route has it, and is late by its earliest start.  Each route's own part is
+        ``_route_terms``; what is left is the visits shared between routes (and, for a plan
+        with a one-worker visit on two routes, every visit: ``_per_visit``)."""
+        w = self.w
         previous_at = self.previous_at
         travel = waiting = overtime = non_preferred = gender = imbalance = 0
-        first: dict[int, int] = {}
+        late_sum = late_max = 0
+        dropped_mandatory, dropped_optional = self.left_out_total
+        first: dict[int, int] = {}  # a shared visit's earliest start (its first copy's)
         doers: dict[int, set[str]] = {}
         moved = 0
+        routes = [r for r in routes if r.visits]
+        alone: set[int] = set()
+        alone_count = 0
         for r in routes:
-            if not r.visits:
-                continue
-            r_travel, r_overtime, r_waiting, r_non_preferred, r_gender, r_imbalance, r_moved, wid, previous = (
-                self._route_terms(r))
+            (r_travel, r_overtime, r_waiting, r_non_preferred, r_gender, r_imbalance, r_moved, wid, previous,
+             r_late_sum, r_late_max, r_mandatory, r_optional, shared, r_alone) = self._route_terms(r)
+            alone |= r_alone
+            alone_count += len(r_alone)
             travel += r_travel
             overtime += r_overtime
             waiting += r_waiting
@@ -346,27 +404,36 @@ class Objective:
             gender += r_gender
             imbalance += r_imbalance
             moved += r_moved
-            for vi, start in zip(r.visits, r.starts):
+            late_sum += r_late_sum
+            if r_late_max > late_max:
+                late_max = r_late_max
+            dropped_mandatory -= r_mandatory
+            dropped_optional -= r_optional
+            for vi, start in shared:
                 if start < first.get(vi, start + 1):
                     first[vi] = start
             for vi in previous:
                 doers.setdefault(vi, set()).add(wid)
-        dropped_mandatory = dropped_optional = 0
-        for vi, (mandatory, penalty) in enumerate(self.left_out):
-            if vi in first:
-                continue
+        if len(alone) != alone_count:
+            # A one-worker visit on two routes (a plan from outside the search): it is placed
+            # once, late by its first start.
+            late_sum, late_max, dropped_mandatory, dropped_optional, first = self._per_visit(routes)
+        for vi, start in first.items():
+            late = self.late(vi, start)
+            late_sum += late
+            late_max = max(late_max, late)
+            mandatory, penalty = self.left_out[vi]
             if mandatory:
-                dropped_mandatory += penalty
+                dropped_mandatory -= penalty
             else:
-                dropped_optional += penalty
-        late = [self.late(vi, s) for vi, s in first.items()]
+                dropped_optional -= penalty
         changes = moved + sum(len(before - doers.get(vi, set())) for vi, before in previous_at.items())
         return {
             "drop_mandatory": dropped_mandatory,
             "drop_optional": dropped_optional,
             "travel": travel * w.travel_minute,
-            "lateness": sum(late) * w.lateness_minute,
-            "max_lateness": max(late, default=0) * w.max_lateness_minute,
+            "lateness": late_sum * w.lateness_minute,
+            "max_lateness": late_max * w.max_lateness_minute,
             "overtime": overtime * w.overtime_minute,
             "waiting": waiting * w.wait_minute,
             "non_preferred_worker": non_preferred * w.non_preferred_worker,

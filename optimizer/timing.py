@@ -191,56 +191,97 @@ class RouteSummary:
     fixed_ref: object = None
     fixed_version: int = -1
     """The fixed starts (a :class:`FixedStarts`) and their version when this pass was last
-    found valid: while both hold, ``route_summary`` need not compare the stops' fixed
-    starts again."""
+    found valid: while both hold, or no change since touched ``visits``, ``route_summary``
+    need not compare the stops' fixed starts again."""
+    visits: frozenset = frozenset()
+    """The visits of ``stops``."""
 
 
 class FixedStarts(dict):
-    """Visit index -> fixed start (``Plan.fixed``), counting its changes in ``version``.
+    """Visit index -> fixed start (``Plan.fixed``), counting its changes in ``version`` and
+    keeping which visits the recent ones touched.
 
     Why: the search asks for a route's kept pass (``Plan.route_summary``) hundreds of
     thousands of times a second, and the pass holds only while the fixed starts of the
     route's stops are the ones it was timed with; comparing them costs a pass over the
     route each time.  With a version that every change moves, an unchanged dict answers at
-    once.  Reading is plain ``dict`` (``get`` is not overridden)."""
+    once; and a pass timed a few changes ago still holds when none of those changes touched
+    its stops (``unchanged_since``): an LNS round fixes and frees a few visits, and half the
+    routes' passes were compared stop by stop only to find them unchanged.  A write that
+    changes nothing (a start set to what it was, a visit not there taken out) is no change.
+    Reading is plain ``dict`` (``get`` is not overridden)."""
 
-    __slots__ = ("version",)
+    __slots__ = ("version", "_log", "_base")
+
+    LOG_SIZE = 1024
+    """Changes remembered: older ones are forgotten (a pass timed before them is compared
+    stop by stop)."""
+    RECENT = 64
+    """``unchanged_since`` looks this many changes back at most (then compares stop by stop)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.version = 0
+        self._log: list = []
+        self._base = 0
+
+    def _changed(self, key) -> None:
+        self._log.append(key)
+        if len(self._log) > self.LOG_SIZE:
+            half = self.LOG_SIZE // 2
+            del self._log[:half]
+            self._base += half
+        self.version += 1
+
+    def unchanged_since(self, version: int, visits: frozenset) -> bool:
+        """Whether no change since ``version`` touched a visit of ``visits`` (False when
+        those changes are too many or forgotten: the caller then compares)."""
+        if version < self._base or self.version - version > self.RECENT:
+            return False
+        return visits.isdisjoint(self._log[version - self._base:])
 
     def __setitem__(self, key, value) -> None:
-        self.version += 1
+        if key in self and dict.__getitem__(self, key) == value:
+            return
+        self._changed(key)
         super().__setitem__(key, value)
 
     def __delitem__(self, key) -> None:
-        self.version += 1
         super().__delitem__(key)
+        self._changed(key)
 
     def __ior__(self, other):
-        self.version += 1
-        return super().__ior__(other)
+        self.update(other)
+        return self
 
-    def pop(self, *args):
-        self.version += 1
-        return super().pop(*args)
+    _MISSING = object()
+
+    def pop(self, key, default=_MISSING):
+        if key in self:
+            self._changed(key)
+            return super().pop(key)
+        if default is FixedStarts._MISSING:
+            raise KeyError(key)
+        return default
 
     def popitem(self):
-        self.version += 1
-        return super().popitem()
+        key, value = super().popitem()
+        self._changed(key)
+        return key, value
 
     def clear(self) -> None:
-        self.version += 1
+        for key in list(self):
+            self._changed(key)
         super().clear()
 
     def update(self, *args, **kwargs) -> None:
-        self.version += 1
-        super().update(*args, **kwargs)
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
 
     def setdefault(self, key, default=None):
-        self.version += 1
-        return super().setdefault(key, default)
+        if key not in self:
+            self[key] = default
+        return dict.__getitem__(self, key)
 
     def __reduce__(self):
         # Pickle would restore the items before ``version`` exists (``__setitem__`` needs it).
@@ -750,9 +791,10 @@ class Plan:
         key = (route.vehicle, defer_first)
         kept = self._summaries.get(key)
         version = getattr(fixed, "version", None)
-        if (kept is not None and version is not None and kept.fixed_ref is fixed and kept.fixed_version == version
-                and kept.stops == stops):
-            return kept if kept.states else None  # nothing changed since it was last checked
+        if (kept is not None and version is not None and kept.fixed_ref is fixed and kept.stops == stops
+                and (kept.fixed_version == version or fixed.unchanged_since(kept.fixed_version, kept.visits))):
+            kept.fixed_version = version
+            return kept if kept.states else None  # nothing it depends on changed since it was last checked
         fixed_vals = [fixed.get(vi) for vi, _ in stops]
         if kept is not None and (kept.stops != stops or kept.fixed_vals != fixed_vals):
             # The pass before this one: an LNS round that is not taken puts the routes back
@@ -765,7 +807,7 @@ class Plan:
             else:
                 kept = None
         if kept is None:
-            kept = RouteSummary(list(stops), fixed_vals, defer_first)
+            kept = RouteSummary(list(stops), fixed_vals, defer_first, visits=frozenset(vi for vi, _ in stops))
             self._deferred = False
             res = self._forward(route, stops, fixed, {} if self.ride_at else None, defer_first, kept)
             kept.deferred = self._deferred
@@ -1095,7 +1137,8 @@ class Plan:
                    for route in self.routes if any(x in group for x, _ in route.stops)]
         if not self.time_routes(changes, fixed):
             return []
-        self.fixed = FixedStarts(fixed)
+        for x in group:  # (in place: the other routes' kept passes hold, ``FixedStarts``)
+            self.fixed.pop(x, None)
         self.placed -= group
         return sorted(group)
 

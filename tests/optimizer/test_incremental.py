@@ -240,6 +240,55 @@ def test_a_changed_fixed_start_is_seen_by_the_kept_pass(change: str) -> None:
         assert moved.timing.starts[0] == p.travel_times["car"][0][p.visits[first].location]
 
 
+def test_fixed_starts_remember_which_visits_recent_changes_touched() -> None:
+    """``FixedStarts.unchanged_since``: a kept pass timed a few changes ago still holds when
+    none touched its visits; a write that changes nothing is no change; too many changes, or
+    changes forgotten, answer False (the caller then compares stop by stop)."""
+    f = FixedStarts({1: 10})
+    v = f.version
+    f[2] = 5
+    assert f.unchanged_since(v, frozenset({1})) and not f.unchanged_since(v, frozenset({2}))
+    now = f.version
+    f[1] = 10
+    f.pop(7, None)
+    f.update({2: 5})
+    f.setdefault(1, 99)
+    assert f.version == now and f == {1: 10, 2: 5}
+    with pytest.raises(KeyError):
+        f.pop(7)
+    del f[2]
+    assert not f.unchanged_since(now, frozenset({2})) and f.unchanged_since(now, frozenset({1, 3}))
+    for k in range(FixedStarts.RECENT + 1):
+        f[3] = k
+    assert not f.unchanged_since(now, frozenset({1}))  # too many to look through
+    recent = f.version
+    for k in range(FixedStarts.LOG_SIZE + 1):
+        f[4] = k
+    assert f.unchanged_since(f.version - 1, frozenset({1}))
+    assert not f.unchanged_since(recent, frozenset({1}))  # forgotten
+    assert len(f._log) <= FixedStarts.LOG_SIZE
+
+
+def test_a_change_to_a_visit_off_the_route_keeps_its_pass() -> None:
+    """A fixed start set or taken away for a visit on no stop of the route leaves the route's
+    kept pass as it is (the same object, not timed again); one for its own visit does not."""
+    p = problem([worker("W1")], [visit("V1", A, 30, [(0, 600)]), visit("V2", B, 30, [(0, 600)]),
+                                 visit("V3", C, 30, [(0, 600)])])
+    b = built(p)
+    [route] = [r for r in b.routes if r.stops]
+    b.take_out(b.index["V3"])
+    b.fixed = FixedStarts()
+    kept = b.route_summary(route, b.fixed)
+    b.fixed[b.index["V3"]] = 300
+    assert b.route_summary(route, b.fixed) is kept
+    del b.fixed[b.index["V3"]]
+    assert b.route_summary(route, b.fixed) is kept
+    b.fixed[route.stops[-1][0]] = 400
+    moved = b.route_summary(route, b.fixed)
+    assert moved is not kept and moved.timing == b.simulate(route, route.stops, b.fixed)
+    assert moved.timing.starts[-1] == 400
+
+
 def test_another_fixed_starts_dict_is_seen_by_the_kept_pass() -> None:
     """A new dict of fixed starts whose change count happens to equal the old one's is still
     another dict: the pass is checked stop by stop (and a plain dict always is)."""

@@ -109,6 +109,26 @@ def test_two_person_visit_late_once_and_waiting_priced_by_the_search() -> None:
     assert plan_cost(builder) == ev.total
 
 
+def test_a_one_worker_visit_on_two_routes_is_placed_once_and_late_by_its_first_start() -> None:
+    """A plan from outside the search may put a one-worker visit on two routes: it counts as
+    placed once (its drop penalty spared once) and late by its earliest start, as a two-person
+    visit's copies do; the routes' kept parts would count it twice."""
+    from optimizer.objective import Objective, TimedRoute
+
+    p = problem([worker("W1"), worker("W2")],
+                [visit("DUP", A, 30, windows=[(0, 10)], soft_windows=True, max_lateness=200),
+                 visit("OUT", B, 30, mandatory=True), visit("OK", C, 30)],
+                weights=Weights(imbalance=0))
+    objective = Objective(p)
+    dup, out, ok = 0, 1, 2
+    twice = objective.terms([TimedRoute(0, 0, [dup, ok], [40, 100], 200), TimedRoute(1, 0, [dup], [25], 100)])
+    once = objective.terms([TimedRoute(0, 0, [dup, ok], [25, 100], 200)])
+    assert twice["lateness"] == once["lateness"] == 15 * p.weights.lateness_minute
+    assert twice["max_lateness"] == once["max_lateness"] == 15 * p.weights.max_lateness_minute
+    assert twice["drop_mandatory"] == once["drop_mandatory"] == objective.left_out[out][1]
+    assert twice["drop_optional"] == once["drop_optional"] == 0
+
+
 def test_fair_share_is_exact_integer_arithmetic() -> None:
     """The imbalance term's fair share is floor(11/10 x requested x shift / all shifts) in
     integers, one definition for the search and ``evaluate``."""
