@@ -64,6 +64,9 @@ class Builder(Plan):
         place work on the one route it cleared for it."""
         self._offers: list[list[tuple] | None] = [None] * len(problem.visits)
         """Per visit, once asked for (``offers``): what its insertions need of each eligible worker."""
+        self._penalties: dict[int, tuple[list, list, int, int]] = {}
+        """Per vehicle, its route's time terms as last worked out without a kept pass
+        (``route_penalty``), with the stops, starts and end they were for."""
 
     def offers(self, vi: int) -> list[tuple]:
         """Per eligible worker of visit ``vi``: (worker index, worker, the visit's duration for
@@ -348,7 +351,14 @@ class Builder(Plan):
         the summary's timing is the route's."""
         timed = kept.timing if kept is not None else None
         if timed is None or timed.end != route.end or timed.starts != route.starts:
-            return self.time_penalty(route, route.stops, route.starts, route.end)
+            # (A route without a kept pass, most on a plain day: the route's lists are replaced,
+            # never changed in place, so the same lists are the same route.)
+            memo = self._penalties.get(route.vehicle)
+            if memo is not None and memo[0] is route.stops and memo[1] is route.starts and memo[2] == route.end:
+                return memo[3]
+            penalty = self.time_penalty(route, route.stops, route.starts, route.end)
+            self._penalties[route.vehicle] = (route.stops, route.starts, route.end, penalty)
+            return penalty
         if kept.penalty is None:
             kept.penalty = self.time_penalty(route, route.stops, route.starts, route.end)
         return kept.penalty
