@@ -543,10 +543,10 @@ class Plan:
         """Per visit, 1 if ``optimizer._timing`` may time a route with it (no load of its own)."""
         self._older: dict[tuple[int, bool], RouteSummary] = {}
         """Per vehicle, the pass ``_summaries`` held before its last one (checked the same way)."""
-        self._retimed: dict[int, tuple[Stops, list, list[int], dict[tuple, object]]] = {}
+        self._retimed: dict[int, tuple] = {}
         """Per vehicle, ``retime_linked``'s passes of its route: (the stops, their fixed starts
-        other than the linked ones, the stops it watches, the pass per floors seen on those),
-        kept across calls while the stops and fixed starts are the same (``_linked_passes``)."""
+        other than the linked ones, then what ``_linked_passes`` gives for it), kept across
+        calls while the stops and fixed starts are the same."""
 
     # ------------------------------------------------------------------ whole routes
 
@@ -1171,14 +1171,18 @@ class Plan:
                 if not route.stops:
                     continue
                 stops = route.stops
-                watch, memo = passes[route.vehicle]
-                seen = tuple([floors.get(stops[k][0]) for k in watch])
-                res = memo.get(seen, _MISSING) if self.incremental else _MISSING
-                if res is _MISSING:
+                watch, memo, watched, unheld, tied_at = passes[route.vehicle]
+                seen = (unheld if not floors or watched.isdisjoint(floors)
+                        else tuple([floors.get(stops[k][0]) for k in watch]))
+                hit = memo.get(seen) if self.incremental else None
+                if hit is None:
                     res = self._retime_pass(route, fixed, floors, linked)
+                    hit = (res, None if res is None or isinstance(res, PickupLater)
+                           else [(stops[k][0], res.starts[k]) for k in tied_at])
                     if len(memo) >= _RETIMED_KEPT:
                         memo.clear()
-                    memo[seen] = res
+                    memo[seen] = hit
+                res, tied_starts = hit
                 if res is None:
                     return False
                 if isinstance(res, PickupLater):  # a ride too long: its pickup waits, as in ``simulate``
@@ -1189,11 +1193,8 @@ class Plan:
                     changed = True
                     continue
                 timed[route.vehicle] = res
-                starts = res.starts
-                for k in watch:
-                    vi = stops[k][0]
-                    if vi in tied:
-                        starts_of.setdefault(vi, []).append(starts[k])
+                for vi, start in tied_starts:
+                    starts_of.setdefault(vi, []).append(start)
             if changed:
                 continue
             for vi, ss in starts_of.items():
@@ -1235,10 +1236,12 @@ class Plan:
             return True
         return False
 
-    def _linked_passes(self, fixed: dict[int, int], tied: set[int]) -> dict[int, tuple[list[int], dict]]:
+    def _linked_passes(self, fixed: dict[int, int], tied: set[int]) -> dict[int, tuple]:
         """Per vehicle with stops, for ``retime_linked``: the positions of the stops it watches
-        (tied visits, and ride stops, the only ones that get a floor) and its memo of passes
-        by the floors seen on them.
+        (tied visits, and ride stops, the only ones that get a floor), its memo of passes by
+        the floors seen on them (each with the starts of its tied stops), the visits it
+        watches, the memo's key with no floor on them, and the positions of its tied stops
+        (a stop of a route is placed, so whether it is tied depends on the visit alone).
 
         A pass (``_retime_pass``) depends on the route's stops, their fixed starts (``fixed``:
         the plan's, less the linked visits') and the floors on its watched stops, nothing else;
@@ -1258,10 +1261,11 @@ class Plan:
             entry = kept.get(v) if self.incremental else None
             if entry is None or entry[0] != stops or entry[1] != fixed_vals:
                 watch = [k for k, (vi, _) in enumerate(stops) if vi in tied or vi in ride_at]
-                entry = (stops, fixed_vals, watch, {})
+                entry = (stops, fixed_vals, watch, {}, frozenset(stops[k][0] for k in watch), (None,) * len(watch),
+                         [k for k in watch if stops[k][0] in tied])
                 if self.incremental:
                     kept[v] = entry
-            out[v] = (entry[2], entry[3])
+            out[v] = entry[2:]
         return out
 
     def _retime_pass(self, route: RouteState, fixed: dict[int, int], floors: dict[int, int],
