@@ -327,14 +327,21 @@ class Objective:
         travel += matrix[place][worker.end_location]
         moved = (moved_count(self.previous_start, w.previous_start_tolerance, r.worker_index, r.visits, r.starts)
                  if self.previous_start else 0)
+        shared = [(vi, start) for vi, start in zip(r.visits, r.starts) if self.shared[vi]]
+        alone = [(vi, start) for vi, start in zip(r.visits, r.starts) if not self.shared[vi]]
+        part = (travel, max(0, r.end - shift.end), r.waiting, non_preferred, gender,
+                self.imbalance(r.worker_index, r.shift_index, service), moved, worker.id, tuple(previous),
+                *self._placed_terms(alone), tuple(shared), frozenset(vi for vi, _ in alone))
+        if len(self._route_memo) >= ROUTE_MEMO_SIZE:
+            self._route_memo.clear()
+        self._route_memo[key] = part
+        return part
+
+    def _placed_terms(self, placed: Iterable[tuple[int, int]]) -> tuple[int, int, int, int]:
+        """(minutes late summed, and at most; drop penalties spared, mandatory and optional) of
+        visits placed at the given (visit, start)s, each once."""
         late_sum = late_max = spared_mandatory = spared_optional = 0
-        shared: list[tuple[int, int]] = []
-        alone: list[int] = []
-        for vi, start in zip(r.visits, r.starts):
-            if self.shared[vi]:
-                shared.append((vi, start))
-                continue
-            alone.append(vi)
+        for vi, start in placed:
             late = self.late(vi, start)
             late_sum += late
             late_max = max(late_max, late)
@@ -343,50 +350,28 @@ class Objective:
                 spared_mandatory += penalty
             else:
                 spared_optional += penalty
-        part = (travel, max(0, r.end - shift.end), r.waiting, non_preferred, gender,
-                self.imbalance(r.worker_index, r.shift_index, service), moved, worker.id, tuple(previous),
-                late_sum, late_max, spared_mandatory, spared_optional, tuple(shared), frozenset(alone))
-        if len(self._route_memo) >= ROUTE_MEMO_SIZE:
-            self._route_memo.clear()
-        self._route_memo[key] = part
-        return part
+        return late_sum, late_max, spared_mandatory, spared_optional
 
-    def _per_visit(self, routes: list[TimedRoute]) -> tuple[int, int, int, int, dict[int, int]]:
-        """``terms``' lateness (sum, most) and drops (mandatory, optional) worked out visit by
-        visit, each placed visit once at its earliest start, less the visits in the returned
-        {visit: earliest start} (the shared ones, which the caller adds)."""
+    @staticmethod
+    def _earliest(placed: Iterable[tuple[int, int]]) -> dict[int, int]:
+        """Visit -> its earliest start among ``placed`` (its first copy's, for a two-person visit)."""
         first: dict[int, int] = {}
-        for r in routes:
-            for vi, start in zip(r.visits, r.starts):
-                if start < first.get(vi, start + 1):
-                    first[vi] = start
-        late_sum = late_max = 0
-        dropped_mandatory, dropped_optional = self.left_out_total
-        for vi, start in first.items():
-            if self.shared[vi]:
-                continue
-            late = self.late(vi, start)
-            late_sum += late
-            late_max = max(late_max, late)
-            mandatory, penalty = self.left_out[vi]
-            if mandatory:
-                dropped_mandatory -= penalty
-            else:
-                dropped_optional -= penalty
-        return late_sum, late_max, dropped_mandatory, dropped_optional, {
-            vi: s for vi, s in first.items() if self.shared[vi]}
+        for vi, start in placed:
+            if start < first.get(vi, start + 1):
+                first[vi] = start
+        return first
 
     def terms(self, routes: Iterable[TimedRoute]) -> dict[str, int]:
         """Every term of the plan made of ``routes`` (keys: ``TERM_NAMES``); a visit is placed
         when some route has it, and is late by its earliest start.  Each route's own part is
         ``_route_terms``; what is left is the visits shared between routes (and, for a plan
-        with a one-worker visit on two routes, every visit: ``_per_visit``)."""
+        with a one-worker visit on two routes, every visit)."""
         w = self.w
         previous_at = self.previous_at
         travel = waiting = overtime = non_preferred = gender = imbalance = 0
         late_sum = late_max = 0
         dropped_mandatory, dropped_optional = self.left_out_total
-        first: dict[int, int] = {}  # a shared visit's earliest start (its first copy's)
+        shared: list[tuple[int, int]] = []  # (visit, start) of the visits shared between routes
         doers: dict[int, set[str]] = {}
         moved = 0
         routes = [r for r in routes if r.visits]
@@ -394,7 +379,7 @@ class Objective:
         alone_count = 0
         for r in routes:
             (r_travel, r_overtime, r_waiting, r_non_preferred, r_gender, r_imbalance, r_moved, wid, previous,
-             r_late_sum, r_late_max, r_mandatory, r_optional, shared, r_alone) = self._route_terms(r)
+             r_late_sum, r_late_max, r_mandatory, r_optional, r_shared, r_alone) = self._route_terms(r)
             alone |= r_alone
             alone_count += len(r_alone)
             travel += r_travel
@@ -409,24 +394,20 @@ class Objective:
                 late_max = r_late_max
             dropped_mandatory -= r_mandatory
             dropped_optional -= r_optional
-            for vi, start in shared:
-                if start < first.get(vi, start + 1):
-                    first[vi] = start
+            shared.extend(r_shared)
             for vi in previous:
                 doers.setdefault(vi, set()).add(wid)
         if len(alone) != alone_count:
-            # A one-worker visit on two routes (a plan from outside the search): it is placed
-            # once, late by its first start.
-            late_sum, late_max, dropped_mandatory, dropped_optional, first = self._per_visit(routes)
-        for vi, start in first.items():
-            late = self.late(vi, start)
-            late_sum += late
-            late_max = max(late_max, late)
-            mandatory, penalty = self.left_out[vi]
-            if mandatory:
-                dropped_mandatory -= penalty
-            else:
-                dropped_optional -= penalty
+            # A one-worker visit on two routes (a plan from outside the search): every visit is
+            # placed once, late by its first start, as a two-person visit's copies are.
+            late_sum = late_max = 0
+            dropped_mandatory, dropped_optional = self.left_out_total
+            shared = [(vi, start) for r in routes for vi, start in zip(r.visits, r.starts)]
+        s_late_sum, s_late_max, s_mandatory, s_optional = self._placed_terms(self._earliest(shared).items())
+        late_sum += s_late_sum
+        late_max = max(late_max, s_late_max)
+        dropped_mandatory -= s_mandatory
+        dropped_optional -= s_optional
         changes = moved + sum(len(before - doers.get(vi, set())) for vi, before in previous_at.items())
         return {
             "drop_mandatory": dropped_mandatory,

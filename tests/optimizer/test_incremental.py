@@ -526,14 +526,22 @@ def test_the_compiled_ride_options_are_the_python_ones(p: Problem) -> None:
     a start."""
     b = built(p)
     improve(b, seed=0, stop=MaxIterations(3))
-    rides = sorted({ride_[:2] for ride_ in b.ride_at.values()})
-    for pickup, dropoff in rides:
-        lo = min(w.start for w in p.visits[pickup].windows)
+    for pairs in _ride_options_both_ways(b, (5,)):
+        event(f"pairs: {bool(pairs)}")
+
+
+def _ride_options_both_ways(b, delays: tuple[int, ...]) -> list[list]:
+    """``_ride_options`` of every ride on every route it is not on, the pickup free or held at
+    each of ``delays`` after its window opens, with the route's kept pass and without, each
+    asked in C and in Python and held equal; the pairs of each answer."""
+    out = []
+    for pickup, dropoff in sorted({ride_[:2] for ride_ in b.ride_at.values()}):
+        lo = min(w.start for w in b.p.visits[pickup].windows)
         for route in b.routes:
             if {pickup, dropoff} & {vi for vi, _ in route.stops}:
                 continue
-            worker = p.workers[route.worker_index]
-            for forced in (None, lo + 5):
+            worker = b.p.workers[route.worker_index]
+            for forced in (None, *(lo + d for d in delays)):
                 fixed = b.fixed if forced is None else {**b.fixed, pickup: forced}
                 for kept in (b.summary_with(route, fixed, pickup), None):
                     answers = []
@@ -543,8 +551,9 @@ def test_the_compiled_ride_options_are_the_python_ones(p: Problem) -> None:
                             answers.append(b._ride_options(pickup, dropoff, forced, route, worker, fixed, kept))
                         finally:
                             b.compiled_scan = True
-                    assert answers[0] == answers[1]
-                    event(f"pairs: {bool(answers[0][1])}")
+                    assert answers[0] == answers[1], (pickup, dropoff, route.vehicle, forced, kept is None)
+                    out.append(answers[0][1])
+    return out
 
 
 def _kielce_small() -> Problem:
@@ -565,33 +574,14 @@ def test_the_compiled_ride_options_are_the_python_ones_on_a_kielce_day() -> None
     route, the pickup free or held at a start between its window's opening and three hours
     later: the random days are too small to reach every branch (a drop-off that ends just in
     time, an old stop that can no longer start after the pickup, a pair far apart)."""
-    p = _kielce_small()
-    b = built(p)
-    rides = sorted({ride_[:2] for ride_ in b.ride_at.values()})
-    assert len(rides) >= 5
-    seen = {"pairs": 0, "routes": 0, "apart": 0}
+    b = built(_kielce_small())
+    assert len({ride_[:2] for ride_ in b.ride_at.values()}) >= 5
+    seen = {"pairs": 0, "apart": 0}
     for rounds in (0, 10, 20):
         improve(b, seed=rounds, stop=MaxIterations(rounds))
-        for pickup, dropoff in rides:
-            lo = min(w.start for w in p.visits[pickup].windows)
-            for route in b.routes:
-                if {pickup, dropoff} & {vi for vi, _ in route.stops}:
-                    continue
-                worker = p.workers[route.worker_index]
-                for forced in (None, lo, lo + 60, lo + 180):
-                    fixed = b.fixed if forced is None else {**b.fixed, pickup: forced}
-                    for kept in (b.summary_with(route, fixed, pickup), None):
-                        answers = []
-                        for compiled in (True, False):
-                            b.compiled_scan = compiled
-                            try:
-                                answers.append(b._ride_options(pickup, dropoff, forced, route, worker, fixed, kept))
-                            finally:
-                                b.compiled_scan = True
-                        assert answers[0] == answers[1], (pickup, dropoff, route.vehicle, forced)
-                        seen["routes"] += 1
-                        seen["pairs"] += len(answers[0][1])
-                        seen["apart"] += sum(1 for _, i, j in answers[0][1] if j > i)
+        for pairs in _ride_options_both_ways(b, (0, 60, 180)):
+            seen["pairs"] += len(pairs)
+            seen["apart"] += sum(1 for _, i, j in pairs if j > i)
     assert seen["pairs"] > 100 and seen["apart"] > 10, seen
 
 
