@@ -18,6 +18,9 @@
  *
  * The rules it applies are the ones of Builder._scan and Plan.insertable / Plan.start_at; it
  * reads the builder's own lists (routes, stops, starts, the kept passes) and changes nothing.
+ *
+ * ride_pairs(...) does the same for a ride on one route (Builder._ride_options): the travel its
+ * pickup and drop-off add at each pair of positions and the pairs the kept pass's bounds allow.
  */
 #include "_pyints.h"
 
