@@ -199,9 +199,9 @@ class Search:
     def remove(self, vi: int, where: dict[int, list[int]] | None = None) -> list[int]:
         """Take ``vi`` (all its copies) and every placed visit depending on it out of the plan;
         nothing if one of those is pinned (``leaving_with``).  ``where``: the vehicles each
-        placed visit is on (``_where``), if the caller has them; it stays true while visits
-        only leave, so one serves a round's removals (looking through every route for each
-        visit was a tenth of an LNS round on the demo day)."""
+        placed visit is on, if the caller has them (``run`` collects them once a round); it
+        stays true while visits only leave, so one serves a round's removals (looking through
+        every route for each visit was a tenth of an LNS round on the demo day)."""
         b = self.b
         out: list[int] = []
         if self.leaving_with(vi) is None:
