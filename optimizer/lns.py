@@ -145,17 +145,10 @@ class Search:
         routes, fixed, placed = snap
         self.b.routes = [RouteState(v, wi, si, *parts)
                          for (v, (wi, si)), parts in zip(enumerate(self.b.vehicles), routes)]
-        now = self.b.fixed
-        if now != fixed:
-            # Put back in place, so only the visits whose start changed move its version and
-            # the other routes' kept passes still hold (``FixedStarts.unchanged_since``).
-            if not isinstance(now, FixedStarts):
-                self.b.fixed = FixedStarts(fixed)
-            else:
-                for vi in [vi for vi in now if vi not in fixed]:
-                    del now[vi]
-                for vi, start in fixed.items():
-                    now[vi] = start
+        if isinstance(self.b.fixed, FixedStarts):
+            self.b.fixed.set_to(fixed)  # in place: the kept passes of untouched routes hold
+        elif self.b.fixed != fixed:
+            self.b.fixed = FixedStarts(fixed)
         self.b.placed = set(placed)
 
     def cost(self) -> int:

@@ -283,6 +283,14 @@ class FixedStarts(dict):
             self[key] = default
         return dict.__getitem__(self, key)
 
+    def set_to(self, other: dict) -> None:
+        """Make this dict equal to ``other`` in place, changing only the visits whose start
+        differs (so the kept passes of routes none of them is on still hold)."""
+        for key in [key for key in self if key not in other]:
+            del self[key]
+        for key, value in other.items():
+            self[key] = value
+
     def __reduce__(self):
         # Pickle would restore the items before ``version`` exists (``__setitem__`` needs it).
         return (FixedStarts, (dict(self),))
